@@ -1,0 +1,125 @@
+// Snapshot baking: run the interpreter's initialisation once at build time and write the resulting
+// memory and globals back into the module, so a new instance starts already initialised.
+import binaryen from 'binaryen';
+import { EngineInstance } from '../src/engine/instance.js';
+import type { HostHooks } from '../src/engine/host.js';
+import { mutableGlobals, type Module } from './wasm-inspect.js';
+
+export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
+export const INIT_HEAP_BYTES = 1024 * 1024;
+const PAGE = 65536;
+const STATIC_SCAN_END = 1024 * 1024; // static data ends near 200 KB; the heap follows
+const GLOBAL_EXPORT_PREFIX = '__pyfence_bake_global_';
+
+/** Init must be deterministic: a fixed clock and random source, output discarded (there is none). */
+const bakeHooks: HostHooks = {
+  stdout: () => {},
+  stderr: (b) => process.stderr.write(b),
+  clock: { ticksMs: () => 0, timeMs: () => 0 },
+  randomU32: () => 0x9e3779b9,
+  memoryLimitBytes: 2 ** 31,
+};
+
+export interface BakeReport {
+  initialPages: number;
+  segments: number;
+  bakedBytes: number;
+  globals: Record<string, number>;
+}
+
+/** Non-zero runs of memory, merging zero gaps shorter than `gap` bytes. */
+function nonZeroRuns(bytes: Uint8Array, gap = 32): [number, number][] {
+  const runs: [number, number][] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    while (i < bytes.length && bytes[i] === 0) i++;
+    if (i >= bytes.length) break;
+    const start = i;
+    let end = i;
+    while (i < bytes.length) {
+      if (bytes[i] !== 0) {
+        end = ++i;
+      } else if (i - end >= gap) {
+        break;
+      } else {
+        i++;
+      }
+    }
+    runs.push([start, end]);
+  }
+  return runs;
+}
+
+/**
+ * The sbrk top after init: the static u32 that moves when a large block is malloc'd. Found by
+ * diffing memory, and verified unique, because the binary has no symbols to name it.
+ */
+function findHeapTop(inst: EngineInstance, before: Uint8Array, staticEnd: number): number {
+  const probe = 4 * 1024 * 1024;
+  const ptr = inst.exports.malloc(probe);
+  if (!ptr) throw new Error('bake: probe malloc failed');
+  const after = inst.memory.bytes(0, staticEnd);
+  const dvBefore = new DataView(before.buffer, before.byteOffset);
+  const dvAfter = new DataView(after.buffer, after.byteOffset);
+  const candidates: number[] = [];
+  for (let a = PAGE; a + 4 <= staticEnd; a += 4) {
+    const x = dvBefore.getUint32(a, true);
+    const y = dvAfter.getUint32(a, true);
+    if (x < y && y >= ptr + probe && y <= inst.memory.byteLength && x >= ptr - PAGE && x <= ptr + PAGE) {
+      candidates.push(x);
+    }
+  }
+  // Two words move: sbrk's break and dlmalloc's top-chunk pointer, which lies just below the break.
+  const top = Math.max(...candidates);
+  if (candidates.length < 1 || candidates.length > 2 || candidates.some((c) => top - c > PAGE)) {
+    throw new Error(`bake: cannot identify the sbrk pointer (${candidates.map((c) => c.toString(16))})`);
+  }
+  return top;
+}
+
+export function bakeInitialisedState(m: Module): BakeReport {
+  const globals = mutableGlobals(m);
+  globals.forEach((g, i) => m.addGlobalExport(g.name, GLOBAL_EXPORT_PREFIX + i));
+  const compiled = new WebAssembly.Module(m.emitBinary());
+  const inst = new EngineInstance(compiled, bakeHooks);
+  inst.exports.emscripten_stack_init();
+  inst.exports.__wasm_call_ctors();
+  inst.exports.mp_js_init(INIT_PYSTACK_WORDS, INIT_HEAP_BYTES);
+  inst.exports.proxy_c_init();
+
+  const captured = inst.memory.bytes(0, inst.memory.byteLength).slice();
+  const values: Record<string, number> = {};
+  globals.forEach((g, i) => {
+    if (g.type !== binaryen.i32) throw new Error(`bake: global ${g.name} is not i32`);
+    values[g.name] = (inst.exports[GLOBAL_EXPORT_PREFIX + i] as WebAssembly.Global).value as number;
+    m.removeExport(GLOBAL_EXPORT_PREFIX + i);
+  });
+
+  // Only the static area can hold the sbrk pointer; the heap starts after it.
+  const runs = nonZeroRuns(captured);
+  const heapTop = findHeapTop(inst, captured, Math.min(captured.length, STATIC_SCAN_END));
+  const initialPages = Math.ceil(heapTop / PAGE);
+  const lastByte = runs[runs.length - 1][1];
+  if (lastByte > heapTop) throw new Error('bake: non-zero bytes above the heap top');
+
+  for (const g of globals) {
+    m.removeGlobal(g.name);
+    m.addGlobal(g.name, g.type, true, m.i32.const(values[g.name]));
+  }
+  const segments = runs.map(([s, e]) => ({
+    data: captured.subarray(s, e),
+    offset: m.i32.const(s),
+    passive: false,
+  }));
+  // setMemory replaces the memory and all its data segments; its export must be removed first.
+  const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
+  const maxPages = (m.getMemoryInfo(memoryName) as { max?: number }).max ?? 32768;
+  m.removeExport('memory');
+  m.setMemory(initialPages, maxPages, 'memory', segments as unknown as binaryen.MemorySegment[], false, false, memoryName);
+  return {
+    initialPages,
+    segments: segments.length,
+    bakedBytes: runs.reduce((n, [s, e]) => n + e - s, 0),
+    globals: values,
+  };
+}

@@ -1,0 +1,33 @@
+// What the engine asks of its embedder. The engine knows wasm, not Python policy: every decision
+// (where output goes, what time it is, how much memory may be used) comes through this interface.
+
+export interface Clock {
+  /** Monotonic milliseconds, wrapped to u32 by the caller. */
+  ticksMs(): number;
+  /** Wall-clock milliseconds since the epoch. */
+  timeMs(): number;
+}
+
+export interface HostHooks {
+  stdout(bytes: Uint8Array): void;
+  stderr(bytes: Uint8Array): void;
+  clock: Clock;
+  randomU32(): number;
+  /** Hard cap on the whole linear memory, in bytes. Growth past it is refused. */
+  memoryLimitBytes: number;
+}
+
+export const systemClock: Clock = {
+  ticksMs: () => performance.now(),
+  timeMs: () => Date.now(),
+};
+
+const randomPool = new Uint32Array(256);
+let randomNext = randomPool.length;
+export function systemRandomU32(): number {
+  if (randomNext === randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    randomNext = 0;
+  }
+  return randomPool[randomNext++];
+}

@@ -1,0 +1,37 @@
+// How a call into the guest can end other than by returning: the host stopped it on purpose (a limit),
+// or it trapped. Either way the instance is left mid-call and must be discarded.
+import { GuestAbort } from './imports.js';
+
+export type StopReason = 'fuel' | 'timeout' | 'memory' | 'output' | 'denied';
+
+/** Thrown from a host import to unwind the guest immediately (a hard stop). */
+export class HostStop extends Error {
+  constructor(
+    readonly reason: StopReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HostStop';
+  }
+}
+
+export type CallOutcome =
+  | { kind: 'returned' }
+  | { kind: 'stopped'; reason: StopReason; message: string }
+  | { kind: 'fault'; message: string };
+
+/** Runs one call into the guest and classifies how it ended; host bugs (other errors) propagate. */
+export function guardedCall(call: () => void): CallOutcome {
+  try {
+    call();
+    return { kind: 'returned' };
+  } catch (e) {
+    if (e instanceof HostStop) return { kind: 'stopped', reason: e.reason, message: e.message };
+    if (e instanceof WebAssembly.RuntimeError) return { kind: 'fault', message: `wasm trap: ${e.message}` };
+    if (e instanceof GuestAbort) return { kind: 'fault', message: e.message };
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      return { kind: 'fault', message: 'stack overflow in the interpreter' };
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,17 @@
+export { Sandbox, type RunOptions } from './python/sandbox.js';
+export { RunResult, type RunUsage } from './python/result.js';
+export { DEFAULT_LIMITS, type Limits, type SandboxOptions } from './python/options.js';
+export {
+  EXIT_CODES,
+  PyfenceError,
+  PythonError,
+  FuelExhaustedError,
+  TimeoutError,
+  MemoryLimitError,
+  OutputLimitError,
+  DeniedError,
+  SandboxFaultError,
+  UsageError,
+  type ErrorKind,
+  type RunErrorInfo,
+} from './python/errors.js';

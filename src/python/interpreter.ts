@@ -1,0 +1,42 @@
+// MicroPython's entry points on top of an engine instance: execute source, decode the outcome.
+import type { EngineInstance } from '../engine/instance.js';
+import { guardedCall, type CallOutcome } from '../engine/stop.js';
+
+// Proxy value kinds written by mp_js_do_exec (ports/webassembly/proxy_c.h).
+const PROXY_KIND_MP_EXCEPTION = -1;
+const EXC_SEPARATOR = '\x04'; // between the exception's type name and its printed traceback
+
+export type ExecOutcome =
+  | { kind: 'ok' }
+  | { kind: 'exception'; type: string; traceback: string }
+  | Exclude<CallOutcome, { kind: 'returned' }>;
+
+const encoder = new TextEncoder();
+
+export function execSource(inst: EngineInstance, code: string): ExecOutcome {
+  const src = encoder.encode(code);
+  const srcPtr = inst.allocBytes(src);
+  const out = inst.exports.malloc(12);
+  const outcome = guardedCall(() => inst.exports.mp_js_do_exec(srcPtr, src.length, out));
+  if (outcome.kind !== 'returned') return outcome; // the instance is discarded: no cleanup
+  inst.exports.free(srcPtr);
+  let result: ExecOutcome = { kind: 'ok' };
+  if (inst.memory.i32(out) === PROXY_KIND_MP_EXCEPTION) {
+    const len = inst.memory.u32(out + 4);
+    const ptr = inst.memory.u32(out + 8);
+    const text = inst.memory.utf8(ptr, len);
+    inst.exports.free(ptr);
+    const sep = text.indexOf(EXC_SEPARATOR);
+    result = { kind: 'exception', type: text.slice(0, sep), traceback: text.slice(sep + 1) };
+  }
+  inst.exports.free(out);
+  return result;
+}
+
+/** The last line of a printed traceback without its "Type: " prefix. */
+export function exceptionMessage(type: string, traceback: string): string {
+  const lines = traceback.trimEnd().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  if (last === type) return '';
+  return last.startsWith(type + ': ') ? last.slice(type.length + 2) : last;
+}

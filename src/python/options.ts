@@ -1,0 +1,57 @@
+// Sandbox options: validated once, with clear errors, and merged with safe defaults.
+import { UsageError } from './errors.js';
+
+export interface Limits {
+  /** Cap on the interpreter's whole linear memory, in bytes. Default 64 MiB. */
+  memoryBytes?: number;
+  /** Cap on stdout + stderr of one run, in bytes. Default 1 MiB. */
+  outputBytes?: number;
+}
+
+export interface SandboxOptions {
+  limits?: Limits;
+}
+
+export const DEFAULT_LIMITS: Required<Limits> = {
+  memoryBytes: 64 * 1024 * 1024,
+  outputBytes: 1024 * 1024,
+};
+
+const MIN_MEMORY_BYTES = 2 * 1024 * 1024; // the initialised interpreter needs about 1.2 MiB
+const MAX_MEMORY_BYTES = 2 ** 31; // the module's own maximum
+
+function checkKeys(what: string, value: object, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new UsageError(`unknown ${what} option "${key}" (known: ${allowed.join(', ')})`);
+  }
+}
+
+function positiveInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveLimits(base: Required<Limits>, limits: Limits | undefined): Required<Limits> {
+  if (limits === undefined) return base;
+  if (typeof limits !== 'object' || limits === null) throw new UsageError('limits must be an object');
+  checkKeys('limits', limits, Object.keys(DEFAULT_LIMITS));
+  return {
+    memoryBytes:
+      limits.memoryBytes === undefined
+        ? base.memoryBytes
+        : positiveInteger('limits.memoryBytes', limits.memoryBytes, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES),
+    outputBytes:
+      limits.outputBytes === undefined
+        ? base.outputBytes
+        : positiveInteger('limits.outputBytes', limits.outputBytes, 0, 2 ** 40),
+  };
+}
+
+export function resolveSandboxOptions(options: SandboxOptions | undefined): { limits: Required<Limits> } {
+  if (options === undefined) return { limits: DEFAULT_LIMITS };
+  if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
+  checkKeys('sandbox', options, ['limits']);
+  return { limits: resolveLimits(DEFAULT_LIMITS, options.limits) };
+}
