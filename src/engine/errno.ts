@@ -1,17 +1,20 @@
-// Emscripten's libc errno values (what MicroPython's `errno` module reports inside the sandbox).
+// Error numbers returned by our syscall imports. The wasm's libc uses WASI numbering (ENOENT = 44), but
+// MicroPython's `errno` module names Linux numbers (ENOENT = 2). The C code only passes errno through to
+// OSError, so we answer in the numbering the guest's `errno` module can compare against.
 export const Errno = {
-  EACCES: 2,
-  EBADF: 8,
-  EEXIST: 20,
-  EINVAL: 28,
-  EISDIR: 31,
-  ENOSPC: 51,
-  ENOSYS: 52,
-  ENOTDIR: 54,
-  ENOTEMPTY: 55,
-  EPERM: 63,
-  ERANGE: 68,
-  EROFS: 69,
-  ESPIPE: 70,
-  ENOENT: 44,
+  EPERM: 1,
+  ENOENT: 2,
+  EIO: 5,
+  EBADF: 9,
+  EACCES: 13,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  ERANGE: 34,
+  ENOSYS: 38,
+  ENOTEMPTY: 39,
 } as const;

@@ -18,7 +18,7 @@ export function sandboxModule(): WebAssembly.Module {
     } catch (e) {
       throw new Error(`pyfence: ${sandboxModulePath()} is missing; run \`npm run build\` (${(e as Error).message})`);
     }
-    compiled = new WebAssembly.Module(bytes);
+    compiled = new WebAssembly.Module(new Uint8Array(bytes));
   }
   return compiled;
 }

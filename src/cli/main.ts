@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT_CODES, UsageError } from '../python/errors.js';
+import { DEFAULT_LIMITS } from '../python/options.js';
+import { runCommand } from './run-command.js';
+import { parseSize } from './sizes.js';
+
+function sizeOption(value: string): number {
+  try {
+    return parseSize(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0  the program finished
+  1  uncaught Python exception
+  2  usage error (unknown flag, unreadable file, bad value)
+  3  fuel exhausted
+  4  timeout
+  5  memory limit
+  6  output limit
+  7  denied by policy
+  8  sandbox fault`;
+
+function buildProgram(onExit: (code: number) => void): Command {
+  const program = new Command('pyfence')
+    .description('Run untrusted Python in a WebAssembly sandbox: no files, network or host access unless granted.')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`pyfence: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError('(run pyfence --help for usage)');
+
+  program
+    .command('run')
+    .description('run a Python program in a fresh sandbox')
+    .argument('[file]', 'program file, or - to read it from stdin')
+    .option('-c, --code <code>', 'program text')
+    .option('--json', 'print exactly one JSON result object on stdout', false)
+    .addOption(
+      new Option('--memory <size>', `memory cap, e.g. 16MiB (default ${DEFAULT_LIMITS.memoryBytes / 2 ** 20}MiB)`).argParser(
+        sizeOption,
+      ),
+    )
+    .addOption(
+      new Option('--max-output <size>', `cap on stdout+stderr (default ${DEFAULT_LIMITS.outputBytes / 2 ** 10}KiB)`).argParser(
+        sizeOption,
+      ),
+    )
+    .addHelpText('after', EXIT_HELP)
+    .action(async (file: string | undefined, opts: { code?: string; json: boolean; memory?: number; maxOutput?: number }) => {
+      const code = await runCommand({
+        file,
+        code: opts.code,
+        json: opts.json,
+        limits: { memoryBytes: opts.memory, outputBytes: opts.maxOutput },
+      });
+      onExit(code);
+    });
+  program.addHelpText('after', EXIT_HELP);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT_CODES.ok;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // An explicit --help is success; help shown because the command was missing is a usage error.
+      const helpShown = e.code === 'commander.helpDisplayed' || e.code === 'commander.version';
+      return helpShown ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`pyfence: ${e.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`pyfence: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = EXIT_CODES.fault;
+  },
+);

@@ -1,0 +1,50 @@
+// `pyfence run`: run one program in a fresh sandbox and report it as text or as one JSON object.
+import { readFileSync } from 'node:fs';
+import { Sandbox } from '../python/sandbox.js';
+import { EXIT_CODES, UsageError } from '../python/errors.js';
+import type { Limits } from '../python/options.js';
+import type { RunResult } from '../python/result.js';
+
+export interface RunCommandInput {
+  file?: string;
+  code?: string;
+  json: boolean;
+  limits: Limits;
+}
+
+export function readProgram(input: RunCommandInput): { code: string; name: string } {
+  if (input.code !== undefined && input.file !== undefined) {
+    throw new UsageError('give either FILE or -c CODE, not both');
+  }
+  if (input.code !== undefined) return { code: input.code, name: '<string>' };
+  if (input.file === undefined) throw new UsageError('missing program: give FILE, -c CODE or - for stdin');
+  const name = input.file === '-' ? '<stdin>' : input.file;
+  try {
+    return { code: readFileSync(input.file === '-' ? 0 : input.file, 'utf8'), name };
+  } catch (e) {
+    throw new UsageError(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export function exitCodeOf(result: RunResult): number {
+  return result.error ? EXIT_CODES[result.error.kind] : EXIT_CODES.ok;
+}
+
+export async function runCommand(input: RunCommandInput): Promise<number> {
+  const { code } = readProgram(input);
+  const sandbox = await Sandbox.create({ limits: input.limits });
+  const stream = !input.json;
+  const result = await sandbox.run(code, {
+    onStdout: stream ? (text) => process.stdout.write(text) : undefined,
+    onStderr: stream ? (text) => process.stderr.write(text) : undefined,
+  });
+  sandbox.dispose();
+  if (input.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } else if (result.error?.traceback) {
+    process.stderr.write(result.error.traceback);
+  } else if (result.error) {
+    process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
+  }
+  return exitCodeOf(result);
+}

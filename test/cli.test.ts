@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cli } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'pyfence-cli-'));
+
+describe('pyfence run', () => {
+  it('runs the README example', () => {
+    const r = cli(['run', 'examples/hello.py']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Hello, pyfence!\nMicroPython /);
+  });
+
+  it('runs -c CODE and - (stdin)', () => {
+    assert.equal(cli(['run', '-c', 'print(6 * 7)']).stdout, '42\n');
+    const r = cli(['run', '-'], { input: 'print("from stdin")' });
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout, 'from stdin\n');
+  });
+
+  it('exits 1 on an uncaught exception with the traceback on stderr', () => {
+    const file = join(tmp, 'boom.py');
+    writeFileSync(file, 'print("partial")\nraise KeyError("k")\n');
+    const r = cli(['run', file]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, 'partial\n');
+    assert.match(r.stderr, /Traceback \(most recent call last\):\n.*\nKeyError: k\n/);
+  });
+
+  it('--json prints exactly one result object', () => {
+    const r = cli(['run', '--json', '-c', 'print("a")\nraise ValueError("v")']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, '');
+    const obj = JSON.parse(r.stdout);
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+    assert.equal(obj.ok, false);
+    assert.equal(obj.stdout, 'a\n');
+    assert.deepEqual([obj.error.kind, obj.error.type, obj.error.message], ['python', 'ValueError', 'v']);
+    assert.equal(typeof obj.usage.fuel, 'number');
+    assert.equal(typeof obj.usage.memoryPeakBytes, 'number');
+    assert.equal(typeof obj.usage.wallMs, 'number');
+    const ok = JSON.parse(cli(['run', '--json', '-c', 'print(1)']).stdout);
+    assert.deepEqual([ok.ok, ok.stdout, ok.error], [true, '1\n', null]);
+  });
+
+  it('exits 6 at the output cap with the output before it kept', () => {
+    const r = cli(['run', '--max-output', '1KiB', '-c', 'i = 0\nwhile True:\n    print(i)\n    i += 1']);
+    assert.equal(r.status, 6);
+    assert.equal(r.stdout.length, 1024);
+    assert.ok(r.stdout.startsWith('0\n1\n2\n'));
+    assert.match(r.stderr, /output limit/);
+    const j = cli(['run', '--json', '--max-output', '64B', '-c', 'while True: print("x" * 10)']);
+    assert.equal(j.status, 6);
+    const obj = JSON.parse(j.stdout);
+    assert.equal(obj.error.kind, 'output');
+    assert.equal(obj.stdout.length, 64);
+  });
+
+  it('exits 5 when memory runs out under --memory', () => {
+    const r = cli(['run', '--json', '--memory', '8MiB', '-c', 'x = []\nwhile True:\n    x.append(bytearray(2**20))']);
+    assert.equal(r.status, 5);
+    assert.equal(JSON.parse(r.stdout).error.kind, 'memory');
+  });
+
+  it('exits 2 on usage errors with a clear message', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', '--bogus', 'x.py'], /unknown option '--bogus'/],
+      [['run', join(tmp, 'missing.py')], /cannot read .*missing\.py: ENOENT/],
+      [['run', '--memory', '12XB', '-c', '1'], /invalid size "12XB"/],
+      [['run', '--memory', '1KiB', '-c', '1'], /memoryBytes must be an integer from/],
+      [['run'], /missing program/],
+      [['run', '-c', '1', 'file.py'], /either FILE or -c CODE/],
+      [['frobnicate'], /unknown command/],
+      [[], /Usage: pyfence/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+  });
+
+  it('reports an unreadable file as a usage error', { skip: process.getuid?.() === 0 ? 'root can read anything' : false }, () => {
+    const file = join(tmp, 'secret.py');
+    writeFileSync(file, 'print(1)');
+    chmodSync(file, 0o000);
+    const r = cli(['run', file]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /cannot read .*EACCES/);
+  });
+
+  it('--help documents commands, options and every exit code', () => {
+    const r = cli(['run', '--help']);
+    assert.equal(r.status, 0);
+    for (const text of ['--json', '--memory', '--max-output', '-c, --code', 'uncaught Python exception', 'sandbox fault']) {
+      assert.ok(r.stdout.includes(text), text);
+    }
+    for (let code = 0; code <= 8; code++) assert.match(r.stdout, new RegExp(`^  ${code}  `, 'm'));
+  });
+});
