@@ -18,6 +18,7 @@ const bakeHooks: HostHooks = {
   clock: { ticksMs: () => 0, timeMs: () => 0 },
   randomU32: () => 0x9e3779b9,
   memoryLimitBytes: 2 ** 31,
+  sleep: () => {},
 };
 
 export interface BakeReport {

@@ -1,17 +1,20 @@
-// Builds wasm/pyfence.wasm from the pinned MicroPython wasm. Deterministic, cached by input hash.
+// Builds wasm/pyfence.wasm (and the unmetered variant used only by benchmarks) from the pinned
+// MicroPython wasm. Deterministic, cached by input hash.
 import binaryen from 'binaryen';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MODULE_FILES, type ModuleVariant } from '../src/engine/abi.js';
 import { PINNED_SHA256, readPinnedWasm, sha256 } from './pinned.js';
 import { rewriteLongjmpToNativeExceptions } from './passes/exceptions.js';
 import { trapFatalLoops } from './passes/fatal-loops.js';
+import { replaceSpinSleeps } from './passes/sleep.js';
+import { injectFuelMetering } from './passes/metering.js';
 import { bakeInitialisedState } from './bake.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'wasm');
-const outWasm = join(outDir, 'pyfence.wasm');
-const outManifest = join(outDir, 'pyfence.json');
+const manifestPath = join(outDir, 'manifest.json');
 const EXPECTED_FATAL_LOOPS = 2; // nlr_jump_fail and __fatal_error
 
 /** Everything the output depends on: the input wasm, this build's sources, binaryen's version. */
@@ -30,44 +33,63 @@ function inputHash(): string {
   return sha256([PINNED_SHA256, binaryenVersion, ...sources].join('\0'));
 }
 
-function build(): void {
-  const hash = inputHash();
-  if (!process.argv.includes('--force') && existsSync(outWasm) && existsSync(outManifest)) {
-    const manifest = JSON.parse(readFileSync(outManifest, 'utf8'));
-    if (manifest.inputHash === hash && manifest.sha256 === sha256(readFileSync(outWasm))) {
-      console.log(`pyfence: wasm/pyfence.wasm is up to date (${manifest.sha256.slice(0, 12)})`);
-      return;
-    }
-  }
-  const t0 = performance.now();
-  const m = binaryen.readBinary(readPinnedWasm());
+function transform(input: Uint8Array, variant: ModuleVariant) {
+  const m = binaryen.readBinary(input);
   const exceptions = rewriteLongjmpToNativeExceptions(m);
   const fatal = trapFatalLoops(m);
   if (fatal.length !== EXPECTED_FATAL_LOOPS) {
     throw new Error(`expected ${EXPECTED_FATAL_LOOPS} fatal busy loops, found ${fatal.length}`);
   }
-  if (!m.validate()) throw new Error('transformed module does not validate');
+  const sleep = replaceSpinSleeps(m);
+  const metering = variant === 'metered' ? injectFuelMetering(m) : null;
+  if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
   binaryen.setOptimizeLevel(2);
   binaryen.setShrinkLevel(0);
   m.optimize();
   const bake = bakeInitialisedState(m);
-  if (!m.validate()) throw new Error('baked module does not validate');
+  if (!m.validate()) throw new Error(`${variant}: baked module does not validate`);
   const bytes = m.emitBinary();
   m.dispose();
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(outWasm, bytes);
-  const manifest = {
-    inputHash: hash,
-    sha256: sha256(bytes),
-    bytes: bytes.length,
-    source: { sha256: PINNED_SHA256 },
-    exceptions,
-    fatalLoopsTrapped: fatal.length,
-    bake,
+  return {
+    bytes,
+    report: {
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      invokesReplaced: exceptions.invokesReplaced.length,
+      fatalLoopsTrapped: fatal.length,
+      sleep,
+      metering,
+      bake,
+    },
   };
-  writeFileSync(outManifest, JSON.stringify(manifest, null, 2) + '\n');
-  const ms = Math.round(performance.now() - t0);
-  console.log(`pyfence: built wasm/pyfence.wasm (${bytes.length} bytes, ${manifest.sha256.slice(0, 12)}) in ${ms} ms`);
+}
+
+function build(): void {
+  const hash = inputHash();
+  const variants = Object.keys(MODULE_FILES) as ModuleVariant[];
+  if (!process.argv.includes('--force') && existsSync(manifestPath)) {
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const intact = variants.every((v) => {
+      const file = join(outDir, MODULE_FILES[v]);
+      return existsSync(file) && manifest.variants?.[v]?.sha256 === sha256(readFileSync(file));
+    });
+    if (manifest.inputHash === hash && intact) {
+      console.log('pyfence: wasm/ is up to date');
+      return;
+    }
+  }
+  const input = readPinnedWasm();
+  mkdirSync(outDir, { recursive: true });
+  const manifest = { inputHash: hash, source: { sha256: PINNED_SHA256 }, variants: {} as Record<string, unknown> };
+  for (const variant of variants) {
+    const t0 = performance.now();
+    const { bytes, report } = transform(input, variant);
+    writeFileSync(join(outDir, MODULE_FILES[variant]), bytes);
+    manifest.variants[variant] = report;
+    const ms = Math.round(performance.now() - t0);
+    console.log(`pyfence: built wasm/${MODULE_FILES[variant]} (${bytes.length} bytes, ${report.sha256.slice(0, 12)}) in ${ms} ms`);
+  }
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 build();

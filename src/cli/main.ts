@@ -4,14 +4,26 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { DEFAULT_LIMITS } from '../python/options.js';
 import { runCommand } from './run-command.js';
-import { parseSize } from './sizes.js';
+import { parseCount, parseDuration, parseSize } from './units.js';
 
-function sizeOption(value: string): number {
-  try {
-    return parseSize(value);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
+/** Adapts a value parser to commander, which reports InvalidArgumentError as a usage error. */
+function flagValue(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+interface RunFlags {
+  code?: string;
+  json: boolean;
+  fuel?: number;
+  timeout?: number;
+  memory?: number;
+  maxOutput?: number;
 }
 
 const EXIT_HELP = `
@@ -40,22 +52,32 @@ function buildProgram(onExit: (code: number) => void): Command {
     .option('-c, --code <code>', 'program text')
     .option('--json', 'print exactly one JSON result object on stdout', false)
     .addOption(
+      new Option('--fuel <units>', `CPU budget in fuel units (default ${DEFAULT_LIMITS.fuel.toExponential()}, about 10 s)`).argParser(
+        flagValue(parseCount),
+      ),
+    )
+    .addOption(
+      new Option('--timeout <duration>', `wall-clock limit, e.g. 300ms or 2s (default ${DEFAULT_LIMITS.timeoutMs / 1000}s)`).argParser(
+        flagValue(parseDuration),
+      ),
+    )
+    .addOption(
       new Option('--memory <size>', `memory cap, e.g. 16MiB (default ${DEFAULT_LIMITS.memoryBytes / 2 ** 20}MiB)`).argParser(
-        sizeOption,
+        flagValue(parseSize),
       ),
     )
     .addOption(
       new Option('--max-output <size>', `cap on stdout+stderr (default ${DEFAULT_LIMITS.outputBytes / 2 ** 10}KiB)`).argParser(
-        sizeOption,
+        flagValue(parseSize),
       ),
     )
     .addHelpText('after', EXIT_HELP)
-    .action(async (file: string | undefined, opts: { code?: string; json: boolean; memory?: number; maxOutput?: number }) => {
+    .action(async (file: string | undefined, opts: RunFlags) => {
       const code = await runCommand({
         file,
         code: opts.code,
         json: opts.json,
-        limits: { memoryBytes: opts.memory, outputBytes: opts.maxOutput },
+        limits: { fuel: opts.fuel, timeoutMs: opts.timeout, memoryBytes: opts.memory, outputBytes: opts.maxOutput },
       });
       onExit(code);
     });

@@ -15,6 +15,14 @@ export interface HostHooks {
   randomU32(): number;
   /** Hard cap on the whole linear memory, in bytes. Growth past it is refused. */
   memoryLimitBytes: number;
+  /** `time.sleep`: wait (or advance a virtual clock) for `ms`; may throw HostStop at the deadline. */
+  sleep(ms: number): void;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the thread without spinning. */
+export function blockingSleep(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
 }
 
 export const systemClock: Clock = {

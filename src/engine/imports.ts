@@ -1,8 +1,10 @@
 // Every import of the sandbox module, implemented by us. Nothing here touches globalThis or the host's
 // files: the file syscalls answer "no such file" until a virtual filesystem is attached.
+import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from './abi.js';
 import { Errno } from './errno.js';
 import type { HostHooks } from './host.js';
 import { denyAllJsBridge } from './js-bridge.js';
+import type { FuelMeter } from './fuel.js';
 import type { GuestMemory } from './memory-view.js';
 
 const WASM_PAGE = 65536;
@@ -16,6 +18,7 @@ export class GuestAbort extends Error {
 
 export interface ImportState {
   memory: () => GuestMemory;
+  meter: () => FuelMeter;
   hooks: HostHooks;
   /** Highest linear-memory size seen, in bytes. */
   peakBytes: number;
@@ -98,5 +101,10 @@ export function buildImports(state: ImportState): WebAssembly.Imports {
     fd_close: () => 0,
     fd_sync: () => 0,
   };
-  return { env, wasi_snapshot_preview1: wasi } as WebAssembly.Imports;
+  // Imports added by our build transform (see build/passes/metering.ts and sleep.ts).
+  const host: Record<string, ImportFn> = {
+    [FUEL_EXHAUSTED_IMPORT]: () => state.meter().exhausted(),
+    [SLEEP_MS_IMPORT]: (ms: number) => state.hooks.sleep(ms >>> 0),
+  };
+  return { env, wasi_snapshot_preview1: wasi, [HOST_IMPORT_MODULE]: host } as WebAssembly.Imports;
 }

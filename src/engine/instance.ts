@@ -1,6 +1,8 @@
 // One instance of the sandbox module: its exports, its memory, its host state. An instance is cheap
 // (a fresh one per run is normal) and is thrown away after a trap, never repaired.
 import { buildImports, type ImportState } from './imports.js';
+import { FUEL_GLOBAL_EXPORT } from './abi.js';
+import { FuelMeter } from './fuel.js';
 import type { HostHooks } from './host.js';
 import { GuestMemory } from './memory-view.js';
 
@@ -21,12 +23,15 @@ export interface GuestExports {
 export class EngineInstance {
   readonly exports: GuestExports;
   readonly memory: GuestMemory;
+  readonly fuel: FuelMeter;
   private readonly state: ImportState;
 
   constructor(module: WebAssembly.Module, hooks: HostHooks) {
     let memory: GuestMemory | undefined;
+    let meter: FuelMeter | undefined;
     this.state = {
       memory: () => memory!,
+      meter: () => meter!,
       hooks,
       peakBytes: 0,
     };
@@ -34,6 +39,8 @@ export class EngineInstance {
     this.exports = instance.exports as unknown as GuestExports;
     memory = new GuestMemory(this.exports.memory);
     this.memory = memory;
+    meter = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
+    this.fuel = meter;
     this.state.peakBytes = memory.byteLength;
   }
 

@@ -2,6 +2,10 @@
 import { UsageError } from './errors.js';
 
 export interface Limits {
+  /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default about 10 s of CPU. */
+  fuel?: number;
+  /** Wall-clock time per run, in ms, including time.sleep; Infinity for none. Default 10 s. */
+  timeoutMs?: number;
   /** Cap on the interpreter's whole linear memory, in bytes. Default 64 MiB. */
   memoryBytes?: number;
   /** Cap on stdout + stderr of one run, in bytes. Default 1 MiB. */
@@ -13,6 +17,8 @@ export interface SandboxOptions {
 }
 
 export const DEFAULT_LIMITS: Required<Limits> = {
+  fuel: 20_000_000_000,
+  timeoutMs: 10_000,
   memoryBytes: 64 * 1024 * 1024,
   outputBytes: 1024 * 1024,
 };
@@ -26,9 +32,11 @@ function checkKeys(what: string, value: object, allowed: readonly string[]): voi
   }
 }
 
-function positiveInteger(name: string, value: unknown, min: number, max: number): number {
+function positiveInteger(name: string, value: unknown, min: number, max: number, unlimited = false): number {
+  if (unlimited && value === Infinity) return value;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    const inf = unlimited ? ' (or Infinity)' : '';
+    throw new UsageError(`${name} must be an integer from ${min} to ${max}${inf}, got ${String(value)}`);
   }
   return value;
 }
@@ -38,6 +46,11 @@ export function resolveLimits(base: Required<Limits>, limits: Limits | undefined
   if (typeof limits !== 'object' || limits === null) throw new UsageError('limits must be an object');
   checkKeys('limits', limits, Object.keys(DEFAULT_LIMITS));
   return {
+    fuel: limits.fuel === undefined ? base.fuel : positiveInteger('limits.fuel', limits.fuel, 1, 2 ** 53, true),
+    timeoutMs:
+      limits.timeoutMs === undefined
+        ? base.timeoutMs
+        : positiveInteger('limits.timeoutMs', limits.timeoutMs, 1, 2 ** 31, true),
     memoryBytes:
       limits.memoryBytes === undefined
         ? base.memoryBytes

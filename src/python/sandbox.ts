@@ -2,6 +2,8 @@
 import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
 import { EngineInstance } from '../engine/instance.js';
 import { sandboxModule } from '../engine/module.js';
+import type { ModuleVariant } from '../engine/abi.js';
+import { RunGuard } from './run-guard.js';
 import type { StopReason } from '../engine/stop.js';
 import { UsageError, type ErrorKind, type RunErrorInfo } from './errors.js';
 import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
@@ -44,22 +46,39 @@ function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
   }
 }
 
+/** A soft stop reports the limit, with the KeyboardInterrupt's traceback showing where it stopped. */
+function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome): RunErrorInfo {
+  const traceback = outcome.kind === 'exception' ? outcome.traceback : null;
+  return { kind: stop.reason, type: STOP_TYPE[stop.reason], message: stop.message, traceback };
+}
+
 export class Sandbox {
   private instance: EngineInstance | null;
   private readonly limits: ReturnType<typeof resolveSandboxOptions>['limits'];
 
-  private constructor(options: SandboxOptions | undefined) {
+  private constructor(
+    options: SandboxOptions | undefined,
+    private readonly variant: ModuleVariant,
+  ) {
     this.limits = resolveSandboxOptions(options).limits;
-    this.instance = Sandbox.freshInstance();
+    this.instance = Sandbox.freshInstance(variant);
   }
 
   /** A fresh interpreter, isolated from every other sandbox in the process. */
   static async create(options?: SandboxOptions): Promise<Sandbox> {
-    return new Sandbox(options);
+    return new Sandbox(options, 'metered');
   }
 
-  private static freshInstance(): EngineInstance {
-    return new EngineInstance(sandboxModule(), idleHooks);
+  /**
+   * For benchmarks only: a sandbox on the unmetered build, which cannot enforce fuel or deadlines.
+   * Not exported from the package entry point.
+   */
+  static createUnmeteredForBenchmarks(options?: SandboxOptions): Sandbox {
+    return new Sandbox(options, 'unmetered');
+  }
+
+  private static freshInstance(variant: ModuleVariant): EngineInstance {
+    return new EngineInstance(sandboxModule(variant), idleHooks);
   }
 
   get disposed(): boolean {
@@ -77,24 +96,30 @@ export class Sandbox {
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     const limits = resolveLimits(this.limits, options.limits);
     const output = new OutputCollector(limits.outputBytes, options);
+    const started = performance.now();
+    const guard = new RunGuard(inst, limits, started);
     inst.hooks = {
       stdout: output.stdout,
       stderr: output.stderr,
       clock: systemClock,
       randomU32: systemRandomU32,
       memoryLimitBytes: limits.memoryBytes,
+      sleep: guard.sleep,
     };
     inst.resetMemoryPeak();
-    const started = performance.now();
+    inst.fuel.begin(limits.fuel, guard);
     const outcome = execSource(inst, code);
+    const fuel = inst.fuel.end();
     const wallMs = performance.now() - started;
     const memoryPeakBytes = inst.memoryPeakBytes;
     inst.hooks = idleHooks;
-    const replaced = outcome.kind === 'stopped' || outcome.kind === 'fault';
-    if (replaced) this.instance = Sandbox.freshInstance();
+    // After a soft stop the interrupt may still be pending if the guest never reached a check.
+    const interruptConsumed = outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
+    const replaced = outcome.kind === 'stopped' || outcome.kind === 'fault' || (guard.softStop !== null && !interruptConsumed);
+    if (replaced) this.instance = Sandbox.freshInstance(this.variant);
     const { stdout, stderr } = output.finish();
-    const error = errorOf(outcome);
-    return new RunResult(error === null, stdout, stderr, error, { fuel: 0, memoryPeakBytes, wallMs }, replaced);
+    const error = guard.softStop ? limitError(guard.softStop, outcome) : errorOf(outcome);
+    return new RunResult(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced);
   }
 
   /** Releases the interpreter. The sandbox cannot run again. */
@@ -110,4 +135,5 @@ const idleHooks: HostHooks = {
   clock: systemClock,
   randomU32: systemRandomU32,
   memoryLimitBytes: 0,
+  sleep: () => {},
 };

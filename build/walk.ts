@@ -1,0 +1,58 @@
+// A walker over binaryen expressions. binaryen.js has no generic child iterator (and getExpressionInfo
+// throws on some leaves), so children are listed per node kind; an unknown kind stops the build.
+import binaryen from 'binaryen';
+
+type Info = Record<string, unknown>;
+const LEAVES = new Set<number>([
+  binaryen.ConstId,
+  binaryen.LocalGetId,
+  binaryen.GlobalGetId,
+  binaryen.MemorySizeId,
+  binaryen.NopId,
+  binaryen.UnreachableId,
+  binaryen.RethrowId,
+]);
+
+const CHILD_FIELDS = new Map<number, string[]>([
+  [binaryen.BlockId, ['children']],
+  [binaryen.IfId, ['condition', 'ifTrue', 'ifFalse']],
+  [binaryen.LoopId, ['body']],
+  [binaryen.BreakId, ['condition', 'value']],
+  [binaryen.SwitchId, ['condition', 'value']],
+  [binaryen.CallId, ['operands']],
+  [binaryen.CallIndirectId, ['target', 'operands']],
+  [binaryen.LocalSetId, ['value']],
+  [binaryen.GlobalSetId, ['value']],
+  [binaryen.LoadId, ['ptr']],
+  [binaryen.StoreId, ['ptr', 'value']],
+  [binaryen.UnaryId, ['value']],
+  [binaryen.BinaryId, ['left', 'right']],
+  [binaryen.SelectId, ['ifTrue', 'ifFalse', 'condition']],
+  [binaryen.DropId, ['value']],
+  [binaryen.ReturnId, ['value']],
+  [binaryen.MemoryGrowId, ['delta']],
+  [binaryen.MemoryCopyId, ['dest', 'source', 'size']],
+  [binaryen.MemoryFillId, ['dest', 'value', 'size']],
+  [binaryen.TryId, ['body', 'catchBodies']],
+  [binaryen.ThrowId, ['operands']],
+]);
+
+export function children(expr: number): number[] {
+  const id = binaryen.getExpressionId(expr);
+  if (LEAVES.has(id)) return [];
+  const fields = CHILD_FIELDS.get(id);
+  if (!fields) throw new Error(`walk: unsupported expression kind ${id}`);
+  const info = binaryen.getExpressionInfo(expr) as unknown as Info;
+  const out: number[] = [];
+  for (const f of fields) {
+    const v = info[f];
+    if (Array.isArray(v)) out.push(...(v as number[]));
+    else if (typeof v === 'number' && v !== 0) out.push(v);
+  }
+  return out;
+}
+
+export function isCall(expr: number): boolean {
+  const id = binaryen.getExpressionId(expr);
+  return id === binaryen.CallId || id === binaryen.CallIndirectId;
+}

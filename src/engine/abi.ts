@@ -1,0 +1,12 @@
+// Names the build transform adds to the module and the engine relies on (build/passes/*).
+export const FUEL_GLOBAL_EXPORT = 'pyfence_fuel';
+export const HOST_IMPORT_MODULE = 'pyfence';
+export const FUEL_EXHAUSTED_IMPORT = 'fuel_exhausted';
+export const SLEEP_MS_IMPORT = 'sleep_ms';
+
+/** The two builds: metered is what sandboxes run; unmetered exists only to measure metering's cost. */
+export type ModuleVariant = 'metered' | 'unmetered';
+export const MODULE_FILES: Record<ModuleVariant, string> = {
+  metered: 'pyfence.wasm',
+  unmetered: 'pyfence-unmetered.wasm',
+};

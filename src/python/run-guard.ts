@@ -1,0 +1,70 @@
+// Enforces a run's fuel and deadline. First a soft stop: KeyboardInterrupt is raised in the guest with
+// a small grace budget, so `finally` blocks run and the interpreter stays usable. Code that swallows
+// it, or a C loop that never checks for it, gets the hard stop: a HostStop thrown through the guest.
+import { blockingSleep } from '../engine/host.js';
+import type { FuelPolicy } from '../engine/fuel.js';
+import type { EngineInstance } from '../engine/instance.js';
+import { HostStop, type StopReason } from '../engine/stop.js';
+
+/** Fuel and time allowed after a soft stop before the hard stop. */
+export const GRACE_FUEL = 20_000_000;
+export const GRACE_MS = 100;
+
+export interface GuardLimits {
+  fuel: number;
+  timeoutMs: number;
+}
+
+export class RunGuard implements FuelPolicy {
+  /** Set once the soft stop has been issued. */
+  softStop: { reason: 'fuel' | 'timeout'; message: string } | null = null;
+  private readonly deadline: number;
+  private graceDeadline = Infinity;
+
+  constructor(
+    private readonly inst: EngineInstance,
+    private readonly limits: GuardLimits,
+    started: number,
+  ) {
+    this.deadline = started + limits.timeoutMs;
+  }
+
+  checkpoint(): void {
+    const now = performance.now();
+    if (now >= this.graceDeadline) this.hardStop();
+    if (now >= this.deadline) this.limitHit('timeout');
+  }
+
+  exhausted(): void {
+    this.limitHit('fuel');
+  }
+
+  /** `time.sleep(ms)`: sleeps without spinning, but never past the deadline. */
+  readonly sleep = (ms: number): void => {
+    const now = performance.now();
+    const limit = Math.min(this.deadline, this.graceDeadline);
+    if (now + ms < limit) {
+      blockingSleep(ms);
+      return;
+    }
+    blockingSleep(Math.max(0, limit - now));
+    this.checkpoint();
+  };
+
+  private limitHit(reason: 'fuel' | 'timeout'): void {
+    if (this.softStop) this.hardStop();
+    const message =
+      reason === 'fuel'
+        ? `fuel limit of ${this.limits.fuel} units exhausted`
+        : `time limit of ${this.limits.timeoutMs} ms exceeded`;
+    this.softStop = { reason, message };
+    this.graceDeadline = performance.now() + GRACE_MS;
+    this.inst.fuel.grant(GRACE_FUEL);
+    this.inst.exports.mp_sched_keyboard_interrupt();
+  }
+
+  private hardStop(): never {
+    const stop = this.softStop!;
+    throw new HostStop(stop.reason as StopReason, stop.message);
+  }
+}
