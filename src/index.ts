@@ -1,6 +1,6 @@
 export { Sandbox, type RunOptions } from './python/sandbox.js';
 export { RunResult, type RunUsage } from './python/result.js';
-export { DEFAULT_LIMITS, type Limits, type SandboxOptions } from './python/options.js';
+export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
 export {
   EXIT_CODES,
   PyfenceError,

@@ -12,9 +12,18 @@ export interface Limits {
   outputBytes?: number;
 }
 
+export type Isolation = 'inline' | 'worker';
+
 export interface SandboxOptions {
   limits?: Limits;
+  /**
+   * 'inline' (default) runs the interpreter on the calling thread. 'worker' runs it in a worker
+   * thread that a watchdog terminates if the in-wasm stop ever fails, at the cost of a slower start.
+   */
+  isolation?: Isolation;
 }
+
+export type ResolvedLimits = Required<Limits>;
 
 export const DEFAULT_LIMITS: Required<Limits> = {
   fuel: 20_000_000_000,
@@ -62,9 +71,13 @@ export function resolveLimits(base: Required<Limits>, limits: Limits | undefined
   };
 }
 
-export function resolveSandboxOptions(options: SandboxOptions | undefined): { limits: Required<Limits> } {
-  if (options === undefined) return { limits: DEFAULT_LIMITS };
+export function resolveSandboxOptions(options: SandboxOptions | undefined): { limits: ResolvedLimits; isolation: Isolation } {
+  if (options === undefined) return { limits: DEFAULT_LIMITS, isolation: 'inline' };
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits']);
-  return { limits: resolveLimits(DEFAULT_LIMITS, options.limits) };
+  checkKeys('sandbox', options, ['limits', 'isolation']);
+  const isolation = options.isolation ?? 'inline';
+  if (isolation !== 'inline' && isolation !== 'worker') {
+    throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
+  }
+  return { limits: resolveLimits(DEFAULT_LIMITS, options.limits), isolation };
 }

@@ -1,0 +1,131 @@
+// A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
+// worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
+import { Worker } from 'node:worker_threads';
+import type { ModuleVariant } from '../engine/abi.js';
+import { UsageError } from '../python/errors.js';
+import type { ResolvedLimits } from '../python/options.js';
+import type { OutputCallbacks } from '../python/output.js';
+import { RunResult } from '../python/result.js';
+import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
+
+/** How long after the run's own deadline the watchdog waits before terminating the worker. */
+export const WATCHDOG_MARGIN_MS = 1000;
+
+// Running from TypeScript sources (tests, tsx), the worker registers tsx's loader before loading
+// its entry; from the built package it loads the compiled entry directly.
+const fromSource = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(`./worker-main.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+
+function newWorker(workerData: WorkerData): Worker {
+  if (!fromSource) return new Worker(WORKER_URL, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+function spawnWorker(variant: ModuleVariant): Promise<Worker> {
+  const worker = newWorker({ variant });
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    worker.once('error', onError);
+    worker.once('message', (msg: FromWorker) => {
+      worker.off('error', onError);
+      if (msg.type === 'ready') resolve(worker);
+      else reject(new Error(`unexpected first message from worker: ${msg.type}`));
+    });
+  });
+}
+
+export class WorkerSession {
+  /** A replacement worker is started in the background, so a killed run returns at once. */
+  private worker: Promise<Worker> | null;
+  private nextId = 1;
+  private busy = false;
+
+  private constructor(
+    worker: Worker,
+    private readonly variant: ModuleVariant,
+  ) {
+    this.worker = Promise.resolve(worker);
+  }
+
+  static async start(variant: ModuleVariant): Promise<WorkerSession> {
+    return new WorkerSession(await spawnWorker(variant), variant);
+  }
+
+  get disposed(): boolean {
+    return this.worker === null;
+  }
+
+  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): Promise<RunResult> {
+    if (!this.worker) throw new UsageError('this sandbox has been disposed');
+    if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
+    this.busy = true;
+    try {
+      return await this.runOnWorker(await this.worker, code, limits, callbacks);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks): Promise<RunResult> {
+    const id = this.nextId++;
+    const started = performance.now();
+    let stdout = '';
+    let stderr = '';
+    return new Promise<RunResult>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(watchdog);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const replaceWorker = async (message: string, kind: 'timeout' | 'fault') => {
+        finish();
+        await worker.terminate();
+        if (this.worker) {
+          this.worker = spawnWorker(this.variant);
+          this.worker.catch(() => {}); // reported to the next run, which awaits it
+        }
+        const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
+        const type = kind === 'timeout' ? 'Timeout' : 'SandboxFault';
+        resolve(new RunResult(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true));
+      };
+      const onMessage = (msg: FromWorker) => {
+        if (msg.type === 'ready' || msg.id !== id) return;
+        if (msg.type === 'stdout') {
+          stdout += msg.text;
+          cb.onStdout?.(msg.text);
+        } else if (msg.type === 'stderr') {
+          stderr += msg.text;
+          cb.onStderr?.(msg.text);
+        } else if (msg.type === 'result') {
+          finish();
+          const r = msg.result;
+          resolve(new RunResult(r.ok, r.stdout, r.stderr, r.error, r.usage, r.sandboxReplaced));
+        } else if (msg.type === 'failed') {
+          finish();
+          reject(new Error(msg.message));
+        }
+      };
+      const onError = (e: Error) => void replaceWorker(`worker failed: ${e.message}`, 'fault');
+      const onExit = () => void replaceWorker('worker exited unexpectedly', 'fault');
+      const budget = limits.timeoutMs + WATCHDOG_MARGIN_MS;
+      const watchdog = Number.isFinite(budget)
+        ? setTimeout(() => {
+            void replaceWorker(`time limit of ${limits.timeoutMs} ms exceeded; the worker was terminated by the watchdog`, 'timeout');
+          }, budget)
+        : undefined;
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      // Output always streams back, so a run the watchdog kills still returns what it printed.
+      worker.postMessage({ type: 'run', id, code, limits } satisfies ToWorker);
+    });
+  }
+
+  dispose(): void {
+    void this.worker?.then((w) => w.terminate()).catch(() => {});
+    this.worker = null;
+  }
+}

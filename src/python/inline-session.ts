@@ -1,0 +1,109 @@
+// A session on the calling thread: one engine instance, replaced after a hard stop or fault.
+import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
+import { EngineInstance } from '../engine/instance.js';
+import { sandboxModule } from '../engine/module.js';
+import type { ModuleVariant } from '../engine/abi.js';
+import type { StopReason } from '../engine/stop.js';
+import { UsageError, type ErrorKind, type RunErrorInfo } from './errors.js';
+import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
+import type { ResolvedLimits } from './options.js';
+import { OutputCollector, type OutputCallbacks } from './output.js';
+import { RunResult } from './result.js';
+import { RunGuard } from './run-guard.js';
+
+export const STOP_TYPE: Record<StopReason, string> = {
+  fuel: 'FuelExhausted',
+  timeout: 'Timeout',
+  memory: 'MemoryLimit',
+  output: 'OutputLimit',
+  denied: 'Denied',
+};
+
+/** Python exceptions that mean a limit was hit rather than a bug in the program. */
+const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory' };
+
+function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
+  switch (outcome.kind) {
+    case 'ok':
+      return null;
+    case 'exception':
+      if (outcome.type === 'SystemExit' && /SystemExit(: 0)?\s*$/.test(outcome.traceback)) return null;
+      return {
+        kind: KIND_OF_PYTHON_TYPE[outcome.type] ?? 'python',
+        type: outcome.type,
+        message: exceptionMessage(outcome.type, outcome.traceback),
+        traceback: outcome.traceback,
+      };
+    case 'stopped':
+      return { kind: outcome.reason, type: STOP_TYPE[outcome.reason], message: outcome.message, traceback: null };
+    case 'fault':
+      return { kind: 'fault', type: 'SandboxFault', message: outcome.message, traceback: null };
+  }
+}
+
+/** A soft stop reports the limit, with the KeyboardInterrupt's traceback showing where it stopped. */
+function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome): RunErrorInfo {
+  const traceback = outcome.kind === 'exception' ? outcome.traceback : null;
+  return { kind: stop.reason, type: STOP_TYPE[stop.reason], message: stop.message, traceback };
+}
+
+/** Between runs the guest cannot execute, but any stray output is dropped rather than leaked. */
+const idleHooks: HostHooks = {
+  stdout: () => {},
+  stderr: () => {},
+  clock: systemClock,
+  randomU32: systemRandomU32,
+  memoryLimitBytes: 0,
+  sleep: () => {},
+};
+
+export class InlineSession {
+  private instance: EngineInstance | null;
+
+  constructor(private readonly variant: ModuleVariant) {
+    this.instance = this.freshInstance();
+  }
+
+  private freshInstance(): EngineInstance {
+    return new EngineInstance(sandboxModule(this.variant), idleHooks);
+  }
+
+  get disposed(): boolean {
+    return this.instance === null;
+  }
+
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): RunResult {
+    const inst = this.instance;
+    if (!inst) throw new UsageError('this sandbox has been disposed');
+    const output = new OutputCollector(limits.outputBytes, callbacks);
+    const started = performance.now();
+    const guard = new RunGuard(inst, limits, started);
+    inst.hooks = {
+      stdout: output.stdout,
+      stderr: output.stderr,
+      clock: systemClock,
+      randomU32: systemRandomU32,
+      memoryLimitBytes: limits.memoryBytes,
+      sleep: guard.sleep,
+    };
+    inst.resetMemoryPeak();
+    inst.fuel.begin(limits.fuel, guard);
+    const outcome = execSource(inst, code);
+    const fuel = inst.fuel.end();
+    const wallMs = performance.now() - started;
+    const memoryPeakBytes = inst.memoryPeakBytes;
+    inst.hooks = idleHooks;
+    // After a soft stop the interrupt may still be pending if the guest never reached a check.
+    const interruptConsumed = outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
+    const replaced =
+      outcome.kind === 'stopped' || outcome.kind === 'fault' || (guard.softStop !== null && !interruptConsumed);
+    if (replaced) this.instance = this.freshInstance();
+    const { stdout, stderr } = output.finish();
+    const error = guard.softStop ? limitError(guard.softStop, outcome) : errorOf(outcome);
+    return new RunResult(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced);
+  }
+
+  dispose(): void {
+    this.instance = null;
+  }
+}
