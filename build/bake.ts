@@ -81,7 +81,7 @@ function findHeapTop(inst: EngineInstance, before: Uint8Array, staticEnd: number
 export function bakeInitialisedState(m: Module): BakeReport {
   const globals = mutableGlobals(m);
   globals.forEach((g, i) => m.addGlobalExport(g.name, GLOBAL_EXPORT_PREFIX + i));
-  const compiled = new WebAssembly.Module(m.emitBinary());
+  const compiled = new WebAssembly.Module(new Uint8Array(m.emitBinary()));
   const inst = new EngineInstance(compiled, bakeHooks);
   inst.exports.emscripten_stack_init();
   inst.exports.__wasm_call_ctors();

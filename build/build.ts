@@ -13,7 +13,9 @@ import { injectFuelMetering } from './passes/metering.js';
 import { bakeInitialisedState } from './bake.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'wasm');
+// `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
+const outFlag = process.argv.indexOf('--out');
+const outDir = outFlag > 0 ? process.argv[outFlag + 1] : join(root, 'wasm');
 const manifestPath = join(outDir, 'manifest.json');
 const EXPECTED_FATAL_LOOPS = 2; // nlr_jump_fail and __fatal_error
 

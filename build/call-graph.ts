@@ -3,6 +3,7 @@
 import binaryen from 'binaryen';
 import { definedFunctionNames, type Module } from './wasm-inspect.js';
 import { children } from './walk.js';
+import { callIndirectSignature } from './binaryen-extra.js';
 
 function signatureKey(params: number, results: number): string {
   return `${binaryen.expandType(params).join(',')}->${binaryen.expandType(results).join(',')}`;
@@ -33,7 +34,7 @@ export function callGraph(m: Module): Map<string, Set<string>> {
       if (id === binaryen.CallId) {
         callees.add((binaryen.getExpressionInfo(expr) as binaryen.CallInfo).target);
       } else if (id === binaryen.CallIndirectId) {
-        const info = binaryen.getExpressionInfo(expr) as binaryen.CallIndirectInfo;
+        const info = callIndirectSignature(expr);
         for (const t of table.get(signatureKey(info.params, info.results)) ?? []) callees.add(t);
       }
       stack.push(...children(expr));

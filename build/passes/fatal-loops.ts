@@ -1,6 +1,7 @@
 // MicroPython's fatal paths (`nlr_jump_fail`, `__fatal_error`) end in `while (1) {}`, which would hang
 // the host thread forever. Turn each empty infinite loop into `unreachable`, a trap the host can catch.
 import binaryen from 'binaryen';
+import { BlockNode, FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
 
 function isEmptyInfiniteLoop(expr: number): boolean {
@@ -19,15 +20,15 @@ export function trapFatalLoops(m: Module): string[] {
     const fn = m.getFunction(name);
     const body = binaryen.getFunctionInfo(fn).body;
     if (isEmptyInfiniteLoop(body)) {
-      binaryen.Function.setBody(fn, m.unreachable());
+      FunctionNode.setBody(fn, m.unreachable());
       changed.push(name);
       continue;
     }
     if (binaryen.getExpressionId(body) !== binaryen.BlockId) continue;
-    const n = binaryen.Block.getNumChildren(body);
+    const n = BlockNode.getNumChildren(body);
     for (let i = 0; i < n; i++) {
-      if (isEmptyInfiniteLoop(binaryen.Block.getChildAt(body, i))) {
-        binaryen.Block.setChildAt(body, i, m.unreachable());
+      if (isEmptyInfiniteLoop(BlockNode.getChildAt(body, i))) {
+        BlockNode.setChildAt(body, i, m.unreachable());
         changed.push(name);
       }
     }

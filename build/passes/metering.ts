@@ -3,6 +3,7 @@
 // slice, check the deadline, or stop the guest). The counter lives outside linear memory, so guest code
 // that corrupts the interpreter's memory cannot change it.
 import binaryen from 'binaryen';
+import { FunctionNode, LoopNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
 import { children } from '../walk.js';
 import { callGraph, recursiveFunctions } from '../call-graph.js';
@@ -61,16 +62,16 @@ export function injectFuelMetering(m: Module): MeteringReport {
       for (const child of children(expr)) stack.push({ expr: child, region: inner });
     }
     for (const { loop, region } of loops) {
-      const body = binaryen.Loop.getBody(loop);
+      const body = LoopNode.getBody(loop);
       const cost = Math.min(region.cost, MAX_REGION_COST);
-      binaryen.Loop.setBody(loop, m.block(null, [charge(m, cost), body], binaryen.getExpressionType(body)));
+      LoopNode.setBody(loop, m.block(null, [charge(m, cost), body], binaryen.getExpressionType(body)));
       report.loopChecks++;
     }
     // Without loops, only recursion can run unbounded: functions on a call cycle check at entry.
     if (recursive.has(name)) {
       const body = binaryen.getFunctionInfo(fn).body;
       const results = binaryen.getFunctionInfo(fn).results;
-      binaryen.Function.setBody(fn, m.block(null, [charge(m, Math.min(entry.cost, MAX_REGION_COST)), body], results));
+      FunctionNode.setBody(fn, m.block(null, [charge(m, Math.min(entry.cost, MAX_REGION_COST)), body], results));
       report.entryChecks++;
     }
   }

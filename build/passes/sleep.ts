@@ -4,6 +4,7 @@
 // deterministic mode it would never end. Both bodies become one host call, which sleeps (or
 // advances a virtual clock) and enforces the deadline.
 import binaryen from 'binaryen';
+import { FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, importedFunctions, type Module } from '../wasm-inspect.js';
 import { HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from '../../src/engine/abi.js';
 
@@ -40,13 +41,13 @@ export function replaceSpinSleeps(m: Module): SleepReport {
   }
   m.addFunctionImport(SLEEP_FUNC, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, binaryen.i32, binaryen.none);
   const ms = m.getFunction(found.ms[0]);
-  binaryen.Function.setBody(ms, m.call(SLEEP_FUNC, [m.local.get(0, binaryen.i32)], binaryen.none));
+  FunctionNode.setBody(ms, m.call(SLEEP_FUNC, [m.local.get(0, binaryen.i32)], binaryen.none));
   // Microseconds round up to whole milliseconds, the clock's resolution in this port.
   const us = m.getFunction(found.us[0]);
   const usToMs = m.i32.add(
     m.i32.div_u(m.local.get(0, binaryen.i32), m.i32.const(1000)),
     m.i32.ne(m.i32.rem_u(m.local.get(0, binaryen.i32), m.i32.const(1000)), m.i32.const(0)),
   );
-  binaryen.Function.setBody(us, m.call(SLEEP_FUNC, [usToMs], binaryen.none));
+  FunctionNode.setBody(us, m.call(SLEEP_FUNC, [usToMs], binaryen.none));
   return { delayMs: found.ms[0], delayUs: found.us[0] };
 }

@@ -1,0 +1,18 @@
+// Parts of binaryen.js 132 that exist at runtime but are missing from its type declarations.
+import binaryen from 'binaryen';
+
+type Ref = number;
+const api = binaryen as unknown as {
+  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void };
+  Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void };
+  Function: { setBody(fn: Ref, body: Ref): void };
+};
+
+export const BlockNode = api.Block;
+export const LoopNode = api.Loop;
+export const FunctionNode = api.Function;
+
+/** The signature a call_indirect expects (its info has params/results at runtime). */
+export function callIndirectSignature(expr: Ref): { params: number; results: number } {
+  return binaryen.getExpressionInfo(expr) as unknown as { params: number; results: number };
+}

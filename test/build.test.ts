@@ -1,0 +1,47 @@
+// The build transform: what it found and changed, and that it is deterministic.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from './helpers.js';
+import { sandboxModule } from '../src/engine/module.js';
+
+const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/manifest.json'), 'utf8'));
+
+describe('build', () => {
+  it('replaced the JS setjmp trampolines and trapped the fatal loops in both variants', () => {
+    for (const variant of ['metered', 'unmetered']) {
+      const v = manifest.variants[variant];
+      assert.equal(v.invokesReplaced, 11, variant);
+      assert.equal(v.fatalLoopsTrapped, 2, variant);
+      assert.equal(v.bake.initialPages, 19, variant);
+    }
+    assert.ok(manifest.variants.metered.metering.loopChecks > 500);
+    assert.equal(manifest.variants.unmetered.metering, null);
+  });
+
+  it('the sandbox module imports no JS trampolines and exports the fuel counter', () => {
+    const imports = WebAssembly.Module.imports(sandboxModule()).map((i) => `${i.module}.${i.name}`);
+    assert.deepEqual(imports.filter((n) => /invoke_|throw_longjmp/.test(n)), []);
+    assert.ok(imports.includes('pyfence.fuel_exhausted'));
+    assert.ok(imports.includes('pyfence.sleep_ms'));
+    const exports = WebAssembly.Module.exports(sandboxModule()).map((e) => e.name);
+    assert.ok(exports.includes('pyfence_fuel'));
+  });
+
+  it('is deterministic: a rebuild gives byte-identical modules', { timeout: 180_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), 'pyfence-build-'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'build/build.ts', '--force', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const rebuilt = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    for (const variant of ['metered', 'unmetered']) {
+      assert.equal(rebuilt.variants[variant].sha256, manifest.variants[variant].sha256, variant);
+    }
+  });
+});
