@@ -3,6 +3,7 @@ import binaryen from 'binaryen';
 
 type Ref = number;
 const api = binaryen as unknown as {
+  _BinaryenFunctionAddVar(fn: Ref, type: number): number;
   Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void };
   Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void };
   Function: { setBody(fn: Ref, body: Ref): void };
@@ -10,7 +11,11 @@ const api = binaryen as unknown as {
 
 export const BlockNode = api.Block;
 export const LoopNode = api.Loop;
-export const FunctionNode = api.Function;
+export const FunctionNode = {
+  ...api.Function,
+  /** Adds a local variable to a function; returns its index. */
+  addVar: (fn: Ref, type: number): number => api._BinaryenFunctionAddVar(fn, type),
+};
 
 /** The signature a call_indirect expects (its info has params/results at runtime). */
 export function callIndirectSignature(expr: Ref): { params: number; results: number } {

@@ -92,3 +92,41 @@ export function recursiveFunctions(graph: Map<string, Set<string>>): Set<string>
   }
   return result;
 }
+
+/**
+ * A set of functions that meets every call cycle: the targets of DFS back edges (every cycle has a
+ * back edge, into the cycle's first-discovered function). Checking fuel at these entries bounds all
+ * recursion with far fewer checks than checking every function on a cycle. Roots go first so the
+ * set falls on deep, recursive functions rather than on entry points.
+ */
+export function cycleBreakers(graph: Map<string, Set<string>>, roots: string[]): Set<string> {
+  const WHITE = 0;
+  const GRAY = 1;
+  const BLACK = 2;
+  const color = new Map<string, number>();
+  const result = new Set<string>();
+  const order = [...roots.filter((r) => graph.has(r)), ...graph.keys()];
+  for (const root of order) {
+    if ((color.get(root) ?? WHITE) !== WHITE) continue;
+    const work: { node: string; iter: Iterator<string> }[] = [{ node: root, iter: graph.get(root)!.values() }];
+    color.set(root, GRAY);
+    while (work.length) {
+      const top = work[work.length - 1];
+      const step = top.iter.next();
+      if (step.done) {
+        color.set(top.node, BLACK);
+        work.pop();
+        continue;
+      }
+      const w = step.value;
+      if (!graph.has(w)) continue; // imported function
+      const c = color.get(w) ?? WHITE;
+      if (c === GRAY) result.add(w);
+      else if (c === WHITE) {
+        color.set(w, GRAY);
+        work.push({ node: w, iter: graph.get(w)!.values() });
+      }
+    }
+  }
+  return result;
+}
