@@ -57,7 +57,7 @@ function nonZeroRuns(bytes: Uint8Array, gap = 32): [number, number][] {
  */
 function findHeapTop(inst: EngineInstance, before: Uint8Array, staticEnd: number): number {
   const probe = 4 * 1024 * 1024;
-  const ptr = inst.exports.malloc(probe);
+  const ptr = inst.call((e) => e.malloc(probe));
   if (!ptr) throw new Error('bake: probe malloc failed');
   const after = inst.memory.bytes(0, staticEnd);
   const dvBefore = new DataView(before.buffer, before.byteOffset);
@@ -83,16 +83,18 @@ export function bakeInitialisedState(m: Module): BakeReport {
   globals.forEach((g, i) => m.addGlobalExport(g.name, GLOBAL_EXPORT_PREFIX + i));
   const compiled = new WebAssembly.Module(new Uint8Array(m.emitBinary()));
   const inst = new EngineInstance(compiled, bakeHooks);
-  inst.exports.emscripten_stack_init();
-  inst.exports.__wasm_call_ctors();
-  inst.exports.mp_js_init(INIT_PYSTACK_WORDS, INIT_HEAP_BYTES);
-  inst.exports.proxy_c_init();
+  inst.call((e) => {
+    e.emscripten_stack_init();
+    e.__wasm_call_ctors();
+    e.mp_js_init(INIT_PYSTACK_WORDS, INIT_HEAP_BYTES);
+    e.proxy_c_init();
+  });
 
   const captured = inst.memory.bytes(0, inst.memory.byteLength).slice();
   const values: Record<string, number> = {};
   globals.forEach((g, i) => {
     if (g.type !== binaryen.i32) throw new Error(`bake: global ${g.name} is not i32`);
-    values[g.name] = (inst.exports[GLOBAL_EXPORT_PREFIX + i] as WebAssembly.Global).value as number;
+    values[g.name] = inst.exportedGlobal(GLOBAL_EXPORT_PREFIX + i)!.value as number;
     m.removeExport(GLOBAL_EXPORT_PREFIX + i);
   });
 

@@ -4,13 +4,14 @@ import binaryen from 'binaryen';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODULE_FILES, type ModuleVariant } from '../src/engine/abi.js';
+import { FUEL_GLOBAL_EXPORT, MODULE_FILES, RUNTIME_EXPORTS, type ModuleVariant } from '../src/engine/abi.js';
 import { PINNED_SHA256, readPinnedWasm, sha256 } from './pinned.js';
 import { rewriteLongjmpToNativeExceptions } from './passes/exceptions.js';
 import { trapFatalLoops } from './passes/fatal-loops.js';
 import { replaceSpinSleeps } from './passes/sleep.js';
 import { injectFuelMetering } from './passes/metering.js';
 import { bakeInitialisedState } from './bake.js';
+import { keepOnlyExports } from './passes/strip-exports.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -49,6 +50,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   binaryen.setShrinkLevel(0);
   m.optimize();
   const bake = bakeInitialisedState(m);
+  const keep = variant === 'metered' ? RUNTIME_EXPORTS : RUNTIME_EXPORTS.filter((e) => e !== FUEL_GLOBAL_EXPORT);
+  const exportsRemoved = keepOnlyExports(m, keep).length;
   if (!m.validate()) throw new Error(`${variant}: baked module does not validate`);
   const bytes = m.emitBinary();
   m.dispose();
@@ -62,6 +65,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       sleep,
       metering,
       bake,
+      exportsRemoved,
     },
   };
 }

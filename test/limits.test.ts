@@ -113,3 +113,42 @@ describe('limits', () => {
     }
   });
 });
+
+describe('stack', () => {
+  const deep: [string, string][] = [
+    ['python recursion', 'def f(n):\n    return f(n + 1)\nf(0)'],
+    ['parser on deep brackets', 'eval("[" * 200000)'],
+    ['repr of a deep list', 'l = []\nfor i in range(300000):\n    l = [l]\nrepr(l)'],
+    ['yield from chain', 'def g(n):\n    if n == 0:\n        yield 1\n    else:\n        yield from g(n - 1)\nlist(g(100000))'],
+    ['comparing deep lists', 'a = []\nb = []\nfor i in range(300000):\n    a = [a]\n    b = [b]\na == b'],
+  ];
+  for (const [name, code] of deep) {
+    it(`${name}: a clean error, never a host crash, and the sandbox still works`, async () => {
+      const sb = await Sandbox.create({ limits: { fuel: 2_000_000_000 } });
+      const r = await sb.run(code);
+      assert.equal(r.ok, false);
+      const clean =
+        (r.error?.kind === 'python' && ['RuntimeError', 'MemoryError', 'SyntaxError'].includes(r.error.type)) ||
+        r.error?.kind === 'fault' ||
+        r.error?.kind === 'fuel';
+      assert.ok(clean, `${name}: ${JSON.stringify(r.error)}`);
+      assert.equal((await sb.run('print("alive")')).stdout, 'alive\n');
+    });
+  }
+
+  it('Python recursion gives RuntimeError: maximum recursion depth exceeded', async () => {
+    const sb = await Sandbox.create();
+    const r = await sb.run('def f(n):\n    return f(n + 1)\nf(0)');
+    assert.equal(r.error?.type, 'RuntimeError');
+    assert.match(r.error!.message, /maximum recursion depth exceeded/);
+    assert.equal(r.sandboxReplaced, false);
+  });
+
+  it('a wasm stack overflow is a fault (exit 8), not an escaping RangeError', async () => {
+    const r = await cliAsync(['run', '--json', '-c', 'a = []\nb = []\nfor i in range(300000):\n    a = [a]\n    b = [b]\nprint(a == b)']);
+    assert.equal(r.status, 8, r.stderr);
+    const obj = JSON.parse(r.stdout);
+    assert.equal(obj.error.kind, 'fault');
+    assert.equal(obj.sandboxReplaced, true);
+  });
+});

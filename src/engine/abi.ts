@@ -4,6 +4,9 @@ export const HOST_IMPORT_MODULE = 'pyfence';
 export const FUEL_EXHAUSTED_IMPORT = 'fuel_exhausted';
 export const SLEEP_MS_IMPORT = 'sleep_ms';
 
+/** What the engine calls; everything else is stripped after baking (fewer exports, faster instances). */
+export const RUNTIME_EXPORTS = ['memory', 'malloc', 'free', 'mp_js_do_exec', 'mp_sched_keyboard_interrupt', FUEL_GLOBAL_EXPORT];
+
 /** The two builds: metered is what sandboxes run; unmetered exists only to measure metering's cost. */
 export type ModuleVariant = 'metered' | 'unmetered';
 export const MODULE_FILES: Record<ModuleVariant, string> = {

@@ -26,13 +26,18 @@ export interface ImportState {
 
 type ImportFn = (...args: any[]) => number | bigint | void;
 
-export function buildImports(state: ImportState): WebAssembly.Imports {
-  const mem = state.memory;
+/**
+ * Builds the import object. `current` names the instance being called: import objects are shared by
+ * all instances of a module (building ~60 closures per instance cost more than instantiating it).
+ */
+export function buildImports(current: () => ImportState): WebAssembly.Imports {
+  const mem = () => current().memory();
   const noEntry = () => -Errno.ENOENT;
   const badFd = () => -Errno.EBADF;
 
   const fdWrite = (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
-    const sink = fd === 1 ? state.hooks.stdout : fd === 2 ? state.hooks.stderr : null;
+    const hooks = current().hooks;
+    const sink = fd === 1 ? hooks.stdout : fd === 2 ? hooks.stderr : null;
     if (!sink) return Errno.EBADF;
     const m = mem();
     let total = 0;
@@ -47,7 +52,8 @@ export function buildImports(state: ImportState): WebAssembly.Imports {
   };
 
   const resizeHeap = (requested: number): number => {
-    const m = mem();
+    const state = current();
+    const m = state.memory();
     requested >>>= 0;
     const limit = state.hooks.memoryLimitBytes;
     if (requested > limit) return 0;
@@ -65,9 +71,9 @@ export function buildImports(state: ImportState): WebAssembly.Imports {
 
   const env: Record<string, ImportFn> = {
     ...denyAllJsBridge(mem),
-    mp_js_ticks_ms: () => state.hooks.clock.ticksMs() >>> 0,
-    mp_js_time_ms: () => state.hooks.clock.timeMs(),
-    mp_js_random_u32: () => state.hooks.randomU32() | 0,
+    mp_js_ticks_ms: () => current().hooks.clock.ticksMs() >>> 0,
+    mp_js_time_ms: () => current().hooks.clock.timeMs(),
+    mp_js_random_u32: () => current().hooks.randomU32() | 0,
     emscripten_resize_heap: resizeHeap,
     _abort_js: () => {
       throw new GuestAbort();
@@ -103,8 +109,8 @@ export function buildImports(state: ImportState): WebAssembly.Imports {
   };
   // Imports added by our build transform (see build/passes/metering.ts and sleep.ts).
   const host: Record<string, ImportFn> = {
-    [FUEL_EXHAUSTED_IMPORT]: () => state.meter().exhausted(),
-    [SLEEP_MS_IMPORT]: (ms: number) => state.hooks.sleep(ms >>> 0),
+    [FUEL_EXHAUSTED_IMPORT]: () => current().meter().exhausted(),
+    [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms >>> 0),
   };
   return { env, wasi_snapshot_preview1: wasi, [HOST_IMPORT_MODULE]: host } as WebAssembly.Imports;
 }

@@ -1,47 +1,64 @@
 // One instance of the sandbox module: its exports, its memory, its host state. An instance is cheap
 // (a fresh one per run is normal) and is thrown away after a trap, never repaired.
-import { buildImports, type ImportState } from './imports.js';
 import { FUEL_GLOBAL_EXPORT } from './abi.js';
 import { FuelMeter } from './fuel.js';
 import type { HostHooks } from './host.js';
+import { buildImports, type ImportState } from './imports.js';
 import { GuestMemory } from './memory-view.js';
 
 export interface GuestExports {
   memory: WebAssembly.Memory;
   malloc(size: number): number;
   free(ptr: number): void;
+  mp_js_do_exec(src: number, len: number, out: number): void;
+  mp_sched_keyboard_interrupt(): void;
+  /** Present only before baking (build/bake.ts). */
   __wasm_call_ctors(): void;
   emscripten_stack_init(): void;
   mp_js_init(pystackWords: number, heapBytes: number): void;
   proxy_c_init(): void;
-  mp_js_do_exec(src: number, len: number, out: number): void;
-  mp_js_do_import(name: number, out: number): void;
-  mp_sched_keyboard_interrupt(): void;
   [name: string]: unknown;
 }
 
+// The instance whose code is running. Imports are shared by all instances and act on this one.
+// Every entry into a guest goes through EngineInstance.call, which sets and restores it, so nested
+// entries (an import of one sandbox running another) stay correct.
+let active: ImportState | null = null;
+const sharedImports = buildImports(() => {
+  if (!active) throw new Error('pyfence: a guest called the host outside EngineInstance.call');
+  return active;
+});
+
 export class EngineInstance {
-  readonly exports: GuestExports;
   readonly memory: GuestMemory;
   readonly fuel: FuelMeter;
+  private readonly exports: GuestExports;
   private readonly state: ImportState;
 
   constructor(module: WebAssembly.Module, hooks: HostHooks) {
-    let memory: GuestMemory | undefined;
-    let meter: FuelMeter | undefined;
-    this.state = {
-      memory: () => memory!,
-      meter: () => meter!,
-      hooks,
-      peakBytes: 0,
-    };
-    const instance = new WebAssembly.Instance(module, buildImports(this.state));
+    const instance = new WebAssembly.Instance(module, sharedImports);
     this.exports = instance.exports as unknown as GuestExports;
-    memory = new GuestMemory(this.exports.memory);
+    const memory = new GuestMemory(this.exports.memory);
+    const fuel = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
     this.memory = memory;
-    meter = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
-    this.fuel = meter;
-    this.state.peakBytes = memory.byteLength;
+    this.fuel = fuel;
+    this.state = { memory: () => memory, meter: () => fuel, hooks, peakBytes: memory.byteLength };
+  }
+
+  /** Calls into the guest with this instance as the one the host imports act on. */
+  call<R>(fn: (exports: GuestExports) => R): R {
+    const previous = active;
+    active = this.state;
+    try {
+      return fn(this.exports);
+    } finally {
+      active = previous;
+    }
+  }
+
+  /** Reads an exported global (used by the build to capture state). */
+  exportedGlobal(name: string): WebAssembly.Global | undefined {
+    return this.exports[name] as WebAssembly.Global | undefined;
   }
 
   get hooks(): HostHooks {
@@ -59,11 +76,15 @@ export class EngineInstance {
 
   /** Copies bytes into a fresh malloc'd block (NUL-terminated); the caller frees it. */
   allocBytes(bytes: Uint8Array): number {
-    const ptr = this.exports.malloc(bytes.length + 1);
+    const ptr = this.call((e) => e.malloc(bytes.length + 1));
     if (!ptr) throw new Error('guest malloc failed');
     const view = this.memory.bytes(ptr, bytes.length + 1);
     view.set(bytes);
     view[bytes.length] = 0;
     return ptr;
+  }
+
+  free(ptr: number): void {
+    this.call((e) => e.free(ptr));
   }
 }

@@ -16,20 +16,20 @@ const encoder = new TextEncoder();
 export function execSource(inst: EngineInstance, code: string): ExecOutcome {
   const src = encoder.encode(code);
   const srcPtr = inst.allocBytes(src);
-  const out = inst.exports.malloc(12);
-  const outcome = guardedCall(() => inst.exports.mp_js_do_exec(srcPtr, src.length, out));
+  const out = inst.call((e) => e.malloc(12));
+  const outcome = guardedCall(() => inst.call((e) => e.mp_js_do_exec(srcPtr, src.length, out)));
   if (outcome.kind !== 'returned') return outcome; // the instance is discarded: no cleanup
-  inst.exports.free(srcPtr);
+  inst.free(srcPtr);
   let result: ExecOutcome = { kind: 'ok' };
   if (inst.memory.i32(out) === PROXY_KIND_MP_EXCEPTION) {
     const len = inst.memory.u32(out + 4);
     const ptr = inst.memory.u32(out + 8);
     const text = inst.memory.utf8(ptr, len);
-    inst.exports.free(ptr);
+    inst.free(ptr);
     const sep = text.indexOf(EXC_SEPARATOR);
     result = { kind: 'exception', type: text.slice(0, sep), traceback: text.slice(sep + 1) };
   }
-  inst.exports.free(out);
+  inst.free(out);
   return result;
 }
 

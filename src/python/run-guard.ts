@@ -60,7 +60,7 @@ export class RunGuard implements FuelPolicy {
     this.softStop = { reason, message };
     this.graceDeadline = performance.now() + GRACE_MS;
     this.inst.fuel.grant(GRACE_FUEL);
-    this.inst.exports.mp_sched_keyboard_interrupt();
+    this.inst.call((e) => e.mp_sched_keyboard_interrupt());
   }
 
   private hardStop(): never {
