@@ -3,7 +3,8 @@
 // slice, check the deadline, or stop the guest). The counter lives outside linear memory, so guest code
 // that corrupts the interpreter's memory cannot change it.
 import binaryen from 'binaryen';
-import { FunctionNode, LoopNode } from '../binaryen-extra.js';
+import { BlockNode, FunctionNode, LoopNode } from '../binaryen-extra.js';
+import { matchCountedLoop, type CountedLoop } from '../counted-loops.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
 import { children } from '../walk.js';
 import { callGraph, cycleBreakers } from '../call-graph.js';
@@ -22,7 +23,30 @@ export interface MeteringReport {
   functions: number;
   entryChecks: number;
   loopChecks: number;
+  /** Leaf loops charged per iteration through a local accumulator. */
   leafLoops: number;
+  /** Counted leaf loops charged once, before they start (build/counted-loops.ts). */
+  countedLoops: number;
+}
+
+/** Counted loops charge at most this many iterations up front (bounds the i32 product). */
+const MAX_PREPAID_TRIPS = 1 << 24;
+
+/**
+ * Charges a counted loop before it starts: an upper bound of its trips, from the entry values of its
+ * locals (capped so the product fits in i32), times its per-iteration cost. `q` is a scratch local.
+ */
+function prepay(m: Module, c: CountedLoop, cost: number, q: number): number {
+  const i = () => m.local.get(c.induction, binaryen.i32);
+  const n = () => m.local.get(c.bound, binaryen.i32);
+  const [hi, lo] = c.ascending ? [n, i] : [i, n];
+  const getQ = () => m.local.get(q, binaryen.i32);
+  const cap = () => m.i32.const(MAX_PREPAID_TRIPS);
+  return m.block(null, [
+    m.local.set(q, m.select(m.i32.gt_u(hi(), lo()), m.i32.div_u(m.i32.sub(hi(), lo()), m.i32.const(c.step)), m.i32.const(0))),
+    m.local.set(q, m.select(m.i32.lt_u(getQ(), cap()), getQ(), cap())),
+    charge(m, (mm) => mm.i32.mul(mm.i32.add(getQ(), mm.i32.const(2)), mm.i32.const(cost))),
+  ]);
 }
 
 interface Region {
@@ -73,16 +97,24 @@ export function injectFuelMetering(m: Module): MeteringReport {
   m.addGlobal(FUEL_GLOBAL, binaryen.i32, true, m.i32.const(0));
   m.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL_EXPORT);
   m.addFunctionImport(FUEL_FUNC, HOST_IMPORT_MODULE, FUEL_EXHAUSTED_IMPORT, binaryen.none, binaryen.none);
-  const report: MeteringReport = { functions: functions.length, entryChecks: 0, loopChecks: 0, leafLoops: 0 };
+  const report: MeteringReport = {
+    functions: functions.length,
+    entryChecks: 0,
+    loopChecks: 0,
+    leafLoops: 0,
+    countedLoops: 0,
+  };
 
   for (const name of functions) {
     const fn = m.getFunction(name);
-    const loops: { loop: number; region: Region }[] = [];
+    /** A loop, and the block holding it (to put a prepaid charge in front of it), if any. */
+    const loops: { loop: number; region: Region; parent: { block: number; index: number } | null }[] = [];
     // Iterative walk: each loop starts a region of its own.
     const entry: Region = { cost: 0, inner: false };
-    const stack: { expr: number; region: Region }[] = [{ expr: binaryen.getFunctionInfo(fn).body, region: entry }];
+    type Item = { expr: number; region: Region; parent: { block: number; index: number } | null };
+    const stack: Item[] = [{ expr: binaryen.getFunctionInfo(fn).body, region: entry, parent: null }];
     while (stack.length) {
-      const { expr, region } = stack.pop()!;
+      const { expr, region, parent } = stack.pop()!;
       region.cost++;
       let inner = region;
       const id = binaryen.getExpressionId(expr);
@@ -90,14 +122,26 @@ export function injectFuelMetering(m: Module): MeteringReport {
       if (id === binaryen.LoopId) {
         region.inner = true;
         inner = { cost: 0, inner: false };
-        loops.push({ loop: expr, region: inner });
+        loops.push({ loop: expr, region: inner, parent });
       }
-      for (const child of children(expr)) stack.push({ expr: child, region: inner });
+      const isBlock = id === binaryen.BlockId;
+      children(expr).forEach((child, index) =>
+        stack.push({ expr: child, region: inner, parent: isBlock ? { block: expr, index } : null }),
+      );
     }
     let acc = -1;
-    for (const { loop, region } of loops) {
+    let scratch = -1;
+    for (const { loop, region, parent } of loops) {
       const body = LoopNode.getBody(loop);
       const cost = Math.min(region.cost, MAX_REGION_COST);
+      const counted = !region.inner && parent ? matchCountedLoop(loop) : null;
+      if (counted && parent) {
+        if (scratch < 0) scratch = FunctionNode.addVar(fn, binaryen.i32);
+        const prepaid = m.block(null, [prepay(m, counted, cost, scratch), loop], binaryen.getExpressionType(loop));
+        BlockNode.setChildAt(parent.block, parent.index, prepaid);
+        report.countedLoops++;
+        continue;
+      }
       let check: number;
       if (region.inner) {
         check = charge(m, cost);
