@@ -4,6 +4,8 @@ import binaryen from 'binaryen';
 import { EngineInstance } from '../src/engine/instance.js';
 import type { HostHooks } from '../src/engine/host.js';
 import { mutableGlobals, type Module } from './wasm-inspect.js';
+import { execSource } from '../src/python/interpreter.js';
+import { PRELUDE } from '../src/python/prelude.js';
 
 export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
 export const INIT_HEAP_BYTES = 1024 * 1024;
@@ -89,6 +91,8 @@ export function bakeInitialisedState(m: Module): BakeReport {
     e.mp_js_init(INIT_PYSTACK_WORDS, INIT_HEAP_BYTES);
     e.proxy_c_init();
   });
+  const prelude = execSource(inst, PRELUDE);
+  if (prelude.kind !== 'ok') throw new Error(`bake: the prelude failed: ${JSON.stringify(prelude)}`);
 
   const captured = inst.memory.bytes(0, inst.memory.byteLength).slice();
   const values: Record<string, number> = {};

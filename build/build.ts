@@ -32,6 +32,7 @@ function inputHash(): string {
   };
   walk(join(root, 'build'));
   walk(join(root, 'src', 'engine'));
+  walk(join(root, 'src', 'python')); // the prelude and the exec path used while baking
   const binaryenVersion = JSON.parse(readFileSync(join(root, 'node_modules/binaryen/package.json'), 'utf8')).version;
   return sha256([PINNED_SHA256, binaryenVersion, ...sources].join('\0'));
 }

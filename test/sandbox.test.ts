@@ -47,6 +47,15 @@ describe('Sandbox', () => {
     assert.equal(r.error?.type, 'SystemExit');
   });
 
+  it('input() raises EOFError at once: the sandbox has no stdin', async () => {
+    const sb = await Sandbox.create({ limits: { timeoutMs: 5000 } });
+    const r = await sb.run('try:\n    input("name? ")\nexcept EOFError:\n    print("eof")');
+    assert.equal(r.stdout, 'name? eof\n'); // the prompt is printed, as CPython does at EOF
+    assert.ok(r.usage.wallMs < 1000);
+    const uncaught = await sb.run('input()');
+    assert.equal(uncaught.error?.type, 'EOFError');
+  });
+
   it('streams output to callbacks as it is printed', async () => {
     const sb = await Sandbox.create();
     const chunks: string[] = [];
