@@ -1,0 +1,4 @@
+s = 0
+for i in range(1000000):
+    s += i
+print(s)
