@@ -32,17 +32,46 @@ const hashLoop = (extra = '', cond = '(i32.lt_u (local.tee $p (i32.add (local.ge
 
 describe('counted loops', () => {
   it('recognises an ascending byte loop and a descending one', () => {
-    assert.deepEqual(firstLoop(hashLoop()), { induction: 0, bound: 1, step: 1, ascending: true });
+    assert.deepEqual(firstLoop(hashLoop()), { induction: 0, bound: 1, step: 1, ascending: true, wrapping: false });
     const down = `(loop $l
       (local.set $h (i32.add (local.get $h) (i32.load8_s (local.tee $p (i32.add (local.get $p) (i32.const -1))))))
       (br_if $l (i32.gt_u (local.get $p) (local.get $end))))`;
-    assert.deepEqual(firstLoop(down), { induction: 0, bound: 1, step: 1, ascending: false });
+    assert.deepEqual(firstLoop(down), { induction: 0, bound: 1, step: 1, ascending: false, wrapping: false });
+  });
+
+  it('recognises an exit test at the top, whatever branches back later', () => {
+    const top = `(block $out (loop $l
+      (br_if $out (i32.ge_u (local.tee $p (i32.add (local.get $p) (i32.const 4))) (local.get $end)))
+      (br_if $l (i32.eqz (i32.load (local.get $p))))
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br $l)))`;
+    assert.deepEqual(firstLoop(top), { induction: 0, bound: 1, step: 4, ascending: true, wrapping: false });
+  });
+
+  it('accepts != only with a step of 1, and then charges the wrapped distance', () => {
+    const ne = (k: number) => hashLoop('', `(i32.ne (local.tee $p (i32.add (local.get $p) (i32.const ${k}))) (local.get $end))`);
+    assert.deepEqual(firstLoop(ne(1)), { induction: 0, bound: 1, step: 1, ascending: true, wrapping: true });
+    assert.equal(firstLoop(ne(2)), null);
   });
 
   it('refuses loops whose trip count is not fixed on entry', () => {
     const refused: Record<string, string> = {
       'a second back edge': hashLoop('(br_if $l (local.get $h))'),
-      'a != comparison': hashLoop('', '(i32.ne (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $end))'),
+      'an exit test at the top whose X is not the increment': `(block $out (loop $l
+        (br_if $out (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $h (i32.load8_u (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $l)))`,
+      'the memory access only under a branch': `(loop $l
+        (if (local.get $h) (then (local.set $h (i32.load8_u (local.get $p)))))
+        (br_if $l (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $end))))`,
+      'a search that can stop early': `(block $found ${hashLoop('(br_if $found (i32.eqz (local.get $h)))')})`,
+      'a return inside': hashLoop('(if (i32.eqz (local.get $h)) (then (return (i32.const 0))))'),
+      'the memory access after a branch back': `(block $out (loop $l
+        (br_if $out (i32.ge_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $end)))
+        (br_if $l (local.get $h))
+        (local.set $h (i32.load8_u (local.get $p)))
+        (br $l)))`,
       'a signed comparison': hashLoop('', '(i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $end))'),
       'the bound written in the loop': hashLoop('(local.set $end (i32.add (local.get $end) (i32.const 1)))'),
       'the induction written twice': hashLoop('(local.set $p (i32.sub (local.get $p) (i32.const 1)))'),

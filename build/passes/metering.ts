@@ -134,7 +134,7 @@ export function injectFuelMetering(m: Module): MeteringReport {
     for (const { loop, region, parent } of loops) {
       const body = LoopNode.getBody(loop);
       const cost = Math.min(region.cost, MAX_REGION_COST);
-      const counted = !region.inner && parent ? matchCountedLoop(loop) : null;
+      const counted = parent ? matchCountedLoop(loop) : null;
       if (counted && parent) {
         if (scratch < 0) scratch = FunctionNode.addVar(fn, binaryen.i32);
         const prepaid = m.block(null, [prepay(m, counted, cost, scratch), loop], binaryen.getExpressionType(loop));
