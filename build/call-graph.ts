@@ -1,4 +1,4 @@
-// Which functions can recurse: members of a cycle in the call graph. Indirect calls are resolved
+// The call graph, and a set of functions that meets every cycle in it. Indirect calls are resolved
 // conservatively to every table entry of the same signature.
 import binaryen from 'binaryen';
 import { definedFunctionNames, type Module } from './wasm-inspect.js';
@@ -42,55 +42,6 @@ export function callGraph(m: Module): Map<string, Set<string>> {
     graph.set(name, callees);
   }
   return graph;
-}
-
-/** Functions on a call cycle (including direct self-recursion), by Tarjan's algorithm, iteratively. */
-export function recursiveFunctions(graph: Map<string, Set<string>>): Set<string> {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const result = new Set<string>();
-  let next = 0;
-  for (const root of graph.keys()) {
-    if (index.has(root)) continue;
-    const work: { node: string; iter: Iterator<string> }[] = [];
-    const open = (node: string) => {
-      index.set(node, next);
-      low.set(node, next++);
-      stack.push(node);
-      onStack.add(node);
-      work.push({ node, iter: (graph.get(node) ?? new Set()).values() });
-    };
-    open(root);
-    while (work.length) {
-      const top = work[work.length - 1];
-      const step = top.iter.next();
-      if (!step.done) {
-        const w = step.value;
-        if (!graph.has(w)) continue; // imported function
-        if (!index.has(w)) open(w);
-        else if (onStack.has(w)) low.set(top.node, Math.min(low.get(top.node)!, index.get(w)!));
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1].node;
-        low.set(parent, Math.min(low.get(parent)!, low.get(top.node)!));
-      }
-      if (low.get(top.node) === index.get(top.node)) {
-        const scc: string[] = [];
-        let w: string;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          scc.push(w);
-        } while (w !== top.node);
-        if (scc.length > 1 || graph.get(top.node)!.has(top.node)) scc.forEach((f) => result.add(f));
-      }
-    }
-  }
-  return result;
 }
 
 /**

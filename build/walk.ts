@@ -51,8 +51,3 @@ export function children(expr: number): number[] {
   }
   return out;
 }
-
-export function isCall(expr: number): boolean {
-  const id = binaryen.getExpressionId(expr);
-  return id === binaryen.CallId || id === binaryen.CallIndirectId;
-}

@@ -24,10 +24,6 @@ export class FuelMeter {
     if (global) global.value = CUSHION;
   }
 
-  get metered(): boolean {
-    return this.global !== null;
-  }
-
   /** Starts counting a run with a budget (Infinity for none). */
   begin(limit: number, policy: FuelPolicy): void {
     this.usedUnits = 0;

@@ -11,7 +11,7 @@ import { OutputCollector, type OutputCallbacks } from './output.js';
 import { RunResult } from './result.js';
 import { RunGuard } from './run-guard.js';
 
-export const STOP_TYPE: Record<StopReason, string> = {
+const STOP_TYPE: Record<StopReason, string> = {
   fuel: 'FuelExhausted',
   timeout: 'Timeout',
   memory: 'MemoryLimit',
