@@ -52,7 +52,7 @@ function buildProgram(onExit: (code: number) => void): Command {
     .option('-c, --code <code>', 'program text')
     .option('--json', 'print exactly one JSON result object on stdout', false)
     .addOption(
-      new Option('--fuel <units>', `CPU budget in fuel units (default ${DEFAULT_LIMITS.fuel.toExponential()}, about 10 s)`).argParser(
+      new Option('--fuel <units>', `CPU budget in fuel units (default ${DEFAULT_LIMITS.fuel.toExponential()}, a few seconds of CPU)`).argParser(
         flagValue(parseCount),
       ),
     )

@@ -42,11 +42,6 @@ export class FuelMeter {
     return used;
   }
 
-  get used(): number {
-    this.account();
-    return this.usedUnits;
-  }
-
   /** Extends the current run's budget (e.g. a grace period after a soft stop). */
   grant(units: number): void {
     this.limit = this.usedUnits + units;

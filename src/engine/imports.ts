@@ -17,8 +17,8 @@ export class GuestAbort extends Error {
 }
 
 export interface ImportState {
-  memory: () => GuestMemory;
-  meter: () => FuelMeter;
+  memory: GuestMemory;
+  meter: FuelMeter;
   hooks: HostHooks;
   /** Highest linear-memory size seen, in bytes. */
   peakBytes: number;
@@ -31,7 +31,7 @@ type ImportFn = (...args: any[]) => number | bigint | void;
  * all instances of a module (building ~60 closures per instance cost more than instantiating it).
  */
 export function buildImports(current: () => ImportState): WebAssembly.Imports {
-  const mem = () => current().memory();
+  const mem = () => current().memory;
   const noEntry = () => -Errno.ENOENT;
   const badFd = () => -Errno.EBADF;
 
@@ -53,7 +53,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
 
   const resizeHeap = (requested: number): number => {
     const state = current();
-    const m = state.memory();
+    const m = state.memory;
     requested >>>= 0;
     const limit = state.hooks.memoryLimitBytes;
     if (requested > limit) return 0;
@@ -109,7 +109,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
   };
   // Imports added by our build transform (see build/passes/metering.ts and sleep.ts).
   const host: Record<string, ImportFn> = {
-    [FUEL_EXHAUSTED_IMPORT]: () => current().meter().exhausted(),
+    [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
     [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms >>> 0),
   };
   return { env, wasi_snapshot_preview1: wasi, [HOST_IMPORT_MODULE]: host } as WebAssembly.Imports;

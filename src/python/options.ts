@@ -2,7 +2,7 @@
 import { UsageError } from './errors.js';
 
 export interface Limits {
-  /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default about 10 s of CPU. */
+  /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
   fuel?: number;
   /** Wall-clock time per run, in ms, including time.sleep; Infinity for none. Default 10 s. */
   timeoutMs?: number;
@@ -25,7 +25,7 @@ export interface SandboxOptions {
 
 export type ResolvedLimits = Required<Limits>;
 
-export const DEFAULT_LIMITS: Required<Limits> = {
+export const DEFAULT_LIMITS: ResolvedLimits = {
   fuel: 20_000_000_000,
   timeoutMs: 10_000,
   memoryBytes: 64 * 1024 * 1024,
@@ -41,34 +41,33 @@ function checkKeys(what: string, value: object, allowed: readonly string[]): voi
   }
 }
 
-function positiveInteger(name: string, value: unknown, min: number, max: number, unlimited = false): number {
+/** The accepted range of each limit; `unlimited` ones also accept Infinity. */
+const RANGES: Record<keyof Limits, { min: number; max: number; unlimited: boolean }> = {
+  fuel: { min: 1, max: 2 ** 53, unlimited: true },
+  timeoutMs: { min: 1, max: 2 ** 31, unlimited: true },
+  memoryBytes: { min: MIN_MEMORY_BYTES, max: MAX_MEMORY_BYTES, unlimited: false },
+  outputBytes: { min: 0, max: 2 ** 40, unlimited: false },
+};
+
+function checkedLimit(key: keyof Limits, value: unknown): number {
+  const { min, max, unlimited } = RANGES[key];
   if (unlimited && value === Infinity) return value;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const inf = unlimited ? ' (or Infinity)' : '';
-    throw new UsageError(`${name} must be an integer from ${min} to ${max}${inf}, got ${String(value)}`);
+    throw new UsageError(`limits.${key} must be an integer from ${min} to ${max}${inf}, got ${String(value)}`);
   }
   return value;
 }
 
-export function resolveLimits(base: Required<Limits>, limits: Limits | undefined): Required<Limits> {
+export function resolveLimits(base: ResolvedLimits, limits: Limits | undefined): ResolvedLimits {
   if (limits === undefined) return base;
   if (typeof limits !== 'object' || limits === null) throw new UsageError('limits must be an object');
   checkKeys('limits', limits, Object.keys(DEFAULT_LIMITS));
-  return {
-    fuel: limits.fuel === undefined ? base.fuel : positiveInteger('limits.fuel', limits.fuel, 1, 2 ** 53, true),
-    timeoutMs:
-      limits.timeoutMs === undefined
-        ? base.timeoutMs
-        : positiveInteger('limits.timeoutMs', limits.timeoutMs, 1, 2 ** 31, true),
-    memoryBytes:
-      limits.memoryBytes === undefined
-        ? base.memoryBytes
-        : positiveInteger('limits.memoryBytes', limits.memoryBytes, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES),
-    outputBytes:
-      limits.outputBytes === undefined
-        ? base.outputBytes
-        : positiveInteger('limits.outputBytes', limits.outputBytes, 0, 2 ** 40),
-  };
+  const resolved = { ...base };
+  for (const key of Object.keys(RANGES) as (keyof Limits)[]) {
+    if (limits[key] !== undefined) resolved[key] = checkedLimit(key, limits[key]);
+  }
+  return resolved;
 }
 
 export function resolveSandboxOptions(options: SandboxOptions | undefined): { limits: ResolvedLimits; isolation: Isolation } {
