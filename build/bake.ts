@@ -21,6 +21,9 @@ const bakeHooks: HostHooks = {
   randomU32: () => 0x9e3779b9,
   memoryLimitBytes: 2 ** 31,
   sleep: () => {},
+  hostCall: () => {
+    throw new Error('bake: the prelude must not call the host');
+  },
 };
 
 export interface BakeReport {

@@ -17,6 +17,11 @@ export interface HostHooks {
   memoryLimitBytes: number;
   /** `time.sleep`: wait (or advance a virtual clock) for `ms`; may throw HostStop at the deadline. */
   sleep(ms: number): void;
+  /**
+   * The host channel: one request string from the guest, one reply string back (the Python layer
+   * defines both). May block; may throw HostStop at the deadline.
+   */
+  hostCall(request: string): string;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

@@ -3,7 +3,7 @@
 import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from './abi.js';
 import { Errno } from './errno.js';
 import type { HostHooks } from './host.js';
-import { denyAllJsBridge } from './js-bridge.js';
+import { jsBridge } from './js-bridge.js';
 import type { FuelMeter } from './fuel.js';
 import type { GuestMemory } from './memory-view.js';
 
@@ -22,6 +22,8 @@ export interface ImportState {
   hooks: HostHooks;
   /** Highest linear-memory size seen, in bytes. */
   peakBytes: number;
+  /** The guest's own malloc (for strings handed to it). */
+  malloc(size: number): number;
 }
 
 type ImportFn = (...args: any[]) => number | bigint | void;
@@ -70,7 +72,11 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
   };
 
   const env: Record<string, ImportFn> = {
-    ...denyAllJsBridge(mem),
+    ...jsBridge({
+      memory: mem,
+      malloc: (size) => current().malloc(size),
+      hostCall: (request) => current().hooks.hostCall(request),
+    }),
     mp_js_ticks_ms: () => current().hooks.clock.ticksMs() >>> 0,
     mp_js_time_ms: () => current().hooks.clock.timeMs(),
     mp_js_random_u32: () => current().hooks.randomU32() | 0,

@@ -42,7 +42,8 @@ export class EngineInstance {
     const fuel = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
     this.memory = memory;
     this.fuel = fuel;
-    this.state = { memory, meter: fuel, hooks, peakBytes: memory.byteLength };
+    const exports = this.exports;
+    this.state = { memory, meter: fuel, hooks, peakBytes: memory.byteLength, malloc: (size) => exports.malloc(size) };
   }
 
   /** Calls into the guest with this instance as the one the host imports act on. */

@@ -1,10 +1,18 @@
-// The worker thread behind a WorkerSession: an InlineSession driven by messages.
+// The worker thread behind a WorkerSession: an InlineSession driven by messages. Host calls block
+// this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InlineSession } from '../python/inline-session.js';
+import { HostCallClient } from './host-call-channel.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
-const session = new InlineSession((workerData as WorkerData).variant);
+const data = workerData as WorkerData;
+const hostCalls = new HostCallClient(data.hostPort, data.hostSignal);
+const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
+const session = new InlineSession(data.variant, {
+  spec: data.guestSpec,
+  hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
+});
 const send = (msg: FromWorker) => port.postMessage(msg);
 
 port.on('message', (msg: ToWorker) => {

@@ -1,4 +1,5 @@
 // Messages between a WorkerSession and its worker thread.
+import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { RunErrorInfo } from '../python/errors.js';
@@ -6,6 +7,11 @@ import type { RunUsage } from '../python/result.js';
 
 export interface WorkerData {
   variant: ModuleVariant;
+  /** JSON for `__pyfence__.setup`, or null. */
+  guestSpec: string | null;
+  /** Host calls go to the main thread through this port and signal (host-call-channel.ts). */
+  hostPort: MessagePort;
+  hostSignal: SharedArrayBuffer;
 }
 
 export type ToWorker = { type: 'run'; id: number; code: string; limits: ResolvedLimits };

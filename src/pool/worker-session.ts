@@ -5,6 +5,8 @@ import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
+import type { HostBridge } from '../python/host-functions.js';
+import { serveHostCalls } from './host-call-channel.js';
 import { RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -17,14 +19,29 @@ const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(`./worker-main.${fromSource ? 'ts' : 'js'}`, import.meta.url);
 
 function newWorker(workerData: WorkerData): Worker {
-  if (!fromSource) return new Worker(WORKER_URL, { workerData });
+  const transferList = [workerData.hostPort];
+  if (!fromSource) return new Worker(WORKER_URL, { workerData, transferList });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, transferList });
 }
 
-function spawnWorker(variant: ModuleVariant): Promise<Worker> {
-  const worker = newWorker({ variant });
+/** What every worker of a session is started with. */
+interface WorkerSetup {
+  variant: ModuleVariant;
+  guestSpec: string | null;
+  bridge: HostBridge;
+}
+
+function spawnWorker(setup: WorkerSetup): Promise<Worker> {
+  const channel = serveHostCalls((request) => setup.bridge.call(request));
+  const worker = newWorker({
+    variant: setup.variant,
+    guestSpec: setup.guestSpec,
+    hostPort: channel.workerPort,
+    hostSignal: channel.signal,
+  });
+  worker.once('exit', () => channel.close());
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     worker.once('error', onError);
@@ -44,13 +61,14 @@ export class WorkerSession {
 
   private constructor(
     worker: Worker,
-    private readonly variant: ModuleVariant,
+    private readonly setup: WorkerSetup,
   ) {
     this.worker = Promise.resolve(worker);
   }
 
-  static async start(variant: ModuleVariant): Promise<WorkerSession> {
-    return new WorkerSession(await spawnWorker(variant), variant);
+  static async start(variant: ModuleVariant, guestSpec: string | null, bridge: HostBridge): Promise<WorkerSession> {
+    const setup = { variant, guestSpec, bridge };
+    return new WorkerSession(await spawnWorker(setup), setup);
   }
 
   get disposed(): boolean {
@@ -84,7 +102,7 @@ export class WorkerSession {
         finish();
         await worker.terminate();
         if (this.worker) {
-          this.worker = spawnWorker(this.variant);
+          this.worker = spawnWorker(this.setup);
           this.worker.catch(() => {}); // reported to the next run, which awaits it
         }
         const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };

@@ -55,17 +55,44 @@ const idleHooks: HostHooks = {
   randomU32: systemRandomU32,
   memoryLimitBytes: 0,
   sleep: () => {},
+  hostCall: () => '{"error":["RuntimeError","the sandbox is not running"]}',
 };
+
+/** What a session sets up in each interpreter and how it answers host calls. */
+export interface GuestConfig {
+  /** JSON for `__pyfence__.setup` (host modules, env, argv), or null. */
+  spec: string | null;
+  /** Answers one host call; may block up to `guard.waitBudgetMs()`. */
+  hostCall(request: string, guard: RunGuard): string;
+}
+
+const NO_GRANTS: GuestConfig = {
+  spec: null,
+  hostCall: () => JSON.stringify({ error: ['RuntimeError', 'no host functions are granted to this sandbox'] }),
+};
+
+/** Budget for setting up a fresh interpreter (a few module objects): generous, but bounded. */
+const SETUP_LIMITS = { fuel: 1e9, timeoutMs: 10_000 };
 
 export class InlineSession {
   private instance: EngineInstance | null;
 
-  constructor(private readonly variant: ModuleVariant) {
+  constructor(
+    private readonly variant: ModuleVariant,
+    private readonly guest: GuestConfig = NO_GRANTS,
+  ) {
     this.instance = this.freshInstance();
   }
 
   private freshInstance(): EngineInstance {
-    return new EngineInstance(sandboxModule(this.variant), idleHooks);
+    const inst = new EngineInstance(sandboxModule(this.variant), idleHooks);
+    if (this.guest.spec !== null) {
+      inst.fuel.begin(SETUP_LIMITS.fuel, new RunGuard(inst, SETUP_LIMITS, performance.now()));
+      const outcome = execSource(inst, `__pyfence__.setup(${JSON.stringify(this.guest.spec)})`);
+      inst.fuel.end();
+      if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the sandbox failed: ${JSON.stringify(outcome)}`);
+    }
+    return inst;
   }
 
   get disposed(): boolean {
@@ -85,6 +112,11 @@ export class InlineSession {
       randomU32: systemRandomU32,
       memoryLimitBytes: limits.memoryBytes,
       sleep: guard.sleep,
+      hostCall: (request) => {
+        const reply = this.guest.hostCall(request, guard);
+        guard.checkpoint(); // time spent in the host counts against the deadline
+        return reply;
+      },
     };
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);

@@ -1,5 +1,6 @@
 // Sandbox options: validated once, with clear errors, and merged with safe defaults.
 import { UsageError } from './errors.js';
+import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
 
 export interface Limits {
   /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
@@ -21,6 +22,33 @@ export interface SandboxOptions {
    * thread that a watchdog terminates if the in-wasm stop ever fails, at the cost of a slower start.
    */
   isolation?: Isolation;
+  /**
+   * Host functions the guest may import: `{ weather: { forecast } }` makes `import weather;
+   * weather.forecast("Oslo")` work. Only data crosses (None, bool, int, float, str, bytes, list, tuple,
+   * dict with str keys), deep-copied both ways; keyword arguments arrive as one last plain object.
+   * A function that throws raises RuntimeError (TypeError, ValueError for RangeError) with its message.
+   * Async functions need a worker sandbox; a sandbox with any `async function` defaults to one.
+   */
+  modules?: HostModules;
+  /** Environment variables the guest sees (`os.getenv`, `os.environ`). None by default. */
+  env?: Record<string, string>;
+  /** `sys.argv` of the guest. Empty by default. */
+  argv?: string[];
+}
+
+/** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
+export interface GuestSpec {
+  modules?: Record<string, string[]>;
+  env?: Record<string, string>;
+  argv?: string[];
+}
+
+export interface ResolvedSandboxOptions {
+  limits: ResolvedLimits;
+  isolation: Isolation;
+  modules: HostModules;
+  /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
+  guestSpec: string | null;
 }
 
 export type ResolvedLimits = Required<Limits>;
@@ -70,13 +98,36 @@ export function resolveLimits(base: ResolvedLimits, limits: Limits | undefined):
   return resolved;
 }
 
-export function resolveSandboxOptions(options: SandboxOptions | undefined): { limits: ResolvedLimits; isolation: Isolation } {
-  if (options === undefined) return { limits: DEFAULT_LIMITS, isolation: 'inline' };
+function stringRecord(what: string, value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${what} must be an object of strings`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new UsageError(`${what}.${k} must be a string, got ${typeof v}`);
+  }
+  return { ...(value as Record<string, string>) };
+}
+
+function stringList(what: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new UsageError(`${what} must be an array of strings`);
+  return [...value];
+}
+
+export function resolveSandboxOptions(options: SandboxOptions | undefined): ResolvedSandboxOptions {
+  if (options === undefined) return { limits: DEFAULT_LIMITS, isolation: 'inline', modules: {}, guestSpec: null };
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation']);
-  const isolation = options.isolation ?? 'inline';
+  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv']);
+  const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
   }
-  return { limits: resolveLimits(DEFAULT_LIMITS, options.limits), isolation };
+  const spec: GuestSpec = {};
+  const names = hostModuleNames(options.modules);
+  if (Object.keys(names).length) spec.modules = names;
+  if (options.env !== undefined) spec.env = stringRecord('env', options.env);
+  if (options.argv !== undefined) spec.argv = stringList('argv', options.argv);
+  return {
+    limits: resolveLimits(DEFAULT_LIMITS, options.limits),
+    isolation,
+    modules: options.modules ?? {},
+    guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
+  };
 }

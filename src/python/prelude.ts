@@ -1,13 +1,154 @@
 // Python run once at build time, before the interpreter's state is baked into the module: every
-// sandbox starts with it applied, at no cost per sandbox.
+// sandbox starts with it applied, at no cost per sandbox. Nothing here is a security boundary (the
+// guest may rewrite any of it); it is the guest-side half of the host-function bridge and a few
+// compatibility fixes. What the guest may do is decided on the host, per call.
 //
 // input(): the port reads stdin by spinning on a character source that always returns nothing, so
 // input() would hang until the deadline. The sandbox has no stdin: say so at once.
-export const PRELUDE = `
-import builtins
+//
+// __pyfence__: encodes call arguments as JSON with tags for what JSON lacks (tuples, bytes, big ints,
+// non-finite floats; every dict is tagged so user keys can never be mistaken for tags), sends one
+// string through the host channel (a JsProxy on the only name the engine's JS bridge resolves) and
+// decodes the reply. See src/python/host-codec.ts for the host side of the same format.
+const PRELUDE_BODY = String.raw`
+import builtins, sys, os, json
+import js
+_chan = getattr(js, "__pyfence_host__")
+del js
+for _m in ("js", "jsffi"):
+    if _m in sys.modules:
+        del sys.modules[_m]
+del _m
+
 def input(prompt=""):
     print(prompt, end="")
     raise EOFError("EOF when reading a line (the sandbox has no stdin)")
 builtins.input = input
-del input, builtins
+
+class PermissionError(OSError):
+    pass
+class ConnectionError(OSError):
+    pass
+class TimeoutError(OSError):
+    pass
+builtins.PermissionError = PermissionError
+builtins.ConnectionError = ConnectionError
+builtins.TimeoutError = TimeoutError
+
+class __pyfence__:
+    chan = _chan
+    sys = sys
+    os = os
+    json = json
+    INF = float("inf")
+    ERRORS = {
+        "TypeError": TypeError, "ValueError": ValueError, "KeyError": KeyError,
+        "PermissionError": PermissionError, "ConnectionError": ConnectionError,
+        "TimeoutError": TimeoutError, "OSError": OSError, "NotImplementedError": NotImplementedError,
+        "AttributeError": AttributeError, "ImportError": ImportError,
+    }
+
+    def enc(v, depth=0):
+        if v is None or v is True or v is False:
+            return v
+        if depth > 100:
+            raise ValueError("value nested too deeply to pass to the host")
+        t = type(v)
+        if t is str:
+            return v
+        if t is int:
+            if -9007199254740991 <= v <= 9007199254740991:
+                return v
+            return {"$int": str(v)}
+        if t is float:
+            if v != v or v == __pyfence__.INF or v == -__pyfence__.INF:
+                return {"$float": repr(v)}
+            return v
+        enc = __pyfence__.enc
+        if t is list:
+            return [enc(x, depth + 1) for x in v]
+        if t is tuple:
+            return {"$tuple": [enc(x, depth + 1) for x in v]}
+        if t is bytes or t is bytearray or t is memoryview:
+            return {"$bytes": bytes(v).hex()}
+        if t is dict:
+            out = {}
+            for k in v:
+                if type(k) is not str:
+                    raise TypeError("dict keys passed to the host must be str, not '%s'" % type(k).__name__)
+                out[k] = enc(v[k], depth + 1)
+            return {"$dict": out}
+        for base in (str, int, float, list, tuple, dict, bytes):
+            if isinstance(v, base) and t is not bool:
+                return enc(base(v), depth)
+        raise TypeError("cannot pass '%s' to the host (only None, bool, int, float, str, bytes, list, tuple and dict)" % t.__name__)
+
+    def dec(v):
+        t = type(v)
+        if t is list:
+            dec = __pyfence__.dec
+            return [dec(x) for x in v]
+        if t is dict:
+            dec = __pyfence__.dec
+            if "$dict" in v:
+                d = v["$dict"]
+                return {k: dec(d[k]) for k in d}
+            if "$tuple" in v:
+                return tuple([dec(x) for x in v["$tuple"]])
+            if "$bytes" in v:
+                return bytes.fromhex(v["$bytes"])
+            if "$int" in v:
+                return int(v["$int"])
+            if "$float" in v:
+                return float(v["$float"])
+        return v
+
+    def call(module, name, args, kwargs):
+        enc = __pyfence__.enc
+        request = __pyfence__.json.dumps([module, name, [enc(a) for a in args], enc(kwargs) if kwargs else None])
+        reply = __pyfence__.chan(request)
+        if type(reply) is not str:
+            raise RuntimeError("the host did not answer the call to %s.%s" % (module, name))
+        reply = __pyfence__.json.loads(reply)
+        if "ok" in reply:
+            return __pyfence__.dec(reply["ok"])
+        kind, message = reply["error"]
+        raise __pyfence__.ERRORS.get(kind, RuntimeError)(message)
+
+    def function(module, name):
+        call = __pyfence__.call
+        def host_function(*args, **kwargs):
+            return call(module, name, args, kwargs)
+        return host_function
+
+    class Module:
+        def __init__(self, name, functions):
+            self.__name__ = name
+            for f in functions:
+                setattr(self, f, __pyfence__.function(name, f))
+        def __repr__(self):
+            return "<module '%s' (host functions)>" % self.__name__
+        def __getattr__(self, name):
+            raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
+
+    def getenv(key, default=None):
+        return __pyfence__.os.environ.get(key, default)
+
+    def setup(spec_json):
+        spec = __pyfence__.json.loads(spec_json)
+        modules = spec.get("modules", {})
+        for name in modules:
+            __pyfence__.sys.modules[name] = __pyfence__.Module(name, modules[name])
+        if "env" in spec:
+            __pyfence__.os.environ = spec["env"]
+        if "argv" in spec:
+            __pyfence__.sys.argv[:] = spec["argv"]
+
+os.environ = {}
+os.getenv = __pyfence__.getenv
+builtins.__pyfence__ = __pyfence__
+del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, builtins, sys, os, json
 `;
+
+/** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
+export const PRELUDE = `exec(compile(${JSON.stringify(PRELUDE_BODY)}, "<pyfence>", "exec"))`;

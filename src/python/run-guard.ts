@@ -39,6 +39,11 @@ export class RunGuard implements FuelPolicy {
     this.limitHit('fuel');
   }
 
+  /** How long the guest may still wait on the host (sleep, host calls) before a stop is due. */
+  waitBudgetMs(): number {
+    return Math.max(0, Math.min(this.deadline, this.graceDeadline) - performance.now());
+  }
+
   /** `time.sleep(ms)`: sleeps without spinning, but never past the deadline. */
   readonly sleep = (ms: number): void => {
     const now = performance.now();

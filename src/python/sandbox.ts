@@ -2,6 +2,7 @@
 import type { ModuleVariant } from '../engine/abi.js';
 import { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from './errors.js';
+import { HostBridge } from './host-functions.js';
 import { InlineSession } from './inline-session.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
@@ -32,8 +33,12 @@ export class Sandbox {
   }
 
   private static async open(options: SandboxOptions | undefined, variant: ModuleVariant): Promise<Sandbox> {
-    const { limits, isolation } = resolveSandboxOptions(options);
-    const session = isolation === 'worker' ? await WorkerSession.start(variant) : new InlineSession(variant);
+    const { limits, isolation, modules, guestSpec } = resolveSandboxOptions(options);
+    const bridge = new HostBridge(modules);
+    const session =
+      isolation === 'worker'
+        ? await WorkerSession.start(variant, guestSpec, bridge)
+        : new InlineSession(variant, { spec: guestSpec, hostCall: (request) => bridge.callSync(request) });
     return new Sandbox(session, limits);
   }
 
