@@ -2,12 +2,12 @@
 // this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InlineSession } from '../python/inline-session.js';
-import { HostCallClient } from './host-call-channel.js';
+import { BlockingCallClient } from './blocking-call.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
-const hostCalls = new HostCallClient(data.hostPort, data.hostSignal);
+const hostCalls = new BlockingCallClient<string, string>(data.hostPort, data.hostSignal);
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
 const session = new InlineSession(data.variant, {
   spec: data.guestSpec,

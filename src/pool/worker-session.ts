@@ -1,29 +1,23 @@
 // A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
 import type { HostBridge } from '../python/host-functions.js';
-import { serveHostCalls } from './host-call-channel.js';
+import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
+import { siblingModule, startWorker } from './thread.js';
 import { RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
 export const WATCHDOG_MARGIN_MS = 1000;
 
-// Running from TypeScript sources (tests, tsx), the worker registers tsx's loader before loading
-// its entry; from the built package it loads the compiled entry directly.
-const fromSource = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(`./worker-main.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, 'worker-main');
 
 function newWorker(workerData: WorkerData): Worker {
-  const transferList = [workerData.hostPort];
-  if (!fromSource) return new Worker(WORKER_URL, { workerData, transferList });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true, workerData, transferList });
+  return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort] });
 }
 
 /** What every worker of a session is started with. */
@@ -34,14 +28,16 @@ interface WorkerSetup {
 }
 
 function spawnWorker(setup: WorkerSetup): Promise<Worker> {
-  const channel = serveHostCalls((request) => setup.bridge.call(request));
+  const channel = blockingChannel();
+  serveBlockingCalls(channel.local, channel.signal, (request: string) => setup.bridge.call(request));
+  channel.local.unref();
   const worker = newWorker({
     variant: setup.variant,
     guestSpec: setup.guestSpec,
-    hostPort: channel.workerPort,
+    hostPort: channel.port,
     hostSignal: channel.signal,
   });
-  worker.once('exit', () => channel.close());
+  worker.once('exit', () => channel.local.close());
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     worker.once('error', onError);

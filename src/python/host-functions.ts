@@ -9,8 +9,13 @@ export type HostFunction = (...args: any[]) => unknown;
 /** Module name -> function name -> function. */
 export type HostModules = Record<string, Record<string, HostFunction>>;
 
-/** Functions the sandbox itself provides (the network), under reserved module names. */
-export type InternalHandler = (args: HostValue[]) => unknown;
+/** A function the sandbox itself provides (the network) under a reserved module name, in both forms. */
+export interface InternalHandler {
+  /** For inline sandboxes: may block up to `budgetMs()`. */
+  sync(args: HostValue[], budgetMs: () => number): HostValue;
+  /** For worker sandboxes, answered on the main thread. */
+  async(args: HostValue[]): Promise<HostValue>;
+}
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -79,7 +84,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 interface PreparedCall {
   label: string;
-  invoke: () => unknown;
+  invoke: (budgetMs: () => number) => unknown;
+  invokeAsync: () => unknown;
 }
 
 export class HostBridge {
@@ -109,20 +115,21 @@ export class HostBridge {
       return errorReply(e);
     }
     const internal = Object.hasOwn(this.internal, label) ? this.internal[label] : undefined;
-    if (internal) return { label, invoke: () => internal(args) };
+    if (internal) return { label, invoke: (budgetMs) => internal.sync(args, budgetMs), invokeAsync: () => internal.async(args) };
     const fns = Object.hasOwn(this.modules, mod) ? this.modules[mod] : undefined;
     const fn = fns && Object.hasOwn(fns, name) ? fns[name] : undefined;
     if (typeof fn !== 'function') return { error: ['AttributeError', `host module '${mod}' has no function '${name}'`] };
-    return { label, invoke: () => Reflect.apply(fn, undefined, args) };
+    const invoke = () => Reflect.apply(fn, undefined, args);
+    return { label, invoke, invokeAsync: invoke };
   }
 
   /** Inline sandboxes: the guest waits on this thread, so a host function must answer synchronously. */
-  callSync(request: string): string {
+  callSync(request: string, budgetMs: () => number): string {
     const call = this.prepare(request);
     if (!('invoke' in call)) return encodeReply(call, '');
     let result: unknown;
     try {
-      result = call.invoke();
+      result = call.invoke(budgetMs);
     } catch (e) {
       return encodeReply(errorReply(e), call.label);
     }
@@ -146,7 +153,7 @@ export class HostBridge {
     const call = this.prepare(request);
     if (!('invoke' in call)) return encodeReply(call, '');
     try {
-      return encodeReply({ ok: await call.invoke() }, call.label);
+      return encodeReply({ ok: await call.invokeAsync() }, call.label);
     } catch (e) {
       return encodeReply(errorReply(e), call.label);
     }

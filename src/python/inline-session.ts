@@ -19,8 +19,15 @@ const STOP_TYPE: Record<StopReason, string> = {
   denied: 'Denied',
 };
 
-/** Python exceptions that mean a limit was hit rather than a bug in the program. */
-const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory' };
+/** Python exceptions that mean a limit was hit or a grant was missing, rather than a bug in the program. */
+const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };
+/** ImportErrors raised by the sandbox's policy (a denied module, a capability not granted). */
+const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
+
+function pythonErrorKind(type: string, message: string): ErrorKind {
+  if (type === 'ImportError' && POLICY_IMPORT_ERROR.test(message)) return 'denied';
+  return KIND_OF_PYTHON_TYPE[type] ?? 'python';
+}
 
 function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
   switch (outcome.kind) {
@@ -28,12 +35,10 @@ function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
       return null;
     case 'exception':
       if (outcome.type === 'SystemExit' && /SystemExit(: 0)?\s*$/.test(outcome.traceback)) return null;
-      return {
-        kind: KIND_OF_PYTHON_TYPE[outcome.type] ?? 'python',
-        type: outcome.type,
-        message: exceptionMessage(outcome.type, outcome.traceback),
-        traceback: outcome.traceback,
-      };
+    {
+      const message = exceptionMessage(outcome.type, outcome.traceback);
+      return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback: outcome.traceback };
+    }
     case 'stopped':
       return { kind: outcome.reason, type: STOP_TYPE[outcome.reason], message: outcome.message, traceback: null };
     case 'fault':

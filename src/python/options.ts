@@ -1,6 +1,7 @@
 // Sandbox options: validated once, with clear errors, and merged with safe defaults.
 import { UsageError } from './errors.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
+import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
 
 export interface Limits {
   /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
@@ -34,6 +35,11 @@ export interface SandboxOptions {
   env?: Record<string, string>;
   /** `sys.argv` of the guest. Empty by default. */
   argv?: string[];
+  /**
+   * Network access for the guest's `requests` module, only to the listed hosts; without it
+   * `import requests` fails. Denied requests raise PermissionError (uncaught: kind 'denied').
+   */
+  net?: NetGrant;
 }
 
 /** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
@@ -41,12 +47,14 @@ export interface GuestSpec {
   modules?: Record<string, string[]>;
   env?: Record<string, string>;
   argv?: string[];
+  net?: boolean;
 }
 
 export interface ResolvedSandboxOptions {
   limits: ResolvedLimits;
   isolation: Isolation;
   modules: HostModules;
+  net: NetPolicy | null;
   /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
   guestSpec: string | null;
 }
@@ -112,9 +120,9 @@ function stringList(what: string, value: unknown): string[] {
 }
 
 export function resolveSandboxOptions(options: SandboxOptions | undefined): ResolvedSandboxOptions {
-  if (options === undefined) return { limits: DEFAULT_LIMITS, isolation: 'inline', modules: {}, guestSpec: null };
+  if (options === undefined) return { limits: DEFAULT_LIMITS, isolation: 'inline', modules: {}, net: null, guestSpec: null };
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv']);
+  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net']);
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
@@ -124,10 +132,13 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   if (Object.keys(names).length) spec.modules = names;
   if (options.env !== undefined) spec.env = stringRecord('env', options.env);
   if (options.argv !== undefined) spec.argv = stringList('argv', options.argv);
+  const net = resolveNetGrant(options.net);
+  if (net) spec.net = true;
   return {
     limits: resolveLimits(DEFAULT_LIMITS, options.limits),
     isolation,
     modules: options.modules ?? {},
+    net,
     guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
   };
 }

@@ -1,3 +1,5 @@
+import { REQUESTS_FACTORY } from './requests-module.js';
+
 // Python run once at build time, before the interpreter's state is baked into the module: every
 // sandbox starts with it applied, at no cost per sandbox. Nothing here is a security boundary (the
 // guest may rewrite any of it); it is the guest-side half of the host-function bridge and a few
@@ -131,6 +133,8 @@ class __pyfence__:
         def __getattr__(self, name):
             raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
 
+# REQUESTS_FACTORY
+
     def getenv(key, default=None):
         return __pyfence__.os.environ.get(key, default)
 
@@ -143,12 +147,30 @@ class __pyfence__:
             __pyfence__.os.environ = spec["env"]
         if "argv" in spec:
             __pyfence__.sys.argv[:] = spec["argv"]
+        if spec.get("net"):
+            __pyfence__.net = True
+            __pyfence__.sys.modules["requests"] = __pyfence__.make_requests(__pyfence__.call)
+
+    net = False
+    original_import = builtins.__import__
+
+    # Says why 'import requests' fails in a sandbox without a network grant.
+    def guarded_import(name, *args):
+        try:
+            return __pyfence__.original_import(name, *args)
+        except ImportError:
+            if name == "requests" and not __pyfence__.net:
+                raise ImportError("network access is not granted to this sandbox, so there is no 'requests' module (the embedder can grant hosts with net: { allow: [...] }, or --allow-net HOST)")
+            raise
+
 
 os.environ = {}
 os.getenv = __pyfence__.getenv
+builtins.__import__ = __pyfence__.guarded_import
 builtins.__pyfence__ = __pyfence__
 del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, builtins, sys, os, json
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
-export const PRELUDE = `exec(compile(${JSON.stringify(PRELUDE_BODY)}, "<pyfence>", "exec"))`;
+const BODY = PRELUDE_BODY.replace('# REQUESTS_FACTORY', REQUESTS_FACTORY.replace(/^/gm, '    '));
+export const PRELUDE = `exec(compile(${JSON.stringify(BODY)}, "<pyfence>", "exec"))`;

@@ -4,6 +4,7 @@ import { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from './errors.js';
 import { HostBridge } from './host-functions.js';
 import { InlineSession } from './inline-session.js';
+import { netCalls } from './net/net-calls.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
@@ -33,12 +34,15 @@ export class Sandbox {
   }
 
   private static async open(options: SandboxOptions | undefined, variant: ModuleVariant): Promise<Sandbox> {
-    const { limits, isolation, modules, guestSpec } = resolveSandboxOptions(options);
-    const bridge = new HostBridge(modules);
+    const { limits, isolation, modules, net, guestSpec } = resolveSandboxOptions(options);
+    const bridge = new HostBridge(modules, net ? netCalls(net) : {});
     const session =
       isolation === 'worker'
         ? await WorkerSession.start(variant, guestSpec, bridge)
-        : new InlineSession(variant, { spec: guestSpec, hostCall: (request) => bridge.callSync(request) });
+        : new InlineSession(variant, {
+            spec: guestSpec,
+            hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
+          });
     return new Sandbox(session, limits);
   }
 
