@@ -42,6 +42,12 @@ export class FuelMeter {
     return used;
   }
 
+  /** Units used so far in the current run. */
+  used(): number {
+    this.account();
+    return this.usedUnits;
+  }
+
   /** Extends the current run's budget (e.g. a grace period after a soft stop). */
   grant(units: number): void {
     this.limit = this.usedUnits + units;

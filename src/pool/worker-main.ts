@@ -11,6 +11,7 @@ const hostCalls = new BlockingCallClient<string, string>(data.hostPort, data.hos
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
 const session = new InlineSession(data.variant, {
   spec: data.guestSpec,
+  determinism: data.determinism,
   hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
 });
 const send = (msg: FromWorker) => port.postMessage(msg);

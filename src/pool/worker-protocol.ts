@@ -4,11 +4,13 @@ import type { ModuleVariant } from '../engine/abi.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { RunErrorInfo } from '../python/errors.js';
 import type { RunUsage } from '../python/result.js';
+import type { Determinism } from '../python/determinism.js';
 
 export interface WorkerData {
   variant: ModuleVariant;
   /** JSON for `__pyfence__.setup`, or null. */
   guestSpec: string | null;
+  determinism: Determinism;
   /** Host calls go to the main thread through this port and signal (host-call-channel.ts). */
   hostPort: MessagePort;
   hostSignal: SharedArrayBuffer;

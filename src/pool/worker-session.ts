@@ -6,6 +6,7 @@ import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
 import type { HostBridge } from '../python/host-functions.js';
+import type { Determinism } from '../python/determinism.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunResult } from '../python/result.js';
@@ -25,6 +26,7 @@ interface WorkerSetup {
   variant: ModuleVariant;
   guestSpec: string | null;
   bridge: HostBridge;
+  determinism: Determinism;
 }
 
 function spawnWorker(setup: WorkerSetup): Promise<Worker> {
@@ -34,6 +36,7 @@ function spawnWorker(setup: WorkerSetup): Promise<Worker> {
   const worker = newWorker({
     variant: setup.variant,
     guestSpec: setup.guestSpec,
+    determinism: setup.determinism,
     hostPort: channel.port,
     hostSignal: channel.signal,
   });
@@ -62,8 +65,13 @@ export class WorkerSession {
     this.worker = Promise.resolve(worker);
   }
 
-  static async start(variant: ModuleVariant, guestSpec: string | null, bridge: HostBridge): Promise<WorkerSession> {
-    const setup = { variant, guestSpec, bridge };
+  static async start(
+    variant: ModuleVariant,
+    guestSpec: string | null,
+    bridge: HostBridge,
+    determinism: Determinism,
+  ): Promise<WorkerSession> {
+    const setup = { variant, guestSpec, bridge, determinism };
     return new WorkerSession(await spawnWorker(setup), setup);
   }
 

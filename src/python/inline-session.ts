@@ -10,6 +10,7 @@ import type { ResolvedLimits } from './options.js';
 import { OutputCollector, type OutputCallbacks } from './output.js';
 import { RunResult } from './result.js';
 import { RunGuard } from './run-guard.js';
+import { seededRandomU32, VirtualClock, type Determinism } from './determinism.js';
 
 const STOP_TYPE: Record<StopReason, string> = {
   fuel: 'FuelExhausted',
@@ -69,6 +70,8 @@ export interface GuestConfig {
   spec: string | null;
   /** Answers one host call; may block up to `guard.waitBudgetMs()`. */
   hostCall(request: string, guard: RunGuard): string;
+  /** Deterministic mode: a fixed clock that moves with fuel, a seeded random source. */
+  determinism?: Determinism;
 }
 
 const NO_GRANTS: GuestConfig = {
@@ -81,11 +84,16 @@ const SETUP_LIMITS = { fuel: 1e9, timeoutMs: 10_000 };
 
 export class InlineSession {
   private instance: EngineInstance | null;
+  private readonly virtualClock: VirtualClock | null;
+  private readonly randomU32: () => number;
 
   constructor(
     private readonly variant: ModuleVariant,
     private readonly guest: GuestConfig = NO_GRANTS,
   ) {
+    const { fixedMs = null, seed = null } = guest.determinism ?? {};
+    this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
+    this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
     this.instance = this.freshInstance();
   }
 
@@ -110,13 +118,15 @@ export class InlineSession {
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
     const guard = new RunGuard(inst, limits, started);
+    const virtual = this.virtualClock;
     inst.hooks = {
       stdout: output.stdout,
       stderr: output.stderr,
-      clock: systemClock,
-      randomU32: systemRandomU32,
+      clock: virtual ?? systemClock,
+      randomU32: this.randomU32,
       memoryLimitBytes: limits.memoryBytes,
-      sleep: guard.sleep,
+      // A virtual sleep moves the clock without waiting (a deadline check still happens).
+      sleep: virtual ? (ms) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep,
       hostCall: (request) => {
         const reply = this.guest.hostCall(request, guard);
         guard.checkpoint(); // time spent in the host counts against the deadline
@@ -125,7 +135,9 @@ export class InlineSession {
     };
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);
+    virtual?.beginRun(() => inst.fuel.used());
     const outcome = execSource(inst, code);
+    virtual?.endRun();
     const fuel = inst.fuel.end();
     const wallMs = performance.now() - started;
     const memoryPeakBytes = inst.memoryPeakBytes;

@@ -2,6 +2,7 @@
 import { UsageError } from './errors.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
 import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
+import type { Determinism } from './determinism.js';
 
 export interface Limits {
   /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
@@ -40,6 +41,13 @@ export interface SandboxOptions {
    * `import requests` fails. Denied requests raise PermissionError (uncaught: kind 'denied').
    */
   net?: NetGrant;
+  /**
+   * Deterministic time: the clock starts at `fixedMs` (ms since the epoch) and advances only with
+   * fuel used (about 1 ms per 2M units) and with `time.sleep`, which then returns at once.
+   */
+  clock?: { fixedMs: number };
+  /** Seed for the guest's random numbers (`random`). With `clock`, runs are reproducible. */
+  seed?: number;
 }
 
 /** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
@@ -55,6 +63,7 @@ export interface ResolvedSandboxOptions {
   isolation: Isolation;
   modules: HostModules;
   net: NetPolicy | null;
+  determinism: Determinism;
   /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
   guestSpec: string | null;
 }
@@ -119,10 +128,32 @@ function stringList(what: string, value: unknown): string[] {
   return [...value];
 }
 
+const NOT_DETERMINISTIC: Determinism = { fixedMs: null, seed: null };
+
+function resolveDeterminism(options: SandboxOptions): Determinism {
+  let fixedMs: number | null = null;
+  if (options.clock !== undefined) {
+    const c = options.clock as { fixedMs?: unknown };
+    if (typeof c !== 'object' || c === null) throw new UsageError('clock must be an object: { fixedMs }');
+    checkKeys('clock', c, ['fixedMs']);
+    if (typeof c.fixedMs !== 'number' || !Number.isFinite(c.fixedMs) || c.fixedMs < 0) {
+      throw new UsageError('clock.fixedMs must be a non-negative number of ms since the epoch');
+    }
+    fixedMs = c.fixedMs;
+  }
+  const seed = options.seed ?? null;
+  if (seed !== null && (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1)) {
+    throw new UsageError(`seed must be an integer from 0 to ${2 ** 32 - 1}`);
+  }
+  return { fixedMs, seed };
+}
+
 export function resolveSandboxOptions(options: SandboxOptions | undefined): ResolvedSandboxOptions {
-  if (options === undefined) return { limits: DEFAULT_LIMITS, isolation: 'inline', modules: {}, net: null, guestSpec: null };
+  if (options === undefined) {
+    return { limits: DEFAULT_LIMITS, isolation: 'inline', modules: {}, net: null, determinism: NOT_DETERMINISTIC, guestSpec: null };
+  }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net']);
+  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed']);
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
@@ -139,6 +170,7 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     isolation,
     modules: options.modules ?? {},
     net,
+    determinism: resolveDeterminism(options),
     guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
   };
 }

@@ -34,13 +34,14 @@ export class Sandbox {
   }
 
   private static async open(options: SandboxOptions | undefined, variant: ModuleVariant): Promise<Sandbox> {
-    const { limits, isolation, modules, net, guestSpec } = resolveSandboxOptions(options);
+    const { limits, isolation, modules, net, determinism, guestSpec } = resolveSandboxOptions(options);
     const bridge = new HostBridge(modules, net ? netCalls(net) : {});
     const session =
       isolation === 'worker'
-        ? await WorkerSession.start(variant, guestSpec, bridge)
+        ? await WorkerSession.start(variant, guestSpec, bridge, determinism)
         : new InlineSession(variant, {
             spec: guestSpec,
+            determinism,
             hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
           });
     return new Sandbox(session, limits);
