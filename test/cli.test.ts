@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { cli } from './helpers.js';
+import { cli, cliAsync } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pyfence-cli-'));
 
@@ -100,5 +102,42 @@ describe('pyfence run', () => {
       assert.ok(r.stdout.includes(text), text);
     }
     for (let code = 0; code <= 8; code++) assert.match(r.stdout, new RegExp(`^  ${code}  `, 'm'));
+  });
+});
+
+describe('pyfence run: grants', () => {
+  it('passes arguments, environment, seed and a fixed clock', () => {
+    const program = 'import sys, os, random, time\nprint(sys.argv[1:], os.getenv("TOKEN"), os.getenv("HOME"), random.getrandbits(16), time.time())';
+    const file = join(tmp, "grants.py");
+    writeFileSync(file, program);
+    const a = cli(['run', '--env', 'TOKEN=t=1', '--seed', '9', '--fixed-clock', '5000', file, 'x', '--flag']);
+    const b = cli(['run', '--env', 'TOKEN=t=1', '--seed', '9', '--fixed-clock', '5000', file, 'x', '--flag']);
+    assert.equal(a.status, 0, a.stderr);
+    assert.match(a.stdout, /^\['x', '--flag'\] t=1 None \d+ 5\.0\d*\n$/);
+    assert.equal(a.stdout, b.stdout);
+    for (const bad of [['--seed', '-1'], ['--seed', 'x'], ['--env', 'NOEQUALS'], ['--fixed-clock', 'soon']]) {
+      const r = cli(['run', ...bad, '-c', 'print(1)']);
+      assert.equal(r.status, 2, bad.join(' '));
+    }
+  });
+
+  it('--allow-net lets requests reach only the named host and port', async () => {
+    const server = createServer((_req, res) => res.end('{"ok": true}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const code = `import requests\nprint(requests.get("http://127.0.0.1:${port}/").json())\nrequests.get("http://127.0.0.1:${port + 1}/")`;
+      const r = await cliAsync(['run', '--json', '--allow-net', `127.0.0.1:${port}`, '-c', code]);
+      assert.equal(r.status, 7, r.stderr);
+      const result = JSON.parse(r.stdout);
+      assert.equal(result.stdout, "{'ok': True}\n");
+      assert.equal(result.error.kind, 'denied');
+      const none = await cliAsync(['run', '-c', 'import requests']);
+      assert.equal(none.status, 7);
+      assert.match(none.stderr, /network access is not granted/);
+      assert.equal((await cliAsync(['run', '--allow-net', 'http://x', '-c', '1'])).status, 2);
+    } finally {
+      server.close();
+    }
   });
 });

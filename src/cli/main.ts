@@ -24,6 +24,28 @@ interface RunFlags {
   timeout?: number;
   memory?: number;
   maxOutput?: number;
+  allowNet: string[];
+  env: string[];
+  seed?: number;
+  fixedClock?: number | true;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseEnv(pairs: string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+function parseInteger(text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`expected a non-negative integer, got "${text}"`);
+  return Number(text);
 }
 
 const EXIT_HELP = `
@@ -40,6 +62,7 @@ Exit codes:
 
 function buildProgram(onExit: (code: number) => void): Command {
   const program = new Command('pyfence')
+    .enablePositionalOptions()
     .description('Run untrusted Python in a WebAssembly sandbox: no files, network or host access unless granted.')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pyfence: ${text.replace(/^error: /, '')}`) })
@@ -49,6 +72,8 @@ function buildProgram(onExit: (code: number) => void): Command {
     .command('run')
     .description('run a Python program in a fresh sandbox')
     .argument('[file]', 'program file, or - to read it from stdin')
+    .argument('[args...]', "the program's sys.argv[1:]")
+    .passThroughOptions()
     .option('-c, --code <code>', 'program text')
     .option('--json', 'print exactly one JSON result object on stdout', false)
     .addOption(
@@ -71,13 +96,28 @@ function buildProgram(onExit: (code: number) => void): Command {
         flagValue(parseSize),
       ),
     )
+    .option('--allow-net <host>', 'let requests reach HOST, HOST:PORT or *.DOMAIN (repeatable; default: no network)', collect, [])
+    .option('--env <name=value>', 'set an environment variable for os.getenv (repeatable; default: none)', collect, [])
+    .addOption(new Option('--seed <n>', 'seed for random (reproducible runs)').argParser(flagValue(parseInteger)))
+    .addOption(
+      new Option('--fixed-clock [ms]', 'deterministic time: start at MS since the epoch (default 0), advance with fuel').argParser(
+        flagValue(parseInteger),
+      ),
+    )
     .addHelpText('after', EXIT_HELP)
-    .action(async (file: string | undefined, opts: RunFlags) => {
+    .action(async (file: string | undefined, args: string[], opts: RunFlags) => {
       const code = await runCommand({
         file,
+        args,
         code: opts.code,
         json: opts.json,
         limits: { fuel: opts.fuel, timeoutMs: opts.timeout, memoryBytes: opts.memory, outputBytes: opts.maxOutput },
+        grants: {
+          net: opts.allowNet.length ? { allow: opts.allowNet } : undefined,
+          env: parseEnv(opts.env),
+          seed: opts.seed,
+          clock: opts.fixedClock === undefined ? undefined : { fixedMs: opts.fixedClock === true ? 0 : opts.fixedClock },
+        },
       });
       onExit(code);
     });

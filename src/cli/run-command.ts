@@ -2,19 +2,22 @@
 import { readFileSync } from 'node:fs';
 import { Sandbox } from '../python/sandbox.js';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
-import type { Limits } from '../python/options.js';
+import type { Limits, SandboxOptions } from '../python/options.js';
 import type { RunResult } from '../python/result.js';
 
 export interface RunCommandInput {
   file?: string;
+  /** The program's arguments (sys.argv[1:]). */
+  args: string[];
   code?: string;
   json: boolean;
   limits: Limits;
+  grants: Pick<SandboxOptions, 'net' | 'env' | 'seed' | 'clock'>;
 }
 
 export function readProgram(input: RunCommandInput): { code: string; name: string } {
   if (input.code !== undefined && input.file !== undefined) {
-    throw new UsageError('give either FILE or -c CODE, not both');
+    throw new UsageError('give either FILE or -c CODE, not both (arguments for -c go after --)');
   }
   if (input.code !== undefined) return { code: input.code, name: '<string>' };
   if (input.file === undefined) throw new UsageError('missing program: give FILE, -c CODE or - for stdin');
@@ -31,8 +34,8 @@ export function exitCodeOf(result: RunResult): number {
 }
 
 export async function runCommand(input: RunCommandInput): Promise<number> {
-  const { code } = readProgram(input);
-  const sandbox = await Sandbox.create({ limits: input.limits });
+  const { code, name } = readProgram(input);
+  const sandbox = await Sandbox.create({ limits: input.limits, argv: [name, ...input.args], ...input.grants });
   const stream = !input.json;
   const result = await sandbox.run(code, {
     onStdout: stream ? (text) => process.stdout.write(text) : undefined,

@@ -25,6 +25,11 @@ const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', 
 /** ImportErrors raised by the sandbox's policy (a denied module, a capability not granted). */
 const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
 
+/** Frames of the sandbox's own Python (prelude.ts, compiled as "<pyfence>") say nothing to the user. */
+function withoutSandboxFrames(traceback: string): string {
+  return traceback.replace(/^  File "<pyfence>", line \d+, in .*\n/gm, '');
+}
+
 function pythonErrorKind(type: string, message: string): ErrorKind {
   if (type === 'ImportError' && POLICY_IMPORT_ERROR.test(message)) return 'denied';
   return KIND_OF_PYTHON_TYPE[type] ?? 'python';
@@ -38,7 +43,8 @@ function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
       if (outcome.type === 'SystemExit' && /SystemExit(: 0)?\s*$/.test(outcome.traceback)) return null;
     {
       const message = exceptionMessage(outcome.type, outcome.traceback);
-      return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback: outcome.traceback };
+      const traceback = withoutSandboxFrames(outcome.traceback);
+      return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback };
     }
     case 'stopped':
       return { kind: outcome.reason, type: STOP_TYPE[outcome.reason], message: outcome.message, traceback: null };
@@ -49,7 +55,7 @@ function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
 
 /** A soft stop reports the limit, with the KeyboardInterrupt's traceback showing where it stopped. */
 function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome): RunErrorInfo {
-  const traceback = outcome.kind === 'exception' ? outcome.traceback : null;
+  const traceback = outcome.kind === 'exception' ? withoutSandboxFrames(outcome.traceback) : null;
   return { kind: stop.reason, type: STOP_TYPE[stop.reason], message: stop.message, traceback };
 }
 
