@@ -11,7 +11,7 @@ import { trapFatalLoops } from './passes/fatal-loops.js';
 import { replaceSpinSleeps } from './passes/sleep.js';
 import { injectFuelMetering } from './passes/metering.js';
 import { bakeInitialisedState } from './bake.js';
-import { keepOnlyExports } from './passes/strip-exports.js';
+import { exportStateGlobals, keepOnlyExports } from './passes/strip-exports.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -52,7 +52,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   m.optimize();
   const bake = bakeInitialisedState(m);
   const keep = variant === 'metered' ? RUNTIME_EXPORTS : RUNTIME_EXPORTS.filter((e) => e !== FUEL_GLOBAL_EXPORT);
-  const exportsRemoved = keepOnlyExports(m, keep).length;
+  const stateGlobals = exportStateGlobals(m);
+  const exportsRemoved = keepOnlyExports(m, [...keep, ...stateGlobals]).length;
   if (!m.validate()) throw new Error(`${variant}: baked module does not validate`);
   const bytes = m.emitBinary();
   m.dispose();
@@ -67,6 +68,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       metering,
       bake,
       exportsRemoved,
+      stateGlobals,
     },
   };
 }

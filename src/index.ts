@@ -1,4 +1,5 @@
 export { Sandbox, type RunOptions } from './python/sandbox.js';
+export { SnapshotError } from './engine/snapshot.js';
 export { RunResult, type RunUsage } from './python/result.js';
 export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
 export {

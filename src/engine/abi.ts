@@ -4,6 +4,9 @@ export const HOST_IMPORT_MODULE = 'pyfence';
 export const FUEL_EXHAUSTED_IMPORT = 'fuel_exhausted';
 export const SLEEP_MS_IMPORT = 'sleep_ms';
 
+/** Every other mutable global is exported under this prefix + index, for snapshots. */
+export const STATE_GLOBAL_PREFIX = 'pyfence_global_';
+
 /** What the engine calls; everything else is stripped after baking (fewer exports, faster instances). */
 export const RUNTIME_EXPORTS = ['memory', 'malloc', 'free', 'mp_js_do_exec', 'mp_sched_keyboard_interrupt', FUEL_GLOBAL_EXPORT];
 

@@ -1,6 +1,7 @@
 // One instance of the sandbox module: its exports, its memory, its host state. An instance is cheap
 // (a fresh one per run is normal) and is thrown away after a trap, never repaired.
-import { FUEL_GLOBAL_EXPORT } from './abi.js';
+import { FUEL_GLOBAL_EXPORT, STATE_GLOBAL_PREFIX } from './abi.js';
+import { SnapshotError, type InstanceState } from './snapshot.js';
 import { FuelMeter } from './fuel.js';
 import type { HostHooks } from './host.js';
 import { buildImports, type ImportState } from './imports.js';
@@ -72,6 +73,31 @@ export class EngineInstance {
     return this.state.peakBytes;
   }
   resetMemoryPeak(): void {
+    this.state.peakBytes = this.memory.byteLength;
+  }
+
+  /** The whole state, between calls: a copy of memory and every exported mutable global. */
+  captureState(): InstanceState {
+    const globals: Record<string, number> = {};
+    for (const [name, value] of Object.entries(this.exports)) {
+      if (name.startsWith(STATE_GLOBAL_PREFIX) && value instanceof WebAssembly.Global) globals[name] = value.value as number;
+    }
+    return { memory: this.memory.bytes(0, this.memory.byteLength).slice(), globals };
+  }
+
+  /** Replaces this (fresh) instance's state with a captured one. */
+  restoreState(state: InstanceState): void {
+    const missing = (state.memory.length - this.memory.byteLength) / 65536;
+    if (missing < 0 || !Number.isInteger(missing)) throw new SnapshotError('snapshot memory is smaller than a fresh instance');
+    if (missing > 0 && !this.memory.grow(missing)) throw new SnapshotError('cannot grow memory to the snapshot size');
+    for (const [name, value] of Object.entries(state.globals)) {
+      const g = this.exports[name];
+      if (!name.startsWith(STATE_GLOBAL_PREFIX) || !(g instanceof WebAssembly.Global) || typeof value !== 'number') {
+        throw new SnapshotError(`snapshot global ${name} does not belong to this module`);
+      }
+      g.value = value;
+    }
+    this.memory.bytes(0, state.memory.length).set(state.memory);
     this.state.peakBytes = this.memory.byteLength;
   }
 

@@ -1,26 +1,37 @@
 // The sandbox module is compiled once per process; every sandbox is a new instance of it.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MODULE_FILES, type ModuleVariant } from './abi.js';
 
 const WASM_DIR = new URL('../../wasm/', import.meta.url);
-const compiled = new Map<ModuleVariant, WebAssembly.Module>();
+
+export interface LoadedModule {
+  module: WebAssembly.Module;
+  /** sha256 of the module's bytes: what a snapshot is tied to. */
+  sha256: string;
+}
+const loaded = new Map<ModuleVariant, LoadedModule>();
 
 export function sandboxModulePath(variant: ModuleVariant = 'metered'): string {
   return fileURLToPath(new URL(MODULE_FILES[variant], WASM_DIR));
 }
 
-export function sandboxModule(variant: ModuleVariant = 'metered'): WebAssembly.Module {
-  let module = compiled.get(variant);
-  if (!module) {
+export function loadSandboxModule(variant: ModuleVariant = 'metered'): LoadedModule {
+  let entry = loaded.get(variant);
+  if (!entry) {
     let bytes: Buffer;
     try {
       bytes = readFileSync(sandboxModulePath(variant));
     } catch (e) {
       throw new Error(`pyfence: ${sandboxModulePath(variant)} is missing; run \`npm run build\` (${(e as Error).message})`);
     }
-    module = new WebAssembly.Module(new Uint8Array(bytes));
-    compiled.set(variant, module);
+    entry = { module: new WebAssembly.Module(new Uint8Array(bytes)), sha256: createHash('sha256').update(bytes).digest('hex') };
+    loaded.set(variant, entry);
   }
-  return module;
+  return entry;
+}
+
+export function sandboxModule(variant: ModuleVariant = 'metered'): WebAssembly.Module {
+  return loadSandboxModule(variant).module;
 }

@@ -9,15 +9,24 @@ const port = parentPort!;
 const data = workerData as WorkerData;
 const hostCalls = new BlockingCallClient<string, string>(data.hostPort, data.hostSignal);
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
-const session = new InlineSession(data.variant, {
-  spec: data.guestSpec,
-  determinism: data.determinism,
-  hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
-});
+const session = new InlineSession(
+  data.variant,
+  {
+    spec: data.guestSpec,
+    determinism: data.determinism,
+    hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
+  },
+  data.restored,
+);
 const send = (msg: FromWorker) => port.postMessage(msg);
 
 port.on('message', (msg: ToWorker) => {
   try {
+    if (msg.type === 'snapshot') {
+      const bytes = session.snapshot();
+      port.postMessage({ type: 'snapshot', id: msg.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+      return;
+    }
     const result = session.run(msg.code, msg.limits, {
       onStdout: (text) => send({ type: 'stdout', id: msg.id, text }),
       onStderr: (text) => send({ type: 'stderr', id: msg.id, text }),

@@ -5,18 +5,21 @@ import type { ResolvedLimits } from '../python/options.js';
 import type { RunErrorInfo } from '../python/errors.js';
 import type { RunUsage } from '../python/result.js';
 import type { Determinism } from '../python/determinism.js';
+import type { InstanceState } from '../engine/snapshot.js';
 
 export interface WorkerData {
   variant: ModuleVariant;
   /** JSON for `__pyfence__.setup`, or null. */
   guestSpec: string | null;
   determinism: Determinism;
+  /** Start from this state (a restored snapshot) instead of a fresh interpreter. */
+  restored?: InstanceState;
   /** Host calls go to the main thread through this port and signal (host-call-channel.ts). */
   hostPort: MessagePort;
   hostSignal: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'run'; id: number; code: string; limits: ResolvedLimits };
+export type ToWorker = { type: 'run'; id: number; code: string; limits: ResolvedLimits } | { type: 'snapshot'; id: number };
 
 export interface PlainResult {
   ok: boolean;
@@ -31,4 +34,5 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'stdout' | 'stderr'; id: number; text: string }
   | { type: 'result'; id: number; result: PlainResult }
+  | { type: 'snapshot'; id: number; bytes: Uint8Array }
   | { type: 'failed'; id: number; message: string };

@@ -7,6 +7,7 @@ import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
 import type { HostBridge } from '../python/host-functions.js';
 import type { Determinism } from '../python/determinism.js';
+import type { InstanceState } from '../engine/snapshot.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunResult } from '../python/result.js';
@@ -22,14 +23,14 @@ function newWorker(workerData: WorkerData): Worker {
 }
 
 /** What every worker of a session is started with. */
-interface WorkerSetup {
+export interface WorkerSetup {
   variant: ModuleVariant;
   guestSpec: string | null;
   bridge: HostBridge;
   determinism: Determinism;
 }
 
-function spawnWorker(setup: WorkerSetup): Promise<Worker> {
+function spawnWorker(setup: WorkerSetup, restored?: InstanceState): Promise<Worker> {
   const channel = blockingChannel();
   serveBlockingCalls(channel.local, channel.signal, (request: string) => setup.bridge.call(request));
   channel.local.unref();
@@ -37,6 +38,7 @@ function spawnWorker(setup: WorkerSetup): Promise<Worker> {
     variant: setup.variant,
     guestSpec: setup.guestSpec,
     determinism: setup.determinism,
+    restored,
     hostPort: channel.port,
     hostSignal: channel.signal,
   });
@@ -65,14 +67,26 @@ export class WorkerSession {
     this.worker = Promise.resolve(worker);
   }
 
-  static async start(
-    variant: ModuleVariant,
-    guestSpec: string | null,
-    bridge: HostBridge,
-    determinism: Determinism,
-  ): Promise<WorkerSession> {
-    const setup = { variant, guestSpec, bridge, determinism };
-    return new WorkerSession(await spawnWorker(setup), setup);
+  /** A replaced worker starts fresh, not from `restored` (as an inline session does). */
+  static async start(setup: WorkerSetup, restored?: InstanceState): Promise<WorkerSession> {
+    return new WorkerSession(await spawnWorker(setup, restored), setup);
+  }
+
+  async snapshot(): Promise<Uint8Array> {
+    if (!this.worker) throw new UsageError('this sandbox has been disposed');
+    if (this.busy) throw new UsageError('this sandbox is running code; snapshot it between runs');
+    const worker = await this.worker;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: FromWorker) => {
+        if (msg.type === 'ready' || msg.id !== id) return;
+        worker.off('message', onMessage);
+        if (msg.type === 'snapshot') resolve(msg.bytes);
+        else reject(new Error(msg.type === 'failed' ? msg.message : `unexpected ${msg.type} from worker`));
+      };
+      worker.on('message', onMessage);
+      worker.postMessage({ type: 'snapshot', id } satisfies ToWorker);
+    });
   }
 
   get disposed(): boolean {

@@ -1,7 +1,9 @@
 // A session on the calling thread: one engine instance, replaced after a hard stop or fault.
-import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
-import { EngineInstance } from '../engine/instance.js';
-import { sandboxModule } from '../engine/module.js';
+import { systemClock, systemRandomU32 } from '../engine/host.js';
+import type { EngineInstance } from '../engine/instance.js';
+import type { InstanceState } from '../engine/snapshot.js';
+import { idleHooks, newInstance } from './instances.js';
+import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
 import type { StopReason } from '../engine/stop.js';
 import { UsageError, type ErrorKind, type RunErrorInfo } from './errors.js';
@@ -59,17 +61,6 @@ function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcom
   return { kind: stop.reason, type: STOP_TYPE[stop.reason], message: stop.message, traceback };
 }
 
-/** Between runs the guest cannot execute, but any stray output is dropped rather than leaked. */
-const idleHooks: HostHooks = {
-  stdout: () => {},
-  stderr: () => {},
-  clock: systemClock,
-  randomU32: systemRandomU32,
-  memoryLimitBytes: 0,
-  sleep: () => {},
-  hostCall: () => '{"error":["RuntimeError","the sandbox is not running"]}',
-};
-
 /** What a session sets up in each interpreter and how it answers host calls. */
 export interface GuestConfig {
   /** JSON for `__pyfence__.setup` (host modules, env, argv), or null. */
@@ -93,25 +84,42 @@ export class InlineSession {
   private readonly virtualClock: VirtualClock | null;
   private readonly randomU32: () => number;
 
+  /** `restored`: start from a snapshot's state instead of a fresh interpreter. */
   constructor(
     private readonly variant: ModuleVariant,
     private readonly guest: GuestConfig = NO_GRANTS,
+    restored?: InstanceState,
   ) {
     const { fixedMs = null, seed = null } = guest.determinism ?? {};
     this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
     this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
-    this.instance = this.freshInstance();
+    this.instance = this.freshInstance(restored);
   }
 
-  private freshInstance(): EngineInstance {
-    const inst = new EngineInstance(sandboxModule(this.variant), idleHooks);
-    if (this.guest.spec !== null) {
+  private freshInstance(restored?: InstanceState): EngineInstance {
+    const inst = newInstance(this.variant);
+    if (restored) inst.restoreState(restored);
+    // A restored interpreter still holds the grants of the session it came from: replace them.
+    const spec = this.guest.spec ?? (restored ? '{}' : null);
+    if (spec !== null) {
       inst.fuel.begin(SETUP_LIMITS.fuel, new RunGuard(inst, SETUP_LIMITS, performance.now()));
-      const outcome = execSource(inst, `__pyfence__.setup(${JSON.stringify(this.guest.spec)})`);
+      const outcome = execSource(inst, `__pyfence__.setup(${JSON.stringify(spec)})`);
       inst.fuel.end();
       if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the sandbox failed: ${JSON.stringify(outcome)}`);
     }
     return inst;
+  }
+
+  /** The session's state between runs (see session-snapshot.ts). */
+  snapshot(): Uint8Array {
+    if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    return snapshotInstance(this.instance, this.variant);
+  }
+
+  /** The raw state, for an in-process copy (fork) without compressing. */
+  captureState(): InstanceState {
+    if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    return this.instance.captureState();
   }
 
   get disposed(): boolean {

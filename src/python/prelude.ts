@@ -138,18 +138,26 @@ class __pyfence__:
     def getenv(key, default=None):
         return __pyfence__.os.environ.get(key, default)
 
+    installed = []
+
+    # Applies a sandbox's grants, replacing whatever an earlier setup (or a restored snapshot) left.
     def setup(spec_json):
-        spec = __pyfence__.json.loads(spec_json)
+        P = __pyfence__
+        spec = P.json.loads(spec_json)
+        for name in P.installed:
+            if name in P.sys.modules:
+                del P.sys.modules[name]
+        P.installed = []
         modules = spec.get("modules", {})
         for name in modules:
-            __pyfence__.sys.modules[name] = __pyfence__.Module(name, modules[name])
-        if "env" in spec:
-            __pyfence__.os.environ = spec["env"]
-        if "argv" in spec:
-            __pyfence__.sys.argv[:] = spec["argv"]
-        if spec.get("net"):
-            __pyfence__.net = True
-            __pyfence__.sys.modules["requests"] = __pyfence__.make_requests(__pyfence__.call)
+            P.sys.modules[name] = P.Module(name, modules[name])
+            P.installed.append(name)
+        P.os.environ = spec.get("env", {})
+        P.sys.argv[:] = spec.get("argv", [])
+        P.net = bool(spec.get("net"))
+        if P.net:
+            P.sys.modules["requests"] = P.make_requests(P.call)
+            P.installed.append("requests")
 
     net = False
     original_import = builtins.__import__

@@ -8,6 +8,8 @@ import { netCalls } from './net/net-calls.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
+import type { InstanceState } from '../engine/snapshot.js';
+import { readSnapshot } from './session-snapshot.js';
 
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
@@ -18,6 +20,8 @@ export class Sandbox {
   private constructor(
     private readonly session: InlineSession | WorkerSession,
     private readonly limits: ResolvedLimits,
+    private readonly options: SandboxOptions | undefined,
+    private readonly variant: ModuleVariant,
   ) {}
 
   /** A fresh interpreter, isolated from every other sandbox in the process. */
@@ -33,18 +37,60 @@ export class Sandbox {
     return Sandbox.open(options, 'unmetered');
   }
 
-  private static async open(options: SandboxOptions | undefined, variant: ModuleVariant): Promise<Sandbox> {
+  /**
+   * Continues a session from `sb.snapshot()` bytes, in this or another process. Grants and limits
+   * come from `options`, never from the snapshot. A foreign, truncated or altered snapshot is refused
+   * with a SnapshotError before anything is loaded.
+   */
+  static async restore(snapshot: Uint8Array, options?: SandboxOptions): Promise<Sandbox> {
+    return Sandbox.open(options, 'metered', (maxMemoryBytes) => readSnapshot(snapshot, 'metered', maxMemoryBytes));
+  }
+
+  private static async open(
+    options: SandboxOptions | undefined,
+    variant: ModuleVariant,
+    restore?: (maxMemoryBytes: number) => InstanceState,
+  ): Promise<Sandbox> {
     const { limits, isolation, modules, net, determinism, guestSpec } = resolveSandboxOptions(options);
+    const restored = restore?.(limits.memoryBytes);
     const bridge = new HostBridge(modules, net ? netCalls(net) : {});
     const session =
       isolation === 'worker'
-        ? await WorkerSession.start(variant, guestSpec, bridge, determinism)
-        : new InlineSession(variant, {
-            spec: guestSpec,
-            determinism,
-            hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
-          });
-    return new Sandbox(session, limits);
+        ? await WorkerSession.start({ variant, guestSpec, bridge, determinism }, restored)
+        : new InlineSession(
+            variant,
+            {
+              spec: guestSpec,
+              determinism,
+              hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
+            },
+            restored,
+          );
+    return new Sandbox(session, limits, options, variant);
+  }
+
+  /**
+   * The session's whole state (globals, functions, objects, open generators), portable to another
+   * process or machine with the same pyfence version: see `Sandbox.restore`. Not during a run.
+   */
+  async snapshot(): Promise<Uint8Array> {
+    return this.session.snapshot();
+  }
+
+  /** The synchronous form of `snapshot`, for inline sandboxes only. */
+  snapshotSync(): Uint8Array {
+    if (!(this.session instanceof InlineSession)) throw new UsageError('snapshotSync needs an inline sandbox');
+    return this.session.snapshot();
+  }
+
+  /** An independent copy of this session, with the same options (grants, limits, isolation). */
+  async fork(): Promise<Sandbox> {
+    if (this.session instanceof InlineSession) {
+      const state = this.session.captureState(); // no compression needed within one process
+      return Sandbox.open(this.options, this.variant, () => state);
+    }
+    const bytes = await this.session.snapshot();
+    return Sandbox.open(this.options, this.variant, (max) => readSnapshot(bytes, this.variant, max));
   }
 
   get disposed(): boolean {
