@@ -24,6 +24,7 @@ const bakeHooks: HostHooks = {
   hostCall: () => {
     throw new Error('bake: the prelude must not call the host');
   },
+  revealHostChannel: true,
 };
 
 export interface BakeReport {

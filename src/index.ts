@@ -1,5 +1,6 @@
 export { Sandbox, type RunOptions } from './python/sandbox.js';
 export { SnapshotError } from './engine/snapshot.js';
+export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
 export { RunResult, type RunUsage } from './python/result.js';
 export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
 export {

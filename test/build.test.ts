@@ -16,7 +16,9 @@ describe('build', () => {
       const v = manifest.variants[variant];
       assert.equal(v.invokesReplaced, 11, variant);
       assert.equal(v.fatalLoopsTrapped, 2, variant);
-      assert.equal(v.bake.initialPages, 19, variant);
+      // The baked interpreter starts small (about 1.25 MiB) and the same in both variants.
+      assert.ok(v.bake.initialPages >= 16 && v.bake.initialPages <= 24, `${variant}: ${v.bake.initialPages} pages`);
+      assert.equal(v.bake.initialPages, manifest.variants.metered.bake.initialPages);
     }
     assert.ok(manifest.variants.metered.metering.loopChecks > 500);
     assert.equal(manifest.variants.unmetered.metering, null);

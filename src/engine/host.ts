@@ -22,6 +22,8 @@ export interface HostHooks {
    * defines both). May block; may throw HostStop at the deadline.
    */
   hostCall(request: string): string;
+  /** Set only by the build's baking hooks: lets the prelude capture the host channel. */
+  revealHostChannel?: boolean;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

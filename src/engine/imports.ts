@@ -76,6 +76,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
       memory: mem,
       malloc: (size) => current().malloc(size),
       hostCall: (request) => current().hooks.hostCall(request),
+      channelVisible: () => current().hooks.revealHostChannel === true,
     }),
     mp_js_ticks_ms: () => current().hooks.clock.ticksMs() >>> 0,
     mp_js_time_ms: () => current().hooks.clock.timeMs(),

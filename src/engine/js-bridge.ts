@@ -1,8 +1,9 @@
 // The JS-bridge imports of MicroPython's webassembly port (the `js` and `jsffi` modules call these).
-// No JS object of the host is ever handed to the guest. Exactly one name resolves: the host channel,
-// a JsProxy that the baked prelude captures and that carries one string in and one string out per
-// call (the host-function bridge encodes data on both sides). Every other lookup answers
-// "not found", every other call or conversion yields `undefined`. There is no table of JS objects.
+// No JS object of the host is ever handed to the guest. One name resolves, and only while the
+// interpreter is baked: the host channel, a JsProxy that the prelude captures and that carries one
+// string in and one string out per call (the host-function bridge encodes data on both sides). Every
+// other lookup answers "not found", every other call or conversion yields `undefined`. There is no
+// table of JS objects.
 import type { GuestMemory } from './memory-view.js';
 
 /** The attribute of the `js` module (the JS global scope) that yields the host channel. */
@@ -22,6 +23,8 @@ export interface BridgeHost {
   malloc(size: number): number;
   /** Answers one request string from the guest's host channel. */
   hostCall(request: string): string;
+  /** True only while baking: the prelude captures the channel then, and no code after it can. */
+  channelVisible(): boolean;
 }
 
 const encoder = new TextEncoder();
@@ -34,7 +37,8 @@ export function jsBridge(host: BridgeHost): Record<string, (...args: number[]) =
     m.setU32(out + 8, b);
   };
   const undefinedInto = (out: number) => write(out, PROXY_KIND_JS_UNDEFINED);
-  const isChannel = (ref: number, name: number) => ref === 0 && host.memory().cString(name) === HOST_CHANNEL_NAME;
+  const isChannel = (ref: number, name: number) =>
+    ref === 0 && host.channelVisible() && host.memory().cString(name) === HOST_CHANNEL_NAME;
 
   const callChannel = (a0: number, out: number) => {
     const m = host.memory();

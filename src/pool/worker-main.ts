@@ -32,6 +32,7 @@ port.on('message', (msg: ToWorker) => {
       onStderr: (text) => send({ type: 'stderr', id: msg.id, text }),
     });
     send({ type: 'result', id: msg.id, result: result.toJSON() });
+    if (msg.fresh && !result.sandboxReplaced) session.renew(); // off the next run's path
   } catch (e) {
     send({ type: 'failed', id: msg.id, message: (e as Error).message });
   }

@@ -19,7 +19,10 @@ export interface WorkerData {
   hostSignal: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'run'; id: number; code: string; limits: ResolvedLimits } | { type: 'snapshot'; id: number };
+export type ToWorker =
+  /** `fresh`: after this run, replace the interpreter with a new one (pools: a fresh one per run). */
+  | { type: 'run'; id: number; code: string; limits: ResolvedLimits; fresh: boolean }
+  | { type: 'snapshot'; id: number };
 
 export interface PlainResult {
   ok: boolean;

@@ -93,18 +93,23 @@ export class WorkerSession {
     return this.worker === null;
   }
 
-  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): Promise<RunResult> {
+  get running(): boolean {
+    return this.busy;
+  }
+
+  /** `fresh`: the run gets a new interpreter, prepared in the worker after the previous run. */
+  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false): Promise<RunResult> {
     if (!this.worker) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
     this.busy = true;
     try {
-      return await this.runOnWorker(await this.worker, code, limits, callbacks);
+      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh);
     } finally {
       this.busy = false;
     }
   }
 
-  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks): Promise<RunResult> {
+  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean): Promise<RunResult> {
     const id = this.nextId++;
     const started = performance.now();
     let stdout = '';
@@ -156,7 +161,7 @@ export class WorkerSession {
       worker.on('error', onError);
       worker.on('exit', onExit);
       // Output always streams back, so a run the watchdog kills still returns what it printed.
-      worker.postMessage({ type: 'run', id, code, limits } satisfies ToWorker);
+      worker.postMessage({ type: 'run', id, code, limits, fresh } satisfies ToWorker);
     });
   }
 

@@ -110,6 +110,12 @@ export class InlineSession {
     return inst;
   }
 
+  /** Replaces the interpreter with a fresh one (a pool's next run). */
+  renew(): void {
+    if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    this.instance = this.freshInstance();
+  }
+
   /** The session's state between runs (see session-snapshot.ts). */
   snapshot(): Uint8Array {
     if (!this.instance) throw new UsageError('this sandbox has been disposed');

@@ -1,10 +1,9 @@
 // The Sandbox API: a fresh, isolated MicroPython interpreter per sandbox; globals persist across runs.
 import type { ModuleVariant } from '../engine/abi.js';
-import { WorkerSession } from '../pool/worker-session.js';
+import type { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from './errors.js';
-import { HostBridge } from './host-functions.js';
 import { InlineSession } from './inline-session.js';
-import { netCalls } from './net/net-calls.js';
+import { openSession } from './sessions.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
@@ -51,22 +50,9 @@ export class Sandbox {
     variant: ModuleVariant,
     restore?: (maxMemoryBytes: number) => InstanceState,
   ): Promise<Sandbox> {
-    const { limits, isolation, modules, net, determinism, guestSpec } = resolveSandboxOptions(options);
-    const restored = restore?.(limits.memoryBytes);
-    const bridge = new HostBridge(modules, net ? netCalls(net) : {});
-    const session =
-      isolation === 'worker'
-        ? await WorkerSession.start({ variant, guestSpec, bridge, determinism }, restored)
-        : new InlineSession(
-            variant,
-            {
-              spec: guestSpec,
-              determinism,
-              hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
-            },
-            restored,
-          );
-    return new Sandbox(session, limits, options, variant);
+    const resolved = resolveSandboxOptions(options);
+    const restored = restore?.(resolved.limits.memoryBytes);
+    return new Sandbox(await openSession(resolved, variant, restored), resolved.limits, options, variant);
   }
 
   /**

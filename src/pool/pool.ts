@@ -1,0 +1,144 @@
+// A pool of fresh sandboxes: every `run` gets a new interpreter, prepared ahead of time and replaced
+// off the hot path. Inline pools keep pre-created interpreters on the calling thread; worker pools run
+// one interpreter per worker thread, in parallel, behind a bounded queue.
+import { availableParallelism } from 'node:os';
+import type { ModuleVariant } from '../engine/abi.js';
+import { UsageError } from '../python/errors.js';
+import type { InlineSession } from '../python/inline-session.js';
+import { resolveLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
+import type { RunResult } from '../python/result.js';
+import { Sandbox, type RunOptions } from '../python/sandbox.js';
+import { hostBridge, openInline, openWorker } from '../python/sessions.js';
+import type { WorkerSession } from './worker-session.js';
+
+export interface PoolOptions extends SandboxOptions {
+  /** Interpreters kept ready (inline) or worker threads (worker). Default 4 inline, one per core for workers. */
+  size?: number;
+  /** Runs that may wait for a free worker; past it `run` rejects with PoolOverloadError. Default 1024. */
+  maxQueue?: number;
+}
+
+/** The pool's queue is full: shed load instead of growing memory. */
+export class PoolOverloadError extends Error {
+  override name = 'PoolOverloadError';
+}
+
+interface Job {
+  code: string;
+  options: RunOptions;
+  resolve: (r: RunResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const VARIANT: ModuleVariant = 'metered';
+
+function positiveInt(what: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`${what} must be a positive integer`);
+  return value;
+}
+
+export class Pool {
+  private readonly resolved: ResolvedSandboxOptions;
+  private readonly sandboxOptions: SandboxOptions;
+  private readonly bridge;
+  private readonly size: number;
+  private readonly maxQueue: number;
+  private readonly ready: InlineSession[] = [];
+  private readonly workers: Promise<WorkerSession>[] = [];
+  private readonly idle: WorkerSession[] = [];
+  private readonly queue: Job[] = [];
+  private running = 0;
+  private closed = false;
+  private drained: (() => void) | null = null;
+
+  constructor(options: PoolOptions = {}) {
+    const { size, maxQueue, ...sandboxOptions } = options;
+    this.sandboxOptions = sandboxOptions;
+    this.resolved = resolveSandboxOptions(sandboxOptions);
+    this.bridge = hostBridge(this.resolved);
+    const worker = this.resolved.isolation === 'worker';
+    this.size = positiveInt('size', size, worker ? availableParallelism() : 4);
+    this.maxQueue = positiveInt('maxQueue', maxQueue, 1024);
+    for (let i = 0; i < this.size; i++) {
+      if (worker) {
+        const w = openWorker(this.resolved, this.bridge, VARIANT);
+        w.then((s) => this.release(s), () => {});
+        this.workers.push(w);
+      } else {
+        this.ready.push(openInline(this.resolved, this.bridge, VARIANT));
+      }
+    }
+  }
+
+  get isolation() {
+    return this.resolved.isolation;
+  }
+
+  /** Runs `code` in a fresh sandbox with the pool's grants; `options.limits` narrows the pool's limits. */
+  run(code: string, options: RunOptions = {}): Promise<RunResult> {
+    if (this.closed) return Promise.reject(new UsageError('this pool is closed'));
+    if (typeof code !== 'string') return Promise.reject(new UsageError('code must be a string'));
+    try {
+      resolveLimits(this.resolved.limits, options.limits);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.resolved.isolation === 'inline') return Promise.resolve(this.runInline(code, options));
+    if (this.queue.length >= this.maxQueue) {
+      return Promise.reject(new PoolOverloadError(`pool queue is full (${this.maxQueue} runs waiting); try again later`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ code, options, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** A persistent sandbox with the pool's options (its globals live across runs); dispose it when done. */
+  session(): Promise<Sandbox> {
+    if (this.closed) return Promise.reject(new UsageError('this pool is closed'));
+    return Sandbox.create(this.sandboxOptions);
+  }
+
+  /** Stops taking runs, lets queued and running ones finish, then releases every interpreter and worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length || this.running) await new Promise<void>((resolve) => (this.drained = resolve));
+    for (const s of this.ready.splice(0)) s.dispose();
+    const workers = await Promise.allSettled(this.workers);
+    for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
+  }
+
+  private runInline(code: string, options: RunOptions): RunResult {
+    const session = this.ready.pop() ?? openInline(this.resolved, this.bridge, VARIANT);
+    const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options);
+    // A fresh interpreter for a later run, prepared when the caller's turn is over.
+    setImmediate(() => {
+      if (this.closed) return session.dispose();
+      if (!result.sandboxReplaced) session.renew();
+      this.ready.push(session);
+    });
+    return result;
+  }
+
+  private release(worker: WorkerSession): void {
+    this.idle.push(worker);
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.idle.length && this.queue.length) {
+      const worker = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      this.running++;
+      worker
+        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true)
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          this.running--;
+          this.release(worker);
+          if (this.closed && !this.queue.length && !this.running) this.drained?.();
+        });
+    }
+  }
+}
