@@ -44,7 +44,7 @@ export class Pool {
   private readonly bridge;
   private readonly size: number;
   private readonly maxQueue: number;
-  private readonly ready: InlineSession[] = [];
+  private readonly spare: InlineSession[] = [];
   private readonly workers: Promise<WorkerSession>[] = [];
   private readonly idle: WorkerSession[] = [];
   private readonly queue: Job[] = [];
@@ -66,13 +66,18 @@ export class Pool {
         w.then((s) => this.release(s), () => {});
         this.workers.push(w);
       } else {
-        this.ready.push(openInline(this.resolved, this.bridge, VARIANT));
+        this.spare.push(openInline(this.resolved, this.bridge, VARIANT));
       }
     }
   }
 
   get isolation() {
     return this.resolved.isolation;
+  }
+
+  /** Resolves when every worker has started (inline pools are ready at once). */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers);
   }
 
   /** Runs `code` in a fresh sandbox with the pool's grants; `options.limits` narrows the pool's limits. */
@@ -104,19 +109,19 @@ export class Pool {
   async close(): Promise<void> {
     this.closed = true;
     if (this.queue.length || this.running) await new Promise<void>((resolve) => (this.drained = resolve));
-    for (const s of this.ready.splice(0)) s.dispose();
+    for (const s of this.spare.splice(0)) s.dispose();
     const workers = await Promise.allSettled(this.workers);
     for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
   }
 
   private runInline(code: string, options: RunOptions): RunResult {
-    const session = this.ready.pop() ?? openInline(this.resolved, this.bridge, VARIANT);
+    const session = this.spare.pop() ?? openInline(this.resolved, this.bridge, VARIANT);
     const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options);
     // A fresh interpreter for a later run, prepared when the caller's turn is over.
     setImmediate(() => {
       if (this.closed) return session.dispose();
       if (!result.sandboxReplaced) session.renew();
-      this.ready.push(session);
+      this.spare.push(session);
     });
     return result;
   }
