@@ -101,6 +101,27 @@ export class EngineInstance {
     this.state.peakBytes = this.memory.byteLength;
   }
 
+  private scratchPtr = 0;
+  private scratchSize = 0;
+
+  /**
+   * A guest buffer of at least `size` bytes owned by this instance, reused from call to call (one
+   * malloc per instance rather than per call). Valid until the next `scratch` call.
+   */
+  scratch(size: number): number {
+    if (size > this.scratchSize) {
+      if (this.scratchPtr) this.free(this.scratchPtr);
+      const want = Math.max(size, 1024, this.scratchSize * 2);
+      this.scratchPtr = this.call((e) => e.malloc(want));
+      if (!this.scratchPtr) {
+        this.scratchSize = 0;
+        throw new Error('guest malloc failed');
+      }
+      this.scratchSize = want;
+    }
+    return this.scratchPtr;
+  }
+
   /** Copies bytes into a fresh malloc'd block (NUL-terminated); the caller frees it. */
   allocBytes(bytes: Uint8Array): number {
     const ptr = this.call((e) => e.malloc(bytes.length + 1));

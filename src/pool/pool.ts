@@ -66,7 +66,9 @@ export class Pool {
         w.then((s) => this.release(s), () => {});
         this.workers.push(w);
       } else {
-        this.spare.push(openInline(this.resolved, this.bridge, VARIANT));
+        const session = openInline(this.resolved, this.bridge, VARIANT);
+        session.renew();
+        this.spare.push(session);
       }
     }
   }

@@ -13,13 +13,19 @@ export type ExecOutcome =
 
 const encoder = new TextEncoder();
 
+const OUT_BYTES = 12; // one proxy value: kind and two words
+
 export function execSource(inst: EngineInstance, code: string): ExecOutcome {
+  // Source and result share the instance's scratch buffer: the result slot first, then the
+  // NUL-terminated source. The interpreter does not keep the source after compiling it.
   const src = encoder.encode(code);
-  const srcPtr = inst.allocBytes(src);
-  const out = inst.call((e) => e.malloc(12));
+  const out = inst.scratch(OUT_BYTES + src.length + 1);
+  const srcPtr = out + OUT_BYTES;
+  const view = inst.memory.bytes(srcPtr, src.length + 1);
+  view.set(src);
+  view[src.length] = 0;
   const outcome = guardedCall(() => inst.call((e) => e.mp_js_do_exec(srcPtr, src.length, out)));
   if (outcome.kind !== 'returned') return outcome; // the instance is discarded: no cleanup
-  inst.free(srcPtr);
   let result: ExecOutcome = { kind: 'ok' };
   if (inst.memory.i32(out) === PROXY_KIND_MP_EXCEPTION) {
     const len = inst.memory.u32(out + 4);
@@ -29,7 +35,6 @@ export function execSource(inst: EngineInstance, code: string): ExecOutcome {
     const sep = text.indexOf(EXC_SEPARATOR);
     result = { kind: 'exception', type: text.slice(0, sep), traceback: text.slice(sep + 1) };
   }
-  inst.free(out);
   return result;
 }
 
