@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Sandbox } from '../python/sandbox.js';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
-import type { Limits, SandboxOptions } from '../python/options.js';
+import type { SandboxOptions } from '../python/options.js';
 import type { RunResult } from '../python/result.js';
 
 export interface RunCommandInput {
@@ -11,8 +11,7 @@ export interface RunCommandInput {
   args: string[];
   code?: string;
   json: boolean;
-  limits: Limits;
-  grants: Pick<SandboxOptions, 'net' | 'env' | 'seed' | 'clock'>;
+  options: SandboxOptions;
 }
 
 export function readProgram(input: RunCommandInput): { code: string; name: string } {
@@ -35,7 +34,7 @@ export function exitCodeOf(result: RunResult): number {
 
 export async function runCommand(input: RunCommandInput): Promise<number> {
   const { code, name } = readProgram(input);
-  const sandbox = await Sandbox.create({ limits: input.limits, argv: [name, ...input.args], ...input.grants });
+  const sandbox = await Sandbox.create({ ...input.options, argv: [name, ...input.args] });
   const stream = !input.json;
   const result = await sandbox.run(code, {
     onStdout: stream ? (text) => process.stdout.write(text) : undefined,
@@ -44,10 +43,14 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   sandbox.dispose();
   if (input.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
-  } else if (result.error?.traceback) {
-    process.stderr.write(result.error.traceback);
-  } else if (result.error) {
-    process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
+  } else {
+    reportError(result);
   }
   return exitCodeOf(result);
+}
+
+/** A failed run on stderr: the traceback if there is one, else the limit or fault. */
+export function reportError(result: RunResult): void {
+  if (result.error?.traceback) process.stderr.write(result.error.traceback);
+  else if (result.error) process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
 }

@@ -27,9 +27,12 @@ export interface HostHooks {
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-/** Blocks the thread without spinning. */
-export function blockingSleep(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+/**
+ * Blocks the thread without spinning. With `wake` (a cell another thread sets to non-zero), the sleep
+ * ends early when it is set.
+ */
+export function blockingSleep(ms: number, wake: Int32Array = sleepCell): void {
+  if (ms > 0) Atomics.wait(wake, 0, 0, ms);
 }
 
 export const systemClock: Clock = {

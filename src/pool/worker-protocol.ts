@@ -14,6 +14,8 @@ export interface WorkerData {
   determinism: Determinism;
   /** Start from this state (a restored snapshot) instead of a fresh interpreter. */
   restored?: InstanceState;
+  /** Set to 1 (and notified) to interrupt the running code. */
+  interrupt: SharedArrayBuffer;
   /** Host calls go to the main thread through this port and signal (host-call-channel.ts). */
   hostPort: MessagePort;
   hostSignal: SharedArrayBuffer;

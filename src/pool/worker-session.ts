@@ -30,7 +30,7 @@ export interface WorkerSetup {
   determinism: Determinism;
 }
 
-function spawnWorker(setup: WorkerSetup, restored?: InstanceState): Promise<Worker> {
+function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: InstanceState): Promise<Worker> {
   const channel = blockingChannel();
   serveBlockingCalls(channel.local, channel.signal, (request: string) => setup.bridge.call(request));
   channel.local.unref();
@@ -39,6 +39,7 @@ function spawnWorker(setup: WorkerSetup, restored?: InstanceState): Promise<Work
     guestSpec: setup.guestSpec,
     determinism: setup.determinism,
     restored,
+    interrupt,
     hostPort: channel.port,
     hostSignal: channel.signal,
   });
@@ -63,13 +64,23 @@ export class WorkerSession {
   private constructor(
     worker: Worker,
     private readonly setup: WorkerSetup,
+    private readonly interruptCell: SharedArrayBuffer,
   ) {
     this.worker = Promise.resolve(worker);
   }
 
   /** A replaced worker starts fresh, not from `restored` (as an inline session does). */
   static async start(setup: WorkerSetup, restored?: InstanceState): Promise<WorkerSession> {
-    return new WorkerSession(await spawnWorker(setup, restored), setup);
+    const interrupt = new SharedArrayBuffer(4);
+    return new WorkerSession(await spawnWorker(setup, interrupt, restored), setup, interrupt);
+  }
+
+  /** Raises KeyboardInterrupt in the running code (as Ctrl-C would); the session survives. */
+  interrupt(): void {
+    if (!this.busy) return;
+    const cell = new Int32Array(this.interruptCell);
+    Atomics.store(cell, 0, 1);
+    Atomics.notify(cell, 0);
   }
 
   async snapshot(): Promise<Uint8Array> {
@@ -125,7 +136,7 @@ export class WorkerSession {
         finish();
         await worker.terminate();
         if (this.worker) {
-          this.worker = spawnWorker(this.setup);
+          this.worker = spawnWorker(this.setup, this.interruptCell);
           this.worker.catch(() => {}); // reported to the next run, which awaits it
         }
         const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };

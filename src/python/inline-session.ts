@@ -55,6 +55,17 @@ function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
   }
 }
 
+const INTERRUPTED_AT_END: RunErrorInfo = { kind: 'python', type: 'KeyboardInterrupt', message: '', traceback: 'KeyboardInterrupt: \n' };
+
+/**
+ * An interrupt may still be pending if it arrived as the run ended: a backward jump consumes it.
+ * True if one was pending.
+ */
+function drainInterrupt(inst: EngineInstance): boolean {
+  const outcome = execSource(inst, '[0 for _ in (1, 2)]');
+  return outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
+}
+
 /** A soft stop reports the limit, with the KeyboardInterrupt's traceback showing where it stopped. */
 function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome): RunErrorInfo {
   const traceback = outcome.kind === 'exception' ? withoutSandboxFrames(outcome.traceback) : null;
@@ -69,6 +80,8 @@ export interface GuestConfig {
   hostCall(request: string, guard: RunGuard): string;
   /** Deterministic mode: a fixed clock that moves with fuel, a seeded random source. */
   determinism?: Determinism;
+  /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt. */
+  interrupt?: Int32Array;
 }
 
 const NO_GRANTS: GuestConfig = {
@@ -141,7 +154,8 @@ export class InlineSession {
     if (!inst) throw new UsageError('this sandbox has been disposed');
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
-    const guard = new RunGuard(inst, limits, started);
+    if (this.guest.interrupt) Atomics.store(this.guest.interrupt, 0, 0); // a Ctrl-C between runs is moot
+    const guard = new RunGuard(inst, limits, started, this.guest.interrupt);
     const virtual = this.virtualClock;
     inst.hooks = {
       stdout: output.stdout,
@@ -171,8 +185,13 @@ export class InlineSession {
     const replaced =
       outcome.kind === 'stopped' || outcome.kind === 'fault' || (guard.softStop !== null && !interruptConsumed);
     if (replaced) this.instance = this.freshInstance();
+    const interruptedAtEnd = !replaced && guard.interrupted && !interruptConsumed && drainInterrupt(inst);
     const { stdout, stderr } = output.finish();
-    const error = guard.softStop ? limitError(guard.softStop, outcome) : errorOf(outcome);
+    const error = guard.softStop
+      ? limitError(guard.softStop, outcome)
+      : interruptedAtEnd && outcome.kind === 'ok'
+        ? INTERRUPTED_AT_END // e.g. Ctrl-C in a final time.sleep: the guest had no check left to raise it
+        : errorOf(outcome);
     return new RunResult(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced);
   }
 

@@ -159,6 +159,10 @@ class __pyfence__:
             P.sys.modules["requests"] = P.make_requests(P.call)
             P.installed.append("requests")
 
+    # One statement typed at the REPL: expression values are printed, as Python's REPL does.
+    def repl(src):
+        exec(compile(src, "<stdin>", "single"), __pyfence__.main)
+
     net = False
     original_import = builtins.__import__
 
@@ -172,6 +176,7 @@ class __pyfence__:
             raise
 
 
+__pyfence__.main = globals()
 os.environ = {}
 os.getenv = __pyfence__.getenv
 builtins.__import__ = __pyfence__.guarded_import

@@ -18,18 +18,26 @@ export interface GuardLimits {
 export class RunGuard implements FuelPolicy {
   /** Set once the soft stop has been issued. */
   softStop: { reason: 'fuel' | 'timeout'; message: string } | null = null;
+  /** Set once an interrupt from another thread has been raised in the guest. */
+  interrupted = false;
   private readonly deadline: number;
   private graceDeadline = Infinity;
 
+  /** `interrupt`: a cell another thread sets to 1 to raise KeyboardInterrupt in the guest (Ctrl-C). */
   constructor(
     private readonly inst: EngineInstance,
     private readonly limits: GuardLimits,
     started: number,
+    private readonly interrupt?: Int32Array,
   ) {
     this.deadline = started + limits.timeoutMs;
   }
 
   checkpoint(): void {
+    if (this.interrupt && Atomics.exchange(this.interrupt, 0, 0) !== 0) {
+      this.interrupted = true;
+      this.inst.call((e) => e.mp_sched_keyboard_interrupt());
+    }
     const now = performance.now();
     if (now >= this.graceDeadline) this.hardStop();
     if (now >= this.deadline) this.limitHit('timeout');
@@ -49,10 +57,11 @@ export class RunGuard implements FuelPolicy {
     const now = performance.now();
     const limit = Math.min(this.deadline, this.graceDeadline);
     if (now + ms < limit) {
-      blockingSleep(ms);
+      blockingSleep(ms, this.interrupt);
+      if (this.interrupt && Atomics.load(this.interrupt, 0) !== 0) this.checkpoint();
       return;
     }
-    blockingSleep(Math.max(0, limit - now));
+    blockingSleep(Math.max(0, limit - now), this.interrupt);
     this.checkpoint();
   };
 

@@ -63,6 +63,15 @@ export class Sandbox {
     return this.session.snapshot();
   }
 
+  /**
+   * Raises KeyboardInterrupt in the code running now, as Ctrl-C does in Python; the session and its
+   * state survive. Worker sandboxes only: an inline sandbox's run occupies the thread that would call this.
+   */
+  interrupt(): void {
+    if (this.session instanceof InlineSession) throw new UsageError('interrupt needs a worker sandbox (isolation: "worker")');
+    this.session.interrupt();
+  }
+
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
     if (!(this.session instanceof InlineSession)) throw new UsageError('snapshotSync needs an inline sandbox');
