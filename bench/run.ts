@@ -7,6 +7,7 @@ import { benchProgram, type CpuContext } from './lib/cpu.js';
 import { pyfenceLatency, stockLatency } from './lib/latency.js';
 import { loadMonty } from './lib/monty.js';
 import { loadPrograms } from './lib/programs.js';
+import { benchPool, renderPool, type PoolReport } from './lib/pool.js';
 import { loadPyfence, parseVariants, type SandboxClass } from './lib/pyfence.js';
 import { python3Version } from './lib/python3.js';
 import { machineInfo, renderMarkdown, type BenchReport } from './lib/report.js';
@@ -59,6 +60,14 @@ async function main(): Promise<number> {
     failures,
   };
 
+  // First, while the heap is clean: the idle-session RSS measurement is part of it.
+  let poolMarkdown = '';
+  if (!opt.skipPool && Sandbox) {
+    const pool = await benchPool(await import('../src/index.js'), loadPrograms(), opt.quick, log);
+    (report as BenchReport & { pool?: PoolReport }).pool = pool;
+    poolMarkdown = renderPool(pool);
+  }
+
   if (!opt.skipLatency) {
     log(`fresh-sandbox latency: stock x${opt.latencyStock}...`);
     report.latency.push(await stockLatency(opt.latencyStock, opt.quick ? 2 : 3, stockOptions));
@@ -102,7 +111,7 @@ async function main(): Promise<number> {
     }
   }
 
-  console.log(renderMarkdown(report));
+  console.log(renderMarkdown(report) + (poolMarkdown ? '\n' + poolMarkdown : ''));
   if (opt.json) {
     writeFileSync(opt.json, JSON.stringify(report, null, 2) + '\n');
     log(`wrote ${opt.json}`);

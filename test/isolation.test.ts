@@ -1,8 +1,6 @@
 // The guest reaches nothing of the host: no JS objects through js/jsffi, no files, no interference.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Sandbox } from '../src/index.js';
 
 async function py(code: string): Promise<string> {
@@ -90,24 +88,5 @@ print(getattr(os, "environ", {}) == {} or len(os.environ) == 0, sys.argv)
     await b.run('x = "b"');
     assert.equal((await a.run('print(x, "shared" in __import__("sys").modules)')).stdout, '[1, 2, 3] True\n');
     assert.equal((await b.run('print(x, "shared" in __import__("sys").modules)')).stdout, 'b False\n');
-  });
-
-  it('1000 sandboxes created and disposed: no interference, no host memory growth', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const cycle = async (i: number) => {
-      const sb = await Sandbox.create();
-      const r = await sb.run(`print(${i} * 2, "leak" in globals())\nleak = bytearray(100000)`);
-      sb.dispose();
-      assert.equal(r.stdout, `${i * 2} False\n`);
-    };
-    for (let i = 0; i < 200; i++) await cycle(i); // warm up: JIT, allocator pools
-    gc();
-    const before = process.memoryUsage().rss;
-    for (let i = 0; i < 1000; i++) await cycle(i);
-    gc();
-    const growth = process.memoryUsage().rss - before;
-    // Each sandbox touches over 1.3 MiB of linear memory: a leak would be 1.3 GiB here.
-    assert.ok(growth < 96 * 1024 * 1024, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
   });
 });

@@ -19,6 +19,7 @@ export interface BenchOptions {
   monty: boolean;
   skipLatency: boolean;
   skipCpu: boolean;
+  skipPool: boolean;
 }
 
 export const USAGE = `Usage: npx tsx bench/run.ts [options]
@@ -35,7 +36,7 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --latency-pyfence N   fresh-sandbox iterations for pyfence (default 2000, --quick: 200)
   --variants a,b        pyfence variants to measure (default: default; known: default, unmetered, worker)
   --no-python3 / --no-monty   skip those baselines
-  --no-latency / --no-cpu     skip a section
+  --no-latency / --no-cpu / --no-pool   skip a section
   -h, --help`;
 
 function posInt(name: string, v: string | undefined, dflt: number): number {
@@ -64,6 +65,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-monty': { type: 'boolean', default: false },
       'no-latency': { type: 'boolean', default: false },
       'no-cpu': { type: 'boolean', default: false },
+      'no-pool': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -89,5 +91,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     monty: !values['no-monty'],
     skipLatency: values['no-latency'] ?? false,
     skipCpu: values['no-cpu'] ?? false,
+    skipPool: values['no-pool'] ?? false,
   };
 }
