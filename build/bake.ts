@@ -6,6 +6,7 @@ import type { HostHooks } from '../src/engine/host.js';
 import { mutableGlobals, type Module } from './wasm-inspect.js';
 import { execSource } from '../src/python/interpreter.js';
 import { PRELUDE } from '../src/python/prelude.js';
+import { findModuleTable, type ModuleTableEntry } from './module-table.js';
 
 export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
 export const INIT_HEAP_BYTES = 1024 * 1024;
@@ -32,6 +33,8 @@ export interface BakeReport {
   segments: number;
   bakedBytes: number;
   globals: Record<string, number>;
+  /** Builtin-module table entries, for the import policy (src/python/import-policy.ts). */
+  moduleTable: ModuleTableEntry[];
 }
 
 /** Non-zero runs of memory, merging zero gaps shorter than `gap` bytes. */
@@ -89,6 +92,7 @@ export function bakeInitialisedState(m: Module): BakeReport {
   globals.forEach((g, i) => m.addGlobalExport(g.name, GLOBAL_EXPORT_PREFIX + i));
   const compiled = new WebAssembly.Module(new Uint8Array(m.emitBinary()));
   const inst = new EngineInstance(compiled, bakeHooks);
+  const dataEnd = lastNonZero(inst.memory.bytes(0, inst.memory.byteLength)) + 1; // before init: the data segments only
   inst.call((e) => {
     e.emscripten_stack_init();
     e.__wasm_call_ctors();
@@ -99,6 +103,7 @@ export function bakeInitialisedState(m: Module): BakeReport {
   if (prelude.kind !== 'ok') throw new Error(`bake: the prelude failed: ${JSON.stringify(prelude)}`);
 
   const captured = inst.memory.bytes(0, inst.memory.byteLength).slice();
+  const moduleTable = findModuleTable(inst, captured, dataEnd); // imports modules: after the capture
   const values: Record<string, number> = {};
   globals.forEach((g, i) => {
     if (g.type !== binaryen.i32) throw new Error(`bake: global ${g.name} is not i32`);
@@ -132,5 +137,12 @@ export function bakeInitialisedState(m: Module): BakeReport {
     segments: segments.length,
     bakedBytes: runs.reduce((n, [s, e]) => n + e - s, 0),
     globals: values,
+    moduleTable,
   };
+}
+
+function lastNonZero(bytes: Uint8Array): number {
+  let i = bytes.length - 1;
+  while (i >= 0 && bytes[i] === 0) i--;
+  return i;
 }

@@ -10,6 +10,13 @@ export interface LoadedModule {
   module: WebAssembly.Module;
   /** sha256 of the module's bytes: what a snapshot is tied to. */
   sha256: string;
+  /** What the build found in this module (wasm/manifest.json), e.g. its builtin-module table. */
+  report: BuildReport;
+}
+
+export interface BuildReport {
+  sha256: string;
+  bake: { moduleTable: { name: string; keyAddress: number; key: number }[] };
 }
 const loaded = new Map<ModuleVariant, LoadedModule>();
 
@@ -26,7 +33,10 @@ export function loadSandboxModule(variant: ModuleVariant = 'metered'): LoadedMod
     } catch (e) {
       throw new Error(`pyfence: ${sandboxModulePath(variant)} is missing; run \`npm run build\` (${(e as Error).message})`);
     }
-    entry = { module: new WebAssembly.Module(new Uint8Array(bytes)), sha256: createHash('sha256').update(bytes).digest('hex') };
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const report = JSON.parse(readFileSync(new URL('manifest.json', WASM_DIR), 'utf8')).variants?.[variant] as BuildReport | undefined;
+    if (report?.sha256 !== sha256) throw new Error(`pyfence: wasm/manifest.json does not describe ${MODULE_FILES[variant]}; run \`npm run build\``);
+    entry = { module: new WebAssembly.Module(new Uint8Array(bytes)), sha256, report };
     loaded.set(variant, entry);
   }
   return entry;

@@ -14,6 +14,7 @@ const session = new InlineSession(
   {
     spec: data.guestSpec,
     determinism: data.determinism,
+    denied: data.denied,
     interrupt: new Int32Array(data.interrupt),
     hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
   },

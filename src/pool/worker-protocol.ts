@@ -12,6 +12,7 @@ export interface WorkerData {
   /** JSON for `__pyfence__.setup`, or null. */
   guestSpec: string | null;
   determinism: Determinism;
+  denied: string[];
   /** Start from this state (a restored snapshot) instead of a fresh interpreter. */
   restored?: InstanceState;
   /** Set to 1 (and notified) to interrupt the running code. */

@@ -28,6 +28,7 @@ export interface WorkerSetup {
   guestSpec: string | null;
   bridge: HostBridge;
   determinism: Determinism;
+  denied: string[];
 }
 
 function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: InstanceState): Promise<Worker> {
@@ -38,6 +39,7 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
     variant: setup.variant,
     guestSpec: setup.guestSpec,
     determinism: setup.determinism,
+    denied: setup.denied,
     restored,
     interrupt,
     hostPort: channel.port,

@@ -2,6 +2,7 @@
 import { systemClock, systemRandomU32 } from '../engine/host.js';
 import type { EngineInstance } from '../engine/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
+import { applyImportPolicy, DEFAULT_DENIED } from './import-policy.js';
 import { idleHooks, newInstance } from './instances.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
@@ -37,15 +38,28 @@ function pythonErrorKind(type: string, message: string): ErrorKind {
   return KIND_OF_PYTHON_TYPE[type] ?? 'python';
 }
 
-function errorOf(outcome: ExecOutcome): RunErrorInfo | null {
+/**
+ * A denied builtin module is invisible to the interpreter, which says "no module named 'X'" when the
+ * prelude's import wrapper (which says why) has been removed by the guest: say why here too.
+ */
+function explainDeniedImport(type: string, traceback: string, denied: readonly string[]): string {
+  if (type !== 'ImportError') return traceback;
+  return traceback.replace(/ImportError: no module named '([^']+)'\n$/, (line, name: string) =>
+    denied.includes(name) || (name.startsWith('u') && denied.includes(name.slice(1)))
+      ? `ImportError: module '${name}' is not allowed in this sandbox\n`
+      : line,
+  );
+}
+
+function errorOf(outcome: ExecOutcome, denied: readonly string[]): RunErrorInfo | null {
   switch (outcome.kind) {
     case 'ok':
       return null;
     case 'exception':
       if (outcome.type === 'SystemExit' && /SystemExit(: 0)?\s*$/.test(outcome.traceback)) return null;
     {
-      const message = exceptionMessage(outcome.type, outcome.traceback);
-      const traceback = withoutSandboxFrames(outcome.traceback);
+      const traceback = explainDeniedImport(outcome.type, withoutSandboxFrames(outcome.traceback), denied);
+      const message = exceptionMessage(outcome.type, traceback);
       return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback };
     }
     case 'stopped':
@@ -82,6 +96,8 @@ export interface GuestConfig {
   determinism?: Determinism;
   /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt. */
   interrupt?: Int32Array;
+  /** Modules the guest may not import (import-policy.ts); the defaults when absent. */
+  denied?: readonly string[];
 }
 
 const NO_GRANTS: GuestConfig = {
@@ -112,6 +128,7 @@ export class InlineSession {
   private freshInstance(restored?: InstanceState): EngineInstance {
     const inst = newInstance(this.variant);
     if (restored) inst.restoreState(restored);
+    applyImportPolicy(inst, this.variant, this.guest.denied ?? DEFAULT_DENIED);
     // A restored interpreter still holds the grants of the session it came from: replace them.
     const spec = this.guest.spec ?? (restored ? '{}' : null);
     if (spec !== null) {
@@ -191,7 +208,7 @@ export class InlineSession {
       ? limitError(guard.softStop, outcome)
       : interruptedAtEnd && outcome.kind === 'ok'
         ? INTERRUPTED_AT_END // e.g. Ctrl-C in a final time.sleep: the guest had no check left to raise it
-        : errorOf(outcome);
+        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED);
     return new RunResult(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced);
   }
 

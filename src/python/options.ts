@@ -3,6 +3,7 @@ import { UsageError } from './errors.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
 import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
 import type { Determinism } from './determinism.js';
+import { resolveImportPolicy, type ImportPolicy } from './import-policy.js';
 
 export interface Limits {
   /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
@@ -48,6 +49,12 @@ export interface SandboxOptions {
   clock?: { fixedMs: number };
   /** Seed for the guest's random numbers (`random`). With `clock`, runs are reproducible. */
   seed?: number;
+  /**
+   * Which modules the guest may import. Denied by default: uctypes (raw interpreter memory), js and
+   * jsffi. `deny` adds modules; `allow` re-enables default-denied ones. A denied import raises
+   * `ImportError: module 'X' is not allowed in this sandbox` (uncaught: kind 'denied').
+   */
+  imports?: ImportPolicy;
 }
 
 /** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
@@ -56,6 +63,7 @@ export interface GuestSpec {
   env?: Record<string, string>;
   argv?: string[];
   net?: boolean;
+  denied?: string[];
 }
 
 export interface ResolvedSandboxOptions {
@@ -64,6 +72,8 @@ export interface ResolvedSandboxOptions {
   modules: HostModules;
   net: NetPolicy | null;
   determinism: Determinism;
+  /** Modules the guest may not import (sorted). */
+  denied: string[];
   /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
   guestSpec: string | null;
 }
@@ -150,10 +160,18 @@ function resolveDeterminism(options: SandboxOptions): Determinism {
 
 export function resolveSandboxOptions(options: SandboxOptions | undefined): ResolvedSandboxOptions {
   if (options === undefined) {
-    return { limits: DEFAULT_LIMITS, isolation: 'inline', modules: {}, net: null, determinism: NOT_DETERMINISTIC, guestSpec: null };
+    return {
+      limits: DEFAULT_LIMITS,
+      isolation: 'inline',
+      modules: {},
+      net: null,
+      determinism: NOT_DETERMINISTIC,
+      denied: resolveImportPolicy(undefined),
+      guestSpec: null,
+    };
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed']);
+  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports']);
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
@@ -165,12 +183,15 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   if (options.argv !== undefined) spec.argv = stringList('argv', options.argv);
   const net = resolveNetGrant(options.net);
   if (net) spec.net = true;
+  const denied = resolveImportPolicy(options.imports);
+  if (denied.join() !== resolveImportPolicy(undefined).join()) spec.denied = denied;
   return {
     limits: resolveLimits(DEFAULT_LIMITS, options.limits),
     isolation,
     modules: options.modules ?? {},
     net,
     determinism: resolveDeterminism(options),
+    denied,
     guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
   };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_DENIED } from './import-policy.js';
 import { REQUESTS_FACTORY } from './requests-module.js';
 
 // Python run once at build time, before the interpreter's state is baked into the module: every
@@ -154,6 +155,10 @@ class __pyfence__:
             P.installed.append(name)
         P.os.environ = spec.get("env", {})
         P.sys.argv[:] = spec.get("argv", [])
+        P.denied = spec.get("denied", DEFAULT_DENIED)
+        for name in P.denied:
+            if name in P.sys.modules:
+                del P.sys.modules[name]
         P.net = bool(spec.get("net"))
         if P.net:
             P.sys.modules["requests"] = P.make_requests(P.call)
@@ -164,10 +169,15 @@ class __pyfence__:
         exec(compile(src, "<stdin>", "single"), __pyfence__.main)
 
     net = False
+    denied = DEFAULT_DENIED
     original_import = builtins.__import__
 
-    # Says why 'import requests' fails in a sandbox without a network grant.
+    # Says why an import fails: a module the policy denies, or requests without a network grant.
+    # (The denial itself happens inside the interpreter; see src/python/import-policy.ts.)
     def guarded_import(name, *args):
+        top = name.split(".")[0]
+        if top in __pyfence__.denied or (top[:1] == "u" and top[1:] in __pyfence__.denied):
+            raise ImportError("module '%s' is not allowed in this sandbox" % name)
         try:
             return __pyfence__.original_import(name, *args)
         except ImportError:
@@ -185,5 +195,8 @@ del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, b
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
-const BODY = PRELUDE_BODY.replace('# REQUESTS_FACTORY', REQUESTS_FACTORY.replace(/^/gm, '    '));
+const BODY = PRELUDE_BODY.replace('# REQUESTS_FACTORY', REQUESTS_FACTORY.replace(/^/gm, '    ')).replaceAll(
+  'DEFAULT_DENIED',
+  JSON.stringify([...DEFAULT_DENIED].sort()),
+);
 export const PRELUDE = `exec(compile(${JSON.stringify(BODY)}, "<pyfence>", "exec"))`;

@@ -20,6 +20,7 @@ export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge,
     {
       spec: resolved.guestSpec,
       determinism: resolved.determinism,
+      denied: resolved.denied,
       hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
     },
     restored,
@@ -27,7 +28,10 @@ export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge,
 }
 
 export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: InstanceState): Promise<WorkerSession> {
-  return WorkerSession.start({ variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism }, restored);
+  return WorkerSession.start(
+    { variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism, denied: resolved.denied },
+    restored,
+  );
 }
 
 export async function openSession(
