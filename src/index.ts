@@ -1,4 +1,6 @@
 export { Sandbox, type RunOptions } from './python/sandbox.js';
+export { SandboxFsError, type SandboxFiles, type DirEntry } from './python/sandbox-fs.js';
+export type { MountOptions, FsQuota } from './vfs/vfs.js';
 export { SnapshotError } from './engine/snapshot.js';
 export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
 export { RunResult, type RunUsage } from './python/result.js';

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../python/errors.js';
 import { DEFAULT_LIMITS, type SandboxOptions } from '../python/options.js';
+import type { MountOptions } from '../vfs/vfs.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
 
 export interface SandboxFlags {
@@ -13,6 +14,15 @@ export interface SandboxFlags {
   env: string[];
   seed?: number;
   fixedClock?: number | true;
+  mount: string[];
+  writeQuota?: number;
+}
+
+/** HOST:GUEST[:ro|:rw] (the host path may itself contain ':' only before the guest part). */
+function parseMount(spec: string): MountOptions {
+  const m = /^(.+):(\/[^:]*)(?::(ro|rw))?$/.exec(spec);
+  if (!m) throw new UsageError(`--mount takes HOST:GUEST[:ro|:rw] with an absolute GUEST path, got "${spec}"`);
+  return { host: m[1], guest: m[2], mode: (m[3] as 'ro' | 'rw' | undefined) ?? 'ro' };
 }
 
 /** Adapts a value parser to commander, which reports InvalidArgumentError as a usage error. */
@@ -68,6 +78,8 @@ export function addSandboxFlags(command: Command): Command {
     )
     .option('--allow-net <host>', 'let requests reach HOST, HOST:PORT or *.DOMAIN (repeatable; default: no network)', collect, [])
     .option('--env <name=value>', 'set an environment variable for os.getenv (repeatable; default: none)', collect, [])
+    .option('--mount <host:guest[:ro|:rw]>', 'show a host directory in the sandbox (repeatable; default read-only)', collect, [])
+    .addOption(new Option('--write-quota <size>', 'bytes the sandbox may write to rw mounts and in-memory files (default 64MiB)').argParser(flagValue(parseSize)))
     .addOption(new Option('--seed <n>', 'seed for random (reproducible runs)').argParser(flagValue(parseInteger)))
     .addOption(
       new Option('--fixed-clock [ms]', 'deterministic time: start at MS since the epoch (default 0), advance with fuel').argParser(
@@ -83,5 +95,7 @@ export function sandboxOptionsFrom(flags: SandboxFlags): SandboxOptions {
     env: parseEnv(flags.env),
     seed: flags.seed,
     clock: flags.fixedClock === undefined ? undefined : { fixedMs: flags.fixedClock === true ? 0 : flags.fixedClock },
+    mounts: flags.mount.length ? flags.mount.map(parseMount) : undefined,
+    fsQuota: flags.writeQuota === undefined ? undefined : { bytes: flags.writeQuota },
   };
 }

@@ -1,11 +1,12 @@
-// Every import of the sandbox module, implemented by us. Nothing here touches globalThis or the host's
-// files: the file syscalls answer "no such file" until a virtual filesystem is attached.
+// Every import of the sandbox module, implemented by us. Nothing here touches globalThis; files are
+// the sandbox's virtual filesystem (syscalls.ts), never the host's directly.
 import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from './abi.js';
-import { Errno } from './errno.js';
+import type { FileTable } from './file-table.js';
 import type { HostHooks } from './host.js';
 import { jsBridge } from './js-bridge.js';
 import type { FuelMeter } from './fuel.js';
 import type { GuestMemory } from './memory-view.js';
+import { fileSyscalls } from './syscalls.js';
 
 const WASM_PAGE = 65536;
 
@@ -24,6 +25,8 @@ export interface ImportState {
   peakBytes: number;
   /** The guest's own malloc (for strings handed to it). */
   malloc(size: number): number;
+  /** Its open files, over the sandbox's virtual filesystem. */
+  files: FileTable;
 }
 
 type ImportFn = (...args: any[]) => number | bigint | void;
@@ -34,24 +37,7 @@ type ImportFn = (...args: any[]) => number | bigint | void;
  */
 export function buildImports(current: () => ImportState): WebAssembly.Imports {
   const mem = () => current().memory;
-  const noEntry = () => -Errno.ENOENT;
-  const badFd = () => -Errno.EBADF;
-
-  const fdWrite = (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
-    const hooks = current().hooks;
-    const sink = fd === 1 ? hooks.stdout : fd === 2 ? hooks.stderr : null;
-    if (!sink) return Errno.EBADF;
-    const m = mem();
-    let total = 0;
-    for (let i = 0; i < iovsLen; i++) {
-      const ptr = m.u32(iovs + i * 8);
-      const len = m.u32(iovs + i * 8 + 4);
-      if (len) sink(m.bytes(ptr, len).slice());
-      total += len;
-    }
-    m.setU32(nwritten, total);
-    return 0;
-  };
+  const files = fileSyscalls(current);
 
   const resizeHeap = (requested: number): number => {
     const state = current();
@@ -85,35 +71,10 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
     _abort_js: () => {
       throw new GuestAbort();
     },
-    __syscall_chdir: noEntry,
-    __syscall_getcwd: (buf: number, size: number) => {
-      if (size < 2) return -Errno.ERANGE;
-      mem().bytes(buf, 2).set([0x2f, 0]);
-      return 2;
-    },
-    __syscall_mkdirat: noEntry,
-    __syscall_openat: noEntry,
-    __syscall_poll: () => 0,
-    __syscall_getdents64: badFd,
-    __syscall_renameat: noEntry,
-    __syscall_rmdir: noEntry,
-    __syscall_fstat64: badFd,
-    __syscall_stat64: noEntry,
-    __syscall_newfstatat: noEntry,
-    __syscall_lstat64: noEntry,
-    __syscall_statfs64: noEntry,
-    __syscall_unlinkat: noEntry,
+    ...files.env,
   };
-  const wasi: Record<string, ImportFn> = {
-    fd_write: fdWrite,
-    fd_read: (_fd: number, _iovs: number, _n: number, nread: number) => {
-      mem().setU32(nread, 0); // stdin is empty
-      return 0;
-    },
-    fd_seek: () => Errno.ESPIPE,
-    fd_close: () => 0,
-    fd_sync: () => 0,
-  };
+  const wasi: Record<string, ImportFn> = files.wasi;
+
   // Imports added by our build transform (see build/passes/metering.ts and sleep.ts).
   const host: Record<string, ImportFn> = {
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),

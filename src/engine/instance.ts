@@ -6,6 +6,8 @@ import { FuelMeter } from './fuel.js';
 import type { HostHooks } from './host.js';
 import { buildImports, type ImportState } from './imports.js';
 import { GuestMemory } from './memory-view.js';
+import { FileTable } from './file-table.js';
+import { VirtualFS } from '../vfs/vfs.js';
 
 export interface GuestExports {
   memory: WebAssembly.Memory;
@@ -36,7 +38,8 @@ export class EngineInstance {
   private readonly exports: GuestExports;
   private readonly state: ImportState;
 
-  constructor(module: WebAssembly.Module, hooks: HostHooks) {
+  /** `files`: the sandbox's virtual filesystem; an empty one if not given. */
+  constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS = new VirtualFS()) {
     const instance = new WebAssembly.Instance(module, sharedImports);
     this.exports = instance.exports as unknown as GuestExports;
     const memory = new GuestMemory(this.exports.memory);
@@ -44,7 +47,14 @@ export class EngineInstance {
     this.memory = memory;
     this.fuel = fuel;
     const exports = this.exports;
-    this.state = { memory, meter: fuel, hooks, peakBytes: memory.byteLength, malloc: (size) => exports.malloc(size) };
+    this.state = {
+      memory,
+      meter: fuel,
+      hooks,
+      peakBytes: memory.byteLength,
+      malloc: (size) => exports.malloc(size),
+      files: new FileTable(vfs),
+    };
   }
 
   /** Calls into the guest with this instance as the one the host imports act on. */
@@ -56,6 +66,11 @@ export class EngineInstance {
     } finally {
       active = previous;
     }
+  }
+
+  /** Closes the instance's open files (when it is discarded). */
+  closeFiles(): void {
+    this.state.files.closeAll();
   }
 
   /** Reads an exported global (used by the build to capture state). */

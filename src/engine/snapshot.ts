@@ -46,7 +46,10 @@ function sha256(bytes: Uint8Array): Buffer {
 
 export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents: SnapshotContents): Uint8Array {
   const { memory, globals } = contents.state;
-  const meta = new TextEncoder().encode(JSON.stringify({ memoryBytes: memory.length, globals, sections: contents.sections } satisfies Meta));
+  // Padded with spaces (still JSON) so the memory that follows is 4-byte aligned.
+  let metaText = JSON.stringify({ memoryBytes: memory.length, globals, sections: contents.sections } satisfies Meta);
+  while (new TextEncoder().encode(metaText).length % 4) metaText += ' ';
+  const meta = new TextEncoder().encode(metaText);
   const plain = new Uint8Array(4 + meta.length + memory.length);
   new DataView(plain.buffer).setUint32(0, meta.length, true);
   plain.set(meta, 4);
@@ -98,7 +101,7 @@ export function decodeSnapshot(bytes: Uint8Array, moduleSha256: string, base: Ui
   } catch {
     throw new SnapshotError('snapshot metadata is malformed');
   }
-  const memory = new Uint8Array(plain.buffer, plain.byteOffset + 4 + metaLength, plain.length - 4 - metaLength);
+  const memory = new Uint8Array(plain.subarray(4 + metaLength)); // a copy of its own: aligned for the XOR
   if (memory.length !== meta.memoryBytes || memory.length % 65536 !== 0) throw new SnapshotError('snapshot memory size is inconsistent');
   if (memory.length > maxMemoryBytes) {
     throw new SnapshotError(`snapshot needs ${memory.length} bytes of memory, over the limit of ${maxMemoryBytes}`);

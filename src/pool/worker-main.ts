@@ -2,6 +2,8 @@
 // this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InlineSession } from '../python/inline-session.js';
+import { buildVfs } from '../python/sessions.js';
+import { runFsOp } from '../python/sandbox-fs.js';
 import { BlockingCallClient } from './blocking-call.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -15,15 +17,20 @@ const session = new InlineSession(
     spec: data.guestSpec,
     determinism: data.determinism,
     denied: data.denied,
+    vfs: buildVfs(data.vfs, data.restored?.files),
     interrupt: new Int32Array(data.interrupt),
     hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
   },
-  data.restored,
+  data.restored?.state,
 );
 const send = (msg: FromWorker) => port.postMessage(msg);
 
 port.on('message', (msg: ToWorker) => {
   try {
+    if (msg.type === 'fs') {
+      send({ type: 'fs', id: msg.id, result: runFsOp(session.vfs, msg.op) });
+      return;
+    }
     if (msg.type === 'snapshot') {
       const bytes = session.snapshot();
       port.postMessage({ type: 'snapshot', id: msg.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);

@@ -5,7 +5,9 @@ import type { ResolvedLimits } from '../python/options.js';
 import type { RunErrorInfo } from '../python/errors.js';
 import type { RunUsage } from '../python/result.js';
 import type { Determinism } from '../python/determinism.js';
-import type { InstanceState } from '../engine/snapshot.js';
+import type { RestoredSession } from '../python/session-snapshot.js';
+import type { VfsOptions } from '../vfs/vfs.js';
+import type { FsOp } from '../python/sandbox-fs.js';
 
 export interface WorkerData {
   variant: ModuleVariant;
@@ -13,8 +15,9 @@ export interface WorkerData {
   guestSpec: string | null;
   determinism: Determinism;
   denied: string[];
+  vfs: VfsOptions;
   /** Start from this state (a restored snapshot) instead of a fresh interpreter. */
-  restored?: InstanceState;
+  restored?: RestoredSession;
   /** Set to 1 (and notified) to interrupt the running code. */
   interrupt: SharedArrayBuffer;
   /** Host calls go to the main thread through this port and signal (host-call-channel.ts). */
@@ -25,7 +28,8 @@ export interface WorkerData {
 export type ToWorker =
   /** `fresh`: after this run, replace the interpreter with a new one (pools: a fresh one per run). */
   | { type: 'run'; id: number; code: string; limits: ResolvedLimits; fresh: boolean }
-  | { type: 'snapshot'; id: number };
+  | { type: 'snapshot'; id: number }
+  | { type: 'fs'; id: number; op: FsOp };
 
 export interface PlainResult {
   ok: boolean;
@@ -41,4 +45,5 @@ export type FromWorker =
   | { type: 'stdout' | 'stderr'; id: number; text: string }
   | { type: 'result'; id: number; result: PlainResult }
   | { type: 'snapshot'; id: number; bytes: Uint8Array }
+  | { type: 'fs'; id: number; result: { value: unknown } | { code: string; message: string } }
   | { type: 'failed'; id: number; message: string };

@@ -7,7 +7,9 @@ import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
 import type { HostBridge } from '../python/host-functions.js';
 import type { Determinism } from '../python/determinism.js';
-import type { InstanceState } from '../engine/snapshot.js';
+import type { RestoredSession } from '../python/session-snapshot.js';
+import type { VfsOptions } from '../vfs/vfs.js';
+import type { FsOp } from '../python/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunResult } from '../python/result.js';
@@ -29,9 +31,10 @@ export interface WorkerSetup {
   bridge: HostBridge;
   determinism: Determinism;
   denied: string[];
+  vfs: VfsOptions;
 }
 
-function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: InstanceState): Promise<Worker> {
+function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: RestoredSession): Promise<Worker> {
   const channel = blockingChannel();
   serveBlockingCalls(channel.local, channel.signal, (request: string) => setup.bridge.call(request));
   channel.local.unref();
@@ -40,6 +43,7 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
     guestSpec: setup.guestSpec,
     determinism: setup.determinism,
     denied: setup.denied,
+    vfs: setup.vfs,
     restored,
     interrupt,
     hostPort: channel.port,
@@ -72,7 +76,7 @@ export class WorkerSession {
   }
 
   /** A replaced worker starts fresh, not from `restored` (as an inline session does). */
-  static async start(setup: WorkerSetup, restored?: InstanceState): Promise<WorkerSession> {
+  static async start(setup: WorkerSetup, restored?: RestoredSession): Promise<WorkerSession> {
     const interrupt = new SharedArrayBuffer(4);
     return new WorkerSession(await spawnWorker(setup, interrupt, restored), setup, interrupt);
   }
@@ -86,19 +90,29 @@ export class WorkerSession {
   }
 
   async snapshot(): Promise<Uint8Array> {
+    const reply = await this.request('snapshot', (id) => ({ type: 'snapshot', id }));
+    return reply.bytes;
+  }
+
+  async fsOp(op: FsOp): Promise<{ value: unknown } | { code: string; message: string }> {
+    return (await this.request('fs', (id) => ({ type: 'fs', id, op }))).result;
+  }
+
+  /** One request to the worker between runs, and its reply. */
+  private async request<T extends 'snapshot' | 'fs'>(type: T, message: (id: number) => ToWorker): Promise<Extract<FromWorker, { type: T }>> {
     if (!this.worker) throw new UsageError('this sandbox has been disposed');
-    if (this.busy) throw new UsageError('this sandbox is running code; snapshot it between runs');
+    if (this.busy) throw new UsageError(`this sandbox is running code; use ${type} between runs`);
     const worker = await this.worker;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'ready' || msg.id !== id) return;
         worker.off('message', onMessage);
-        if (msg.type === 'snapshot') resolve(msg.bytes);
+        if (msg.type === type) resolve(msg as Extract<FromWorker, { type: T }>);
         else reject(new Error(msg.type === 'failed' ? msg.message : `unexpected ${msg.type} from worker`));
       };
       worker.on('message', onMessage);
-      worker.postMessage({ type: 'snapshot', id } satisfies ToWorker);
+      worker.postMessage(message(id));
     });
   }
 

@@ -4,6 +4,7 @@ import type { EngineInstance } from '../engine/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
 import { applyImportPolicy, DEFAULT_DENIED } from './import-policy.js';
 import { idleHooks, newInstance } from './instances.js';
+import { VirtualFS } from '../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
 import type { StopReason } from '../engine/stop.js';
@@ -98,6 +99,8 @@ export interface GuestConfig {
   interrupt?: Int32Array;
   /** Modules the guest may not import (import-policy.ts); the defaults when absent. */
   denied?: readonly string[];
+  /** The session's files (kept across runs and across replaced interpreters). */
+  vfs?: VirtualFS;
 }
 
 const NO_GRANTS: GuestConfig = {
@@ -110,6 +113,7 @@ const SETUP_LIMITS = { fuel: 1e9, timeoutMs: 10_000 };
 
 export class InlineSession {
   private instance: EngineInstance | null;
+  readonly vfs: VirtualFS;
   private readonly virtualClock: VirtualClock | null;
   private readonly randomU32: () => number;
 
@@ -119,6 +123,7 @@ export class InlineSession {
     private readonly guest: GuestConfig = NO_GRANTS,
     restored?: InstanceState,
   ) {
+    this.vfs = guest.vfs ?? new VirtualFS();
     const { fixedMs = null, seed = null } = guest.determinism ?? {};
     this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
     this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
@@ -126,7 +131,8 @@ export class InlineSession {
   }
 
   private freshInstance(restored?: InstanceState): EngineInstance {
-    const inst = newInstance(this.variant);
+    this.instance?.closeFiles();
+    const inst = newInstance(this.variant, this.vfs);
     if (restored) inst.restoreState(restored);
     applyImportPolicy(inst, this.variant, this.guest.denied ?? DEFAULT_DENIED);
     // A restored interpreter still holds the grants of the session it came from: replace them.
@@ -153,7 +159,7 @@ export class InlineSession {
   /** The session's state between runs (see session-snapshot.ts). */
   snapshot(): Uint8Array {
     if (!this.instance) throw new UsageError('this sandbox has been disposed');
-    return snapshotInstance(this.instance, this.variant);
+    return snapshotInstance(this.instance, this.variant, this.vfs);
   }
 
   /** The raw state, for an in-process copy (fork) without compressing. */
@@ -213,6 +219,7 @@ export class InlineSession {
   }
 
   dispose(): void {
+    this.instance?.closeFiles();
     this.instance = null;
   }
 }

@@ -3,6 +3,7 @@ import type { ModuleVariant } from '../engine/abi.js';
 import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
 import { EngineInstance } from '../engine/instance.js';
 import { sandboxModule } from '../engine/module.js';
+import type { VirtualFS } from '../vfs/vfs.js';
 
 /** Between runs the guest cannot execute, but any stray output is dropped rather than leaked. */
 export const idleHooks: HostHooks = {
@@ -15,6 +16,6 @@ export const idleHooks: HostHooks = {
   hostCall: () => '{"error":["RuntimeError","the sandbox is not running"]}',
 };
 
-export function newInstance(variant: ModuleVariant): EngineInstance {
-  return new EngineInstance(sandboxModule(variant), idleHooks);
+export function newInstance(variant: ModuleVariant, vfs?: VirtualFS): EngineInstance {
+  return new EngineInstance(sandboxModule(variant), idleHooks, vfs);
 }

@@ -4,6 +4,9 @@ import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-func
 import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
 import type { Determinism } from './determinism.js';
 import { resolveImportPolicy, type ImportPolicy } from './import-policy.js';
+import { resolve as resolvePath } from 'node:path';
+import { normalize } from '../vfs/paths.js';
+import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';
 
 export interface Limits {
   /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
@@ -55,6 +58,12 @@ export interface SandboxOptions {
    * `ImportError: module 'X' is not allowed in this sandbox` (uncaught: kind 'denied').
    */
   imports?: ImportPolicy;
+  /** Files the guest starts with, in memory: `{ '/input/data.csv': 'a,b\n' }`. Readable back with `sb.fs`. */
+  files?: Record<string, string | Uint8Array>;
+  /** Host directories in the sandbox: `[{ host: './data', guest: '/data', mode: 'ro' }]` (default 'ro'). */
+  mounts?: MountOptions[];
+  /** Limits of the in-memory files (bytes, count); `bytes` is also each rw mount's default write quota. */
+  fsQuota?: FsQuota;
 }
 
 /** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
@@ -74,6 +83,8 @@ export interface ResolvedSandboxOptions {
   determinism: Determinism;
   /** Modules the guest may not import (sorted). */
   denied: string[];
+  /** The filesystem to build for each session. */
+  vfs: VfsOptions;
   /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
   guestSpec: string | null;
 }
@@ -138,6 +149,46 @@ function stringList(what: string, value: unknown): string[] {
   return [...value];
 }
 
+function resolveFilesystem(options: SandboxOptions): VfsOptions {
+  const vfs: VfsOptions = {};
+  if (options.files !== undefined) {
+    if (typeof options.files !== 'object' || options.files === null || Array.isArray(options.files)) {
+      throw new UsageError("files must be an object: { '/path': string | Uint8Array }");
+    }
+    for (const [path, data] of Object.entries(options.files)) {
+      if (!path.startsWith('/')) throw new UsageError(`files: "${path}" must be an absolute path`);
+      if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new UsageError(`files["${path}"] must be a string or Uint8Array`);
+    }
+    vfs.files = { ...options.files };
+  }
+  if (options.mounts !== undefined) {
+    if (!Array.isArray(options.mounts)) throw new UsageError('mounts must be an array of { host, guest, mode }');
+    vfs.mounts = options.mounts.map((m, i) => {
+      if (typeof m !== 'object' || m === null) throw new UsageError(`mounts[${i}] must be an object`);
+      checkKeys(`mounts[${i}]`, m, ['host', 'guest', 'mode', 'quotaBytes']);
+      if (typeof m.host !== 'string' || !m.host) throw new UsageError(`mounts[${i}].host must be a directory path`);
+      if (typeof m.guest !== 'string' || !m.guest.startsWith('/') || normalize(m.guest) === '/') {
+        throw new UsageError(`mounts[${i}].guest must be an absolute path other than /`);
+      }
+      if (m.mode !== undefined && m.mode !== 'ro' && m.mode !== 'rw') throw new UsageError(`mounts[${i}].mode must be 'ro' or 'rw'`);
+      if (m.quotaBytes !== undefined && (!Number.isInteger(m.quotaBytes) || m.quotaBytes < 0)) {
+        throw new UsageError(`mounts[${i}].quotaBytes must be a non-negative integer`);
+      }
+      return { host: resolvePath(m.host), guest: normalize(m.guest), mode: m.mode ?? 'ro', quotaBytes: m.quotaBytes };
+    });
+  }
+  if (options.fsQuota !== undefined) {
+    const q = options.fsQuota;
+    if (typeof q !== 'object' || q === null) throw new UsageError('fsQuota must be an object: { bytes, files }');
+    checkKeys('fsQuota', q, ['bytes', 'files']);
+    for (const key of ['bytes', 'files'] as const) {
+      if (q[key] !== undefined && (!Number.isInteger(q[key]) || q[key]! < 0)) throw new UsageError(`fsQuota.${key} must be a non-negative integer`);
+    }
+    vfs.quota = { ...q };
+  }
+  return vfs;
+}
+
 const NOT_DETERMINISTIC: Determinism = { fixedMs: null, seed: null };
 
 function resolveDeterminism(options: SandboxOptions): Determinism {
@@ -167,11 +218,12 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
       net: null,
       determinism: NOT_DETERMINISTIC,
       denied: resolveImportPolicy(undefined),
+      vfs: {},
       guestSpec: null,
     };
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports']);
+  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota']);
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
@@ -192,6 +244,7 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     net,
     determinism: resolveDeterminism(options),
     denied,
+    vfs: resolveFilesystem(options),
     guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
   };
 }

@@ -7,8 +7,8 @@ import { openSession } from './sessions.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
-import type { InstanceState } from '../engine/snapshot.js';
-import { readSnapshot } from './session-snapshot.js';
+import { readSnapshot, type RestoredSession } from './session-snapshot.js';
+import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
 
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
@@ -48,7 +48,7 @@ export class Sandbox {
   private static async open(
     options: SandboxOptions | undefined,
     variant: ModuleVariant,
-    restore?: (maxMemoryBytes: number) => InstanceState,
+    restore?: (maxMemoryBytes: number) => RestoredSession,
   ): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
     const restored = restore?.(resolved.limits.memoryBytes);
@@ -72,6 +72,19 @@ export class Sandbox {
     this.session.interrupt();
   }
 
+  /** The sandbox's files (in memory and mounted), between runs. */
+  get fs(): SandboxFiles {
+    const call = async <T>(op: FsOp): Promise<T> => {
+      if (this.session instanceof InlineSession) return unwrapFsResult<T>(runFsOp(this.session.vfs, op));
+      return unwrapFsResult<T>(await this.session.fsOp(op));
+    };
+    return {
+      readFile: (path) => call({ op: 'readFile', path }),
+      writeFile: (path, data) => call({ op: 'writeFile', path, data }),
+      list: (path) => call({ op: 'list', path }),
+    };
+  }
+
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
     if (!(this.session instanceof InlineSession)) throw new UsageError('snapshotSync needs an inline sandbox');
@@ -81,8 +94,9 @@ export class Sandbox {
   /** An independent copy of this session, with the same options (grants, limits, isolation). */
   async fork(): Promise<Sandbox> {
     if (this.session instanceof InlineSession) {
-      const state = this.session.captureState(); // no compression needed within one process
-      return Sandbox.open(this.options, this.variant, () => state);
+      // No compression needed within one process.
+      const restored = { state: this.session.captureState(), files: Object.fromEntries(this.session.vfs.memory.files()) };
+      return Sandbox.open(this.options, this.variant, () => restored);
     }
     const bytes = await this.session.snapshot();
     return Sandbox.open(this.options, this.variant, (max) => readSnapshot(bytes, this.variant, max));

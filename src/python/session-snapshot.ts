@@ -4,7 +4,8 @@
 import type { ModuleVariant } from '../engine/abi.js';
 import type { EngineInstance } from '../engine/instance.js';
 import { loadSandboxModule } from '../engine/module.js';
-import { decodeSnapshot, encodeSnapshot, type InstanceState } from '../engine/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, type InstanceState } from '../engine/snapshot.js';
+import type { VirtualFS } from '../vfs/vfs.js';
 import { newInstance } from './instances.js';
 
 const startImages = new Map<ModuleVariant, Uint8Array>();
@@ -20,10 +21,26 @@ function startImage(variant: ModuleVariant): Uint8Array {
   return image;
 }
 
-export function snapshotInstance(inst: EngineInstance, variant: ModuleVariant): Uint8Array {
-  return encodeSnapshot(loadSandboxModule(variant).sha256, startImage(variant), { state: inst.captureState(), sections: {} });
+/** The in-memory files go with the session (host mounts do not: the restorer grants its own). */
+export function snapshotInstance(inst: EngineInstance, variant: ModuleVariant, vfs: VirtualFS): Uint8Array {
+  const files: Record<string, string> = {};
+  for (const [path, data] of vfs.memory.files()) files[path] = Buffer.from(data).toString('base64');
+  return encodeSnapshot(loadSandboxModule(variant).sha256, startImage(variant), { state: inst.captureState(), sections: { files } });
 }
 
-export function readSnapshot(bytes: Uint8Array, variant: ModuleVariant, maxMemoryBytes: number): InstanceState {
-  return decodeSnapshot(bytes, loadSandboxModule(variant).sha256, startImage(variant), maxMemoryBytes).state;
+export interface RestoredSession {
+  state: InstanceState;
+  files: Record<string, Uint8Array>;
+}
+
+export function readSnapshot(bytes: Uint8Array, variant: ModuleVariant, maxMemoryBytes: number): RestoredSession {
+  const { state, sections } = decodeSnapshot(bytes, loadSandboxModule(variant).sha256, startImage(variant), maxMemoryBytes);
+  const files: Record<string, Uint8Array> = {};
+  const raw = sections.files;
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw new SnapshotError('snapshot files section is malformed');
+  for (const [path, data] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    if (typeof data !== 'string') throw new SnapshotError('snapshot files section is malformed');
+    files[path] = new Uint8Array(Buffer.from(data, 'base64'));
+  }
+  return { state, files };
 }

@@ -1,7 +1,9 @@
 // Opening a session (the interpreter behind a Sandbox or a pool slot) from resolved options: the
 // host bridge for its grants, and either an inline or a worker backend.
 import type { ModuleVariant } from '../engine/abi.js';
-import type { InstanceState } from '../engine/snapshot.js';
+import { VirtualFS } from '../vfs/vfs.js';
+import { UsageError } from './errors.js';
+import type { RestoredSession } from './session-snapshot.js';
 import { WorkerSession } from '../pool/worker-session.js';
 import { HostBridge } from './host-functions.js';
 import { InlineSession } from './inline-session.js';
@@ -14,22 +16,33 @@ export function hostBridge(resolved: ResolvedSandboxOptions): HostBridge {
   return new HostBridge(resolved.modules, resolved.net ? netCalls(resolved.net) : {});
 }
 
-export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: InstanceState): InlineSession {
+/** The session's filesystem: the restored session's files, then the options' files and mounts. */
+export function buildVfs(resolved: ResolvedSandboxOptions['vfs'], restoredFiles?: Record<string, Uint8Array>): VirtualFS {
+  try {
+    return new VirtualFS({ ...resolved, files: { ...restoredFiles, ...resolved.files } });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: RestoredSession): InlineSession {
   return new InlineSession(
     variant,
     {
       spec: resolved.guestSpec,
       determinism: resolved.determinism,
       denied: resolved.denied,
+      vfs: buildVfs(resolved.vfs, restored?.files),
       hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
     },
-    restored,
+    restored?.state,
   );
 }
 
-export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: InstanceState): Promise<WorkerSession> {
+export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: RestoredSession): Promise<WorkerSession> {
+  buildVfs(resolved.vfs); // mount errors surface here, as a UsageError, before a worker starts
   return WorkerSession.start(
-    { variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism, denied: resolved.denied },
+    { variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism, denied: resolved.denied, vfs: resolved.vfs },
     restored,
   );
 }
@@ -37,7 +50,7 @@ export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge,
 export async function openSession(
   resolved: ResolvedSandboxOptions,
   variant: ModuleVariant,
-  restored?: InstanceState,
+  restored?: RestoredSession,
   isolation: Isolation = resolved.isolation,
 ): Promise<Session> {
   const bridge = hostBridge(resolved);

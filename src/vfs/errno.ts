@@ -1,4 +1,4 @@
-// Error numbers returned by our syscall imports. The wasm's libc uses WASI numbering (ENOENT = 44), but
+// Error numbers of the virtual filesystem, as the guest sees them. The wasm's libc uses WASI numbering (ENOENT = 44), but
 // MicroPython's `errno` module names Linux numbers (ENOENT = 2). The C code only passes errno through to
 // OSError, so we answer in the numbering the guest's `errno` module can compare against.
 export const Errno = {
@@ -17,4 +17,18 @@ export const Errno = {
   ERANGE: 34,
   ENOSYS: 38,
   ENOTEMPTY: 39,
+  ELOOP: 40,
+  EXDEV: 18,
+  EMFILE: 24,
+  ENAMETOOLONG: 36,
 } as const;
+
+/** A filesystem operation failed with `errno`; the message is for the host's logs and tests. */
+export class VfsError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,213 @@
+// The module's file syscalls (Emscripten's __syscall_* and WASI fd_*), decoded from linear memory
+// and answered by the sandbox's FileTable. Struct layouts are Emscripten's (stat: 96 bytes;
+// dirent64 records: 280 bytes). Errors are returned in the Linux numbering MicroPython's errno names.
+import { Errno, VfsError } from '../vfs/errno.js';
+import type { OpenFlags, StatInfo } from '../vfs/types.js';
+import type { FileTable } from './file-table.js';
+import type { HostHooks } from './host.js';
+import type { GuestMemory } from './memory-view.js';
+
+const AT_FDCWD = -100;
+const AT_REMOVEDIR = 0x200;
+const AT_EMPTY_PATH = 0x1000;
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
+const O_CREAT = 0x40;
+const O_EXCL = 0x80;
+const O_TRUNC = 0x200;
+const O_APPEND = 0x400;
+const O_DIRECTORY = 0x10000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const DIRENT_SIZE = 280;
+const DT_DIR = 4;
+const DT_REG = 8;
+
+export interface SyscallState {
+  memory: GuestMemory;
+  hooks: HostHooks;
+  files: FileTable;
+}
+
+type Fn = (...args: any[]) => number;
+
+/** Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI). */
+function guarded(negate: boolean, body: () => number): number {
+  try {
+    return body();
+  } catch (e) {
+    const errno = e instanceof VfsError ? e.errno : Errno.EIO;
+    return negate ? -errno : errno;
+  }
+}
+
+function openFlags(flags: number): OpenFlags {
+  const access = flags & O_ACCMODE;
+  return {
+    read: access !== O_WRONLY,
+    write: access !== 0,
+    create: (flags & O_CREAT) !== 0,
+    exclusive: (flags & O_EXCL) !== 0,
+    truncate: (flags & O_TRUNC) !== 0,
+    append: (flags & O_APPEND) !== 0,
+    directory: (flags & O_DIRECTORY) !== 0,
+  };
+}
+
+function writeStat(m: GuestMemory, buf: number, st: StatInfo): void {
+  const view = new DataView(m.bytes(buf, 96).buffer, buf, 96);
+  new Uint8Array(view.buffer, buf, 96).fill(0);
+  const mode = st.kind === 'dir' ? S_IFDIR | 0o755 : S_IFREG | (st.writable ? 0o644 : 0o444);
+  view.setUint32(0, 1, true); // dev
+  view.setUint32(4, mode, true);
+  view.setUint32(8, 1, true); // nlink
+  view.setBigInt64(24, BigInt(st.size), true);
+  view.setInt32(32, 4096, true);
+  view.setInt32(36, Math.ceil(st.size / 512), true);
+  const sec = BigInt(Math.floor(st.mtimeMs / 1000));
+  const nsec = Math.floor((st.mtimeMs % 1000) * 1e6);
+  for (const at of [40, 56, 72]) {
+    view.setBigInt64(at, sec, true);
+    view.setUint32(at + 8, nsec, true);
+  }
+  view.setBigInt64(88, BigInt(st.ino), true);
+}
+
+export function fileSyscalls(current: () => SyscallState): { env: Record<string, Fn>; wasi: Record<string, Fn> } {
+  const path = (ptr: number) => current().memory.cString(ptr);
+  /** Only paths relative to the cwd or absolute: the libc never passes another directory fd here. */
+  const at = (dirfd: number, ptr: number) => {
+    const p = path(ptr);
+    if (dirfd !== AT_FDCWD && !p.startsWith('/')) throw new VfsError(Errno.EBADF, 'dirfd');
+    return p;
+  };
+  const vfs = () => current().files.vfs;
+
+  const env: Record<string, Fn> = {
+    __syscall_openat: (dirfd: number, p: number, flags: number) =>
+      guarded(true, () => {
+        const f = openFlags(flags);
+        return current().files.add(vfs().open(at(dirfd, p), f), f);
+      }),
+    __syscall_stat64: (p: number, buf: number) => guarded(true, () => (writeStat(current().memory, buf, vfs().stat(path(p))), 0)),
+    __syscall_lstat64: (p: number, buf: number) => guarded(true, () => (writeStat(current().memory, buf, vfs().stat(path(p))), 0)),
+    __syscall_fstat64: (fd: number, buf: number) =>
+      guarded(true, () => (writeStat(current().memory, buf, current().files.get(fd).handle.stat()), 0)),
+    __syscall_newfstatat: (dirfd: number, p: number, buf: number, flags: number) =>
+      guarded(true, () => {
+        const st = flags & AT_EMPTY_PATH && path(p) === '' ? current().files.get(dirfd).handle.stat() : vfs().stat(at(dirfd, p));
+        writeStat(current().memory, buf, st);
+        return 0;
+      }),
+    __syscall_getdents64: (fd: number, dirp: number, count: number) =>
+      guarded(true, () => {
+        const file = current().files.get(fd);
+        if (file.handle.kind !== 'dir') throw new VfsError(Errno.ENOTDIR, 'getdents');
+        const m = current().memory;
+        let written = 0;
+        const encoder = new TextEncoder();
+        while (file.position < file.handle.entries.length && written + DIRENT_SIZE <= count) {
+          const entry = file.handle.entries[file.position];
+          const name = encoder.encode(entry.name);
+          const rec = dirp + written;
+          const view = new DataView(m.bytes(rec, DIRENT_SIZE).buffer, rec, DIRENT_SIZE);
+          new Uint8Array(view.buffer, rec, DIRENT_SIZE).fill(0);
+          view.setBigInt64(0, BigInt(file.position + 1), true);
+          view.setBigInt64(8, BigInt(DIRENT_SIZE * (file.position + 1)), true);
+          view.setUint16(16, DIRENT_SIZE, true);
+          view.setUint8(18, entry.kind === 'dir' ? DT_DIR : DT_REG);
+          m.bytes(rec + 19, Math.min(name.length, 255)).set(name.subarray(0, 255));
+          written += DIRENT_SIZE;
+          file.position++;
+        }
+        return written;
+      }),
+    __syscall_mkdirat: (dirfd: number, p: number) => guarded(true, () => (vfs().mkdir(at(dirfd, p)), 0)),
+    __syscall_unlinkat: (dirfd: number, p: number, flags: number) =>
+      guarded(true, () => (flags & AT_REMOVEDIR ? vfs().rmdir(at(dirfd, p)) : vfs().unlink(at(dirfd, p)), 0)),
+    __syscall_rmdir: (p: number) => guarded(true, () => (vfs().rmdir(path(p)), 0)),
+    __syscall_renameat: (oldfd: number, oldp: number, newfd: number, newp: number) =>
+      guarded(true, () => (vfs().rename(at(oldfd, oldp), at(newfd, newp)), 0)),
+    __syscall_chdir: (p: number) => guarded(true, () => (vfs().chdir(path(p)), 0)),
+    __syscall_getcwd: (buf: number, size: number) =>
+      guarded(true, () => {
+        const cwd = new TextEncoder().encode(vfs().cwd);
+        if (size < cwd.length + 1) throw new VfsError(Errno.ERANGE, 'getcwd');
+        const out = current().memory.bytes(buf, cwd.length + 1);
+        out.set(cwd);
+        out[cwd.length] = 0;
+        return cwd.length + 1;
+      }),
+    __syscall_statfs64: (p: number, size: number, buf: number) =>
+      guarded(true, () => {
+        vfs().stat(path(p));
+        const m = current().memory;
+        m.bytes(buf, size).fill(0);
+        m.setU32(buf + 4, 4096); // f_bsize
+        return 0;
+      }),
+    __syscall_poll: () => 0,
+  };
+
+  const wasi: Record<string, Fn> = {
+    fd_write: (fd: number, iovs: number, iovsLen: number, nwritten: number) =>
+      guarded(false, () => {
+        const { memory: m, hooks } = current();
+        let total = 0;
+        const sink = fd === 1 ? hooks.stdout : fd === 2 ? hooks.stderr : null;
+        const file = sink ? null : current().files.get(fd);
+        if (file && (file.handle.kind !== 'file' || !file.flags.write)) throw new VfsError(Errno.EBADF, 'not open for writing');
+        for (let i = 0; i < iovsLen; i++) {
+          const ptr = m.u32(iovs + i * 8);
+          const len = m.u32(iovs + i * 8 + 4);
+          if (!len) continue;
+          const bytes = m.bytes(ptr, len).slice();
+          if (sink) sink(bytes);
+          else if (file && file.handle.kind === 'file') {
+            if (file.flags.append) file.position = file.handle.size();
+            file.position += file.handle.write(bytes, file.position);
+          }
+          total += len;
+        }
+        m.setU32(nwritten, total);
+        return 0;
+      }),
+    fd_read: (fd: number, iovs: number, iovsLen: number, nread: number) =>
+      guarded(false, () => {
+        const m = current().memory;
+        if (fd === 0) {
+          m.setU32(nread, 0); // the sandbox has no stdin
+          return 0;
+        }
+        const file = current().files.get(fd);
+        if (file.handle.kind !== 'file') throw new VfsError(Errno.EISDIR, 'read');
+        if (!file.flags.read) throw new VfsError(Errno.EBADF, 'not open for reading');
+        let total = 0;
+        for (let i = 0; i < iovsLen; i++) {
+          const into = m.bytes(m.u32(iovs + i * 8), m.u32(iovs + i * 8 + 4));
+          const n = file.handle.read(into, file.position);
+          file.position += n;
+          total += n;
+          if (n < into.length) break;
+        }
+        m.setU32(nread, total);
+        return 0;
+      }),
+    fd_seek: (fd: number, offset: bigint | number, whence: number, newOffset: number) =>
+      guarded(false, () => {
+        if (fd <= 2) throw new VfsError(Errno.ESPIPE, 'stream');
+        const file = current().files.get(fd);
+        if (file.handle.kind !== 'file') throw new VfsError(Errno.EISDIR, 'seek');
+        const base = whence === 0 ? 0 : whence === 1 ? file.position : whence === 2 ? file.handle.size() : NaN;
+        const next = base + Number(offset);
+        if (!Number.isSafeInteger(next) || next < 0) throw new VfsError(Errno.EINVAL, 'seek');
+        file.position = next;
+        const view = new DataView(current().memory.bytes(newOffset, 8).buffer, newOffset, 8);
+        view.setBigInt64(0, BigInt(next), true);
+        return 0;
+      }),
+    fd_close: (fd: number) => guarded(false, () => (fd <= 2 ? 0 : (current().files.close(fd), 0))),
+    fd_sync: () => 0,
+  };
+  return { env, wasi };
+}

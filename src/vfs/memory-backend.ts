@@ -1,0 +1,199 @@
+// Files given to the sandbox at creation and anything the guest writes outside mounts: kept in host
+// memory, within a quota of bytes and files.
+import { Errno, VfsError } from './errno.js';
+import type { Backend, DirHandle, FileHandle, Handle, OpenFlags, Quota, StatInfo } from './types.js';
+
+interface FileNode {
+  kind: 'file';
+  data: Uint8Array;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+interface DirNode {
+  kind: 'dir';
+  children: Map<string, FileNode | DirNode>;
+  mtimeMs: number;
+  ino: number;
+}
+type MemNode = FileNode | DirNode;
+
+let nextIno = 1;
+
+function err(errno: number, what: string): never {
+  throw new VfsError(errno, what);
+}
+
+export class MemoryBackend implements Backend {
+  readonly root: DirNode = { kind: 'dir', children: new Map(), mtimeMs: Date.now(), ino: nextIno++ };
+
+  constructor(private readonly quota: Quota) {}
+
+  private lookup(rel: readonly string[]): MemNode {
+    let node: MemNode = this.root;
+    for (const part of rel) {
+      if (node.kind !== 'dir') err(Errno.ENOTDIR, part);
+      const next: MemNode | undefined = node.children.get(part);
+      if (!next) err(Errno.ENOENT, part);
+      node = next;
+    }
+    return node;
+  }
+
+  private parent(rel: readonly string[]): { dir: DirNode; name: string } {
+    if (rel.length === 0) err(Errno.EEXIST, '/');
+    const dir = this.lookup(rel.slice(0, -1));
+    if (dir.kind !== 'dir') err(Errno.ENOTDIR, rel.join('/'));
+    return { dir, name: rel[rel.length - 1] };
+  }
+
+  private static info(node: MemNode): StatInfo {
+    return { kind: node.kind, size: node.kind === 'file' ? node.size : 0, mtimeMs: node.mtimeMs, ino: node.ino, writable: true };
+  }
+
+  stat(rel: readonly string[]): StatInfo {
+    return MemoryBackend.info(this.lookup(rel));
+  }
+
+  /** Names directly under `rel` (for mount points, which the tree shows as directories). */
+  list(rel: readonly string[]): { name: string; kind: 'file' | 'dir' }[] {
+    const node = this.lookup(rel);
+    if (node.kind !== 'dir') err(Errno.ENOTDIR, rel.join('/'));
+    return [...node.children].map(([name, n]) => ({ name, kind: n.kind }));
+  }
+
+  private addFile(dir: DirNode, name: string): FileNode {
+    if (this.quota.files + 1 > this.quota.maxFiles) err(Errno.ENOSPC, 'file count quota');
+    this.quota.files++;
+    const file: FileNode = { kind: 'file', data: new Uint8Array(0), size: 0, mtimeMs: Date.now(), ino: nextIno++ };
+    dir.children.set(name, file);
+    return file;
+  }
+
+  private resize(file: FileNode, size: number): void {
+    const grow = size - file.size;
+    if (grow > 0 && this.quota.bytes + grow > this.quota.maxBytes) err(Errno.ENOSPC, 'byte quota');
+    if (size > file.data.length) {
+      const data = new Uint8Array(Math.max(size, file.data.length * 2, 64));
+      data.set(file.data.subarray(0, file.size));
+      file.data = data;
+    } else if (size < file.size) {
+      file.data.fill(0, size, file.size);
+    }
+    this.quota.bytes += grow;
+    file.size = size;
+    file.mtimeMs = Date.now();
+  }
+
+  open(rel: readonly string[], flags: OpenFlags): Handle {
+    let node: MemNode;
+    try {
+      node = this.lookup(rel);
+      if (flags.create && flags.exclusive) err(Errno.EEXIST, rel.join('/'));
+    } catch (e) {
+      if (!(e instanceof VfsError) || e.errno !== Errno.ENOENT || !flags.create) throw e;
+      const { dir, name } = this.parent(rel);
+      node = this.addFile(dir, name);
+    }
+    if (node.kind === 'dir') {
+      if (flags.write) err(Errno.EISDIR, rel.join('/'));
+      const dir = node;
+      return {
+        kind: 'dir',
+        entries: [...dir.children].map(([name, n]) => ({ name, kind: n.kind })),
+        stat: () => MemoryBackend.info(dir),
+        close: () => {},
+      } satisfies DirHandle;
+    }
+    if (flags.directory) err(Errno.ENOTDIR, rel.join('/'));
+    const file = node;
+    if (flags.truncate && flags.write) this.resize(file, 0);
+    return {
+      kind: 'file',
+      read: (into, position) => {
+        const n = Math.max(0, Math.min(into.length, file.size - position));
+        into.set(file.data.subarray(position, position + n));
+        return n;
+      },
+      write: (bytes, position) => {
+        const end = position + bytes.length;
+        if (end > file.size) this.resize(file, end);
+        file.data.set(bytes, position);
+        file.mtimeMs = Date.now();
+        return bytes.length;
+      },
+      size: () => file.size,
+      stat: () => MemoryBackend.info(file),
+      close: () => {},
+    } satisfies FileHandle;
+  }
+
+  mkdir(rel: readonly string[]): void {
+    const { dir, name } = this.parent(rel);
+    if (dir.children.has(name)) err(Errno.EEXIST, rel.join('/'));
+    dir.children.set(name, { kind: 'dir', children: new Map(), mtimeMs: Date.now(), ino: nextIno++ });
+  }
+
+  unlink(rel: readonly string[]): void {
+    const { dir, name } = this.parent(rel);
+    const node = dir.children.get(name);
+    if (!node) err(Errno.ENOENT, rel.join('/'));
+    if (node.kind === 'dir') err(Errno.EISDIR, rel.join('/'));
+    dir.children.delete(name);
+    this.quota.bytes -= node.size;
+    this.quota.files--;
+  }
+
+  rmdir(rel: readonly string[]): void {
+    const { dir, name } = this.parent(rel);
+    const node = dir.children.get(name);
+    if (!node) err(Errno.ENOENT, rel.join('/'));
+    if (node.kind !== 'dir') err(Errno.ENOTDIR, rel.join('/'));
+    if (node.children.size) err(Errno.ENOTEMPTY, rel.join('/'));
+    dir.children.delete(name);
+  }
+
+  rename(from: readonly string[], to: readonly string[]): void {
+    const src = this.parent(from);
+    const node = src.dir.children.get(src.name);
+    if (!node) err(Errno.ENOENT, from.join('/'));
+    if (node.kind === 'dir' && to.length > from.length && from.every((p, i) => to[i] === p)) err(Errno.EINVAL, 'into itself');
+    const dst = this.parent(to);
+    const existing = dst.dir.children.get(dst.name);
+    if (existing?.kind === 'dir' && (node.kind !== 'dir' || existing.children.size)) err(Errno.EISDIR, to.join('/'));
+    if (existing?.kind === 'file') {
+      if (node.kind === 'dir') err(Errno.ENOTDIR, to.join('/'));
+      this.quota.bytes -= existing.size;
+      this.quota.files--;
+    }
+    src.dir.children.delete(src.name);
+    dst.dir.children.set(dst.name, node);
+  }
+
+  /** Host API: the whole tree as path -> bytes (for snapshots and `sb.fs`). */
+  files(): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>();
+    const walk = (dir: DirNode, prefix: string) => {
+      for (const [name, node] of dir.children) {
+        if (node.kind === 'dir') walk(node, `${prefix}/${name}`);
+        else out.set(`${prefix}/${name}`, node.data.slice(0, node.size));
+      }
+    };
+    walk(this.root, '');
+    return out;
+  }
+
+  /** Host API: creates a file (and its directories) with `data`, within the quota. */
+  put(rel: readonly string[], data: Uint8Array): void {
+    for (let i = 1; i < rel.length; i++) {
+      try {
+        this.mkdir(rel.slice(0, i));
+      } catch (e) {
+        if (!(e instanceof VfsError) || e.errno !== Errno.EEXIST) throw e;
+      }
+    }
+    const handle = this.open(rel, { read: false, write: true, create: true, exclusive: false, truncate: true, append: false, directory: false });
+    if (handle.kind !== 'file') err(Errno.EISDIR, rel.join('/'));
+    handle.write(data, 0);
+  }
+}
