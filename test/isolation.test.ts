@@ -1,10 +1,11 @@
-// The guest reaches nothing of the host: no JS objects through js/jsffi, no files, no interference.
+// The guest reaches nothing of the host: no JS objects through js/jsffi (even where the import
+// policy allows those modules), no files, no interference.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 
 async function py(code: string): Promise<string> {
-  const sb = await Sandbox.create();
+  const sb = await Sandbox.create({ imports: { allow: ['js', 'jsffi'] } });
   const r = await sb.run(code);
   sb.dispose();
   r.throwIfError();
@@ -25,6 +26,8 @@ for name in ["process", "globalThis", "Function", "require", "eval", "console", 
 print("done")
 `);
     assert.equal(out, "['__class__', '__dict__', '__name__']\ndone\n");
+    // The host channel the prelude captured at build time is not reachable by name.
+    assert.equal(await py('import js\nprint(hasattr(js, "__pyfence_host__"))'), 'False\n');
   });
 
   it('jsffi conversions yield inert undefined values, never host objects', async () => {

@@ -8,6 +8,7 @@ import type { RunResult } from '../python/result.js';
 import { Sandbox } from '../python/sandbox.js';
 import { needsMoreInput } from './repl-input.js';
 import { reportError } from './run-command.js';
+import { withoutWrapperFrame } from '../python/traceback.js';
 
 export interface ReplInput {
   load?: string;
@@ -31,12 +32,10 @@ async function openSandbox(input: ReplInput): Promise<Sandbox> {
   }
 }
 
-/** The input runs inside a one-line wrapper call: its frame is not the user's. */
-function withoutWrapperFrame(result: RunResult): RunResult {
+function withoutWrapper(result: RunResult): RunResult {
   const tb = result.error?.traceback;
-  const wrapper = '  File "<stdin>", line 1, in <module>\n';
-  if (!tb || tb.split(wrapper).length < 3) return result;
-  return Object.assign(Object.create(Object.getPrototypeOf(result)), result, { error: { ...result.error!, traceback: tb.replace(wrapper, '') } });
+  if (!tb) return result;
+  return Object.assign(Object.create(Object.getPrototypeOf(result)), result, { error: { ...result.error!, traceback: withoutWrapperFrame(tb) } });
 }
 
 export async function replCommand(input: ReplInput): Promise<number> {
@@ -67,7 +66,7 @@ export async function replCommand(input: ReplInput): Promise<number> {
       onStderr: (text) => process.stderr.write(text),
     });
     running = false;
-    if (!result.ok) reportError(withoutWrapperFrame(result));
+    if (!result.ok) reportError(withoutWrapper(result));
   };
 
   if (tty) process.stdout.write('pyfence REPL (MicroPython 1.27 in a sandbox). Ctrl-C interrupts, Ctrl-D exits.\n');

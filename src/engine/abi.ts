@@ -8,7 +8,15 @@ export const SLEEP_MS_IMPORT = 'sleep_ms';
 export const STATE_GLOBAL_PREFIX = 'pyfence_global_';
 
 /** What the engine calls; everything else is stripped after baking (fewer exports, faster instances). */
-export const RUNTIME_EXPORTS = ['memory', 'malloc', 'free', 'mp_js_do_exec', 'mp_sched_keyboard_interrupt', FUEL_GLOBAL_EXPORT];
+export const RUNTIME_EXPORTS = [
+  'memory',
+  'malloc',
+  'free',
+  'mp_js_do_exec',
+  'mp_js_do_exec_async', // the same, with top-level await allowed while compiling
+  'mp_sched_keyboard_interrupt',
+  FUEL_GLOBAL_EXPORT,
+];
 
 /** The two builds: metered is what sandboxes run; unmetered exists only to measure metering's cost. */
 export type ModuleVariant = 'metered' | 'unmetered';

@@ -14,6 +14,7 @@ export interface GuestExports {
   malloc(size: number): number;
   free(ptr: number): void;
   mp_js_do_exec(src: number, len: number, out: number): void;
+  mp_js_do_exec_async(src: number, len: number, out: number): void;
   mp_sched_keyboard_interrupt(): void;
   /** Present only before baking (build/bake.ts). */
   __wasm_call_ctors(): void;

@@ -31,13 +31,16 @@ export interface SyscallState {
 
 type Fn = (...args: any[]) => number;
 
-/** Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI). */
+/**
+ * Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI).
+ * Anything else (a stop at the output cap, a deadline) goes on through the guest.
+ */
 function guarded(negate: boolean, body: () => number): number {
   try {
     return body();
   } catch (e) {
-    const errno = e instanceof VfsError ? e.errno : Errno.EIO;
-    return negate ? -errno : errno;
+    if (!(e instanceof VfsError)) throw e;
+    return negate ? -e.errno : e.errno;
   }
 }
 

@@ -19,13 +19,13 @@ export interface InternalHandler {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Validates `modules` and returns the names the guest gets (module -> function names). */
-export function hostModuleNames(modules: unknown): Record<string, string[]> {
+/** Validates `modules` and returns what the guest gets: module -> function name -> is it async. */
+export function hostModuleNames(modules: unknown): Record<string, Record<string, boolean>> {
   if (modules === undefined) return {};
   if (typeof modules !== 'object' || modules === null || Array.isArray(modules)) {
     throw new UsageError('modules must be an object: { moduleName: { functionName: function } }');
   }
-  const names: Record<string, string[]> = {};
+  const names: Record<string, Record<string, boolean>> = {};
   for (const [mod, fns] of Object.entries(modules)) {
     if (!IDENTIFIER.test(mod) || mod.startsWith('__')) {
       throw new UsageError(`modules: "${mod}" is not a valid module name (a Python identifier not starting with __)`);
@@ -33,13 +33,13 @@ export function hostModuleNames(modules: unknown): Record<string, string[]> {
     if (typeof fns !== 'object' || fns === null || Array.isArray(fns)) {
       throw new UsageError(`modules.${mod} must be an object of functions`);
     }
-    names[mod] = [];
+    names[mod] = {};
     for (const [fn, value] of Object.entries(fns)) {
       if (!IDENTIFIER.test(fn) || fn.startsWith('__')) {
         throw new UsageError(`modules.${mod}: "${fn}" is not a valid function name (a Python identifier not starting with __)`);
       }
       if (typeof value !== 'function') throw new UsageError(`modules.${mod}.${fn} must be a function`);
-      names[mod].push(fn);
+      names[mod][fn] = value.constructor?.name === 'AsyncFunction';
     }
   }
   return names;

@@ -4,6 +4,7 @@ import type { EngineInstance } from '../engine/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
 import { applyImportPolicy, DEFAULT_DENIED } from './import-policy.js';
 import { idleHooks, newInstance } from './instances.js';
+import { withoutSandboxFrames, withoutWrapperFrame } from './traceback.js';
 import { VirtualFS } from '../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
@@ -29,11 +30,6 @@ const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', 
 /** ImportErrors raised by the sandbox's policy (a denied module, a capability not granted). */
 const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
 
-/** Frames of the sandbox's own Python (prelude.ts, compiled as "<pyfence>") say nothing to the user. */
-function withoutSandboxFrames(traceback: string): string {
-  return traceback.replace(/^  File "<pyfence>", line \d+, in .*\n/gm, '');
-}
-
 function pythonErrorKind(type: string, message: string): ErrorKind {
   if (type === 'ImportError' && POLICY_IMPORT_ERROR.test(message)) return 'denied';
   return KIND_OF_PYTHON_TYPE[type] ?? 'python';
@@ -52,14 +48,15 @@ function explainDeniedImport(type: string, traceback: string, denied: readonly s
   );
 }
 
-function errorOf(outcome: ExecOutcome, denied: readonly string[]): RunErrorInfo | null {
+function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boolean): RunErrorInfo | null {
   switch (outcome.kind) {
     case 'ok':
       return null;
     case 'exception':
       if (outcome.type === 'SystemExit' && /SystemExit(: 0)?\s*$/.test(outcome.traceback)) return null;
     {
-      const traceback = explainDeniedImport(outcome.type, withoutSandboxFrames(outcome.traceback), denied);
+      let traceback = explainDeniedImport(outcome.type, withoutSandboxFrames(outcome.traceback), denied);
+      if (wrapped) traceback = withoutWrapperFrame(traceback);
       const message = exceptionMessage(outcome.type, traceback);
       return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback };
     }
@@ -83,7 +80,7 @@ function drainInterrupt(inst: EngineInstance): boolean {
 
 /** A soft stop reports the limit, with the KeyboardInterrupt's traceback showing where it stopped. */
 function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome): RunErrorInfo {
-  const traceback = outcome.kind === 'exception' ? withoutSandboxFrames(outcome.traceback) : null;
+  const traceback = outcome.kind === 'exception' ? withoutWrapperFrame(withoutSandboxFrames(outcome.traceback)) : null;
   return { kind: stop.reason, type: STOP_TYPE[stop.reason], message: stop.message, traceback };
 }
 
@@ -197,7 +194,11 @@ export class InlineSession {
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);
     virtual?.beginRun(() => inst.fuel.used());
-    const outcome = execSource(inst, code);
+    // Code that awaits at top level runs through the guest's event loop (prelude.ts run_toplevel).
+    const topLevelAwait = /\bawait\b/.test(code);
+    const outcome = topLevelAwait
+      ? execSource(inst, `__pyfence__.run_toplevel(${JSON.stringify(code)})`, true)
+      : execSource(inst, code);
     virtual?.endRun();
     const fuel = inst.fuel.end();
     const wallMs = performance.now() - started;
@@ -214,7 +215,7 @@ export class InlineSession {
       ? limitError(guard.softStop, outcome)
       : interruptedAtEnd && outcome.kind === 'ok'
         ? INTERRUPTED_AT_END // e.g. Ctrl-C in a final time.sleep: the guest had no check left to raise it
-        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED);
+        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED, topLevelAwait);
     return new RunResult(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced);
   }
 

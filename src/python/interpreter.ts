@@ -15,7 +15,8 @@ const encoder = new TextEncoder();
 
 const OUT_BYTES = 12; // one proxy value: kind and two words
 
-export function execSource(inst: EngineInstance, code: string): ExecOutcome {
+/** `topLevelAwait`: compile with top-level await allowed (the guest's run_toplevel drives it). */
+export function execSource(inst: EngineInstance, code: string, topLevelAwait = false): ExecOutcome {
   // Source and result share the instance's scratch buffer: the result slot first, then the
   // NUL-terminated source. The interpreter does not keep the source after compiling it.
   const src = encoder.encode(code);
@@ -24,7 +25,9 @@ export function execSource(inst: EngineInstance, code: string): ExecOutcome {
   const view = inst.memory.bytes(srcPtr, src.length + 1);
   view.set(src);
   view[src.length] = 0;
-  const outcome = guardedCall(() => inst.call((e) => e.mp_js_do_exec(srcPtr, src.length, out)));
+  const outcome = guardedCall(() =>
+    inst.call((e) => (topLevelAwait ? e.mp_js_do_exec_async : e.mp_js_do_exec)(srcPtr, src.length, out)),
+  );
   if (outcome.kind !== 'returned') return outcome; // the instance is discarded: no cleanup
   let result: ExecOutcome = { kind: 'ok' };
   if (inst.memory.i32(out) === PROXY_KIND_MP_EXCEPTION) {

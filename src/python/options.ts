@@ -68,7 +68,7 @@ export interface SandboxOptions {
 
 /** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
 export interface GuestSpec {
-  modules?: Record<string, string[]>;
+  modules?: Record<string, Record<string, boolean>>;
   env?: Record<string, string>;
   argv?: string[];
   net?: boolean;

@@ -1,5 +1,6 @@
 import { DEFAULT_DENIED } from './import-policy.js';
 import { REQUESTS_FACTORY } from './requests-module.js';
+import { ASYNCIO_FACTORY } from './asyncio-module.js';
 
 // Python run once at build time, before the interpreter's state is baked into the module: every
 // sandbox starts with it applied, at no cost per sandbox. Nothing here is a security boundary (the
@@ -118,23 +119,49 @@ class __pyfence__:
         kind, message = reply["error"]
         raise __pyfence__.ERRORS.get(kind, RuntimeError)(message)
 
-    def function(module, name):
+    # The result of an async host function called inside a running event loop: awaitable, done.
+    class Done:
+        def __init__(self, value):
+            self.value = value
+        def __iter__(self):
+            return self
+        def __next__(self):
+            raise StopIteration(self.value)
+        def __repr__(self):
+            return "<awaitable host result (await it inside async code)>"
+
+    def function(module, name, is_async):
         call = __pyfence__.call
         def host_function(*args, **kwargs):
             return call(module, name, args, kwargs)
-        return host_function
+        def async_host_function(*args, **kwargs):
+            # Inside an event loop it behaves as a coroutine function (await it); outside, it blocks
+            # and returns the value, as agent code that never awaits expects.
+            value = call(module, name, args, kwargs)
+            return __pyfence__.Done(value) if __pyfence__.asyncio.running() else value
+        return async_host_function if is_async else host_function
 
     class Module:
         def __init__(self, name, functions):
             self.__name__ = name
             for f in functions:
-                setattr(self, f, __pyfence__.function(name, f))
+                setattr(self, f, __pyfence__.function(name, f, functions[f]))
         def __repr__(self):
             return "<module '%s' (host functions)>" % self.__name__
         def __getattr__(self, name):
             raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
 
 # REQUESTS_FACTORY
+# ASYNCIO_FACTORY
+
+    # Code with a top-level await: compiled while the interpreter allows it (the engine runs this
+    # through mp_js_do_exec_async), its module body is a generator, driven here by the event loop.
+    def run_toplevel(src):
+        __pyfence__.drive(exec(compile(src, "<stdin>", "exec"), __pyfence__.main))
+
+    def drive(body):
+        if body is not None and hasattr(body, "send"):
+            __pyfence__.asyncio.get_event_loop().run_until_complete(body)
 
     def getenv(key, default=None):
         return __pyfence__.os.environ.get(key, default)
@@ -166,7 +193,7 @@ class __pyfence__:
 
     # One statement typed at the REPL: expression values are printed, as Python's REPL does.
     def repl(src):
-        exec(compile(src, "<stdin>", "single"), __pyfence__.main)
+        __pyfence__.drive(exec(compile(src, "<stdin>", "single"), __pyfence__.main))
 
     net = False
     denied = DEFAULT_DENIED
@@ -187,6 +214,8 @@ class __pyfence__:
 
 
 __pyfence__.main = globals()
+__pyfence__.asyncio = __pyfence__.make_asyncio()
+sys.modules["asyncio"] = sys.modules["uasyncio"] = __pyfence__.asyncio
 os.environ = {}
 os.getenv = __pyfence__.getenv
 builtins.__import__ = __pyfence__.guarded_import
@@ -195,7 +224,9 @@ del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, b
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
-const BODY = PRELUDE_BODY.replace('# REQUESTS_FACTORY', REQUESTS_FACTORY.replace(/^/gm, '    ')).replaceAll(
+const BODY = PRELUDE_BODY.replace('# REQUESTS_FACTORY', REQUESTS_FACTORY.replace(/^/gm, '    '))
+  .replace('# ASYNCIO_FACTORY', ASYNCIO_FACTORY.replace(/^/gm, '    '))
+  .replaceAll(
   'DEFAULT_DENIED',
   JSON.stringify([...DEFAULT_DENIED].sort()),
 );
