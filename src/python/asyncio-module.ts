@@ -255,8 +255,13 @@ def make_asyncio():
     def create_task(coro, name=None):
         return get_running_loop().create_task(coro, name)
 
+    def _awaiting(aw):
+        return (yield from aw)
+
     def ensure_future(aw):
-        return aw if isinstance(aw, Task) else create_task(aw)
+        if isinstance(aw, Task):
+            return aw
+        return create_task(aw if hasattr(aw, "send") else _awaiting(aw))
 
     def current_task():
         return get_running_loop().current
