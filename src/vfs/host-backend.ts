@@ -39,6 +39,15 @@ function fromHost(e: unknown): never {
   throw new VfsError(errno, code ?? 'host error');
 }
 
+/** A host fs call whose failure is the guest's OSError, never a host exception through the guest. */
+function host<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    return fromHost(e);
+  }
+}
+
 export interface MountSpec {
   host: string;
   mode: 'ro' | 'rw';
@@ -81,7 +90,7 @@ export class HostBackend implements Backend {
       }
       if (st.isSymbolicLink()) {
         if (++links > MAX_LINKS) err(Errno.ELOOP, 'too many links');
-        const target = fs.readlinkSync(next);
+        const target = host(() => fs.readlinkSync(next)); // may have changed since the lstat: checked again below
         const absolute = isAbsolute(target) ? target : resolve(current, target);
         if (!this.inside(absolute)) err(Errno.EACCES, 'link leaves the mount');
         // Continue from the mount root with the target's components: each one is checked again.
@@ -106,7 +115,7 @@ export class HostBackend implements Backend {
       fs.closeSync(fd);
       return err(Errno.EACCES, 'cannot verify the opened file');
     }
-    const st = fs.fstatSync(fd);
+    const st = host(() => fs.fstatSync(fd));
     if (!this.inside(real) || (!st.isFile() && !st.isDirectory())) {
       fs.closeSync(fd);
       err(Errno.EACCES, 'opened file is outside the mount');
@@ -159,7 +168,7 @@ export class HostBackend implements Backend {
       if (flags.write) err(Errno.EISDIR, rel.join('/'));
       return {
         kind: 'dir',
-        entries: this.list(path),
+        entries: host(() => this.list(path)),
         stat: () => HostBackend.info(st, writable),
         close: () => {},
       };
@@ -170,19 +179,19 @@ export class HostBackend implements Backend {
     }
     if (flags.truncate && flags.write && st.size > 0) {
       this.grow(-st.size);
-      fs.ftruncateSync(fd, 0);
+      host(() => fs.ftruncateSync(fd, 0));
     }
     let open = true;
     const handle: FileHandle = {
       kind: 'file',
-      read: (into, position) => (into.length ? fs.readSync(fd, into, 0, into.length, position) : 0),
+      read: (into, position) => (into.length ? host(() => fs.readSync(fd, into, 0, into.length, position)) : 0),
       write: (bytes, position) => {
-        const size = fs.fstatSync(fd).size;
+        const size = host(() => fs.fstatSync(fd)).size;
         this.grow(Math.max(0, position + bytes.length - size));
-        return fs.writeSync(fd, bytes, 0, bytes.length, position);
+        return host(() => fs.writeSync(fd, bytes, 0, bytes.length, position));
       },
-      size: () => fs.fstatSync(fd).size,
-      stat: () => HostBackend.info(fs.fstatSync(fd), writable),
+      size: () => host(() => fs.fstatSync(fd)).size,
+      stat: () => HostBackend.info(host(() => fs.fstatSync(fd)), writable),
       close: () => {
         if (open) fs.closeSync(fd);
         open = false;
