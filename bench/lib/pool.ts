@@ -35,6 +35,7 @@ async function poolThroughput(pf: PyfenceModule, workers: number, programs: Prog
   for (let rep = 0; rep < reps; rep++) {
     const pool = new pf.Pool({ isolation: 'worker', size: workers });
     await pool.ready();
+    await Promise.all(programs.flatMap((p) => Array.from({ length: workers }, () => pool.run(p.code)))); // warm-up, untimed
     const t = performance.now();
     const results = await Promise.all(jobs.map((code) => pool.run(code)));
     const seconds = (performance.now() - t) / 1000;

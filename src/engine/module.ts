@@ -42,6 +42,14 @@ export function loadSandboxModule(variant: ModuleVariant = 'metered'): LoadedMod
   return entry;
 }
 
+/**
+ * Uses a module compiled by another thread of this process (posted to a worker): its compiled code,
+ * and V8's optimised tiers of it, are shared rather than compiled again per worker.
+ */
+export function adoptSandboxModule(variant: ModuleVariant, entry: LoadedModule): void {
+  if (!loaded.has(variant)) loaded.set(variant, entry);
+}
+
 export function sandboxModule(variant: ModuleVariant = 'metered'): WebAssembly.Module {
   return loadSandboxModule(variant).module;
 }

@@ -1,6 +1,7 @@
 // The worker thread behind a WorkerSession: an InlineSession driven by messages. Host calls block
 // this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
+import { adoptSandboxModule } from '../engine/module.js';
 import { InlineSession } from '../python/inline-session.js';
 import { buildVfs } from '../python/sessions.js';
 import { runFsOp } from '../python/sandbox-fs.js';
@@ -9,6 +10,7 @@ import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
+adoptSandboxModule(data.variant, data.module);
 const hostCalls = new BlockingCallClient<string, string>(data.hostPort, data.hostSignal);
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
 const session = new InlineSession(

@@ -1,6 +1,7 @@
 // Messages between a WorkerSession and its worker thread.
 import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
+import type { LoadedModule } from '../engine/module.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { RunErrorInfo } from '../python/errors.js';
 import type { RunUsage } from '../python/result.js';
@@ -11,6 +12,8 @@ import type { FsOp } from '../python/sandbox-fs.js';
 
 export interface WorkerData {
   variant: ModuleVariant;
+  /** The compiled module, shared with the main thread. */
+  module: LoadedModule;
   /** JSON for `__pyfence__.setup`, or null. */
   guestSpec: string | null;
   determinism: Determinism;

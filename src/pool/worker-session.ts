@@ -2,6 +2,7 @@
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
+import { loadSandboxModule } from '../engine/module.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
@@ -40,6 +41,7 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
   channel.local.unref();
   const worker = newWorker({
     variant: setup.variant,
+    module: loadSandboxModule(setup.variant),
     guestSpec: setup.guestSpec,
     determinism: setup.determinism,
     denied: setup.denied,
