@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -33,18 +33,12 @@ squares = {i: i * i for i in range(100)}
 const CONTINUE = `print(fib(15), acct.deposit(5), sum(data), next(gen), squares[9], type(acct).__name__)`;
 const EXPECTED = '610 15 49995000 3 81 Account\n';
 
-/** Restores `file` in a new Node process and runs CONTINUE there. */
-function restoreInChild(file: string, code = CONTINUE) {
+/** Runs an ES module script (with `Sandbox` imported) in a new Node process; its stdout as JSON. */
+function inChild(body: string) {
   const script = `
-    import { readFileSync } from 'node:fs';
+    import { readFileSync, writeFileSync } from 'node:fs';
     import { Sandbox } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
-    try {
-      const sb = await Sandbox.restore(new Uint8Array(readFileSync(${JSON.stringify(file)})));
-      const r = await sb.run(${JSON.stringify(code)});
-      process.stdout.write(JSON.stringify({ stdout: r.stdout, error: r.error }));
-    } catch (e) {
-      process.stdout.write(JSON.stringify({ refused: e.name + ': ' + e.message }));
-    }`;
+    ${body}`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -54,16 +48,36 @@ function restoreInChild(file: string, code = CONTINUE) {
   return JSON.parse(r.stdout);
 }
 
-describe('snapshots', () => {
-  it('continues a session in another process, and stays small', async () => {
+/** Makes a session in a new process and saves its snapshot to `file`. */
+function snapshotInChild(file: string, code: string) {
+  return inChild(`
     const sb = await Sandbox.create();
-    (await sb.run(SESSION)).throwIfError();
-    const bytes = await sb.snapshot();
-    assert.ok(bytes.length <= 200 * 1024, `snapshot is ${bytes.length} bytes`);
+    const r = await sb.run(${JSON.stringify(code)});
+    writeFileSync(${JSON.stringify(file)}, await sb.snapshot());
+    process.stdout.write(JSON.stringify({ stdout: r.stdout, error: r.error }));`);
+}
+
+/** Restores `file` in a new process and runs `code` there. */
+function restoreInChild(file: string, code = CONTINUE) {
+  return inChild(`
+    try {
+      const sb = await Sandbox.restore(new Uint8Array(readFileSync(${JSON.stringify(file)})));
+      const r = await sb.run(${JSON.stringify(code)});
+      process.stdout.write(JSON.stringify({ stdout: r.stdout, error: r.error }));
+    } catch (e) {
+      process.stdout.write(JSON.stringify({ refused: e.name + ': ' + e.message }));
+    }`);
+}
+
+describe('snapshots', () => {
+  it('continues a session made in one process in another, and stays small', async () => {
     const file = join(tmp, 'session.snap');
-    writeFileSync(file, bytes);
+    assert.deepEqual(snapshotInChild(file, SESSION), { stdout: '', error: null });
+    const size = readFileSync(file).length;
+    assert.ok(size <= 200 * 1024, `snapshot is ${size} bytes`);
     assert.deepEqual(restoreInChild(file), { stdout: EXPECTED, error: null });
-    // The original goes on independently.
+    // In this process too, and the original state is untouched by running the copy.
+    const sb = await Sandbox.restore(new Uint8Array(readFileSync(file)));
     assert.equal((await sb.run(CONTINUE)).stdout, EXPECTED);
     sb.dispose();
   });
