@@ -73,7 +73,7 @@ export async function benchPool(pf: PyfenceModule, programs: Program[], quick: b
   const latency = [await poolLatency(pf, 'inline', quick ? 500 : 3000), await poolLatency(pf, 'worker', quick ? 100 : 500)];
   // CPU programs that take long enough for parallelism to show, each run in a fresh sandbox.
   const cpu = programs.filter((p) => ['loops', 'mandelbrot', 'recursion', 'sort'].includes(p.name));
-  const rounds = quick ? 1 : 3;
+  const rounds = quick ? 2 : 8; // enough runs that the last ones, on one worker alone, weigh little
   const reps = quick ? 1 : 3;
   log('fresh-sandbox throughput, worker pools of 1 and 2...');
   const throughput = [await poolThroughput(pf, 1, cpu, rounds, reps), await poolThroughput(pf, 2, cpu, rounds, reps)];
