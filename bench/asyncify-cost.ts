@@ -17,7 +17,7 @@ m.optimize();
 const out = m.emitBinary();
 console.log('asyncify pass ms', Math.round(performance.now() - t), 'size', base.length, '->', out.length, `(+${Math.round((out.length / base.length - 1) * 100)}%)`);
 const programs = ['loops', 'recursion', 'dicts', 'sort', 'classes'].map((p) => [p, readFileSync(`bench/programs/${p}.py`, 'utf8')] as const);
-const mods = { base: new WebAssembly.Module(base), asyncify: new WebAssembly.Module(out) };
+const mods = { base: new WebAssembly.Module(base), asyncify: new WebAssembly.Module(out as Uint8Array<ArrayBuffer>) };
 for (const [name, code] of programs) {
   const times: Record<string, number[]> = { base: [], asyncify: [] };
   for (let rep = 0; rep < 7; rep++) {
