@@ -6,15 +6,19 @@ import { Pool, PoolOverloadError, UsageError } from '../src/index.js';
 describe('Pool', () => {
   for (const isolation of ['inline', 'worker'] as const) {
     it(`gives every run a fresh sandbox (${isolation})`, async () => {
-      const pool = new Pool({ isolation, size: 2, env: { WHO: 'pool' } });
+      const pool = new Pool({ isolation, size: 2, env: { WHO: 'pool' }, files: { '/in.txt': 'given' } });
       const outs = [];
       for (let i = 0; i < 6; i++) {
-        const r = await pool.run('import os\ntry:\n    n += 1\nexcept NameError:\n    n = 0\nprint(n, os.getenv("WHO"))');
+        // Nothing a run leaves behind (globals, files, environment changes) is seen by a later one.
+        const r = await pool.run(
+          'import os\ntry:\n    n += 1\nexcept NameError:\n    n = 0\nprint(n, os.getenv("WHO"), sorted(os.listdir("/")))\n' +
+            'open("/left.txt", "w").write("x")\nos.environ["WHO"] = "changed"',
+        );
         r.throwIfError();
         outs.push(r.stdout);
         await nextTurn();
       }
-      assert.deepEqual(outs, Array(6).fill('0 pool\n'));
+      assert.deepEqual(outs, Array(6).fill("0 pool ['in.txt']\n"));
       await pool.close();
       await assert.rejects(pool.run('1'), UsageError);
     });

@@ -19,7 +19,7 @@ const session = new InlineSession(
     spec: data.guestSpec,
     determinism: data.determinism,
     denied: data.denied,
-    vfs: buildVfs(data.vfs, data.restored?.files),
+    vfs: () => buildVfs(data.vfs, data.restored?.files),
     interrupt: new Int32Array(data.interrupt),
     hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
   },

@@ -96,8 +96,11 @@ export interface GuestConfig {
   interrupt?: Int32Array;
   /** Modules the guest may not import (import-policy.ts); the defaults when absent. */
   denied?: readonly string[];
-  /** The session's files (kept across runs and across replaced interpreters). */
-  vfs?: VirtualFS;
+  /**
+   * Makes the session's files (kept across runs and across replaced interpreters; made anew only
+   * when a pool renews the session for its next run).
+   */
+  vfs?: () => VirtualFS;
 }
 
 const NO_GRANTS: GuestConfig = {
@@ -110,7 +113,7 @@ const SETUP_LIMITS = { fuel: 1e9, timeoutMs: 10_000 };
 
 export class InlineSession {
   private instance: EngineInstance | null;
-  readonly vfs: VirtualFS;
+  vfs: VirtualFS;
   private readonly virtualClock: VirtualClock | null;
   private readonly randomU32: () => number;
 
@@ -120,7 +123,7 @@ export class InlineSession {
     private readonly guest: GuestConfig = NO_GRANTS,
     restored?: InstanceState,
   ) {
-    this.vfs = guest.vfs ?? new VirtualFS();
+    this.vfs = guest.vfs?.() ?? new VirtualFS();
     const { fixedMs = null, seed = null } = guest.determinism ?? {};
     this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
     this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
@@ -149,6 +152,7 @@ export class InlineSession {
    */
   renew(): void {
     if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    this.vfs = this.guest.vfs?.() ?? new VirtualFS(); // files written by the last run go with it
     this.instance = this.freshInstance();
     execSource(this.instance, 'pass');
   }
