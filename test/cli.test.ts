@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { cli, cliAsync } from './helpers.js';
+import { cli, cliAsync, ROOT } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pyfence-cli-'));
 
@@ -139,5 +139,24 @@ describe('pyfence run: grants', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('pyfence run: output to a closed pipe', () => {
+  it('stops quietly when the reader goes away (pyfence run ... | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-c', 'for i in range(10**6): print(i)'], {
+      cwd: ROOT,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
+    child.stdout.destroy(); // as `head` does after its lines
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(kill);
+    assert.match(first, /^0/);
+    assert.equal(code, 0);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
   });
 });

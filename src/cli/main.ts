@@ -84,6 +84,15 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
+// A reader that stops early (`pyfence run prog.py | head`) closes our stdout: stop quietly, as the
+// shell's own tools do, rather than crash with an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(EXIT_CODES.ok);
+  });
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
