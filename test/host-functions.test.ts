@@ -256,6 +256,33 @@ except TypeError as e:
     sb.dispose();
   });
 
+  it('decides every call on the host: forged requests through the channel reach nothing ungranted', async () => {
+    let called = 0;
+    const sb = await Sandbox.create({ modules: { m: { ok: () => ++called } } });
+    const r = await sb.run(`
+import json
+chan = __pyfence__.chan
+for req in (["m", "constructor", [], None], ["m", "__proto__", [], None], ["other", "f", [], None],
+            ["__net__", "request", [{"$dict": {"url": "http://127.0.0.1:1/"}}], None], "not json", ["m"]):
+    print(json.loads(chan(req if type(req) is str else json.dumps(req)))["error"][0])
+__pyfence__.setup('{"modules": {"fake": {"f": false}}, "net": true}')
+import fake, requests
+for f in (fake.f, lambda: requests.get("http://127.0.0.1:1/")):
+    try:
+        f()
+    except Exception as e:
+        print(type(e).__name__)
+print(chan(b"bytes") is None or type(chan(b"bytes")).__name__)
+`);
+    r.throwIfError();
+    assert.equal(
+      r.stdout,
+      'AttributeError\nAttributeError\nAttributeError\nAttributeError\nValueError\nValueError\nAttributeError\nAttributeError\nundefined\n',
+    );
+    assert.equal(called, 0);
+    sb.dispose();
+  });
+
   it('rejects invalid grants with a UsageError', async () => {
     await assert.rejects(Sandbox.create({ modules: { 'bad-name': {} } }), UsageError);
     await assert.rejects(Sandbox.create({ modules: { m: { f: 1 as never } } }), UsageError);
