@@ -35,6 +35,7 @@ export interface BakeReport {
   globals: Record<string, number>;
   /** Builtin-module table entries, for the import policy (src/python/import-policy.ts). */
   moduleTable: ModuleTableEntry[];
+  stackLimit: { address: number; from: number; to: number };
 }
 
 /** Non-zero runs of memory, merging zero gaps shorter than `gap` bytes. */
@@ -101,7 +102,12 @@ export function bakeInitialisedState(m: Module): BakeReport {
   });
   const prelude = execSource(inst, PRELUDE);
   if (prelude.kind !== 'ok') throw new Error(`bake: the prelude failed: ${JSON.stringify(prelude)}`);
+  // Collections run mid-run now (build/passes/mid-run-gc.ts): collect when the heap is full, not
+  // after every 16 KiB allocated (the port's setting, harmless only while gc_collect did nothing).
+  const threshold = execSource(inst, 'import gc\ngc.threshold(-1)\ndel gc');
+  if (threshold.kind !== 'ok') throw new Error(`bake: gc.threshold failed: ${JSON.stringify(threshold)}`);
 
+  const stackLimit = raiseStackLimit(inst);
   const captured = inst.memory.bytes(0, inst.memory.byteLength).slice();
   const moduleTable = findModuleTable(inst, captured, dataEnd); // imports modules: after the capture
   const values: Record<string, number> = {};
@@ -138,7 +144,36 @@ export function bakeInitialisedState(m: Module): BakeReport {
     bakedBytes: runs.reduce((n, [s, e]) => n + e - s, 0),
     globals: values,
     moduleTable,
+    stackLimit,
   };
+}
+
+/** What the port passes to mp_cstack_init_with_sp_here: half of Emscripten's 64 KiB C stack. */
+const PORT_STACK_LIMIT = 32 * 1024;
+/**
+ * Spilling (build/passes/mid-run-gc.ts) makes C frames bigger, which would cut the Python recursion
+ * depth by a third. The stack is 64 KiB and checked recursion stops at this many bytes, which still
+ * leaves 16 KiB for unchecked C code below the deepest check (an overflow past address 0 traps).
+ */
+const STACK_LIMIT = 48 * 1024;
+/** Emscripten puts the C stack at [0, 64 KiB), growing down. */
+const C_STACK_TOP = 64 * 1024;
+
+/**
+ * MP_STATE_THREAD(stack_top, stack_limit), set once by mp_js_init: the only pair of words in the
+ * static area holding a stack address near the stack's top followed by the port's limit.
+ */
+function raiseStackLimit(inst: EngineInstance): { address: number; from: number; to: number } {
+  const view = new DataView(inst.memory.bytes(0, STATIC_SCAN_END).slice().buffer);
+  const found: number[] = [];
+  for (let a = PAGE; a + 8 <= STATIC_SCAN_END; a += 4) {
+    const top = view.getUint32(a, true);
+    if (view.getUint32(a + 4, true) === PORT_STACK_LIMIT && top > C_STACK_TOP - 1024 && top <= C_STACK_TOP) found.push(a + 4);
+  }
+  if (found.length !== 1) throw new Error(`bake: expected one C-stack limit, found ${found.length}`);
+  const cell = inst.memory.bytes(found[0], 4);
+  new DataView(cell.buffer, cell.byteOffset, 4).setUint32(0, STACK_LIMIT, true);
+  return { address: found[0], from: PORT_STACK_LIMIT, to: STACK_LIMIT };
 }
 
 function lastNonZero(bytes: Uint8Array): number {

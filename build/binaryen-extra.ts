@@ -7,10 +7,12 @@ const api = binaryen as unknown as {
   Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void };
   Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void };
   Function: { setBody(fn: Ref, body: Ref): void };
+  Call: { setTarget(e: Ref, name: string): void };
 };
 
 export const BlockNode = api.Block;
 export const LoopNode = api.Loop;
+export const CallNode = api.Call;
 export const FunctionNode = {
   ...api.Function,
   /** Adds a local variable to a function; returns its index. */

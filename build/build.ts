@@ -12,6 +12,8 @@ import { replaceSpinSleeps } from './passes/sleep.js';
 import { injectFuelMetering } from './passes/metering.js';
 import { bakeInitialisedState } from './bake.js';
 import { exportStateGlobals, keepOnlyExports } from './passes/strip-exports.js';
+import { enableMidRunGc } from './passes/mid-run-gc.js';
+import { nameStackPointer, STACK_POINTER_NAME } from './gc/stack-pointer-name.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -38,14 +40,15 @@ function inputHash(): string {
 }
 
 function transform(input: Uint8Array, variant: ModuleVariant) {
-  const m = binaryen.readBinary(input);
+  const m = binaryen.readBinary(nameStackPointer(input));
   const exceptions = rewriteLongjmpToNativeExceptions(m);
   const fatal = trapFatalLoops(m);
   if (fatal.length !== EXPECTED_FATAL_LOOPS) {
     throw new Error(`expected ${EXPECTED_FATAL_LOOPS} fatal busy loops, found ${fatal.length}`);
   }
   const sleep = replaceSpinSleeps(m);
-  const metering = variant === 'metered' ? injectFuelMetering(m) : null;
+  const gc = enableMidRunGc(m, STACK_POINTER_NAME);
+  const metering = variant === 'metered' ? injectFuelMetering(m, new Set(gc.collector)) : null;
   if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
   binaryen.setOptimizeLevel(2);
   binaryen.setShrinkLevel(0);
@@ -65,6 +68,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       invokesReplaced: exceptions.invokesReplaced.length,
       fatalLoopsTrapped: fatal.length,
       sleep,
+      gc,
       metering,
       bake,
       exportsRemoved,

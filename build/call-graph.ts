@@ -81,3 +81,27 @@ export function cycleBreakers(graph: Map<string, Set<string>>, roots: string[]):
   }
   return result;
 }
+
+/**
+ * The graph with `bypassed` functions removed and their callers linked straight to their callees, so
+ * a cycle through a bypassed function is still a cycle (and still gets a cycle breaker elsewhere).
+ */
+export function bypassing(graph: Map<string, Set<string>>, bypassed: ReadonlySet<string>): Map<string, Set<string>> {
+  const expand = (callees: Iterable<string>): Set<string> => {
+    const out = new Set<string>();
+    const seen = new Set<string>();
+    const work = [...callees];
+    while (work.length) {
+      const c = work.pop()!;
+      if (!bypassed.has(c)) out.add(c);
+      else if (!seen.has(c)) {
+        seen.add(c);
+        work.push(...(graph.get(c) ?? []));
+      }
+    }
+    return out;
+  };
+  const out = new Map<string, Set<string>>();
+  for (const [fn, callees] of graph) if (!bypassed.has(fn)) out.set(fn, expand(callees));
+  return out;
+}

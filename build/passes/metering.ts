@@ -7,7 +7,7 @@ import { BlockNode, FunctionNode, LoopNode } from '../binaryen-extra.js';
 import { matchCountedLoop, type CountedLoop } from '../counted-loops.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
 import { children } from '../walk.js';
-import { callGraph, cycleBreakers } from '../call-graph.js';
+import { bypassing, callGraph, cycleBreakers } from '../call-graph.js';
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../../src/engine/abi.js';
 
 
@@ -86,14 +86,15 @@ function chargeLeaf(m: Module, acc: number, cost: number): number {
   ]);
 }
 
-export function injectFuelMetering(m: Module): MeteringReport {
+/** `unmetered`: functions that are bounded without metering (the garbage collector's). */
+export function injectFuelMetering(m: Module, unmetered: ReadonlySet<string> = new Set()): MeteringReport {
   const functions = definedFunctionNames(m);
   const exported: string[] = [];
   for (let i = 0; i < m.getNumExports(); i++) {
     const e = binaryen.getExportInfo(m.getExportByIndex(i));
     if (e.kind === binaryen.ExternalFunction) exported.push(e.value);
   }
-  const recursive = cycleBreakers(callGraph(m), exported);
+  const recursive = cycleBreakers(bypassing(callGraph(m), unmetered), exported);
   m.addGlobal(FUEL_GLOBAL, binaryen.i32, true, m.i32.const(0));
   m.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL_EXPORT);
   m.addFunctionImport(FUEL_FUNC, HOST_IMPORT_MODULE, FUEL_EXHAUSTED_IMPORT, binaryen.none, binaryen.none);
@@ -106,6 +107,7 @@ export function injectFuelMetering(m: Module): MeteringReport {
   };
 
   for (const name of functions) {
+    if (unmetered.has(name)) continue;
     const fn = m.getFunction(name);
     /** A loop, and the block holding it (to put a prepaid charge in front of it), if any. */
     const loops: { loop: number; region: Region; parent: { block: number; index: number } | null }[] = [];

@@ -3,6 +3,8 @@ export const FUEL_GLOBAL_EXPORT = 'pyfence_fuel';
 export const HOST_IMPORT_MODULE = 'pyfence';
 export const FUEL_EXHAUSTED_IMPORT = 'fuel_exhausted';
 export const SLEEP_MS_IMPORT = 'sleep_ms';
+/** `(bytes) -> 0|1`: may linear memory grow by this much under the cap? (build/passes/mid-run-gc.ts) */
+export const GC_MAY_GROW_IMPORT = 'gc_may_grow';
 
 /** Every other mutable global is exported under this prefix + index, for snapshots. */
 export const STATE_GLOBAL_PREFIX = 'pyfence_global_';

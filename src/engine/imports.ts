@@ -1,6 +1,6 @@
 // Every import of the sandbox module, implemented by us. Nothing here touches globalThis; files are
 // the sandbox's virtual filesystem (syscalls.ts), never the host's directly.
-import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from './abi.js';
+import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from './abi.js';
 import type { FileTable } from './file-table.js';
 import type { HostHooks } from './host.js';
 import { jsBridge } from './js-bridge.js';
@@ -23,6 +23,8 @@ export interface ImportState {
   hooks: HostHooks;
   /** Highest linear-memory size seen, in bytes. */
   peakBytes: number;
+  /** Growth requests refused (the cap) since the last resetMemoryPeak. */
+  growthRefusals: number;
   /** The guest's own malloc (for strings handed to it). */
   malloc(size: number): number;
   /** Its open files, over the sandbox's virtual filesystem. */
@@ -44,14 +46,20 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
     const m = state.memory;
     requested >>>= 0;
     const limit = state.hooks.memoryLimitBytes;
-    if (requested > limit) return 0;
+    if (requested > limit) {
+      state.growthRefusals++;
+      return 0;
+    }
     const old = m.byteLength;
     // Grow with some headroom (as Emscripten does) so that many small steps are not many grow calls.
     const target = Math.min(limit, Math.max(requested, Math.ceil(old * 1.25)));
     const pages = Math.ceil((target - old) / WASM_PAGE);
     if (!m.grow(pages)) {
       const minimal = Math.ceil((requested - old) / WASM_PAGE);
-      if (!m.grow(minimal)) return 0;
+      if (!m.grow(minimal)) {
+        state.growthRefusals++;
+        return 0;
+      }
     }
     if (m.byteLength > state.peakBytes) state.peakBytes = m.byteLength;
     return 1;
@@ -79,6 +87,10 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
   const host: Record<string, ImportFn> = {
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
     [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms >>> 0),
+    [GC_MAY_GROW_IMPORT]: (bytes: number) => {
+      const state = current();
+      return state.memory.byteLength + (bytes >>> 0) <= state.hooks.memoryLimitBytes ? 1 : 0;
+    },
   };
   return { env, wasi_snapshot_preview1: wasi, [HOST_IMPORT_MODULE]: host } as WebAssembly.Imports;
 }

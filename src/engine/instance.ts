@@ -53,6 +53,7 @@ export class EngineInstance {
       meter: fuel,
       hooks,
       peakBytes: memory.byteLength,
+      growthRefusals: 0,
       malloc: (size) => exports.malloc(size),
       files: new FileTable(vfs),
     };
@@ -88,8 +89,13 @@ export class EngineInstance {
   get memoryPeakBytes(): number {
     return this.state.peakBytes;
   }
+  /** Whether the memory cap refused growth since the last resetMemoryPeak. */
+  get memoryCapReached(): boolean {
+    return this.state.growthRefusals > 0;
+  }
   resetMemoryPeak(): void {
     this.state.peakBytes = this.memory.byteLength;
+    this.state.growthRefusals = 0;
   }
 
   /** The whole state, between calls: a copy of memory and every exported mutable global. */

@@ -28,6 +28,11 @@ export function execSource(inst: EngineInstance, code: string, topLevelAwait = f
   const outcome = guardedCall(() =>
     inst.call((e) => (topLevelAwait ? e.mp_js_do_exec_async : e.mp_js_do_exec)(srcPtr, src.length, out)),
   );
+  // A trap after the cap refused memory: MicroPython failed while out of memory (some allocation
+  // failures are fatal to it rather than a MemoryError). Report the cause, not the symptom.
+  if (outcome.kind === 'fault' && inst.memoryCapReached) {
+    return { kind: 'stopped', reason: 'memory', message: `memory limit of ${inst.hooks.memoryLimitBytes} bytes reached (${outcome.message})` };
+  }
   if (outcome.kind !== 'returned') return outcome; // the instance is discarded: no cleanup
   let result: ExecOutcome = { kind: 'ok' };
   if (inst.memory.i32(out) === PROXY_KIND_MP_EXCEPTION) {

@@ -1,0 +1,38 @@
+// binaryen's spill-pointers pass finds the C stack pointer only by its name, `__stack_pointer`, and
+// this binary has no name section. This appends one (subsection 7, global names) naming that global.
+import binaryen from 'binaryen';
+import { stackPointerGlobal } from '../wasm-inspect.js';
+
+export const STACK_POINTER_NAME = '__stack_pointer';
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n) byte |= 0x80;
+    out.push(byte);
+  } while (n);
+  return out;
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** The input with a name section naming its stack pointer global; refuses a binary that has names. */
+export function nameStackPointer(input: Uint8Array): Uint8Array {
+  const probe = binaryen.readBinary(input);
+  const global = stackPointerGlobal(probe);
+  probe.dispose();
+  const index = /^global\$(\d+)$/.exec(global);
+  if (!index) throw new Error(`the stack pointer already has a name (${global}): unexpected input`);
+  const entries = [...uleb(1), ...uleb(Number(index[1])), ...name(STACK_POINTER_NAME)];
+  const payload = [...name('name'), 7, ...uleb(entries.length), ...entries];
+  const section = [0, ...uleb(payload.length), ...payload];
+  const out = new Uint8Array(input.length + section.length);
+  out.set(input);
+  out.set(section, input.length);
+  return out;
+}
