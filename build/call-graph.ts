@@ -22,7 +22,10 @@ function tableFunctionsBySignature(m: Module): Map<string, string[]> {
   return out;
 }
 
-export function callGraph(m: Module): Map<string, Set<string>> {
+/** Each defined function's callees (defined or imported). */
+export type CallGraph = Map<string, Set<string>>;
+
+export function callGraph(m: Module): CallGraph {
   const table = tableFunctionsBySignature(m);
   const graph = new Map<string, Set<string>>();
   for (const name of definedFunctionNames(m)) {
@@ -50,7 +53,7 @@ export function callGraph(m: Module): Map<string, Set<string>> {
  * recursion with far fewer checks than checking every function on a cycle. Roots go first so the
  * set falls on deep, recursive functions rather than on entry points.
  */
-export function cycleBreakers(graph: Map<string, Set<string>>, roots: string[]): Set<string> {
+export function cycleBreakers(graph: CallGraph, roots: string[]): Set<string> {
   const WHITE = 0;
   const GRAY = 1;
   const BLACK = 2;
@@ -86,7 +89,7 @@ export function cycleBreakers(graph: Map<string, Set<string>>, roots: string[]):
  * The graph with `bypassed` functions removed and their callers linked straight to their callees, so
  * a cycle through a bypassed function is still a cycle (and still gets a cycle breaker elsewhere).
  */
-export function bypassing(graph: Map<string, Set<string>>, bypassed: ReadonlySet<string>): Map<string, Set<string>> {
+export function bypassing(graph: CallGraph, bypassed: ReadonlySet<string>): CallGraph {
   const expand = (callees: Iterable<string>): Set<string> => {
     const out = new Set<string>();
     const seen = new Set<string>();

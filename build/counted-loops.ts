@@ -13,7 +13,7 @@
 // - nothing else leaves the loop (no return, no branch out): a search that stops early would be
 //   overcharged by its bound.
 import binaryen from 'binaryen';
-import { children } from './walk.js';
+import { children, expressions } from './walk.js';
 
 type Info = Record<string, unknown>;
 const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Info;
@@ -55,17 +55,6 @@ function stepOf(expr: number, local: number): number | null {
   return info(right).value as number;
 }
 
-function subtree(expr: number): number[] {
-  const out: number[] = [];
-  const stack = [expr];
-  while (stack.length) {
-    const e = stack.pop()!;
-    out.push(e);
-    stack.push(...children(e));
-  }
-  return out;
-}
-
 const branchesTo = (e: number, label: string): boolean => {
   const k = id(e);
   if (k === binaryen.BreakId) return info(e).name === label;
@@ -83,7 +72,7 @@ function executedEveryIteration(stmts: number[], label: string): Set<number> {
   const reached: number[] = [];
   for (const st of stmts) {
     reached.push(st);
-    if (subtree(st).some((e) => branchesTo(e, label))) break;
+    if (expressions(st).some((e) => branchesTo(e, label))) break;
   }
   const out = new Set<number>();
   const stack = reached;
@@ -159,7 +148,7 @@ export function matchCountedLoop(loop: number): CountedLoop | null {
   const body = info(loop).body as number;
   const stmts = id(body) === binaryen.BlockId ? ((info(body).children as number[]) ?? []) : [body];
   if (stmts.length === 0) return null;
-  const all = subtree(body);
+  const all = expressions(body);
   const test = iterationTest(label, stmts, all);
   if (!test || id(test.right) !== binaryen.LocalGetId) return null;
   if (hasEarlyExit(label, body, all, test.node)) return null;
@@ -183,7 +172,7 @@ export function matchCountedLoop(loop: number): CountedLoop | null {
   const addressesMemory = [...always].some((e) => {
     const kind = id(e);
     if (kind !== binaryen.LoadId && kind !== binaryen.StoreId) return false;
-    return subtree(info(e).ptr as number).some(
+    return expressions(info(e).ptr as number).some(
       (p) => (id(p) === binaryen.LocalGetId || id(p) === binaryen.LocalSetId) && info(p).index === induction,
     );
   });

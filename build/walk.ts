@@ -51,3 +51,15 @@ export function children(expr: number): number[] {
   }
   return out;
 }
+
+/** `expr` and every expression under it, in source order. */
+export function expressions(expr: number): number[] {
+  const out: number[] = [];
+  const stack = [expr];
+  while (stack.length) {
+    const e = stack.pop()!;
+    out.push(e);
+    stack.push(...children(e).reverse());
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
 // instead of producing a collector that scans the wrong memory.
 import binaryen from 'binaryen';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { children } from '../walk.js';
+import { expressions } from '../walk.js';
 
 export interface GcFunctions {
   /** external_call_depth_dec: `if (--depth == 0 && pending) { pending = 0; start(); end(); }` */
@@ -33,18 +33,6 @@ export interface GcLayout {
 type Info = Record<string, any>;
 const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Info;
 const kind = (e: number) => binaryen.getExpressionId(e);
-
-/** Every expression under `expr`, in source order. */
-export function expressions(expr: number): number[] {
-  const out: number[] = [];
-  const stack = [expr];
-  while (stack.length) {
-    const e = stack.pop()!;
-    out.push(e);
-    stack.push(...children(e).reverse());
-  }
-  return out;
-}
 
 /** The constant address of a load or store, or NaN. */
 function constAddress(e: number): number {

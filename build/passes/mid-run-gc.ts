@@ -20,8 +20,9 @@
 // whose own frame spills it while it is live. test/gc.test.ts checks this with collections forced
 // every few hundred bytes against the same programs run without collection.
 import binaryen from 'binaryen';
-import { callGraph } from '../call-graph.js';
-import { expressions, findBytecodeVm, findGcFunctions, findGcLayout, type GcFunctions, type GcLayout } from '../gc/find-gc.js';
+import { callGraph, type CallGraph } from '../call-graph.js';
+import { findBytecodeVm, findGcFunctions, findGcLayout, type GcFunctions, type GcLayout } from '../gc/find-gc.js';
+import { expressions } from '../walk.js';
 import { definedFunctionNames, importedFunctions, type Module } from '../wasm-inspect.js';
 import { CallNode } from '../binaryen-extra.js';
 import { GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE } from '../../src/engine/abi.js';
@@ -54,8 +55,11 @@ function stackBase(m: Module, sp: string): number {
  * restoring it for a second call (roots are already marked by then: cheap). The second call clears
  * the mark-stack overflow flag the first may have set, so it is saved and or-ed back.
  */
+/** The i32 at a constant address. */
+const loadWord = (m: Module, addr: number) => m.i32.load(0, 4, m.i32.const(addr));
+
 function collectBody(m: Module, sp: string, base: number, g: GcFunctions, lay: GcLayout): number {
-  const load = (addr: number) => m.i32.load(0, 4, m.i32.const(addr));
+  const load = (addr: number) => loadWord(m, addr);
   const store = (addr: number, v: number) => m.i32.store(0, 4, m.i32.const(addr), v);
   const local = (i: number) => m.local.get(i, binaryen.i32);
   const [START, CUR, OVERFLOW] = [0, 1, 2];
@@ -85,7 +89,7 @@ const GC_MAY_GROW = 'pyfence_gc_may_grow';
  * gc.threshold(n) set by the program is honoured as before.
  */
 function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout): number {
-  const load = (addr: number) => m.i32.load(0, 4, m.i32.const(addr));
+  const load = (addr: number) => loadWord(m, addr);
   const memoryBytes = m.i32.shl(m.memory.size(), m.i32.const(16));
   return m.block(null, [
     m.if(m.i32.lt_u(load(lay.allocAmount), load(lay.allocThreshold)), m.if(m.call(GC_MAY_GROW, [memoryBytes], binaryen.i32), m.return())),
@@ -94,8 +98,7 @@ function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout): number {
 }
 
 /** Functions from which a chain of calls can reach `target` (host imports count as reaching it). */
-function canReach(m: Module, target: string): Set<string> {
-  const graph = callGraph(m);
+function canReach(m: Module, graph: CallGraph, target: string): Set<string> {
   const imports = new Set(importedFunctions(m).map((f) => f.name));
   const reached = new Set<string>([target]);
   let grew = true;
@@ -135,20 +138,21 @@ export function enableMidRunGc(m: Module, sp: string): MidRunGcReport {
     }
   }
   const vm = findBytecodeVm(m);
-  const reaching = canReach(m, g.gcCollect);
+  // Spilling adds no calls: one call graph serves both analyses.
+  const graph = callGraph(m);
+  const reaching = canReach(m, graph, g.gcCollect);
   let spilled = 0;
   for (const name of definedFunctionNames(m)) {
     if (!reaching.has(name) || name === g.gcCollect || name === vm) continue;
     m.runPassesOnFunction(name, ['flatten', 'coalesce-locals', 'spill-pointers']);
     spilled++;
   }
-  const collector = collectorFunctions(m, [GC_WHEN_FULL, g.gcCollect, g.gcCollectStart, g.gcCollectEnd]);
+  const collector = collectorFunctions(m, graph, [GC_WHEN_FULL, g.gcCollect, g.gcCollectStart, g.gcCollectEnd]);
   return { ...g, ...lay, stackBase: base, vm, collector, spilledFunctions: spilled, functions: definedFunctionNames(m).length };
 }
 
 /** `roots` and every function called only (directly) from them: not exported, not in the table. */
-function collectorFunctions(m: Module, roots: string[]): string[] {
-  const graph = callGraph(m);
+function collectorFunctions(m: Module, graph: CallGraph, roots: string[]): string[] {
   const callers = new Map<string, Set<string>>();
   for (const [fn, callees] of graph) {
     for (const c of callees) {
