@@ -23,8 +23,8 @@ export interface ImportState {
   hooks: HostHooks;
   /** Highest linear-memory size seen, in bytes. */
   peakBytes: number;
-  /** Growth requests refused (the cap) since the last resetMemoryPeak. */
-  growthRefusals: number;
+  /** The cap refused a growth request since the last resetMemoryPeak. */
+  capRefusedGrowth: boolean;
   /** The guest's own malloc (for strings handed to it). */
   malloc(size: number): number;
   /** Its open files, over the sandbox's virtual filesystem. */
@@ -47,7 +47,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
     requested >>>= 0;
     const limit = state.hooks.memoryLimitBytes;
     if (requested > limit) {
-      state.growthRefusals++;
+      state.capRefusedGrowth = true;
       return 0;
     }
     const old = m.byteLength;
@@ -57,7 +57,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
     if (!m.grow(pages)) {
       const minimal = Math.ceil((requested - old) / WASM_PAGE);
       if (!m.grow(minimal)) {
-        state.growthRefusals++;
+        state.capRefusedGrowth = true;
         return 0;
       }
     }

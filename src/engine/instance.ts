@@ -53,7 +53,7 @@ export class EngineInstance {
       meter: fuel,
       hooks,
       peakBytes: memory.byteLength,
-      growthRefusals: 0,
+      capRefusedGrowth: false,
       malloc: (size) => exports.malloc(size),
       files: new FileTable(vfs),
     };
@@ -91,11 +91,11 @@ export class EngineInstance {
   }
   /** Whether the memory cap refused growth since the last resetMemoryPeak. */
   get memoryCapReached(): boolean {
-    return this.state.growthRefusals > 0;
+    return this.state.capRefusedGrowth;
   }
   resetMemoryPeak(): void {
     this.state.peakBytes = this.memory.byteLength;
-    this.state.growthRefusals = 0;
+    this.state.capRefusedGrowth = false;
   }
 
   /** The whole state, between calls: a copy of memory and every exported mutable global. */
@@ -120,7 +120,7 @@ export class EngineInstance {
       g.value = value;
     }
     this.memory.bytes(0, state.memory.length).set(state.memory);
-    this.state.peakBytes = this.memory.byteLength;
+    this.resetMemoryPeak();
   }
 
   private scratchPtr = 0;
