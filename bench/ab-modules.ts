@@ -1,42 +1,77 @@
-// Compares wasm modules on the benchmark programs: each program runs on a fresh instance of every
-// module, interleaved run by run; prints the median ms per module and the geomean ratio to the first.
-// usage: npx tsx bench/ab-modules.ts <runs> <a.wasm> <b.wasm>... -- bench/programs/*.py
+// Compares builds of the sandbox module on the CPU benchmark programs: every program runs on a fresh
+// instance of each module, interleaved run by run (bench/lib/interleave.ts); prints the median ms per
+// module and its ratio to the first module, and the geometric mean of those ratios.
+// usage: npx tsx bench/ab-modules.ts <runs> <a.wasm> <b.wasm>... [-- program ...]
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { EngineInstance } from '../src/engine/instance.js';
 import { execSource } from '../src/python/interpreter.js';
-const args = process.argv.slice(2);
-const reps = Number(args.shift());
-const sep = args.indexOf('--');
-const wasms = args.slice(0, sep), progs = args.slice(sep + 1);
-const dec = new TextDecoder();
-const mods = wasms.map((w) => new WebAssembly.Module(readFileSync(w)));
-const geo: number[][] = wasms.map(() => []);
-for (const prog of progs) {
-  const src = readFileSync(prog, 'utf8');
-  const times: number[][] = wasms.map(() => []);
-  const shas: string[] = [];
-  const peaks: number[] = [];
-  for (let i = 0; i < reps + 1; i++) {
-    mods.forEach((module, k) => {
-      let out = '';
-      const inst = new EngineInstance(module, {
-        stdout: (b) => { out += dec.decode(b); }, stderr: (b) => { out += dec.decode(b); },
-        clock: { ticksMs: () => performance.now(), timeMs: () => Date.now() }, randomU32: () => 1,
-        memoryLimitBytes: 1024 * 1024 * 1024, sleep: () => {},
-        hostCall: () => { throw new Error('benchmark programs do not call the host'); },
-      });
-      const t0 = performance.now();
-      const r = execSource(inst, src);
-      const dt = performance.now() - t0;
-      if (i > 0) times[k].push(dt);
-      if (r.kind !== 'ok') out += JSON.stringify(r);
-      shas[k] = createHash('sha256').update(out).digest('hex').slice(0, 8);
-      peaks[k] = inst.memoryPeakBytes;
-    });
-  }
-  const med = times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
-  med.forEach((m, k) => geo[k].push(m / med[0]));
-  console.log(prog.split('/').pop()!.padEnd(16) + med.map((m, k) => `${m.toFixed(0).padStart(6)} (${(m / med[0]).toFixed(2)}) ${shas[k]} ${(peaks[k] / 1048576).toFixed(1)}M`).join('  |'));
+import { interleave, type Contender } from './lib/interleave.js';
+import { loadPrograms } from './lib/programs.js';
+import { geomean } from './lib/stats.js';
+
+function usage(message: string): never {
+  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts <runs> <a.wasm> <b.wasm>... [-- program ...]`);
+  process.exit(2);
 }
-console.log('geomean ratio vs first: ' + geo.map((g) => Math.exp(g.reduce((a, b) => a + Math.log(b), 0) / g.length).toFixed(3)).join(' '));
+
+const args = process.argv.slice(2);
+const runs = Number(args.shift());
+if (!Number.isInteger(runs) || runs < 1) usage('<runs> must be a positive integer');
+const sep = args.includes('--') ? args.indexOf('--') : args.length;
+const files = args.slice(0, sep);
+if (files.length < 1) usage('give at least one .wasm file');
+const programs = loadPrograms(sep < args.length ? args.slice(sep + 1).map((p) => p.replace(/^.*\//, '').replace(/\.py$/, '')) : undefined);
+const modules = files.map((f) => {
+  try {
+    return new WebAssembly.Module(readFileSync(f));
+  } catch (e) {
+    return usage(`${f}: ${(e as Error).message}`);
+  }
+});
+
+const decoder = new TextDecoder();
+function contender(name: string, module: WebAssembly.Module, code: string): Contender & { peakBytes: () => number } {
+  let inst: EngineInstance;
+  let out = '';
+  return {
+    name,
+    before: () => {
+      out = '';
+      const write = (b: Uint8Array) => void (out += decoder.decode(b));
+      inst = new EngineInstance(module, {
+        stdout: write,
+        stderr: write,
+        clock: { ticksMs: () => performance.now(), timeMs: () => Date.now() },
+        randomU32: () => 1,
+        memoryLimitBytes: 2 ** 30,
+        sleep: () => {},
+        hostCall: () => {
+          throw new Error('benchmark programs do not call the host');
+        },
+      });
+    },
+    run: () => {
+      const r = execSource(inst, code);
+      return { ok: r.kind === 'ok', stdout: out, error: r.kind === 'ok' ? undefined : JSON.stringify(r) };
+    },
+    peakBytes: () => inst.memoryPeakBytes,
+  };
+}
+
+const ratios: number[][] = files.map(() => []);
+let mismatch = false;
+for (const program of programs) {
+  const contenders = modules.map((m, k) => contender(files[k], m, program.code));
+  const results = await interleave(contenders, runs);
+  const base = results[0];
+  const cells = results.map((r, k) => {
+    const same = r.first.ok && r.stable && r.first.stdout === base.first.stdout;
+    mismatch ||= !same;
+    ratios[k].push(r.sample.median / base.sample.median);
+    const peak = (contenders[k].peakBytes() / 2 ** 20).toFixed(1);
+    return `${r.sample.median.toFixed(0).padStart(6)} (${(r.sample.median / base.sample.median).toFixed(2)}) ${peak}M${same ? '' : ' MISMATCH'}`;
+  });
+  console.log(program.name.padEnd(14) + cells.join('  |'));
+}
+console.log('geomean ratio vs first: ' + ratios.map((r) => geomean(r).toFixed(3)).join(' '));
+if (mismatch) process.exit(1);
