@@ -8,11 +8,13 @@ const api = binaryen as unknown as {
   Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void };
   Function: { setBody(fn: Ref, body: Ref): void };
   Call: { setTarget(e: Ref, name: string): void };
+  Break: { setCondition(e: Ref, condition: Ref): void };
 };
 
 export const BlockNode = api.Block;
 export const LoopNode = api.Loop;
 export const CallNode = api.Call;
+export const BreakNode = api.Break;
 export const FunctionNode = {
   ...api.Function,
   /** Adds a local variable to a function; returns its index. */

@@ -146,3 +146,24 @@ export function findBytecodeVm(m: Module): string {
   }
   return vm.name;
 }
+
+/**
+ * In gc_alloc, after a run of free blocks is found:
+ * `if (n_free == 1) { gc_last_free_area = area; area->gc_last_free_atb_index = (i + 1) / 4; }`,
+ * compiled as a block that starts with `br_if (n_free != 1)` out of itself and then stores to a
+ * constant address (gc_last_free_area). Returns that br_if, and the address.
+ */
+export function findSingleBlockHint(m: Module, gcAlloc: string): { branch: number; lastFreeArea: number } {
+  const found: { branch: number; lastFreeArea: number }[] = [];
+  for (const e of expressions(binaryen.getFunctionInfo(m.getFunction(gcAlloc)).body)) {
+    if (kind(e) !== binaryen.BlockId) continue;
+    const [first, second] = info(e).children as number[];
+    if (first === undefined || second === undefined || kind(first) !== binaryen.BreakId || kind(second) !== binaryen.StoreId) continue;
+    const br = info(first);
+    if (br.name !== info(e).name || !br.condition || kind(br.condition) !== binaryen.BinaryId) continue;
+    const cond = info(br.condition);
+    if (cond.op !== binaryen.NeInt32 || !isConst(cond.right, 1) || Number.isNaN(constAddress(second))) continue;
+    found.push({ branch: first, lastFreeArea: constAddress(second) });
+  }
+  return only('single-block search hint in gc_alloc', found);
+}

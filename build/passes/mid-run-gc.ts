@@ -6,8 +6,11 @@
 //    operand stack become locals too; coalesce-locals keeps the spill frames small);
 // 2. gc_collect's body runs a collection that scans the shadow stack [sp, stack base) as well as the
 //    root pointers and the pystack;
-// 3. when the heap is full, gc_alloc asks a policy first (collectWhenFullBody): it grows the heap while
-//    the memory cap allows doubling it, and collects only once it does not.
+// 3. when the heap is full, gc_alloc asks a policy first (collectWhenFullBody): it collects if at least
+//    half of linear memory's size was allocated since the last collection (or the cap stops growth),
+//    and otherwise lets the heap grow (most of it is live: collecting again would free little);
+// 4. every allocation, not only single-block ones, moves the allocator's search start past what it
+//    took (nextFitAllocation), so searching after a collection does not rescan the same holes.
 // Only functions that can reach gc_collect (calls into the host and indirect calls count as reaching
 // it) are spilled: the rest cannot be on the stack during a collection with anything to lose.
 //
@@ -21,14 +24,16 @@
 // every few hundred bytes against the same programs run without collection.
 import binaryen from 'binaryen';
 import { callGraph, type CallGraph } from '../call-graph.js';
-import { findBytecodeVm, findGcFunctions, findGcLayout, type GcFunctions, type GcLayout } from '../gc/find-gc.js';
+import { findBytecodeVm, findGcFunctions, findGcLayout, findSingleBlockHint, type GcFunctions, type GcLayout } from '../gc/find-gc.js';
 import { expressions } from '../walk.js';
 import { definedFunctionNames, importedFunctions, type Module } from '../wasm-inspect.js';
-import { CallNode } from '../binaryen-extra.js';
+import { BreakNode, CallNode } from '../binaryen-extra.js';
 import { GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE } from '../../src/engine/abi.js';
 
 export interface MidRunGcReport extends GcFunctions, GcLayout {
   stackBase: number;
+  /** Address of MP_STATE_MEM(gc_last_free_area), stored where gc_alloc's search hint is set. */
+  lastFreeArea: number;
   /** Functions that can reach gc_collect and were given spill code. */
   spilledFunctions: number;
   /** The bytecode VM, left unspilled. */
@@ -80,21 +85,45 @@ function collectBody(m: Module, sp: string, base: number, g: GcFunctions, lay: G
 
 const GC_WHEN_FULL = 'pyfence_gc_collect_when_full';
 const GC_MAY_GROW = 'pyfence_gc_may_grow';
+/** MicroPython's GC block size (BYTES_PER_BLOCK): gc_alloc_amount counts blocks. */
+const BYTES_PER_BLOCK_SHIFT = 4;
 /**
- * When the heap is full, collect only if the memory cap will not let it double: below the cap it grows
- * as it did before. Collections leave holes between live objects, and MicroPython's first-fit
- * allocator scans past every hole on each multi-block allocation, so collecting early made programs
- * that build large structures alongside temporaries up to 40x slower (a list of 200k strings: 0.6 s
- * became 25 s). Collecting at the cap turns what was a MemoryError into a slower success; a
- * gc.threshold(n) set by the program is honoured as before.
+ * When the heap is full: collect if at least half of linear memory's size has been allocated since the
+ * last collection (garbage is likely), or if the memory cap will not let memory double. Otherwise grow:
+ * the heap is full of what survived the last collection, and collecting again would free little
+ * (a growing live set would pay a full mark per few allocations). Keeping the heap small matters
+ * beyond memory use: each fresh 4 KiB page costs a page fault on first touch (about 14 us on the
+ * benchmark machine: 16 MiB of growth cost a program more than its own computation), and a small heap
+ * stays in cache. A gc.threshold(n) set by the program collects every n bytes as before.
  */
 function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout): number {
   const load = (addr: number) => loadWord(m, addr);
-  const memoryBytes = m.i32.shl(m.memory.size(), m.i32.const(16));
+  const memoryBytes = () => m.i32.shl(m.memory.size(), m.i32.const(16));
+  const allocatedBytes = m.i32.shl(load(lay.allocAmount), m.i32.const(BYTES_PER_BLOCK_SHIFT));
+  const underThreshold = m.i32.lt_u(load(lay.allocAmount), load(lay.allocThreshold));
+  const littleAllocated = m.i32.lt_u(allocatedBytes, m.i32.shr_u(memoryBytes(), m.i32.const(1)));
   return m.block(null, [
-    m.if(m.i32.lt_u(load(lay.allocAmount), load(lay.allocThreshold)), m.if(m.call(GC_MAY_GROW, [memoryBytes], binaryen.i32), m.return())),
+    m.if(
+      m.i32.and(underThreshold, littleAllocated),
+      m.if(m.call(GC_MAY_GROW, [memoryBytes()], binaryen.i32), m.return()),
+    ),
     m.call(g.gcCollect, [], binaryen.none),
   ]);
+}
+
+/**
+ * MicroPython's first-fit allocator moves its search start only after single-block allocations, since
+ * skipped holes may still fit a later one-block object. A multi-block allocation then scans from the
+ * first hole left by the last collection every time: collecting whenever a 1 MiB heap filled, the
+ * `strings` benchmark took 149 ms with that search start and 81 ms with this one (112 ms growing the
+ * heap instead of collecting). Letting every allocation
+ * move the start leaves the holes it skipped unused until the next collection, which resets the
+ * start to the heap's beginning.
+ */
+function nextFitAllocation(m: Module, gcAlloc: string): number {
+  const { branch, lastFreeArea } = findSingleBlockHint(m, gcAlloc);
+  BreakNode.setCondition(branch, m.i32.const(0));
+  return lastFreeArea;
 }
 
 /** Functions from which a chain of calls can reach `target` (host imports count as reaching it). */
@@ -126,6 +155,7 @@ export function enableMidRunGc(m: Module, sp: string): MidRunGcReport {
   const g = findGcFunctions(m);
   const lay = findGcLayout(m, g);
   const base = stackBase(m, sp);
+  const lastFreeArea = nextFitAllocation(m, lay.gcAlloc);
   const body = collectBody(m, sp, base, g, lay);
   m.removeFunction(g.gcCollect);
   m.addFunction(g.gcCollect, binaryen.none, binaryen.none, [binaryen.i32, binaryen.i32, binaryen.i32], body);
@@ -148,7 +178,7 @@ export function enableMidRunGc(m: Module, sp: string): MidRunGcReport {
     spilled++;
   }
   const collector = collectorFunctions(m, graph, [GC_WHEN_FULL, g.gcCollect, g.gcCollectStart, g.gcCollectEnd]);
-  return { ...g, ...lay, stackBase: base, vm, collector, spilledFunctions: spilled, functions: definedFunctionNames(m).length };
+  return { ...g, ...lay, lastFreeArea, stackBase: base, vm, collector, spilledFunctions: spilled, functions: definedFunctionNames(m).length };
 }
 
 /** `roots` and every function called only (directly) from them: not exported, not in the table. */
