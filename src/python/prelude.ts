@@ -138,7 +138,8 @@ class __pyfence__:
             # Inside an event loop it behaves as a coroutine function (await it); outside, it blocks
             # and returns the value, as agent code that never awaits expects.
             value = call(module, name, args, kwargs)
-            return __pyfence__.Done(value) if __pyfence__.asyncio.running() else value
+            P = __pyfence__
+            return P.Done(value) if P.asyncio is not None and P.asyncio.running() else value
         return async_host_function if is_async else host_function
 
     class Module:
@@ -151,8 +152,28 @@ class __pyfence__:
         def __getattr__(self, name):
             raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
 
-# REQUESTS_FACTORY
-# ASYNCIO_FACTORY
+    # requests and asyncio are compiled on first use, not here: compiling them into the baked state
+    # would intern ~120 more names, and every str the program creates is first looked up among the
+    # interned names, in a pool searched linearly (that search was a fifth of the strings benchmark).
+    REQUESTS_SRC = REQUESTS_FACTORY
+    ASYNCIO_SRC = ASYNCIO_FACTORY
+
+    def factory(src, name):
+        scope = {}
+        exec(compile(src, "<pyfence>", "exec"), scope)
+        return scope[name]
+
+    def make_requests(call):
+        return __pyfence__.factory(__pyfence__.REQUESTS_SRC, "make_requests")(call)
+
+    asyncio = None
+
+    def get_asyncio():
+        P = __pyfence__
+        if P.asyncio is None:
+            P.asyncio = P.factory(P.ASYNCIO_SRC, "make_asyncio")()
+            P.sys.modules["asyncio"] = P.sys.modules["uasyncio"] = P.asyncio
+        return P.asyncio
 
     # Code with a top-level await: compiled while the interpreter allows it (the engine runs this
     # through mp_js_do_exec_async), its module body is a generator, driven here by the event loop.
@@ -161,7 +182,7 @@ class __pyfence__:
 
     def drive(body):
         if body is not None and hasattr(body, "send"):
-            __pyfence__.asyncio.get_event_loop().run_until_complete(body)
+            __pyfence__.get_asyncio().get_event_loop().run_until_complete(body)
 
     def getenv(key, default=None):
         return __pyfence__.os.environ.get(key, default)
@@ -205,6 +226,8 @@ class __pyfence__:
         top = name.split(".")[0]
         if top in __pyfence__.denied or (top[:1] == "u" and top[1:] in __pyfence__.denied):
             raise ImportError("module '%s' is not allowed in this sandbox" % name)
+        if top == "asyncio" or top == "uasyncio":
+            __pyfence__.get_asyncio()
         try:
             return __pyfence__.original_import(name, *args)
         except ImportError:
@@ -214,8 +237,6 @@ class __pyfence__:
 
 
 __pyfence__.main = globals()
-__pyfence__.asyncio = __pyfence__.make_asyncio()
-sys.modules["asyncio"] = sys.modules["uasyncio"] = __pyfence__.asyncio
 os.environ = {}
 os.getenv = __pyfence__.getenv
 builtins.__import__ = __pyfence__.guarded_import
@@ -224,8 +245,8 @@ del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, b
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
-const BODY = PRELUDE_BODY.replace('# REQUESTS_FACTORY', REQUESTS_FACTORY.replace(/^/gm, '    '))
-  .replace('# ASYNCIO_FACTORY', ASYNCIO_FACTORY.replace(/^/gm, '    '))
+const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', `REQUESTS_SRC = ${JSON.stringify(REQUESTS_FACTORY)}`)
+  .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', `ASYNCIO_SRC = ${JSON.stringify(ASYNCIO_FACTORY)}`)
   .replaceAll(
   'DEFAULT_DENIED',
   JSON.stringify([...DEFAULT_DENIED].sort()),
