@@ -50,8 +50,12 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const gc = enableMidRunGc(m, STACK_POINTER_NAME);
   const metering = variant === 'metered' ? injectFuelMetering(m, new Set(gc.collector)) : null;
   if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
-  binaryen.setOptimizeLevel(2);
+  // -O3 with more inlining than binaryen's defaults: the input was compiled -Os, so small helpers the
+  // interpreter calls on every operation were left out of line (measured: about 3% faster, +5% size).
+  binaryen.setOptimizeLevel(3);
   binaryen.setShrinkLevel(0);
+  binaryen.setFlexibleInlineMaxSize(60);
+  binaryen.setOneCallerInlineMaxSize(100);
   m.optimize();
   const bake = bakeInitialisedState(m);
   const keep = variant === 'metered' ? RUNTIME_EXPORTS : RUNTIME_EXPORTS.filter((e) => e !== FUEL_GLOBAL_EXPORT);
