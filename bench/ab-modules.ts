@@ -31,11 +31,12 @@ const modules = files.map((f) => {
 
 const decoder = new TextDecoder();
 function contender(name: string, module: WebAssembly.Module, code: string): Contender & { peakBytes: () => number } {
-  let inst: EngineInstance;
+  let inst: EngineInstance | undefined;
   let out = '';
   return {
     name,
     before: () => {
+      inst?.release(); // as a disposed sandbox does: its memory serves the next instance
       out = '';
       const write = (b: Uint8Array) => void (out += decoder.decode(b));
       inst = new EngineInstance(module, {
@@ -51,10 +52,10 @@ function contender(name: string, module: WebAssembly.Module, code: string): Cont
       });
     },
     run: () => {
-      const r = execSource(inst, code);
+      const r = execSource(inst!, code);
       return { ok: r.kind === 'ok', stdout: out, error: r.kind === 'ok' ? undefined : JSON.stringify(r) };
     },
-    peakBytes: () => inst.memoryPeakBytes,
+    peakBytes: () => inst!.memoryPeakBytes,
   };
 }
 

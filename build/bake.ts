@@ -7,6 +7,8 @@ import { mutableGlobals, type Module } from './wasm-inspect.js';
 import { execSource } from '../src/python/interpreter.js';
 import { PRELUDE } from '../src/python/prelude.js';
 import { findModuleTable, type ModuleTableEntry } from './module-table.js';
+import { setInitialMemoryBytes } from './passes/logical-memory.js';
+import { HOST_IMPORT_MODULE, MEMORY_IMPORT, MEMORY_SECTION } from '../src/engine/abi.js';
 
 export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
 export const INIT_HEAP_BYTES = 1024 * 1024;
@@ -138,6 +140,11 @@ export function bakeInitialisedState(m: Module): BakeReport {
   const maxPages = (m.getMemoryInfo(memoryName) as { max?: number }).max ?? 32768;
   m.removeExport('memory');
   m.setMemory(initialPages, maxPages, 'memory', segments as unknown as binaryen.MemorySegment[], false, false, memoryName);
+  // Imported, so that the engine can give an instance a recycled memory (src/engine/memory-pool.ts).
+  m.addMemoryImport(memoryName, HOST_IMPORT_MODULE, MEMORY_IMPORT);
+  const shape = JSON.stringify({ initialPages, maximumPages: maxPages });
+  m.addCustomSection(MEMORY_SECTION, new TextEncoder().encode(shape));
+  setInitialMemoryBytes(m, initialPages);
   return {
     initialPages,
     segments: segments.length,

@@ -14,6 +14,7 @@ import { bakeInitialisedState } from './bake.js';
 import { exportStateGlobals, keepOnlyExports } from './passes/strip-exports.js';
 import { enableMidRunGc } from './passes/mid-run-gc.js';
 import { nameStackPointer, STACK_POINTER_NAME } from './gc/stack-pointer-name.js';
+import { MEMORY_BYTES_GLOBAL, useLogicalMemorySize } from './passes/logical-memory.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -47,7 +48,9 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
     throw new Error(`expected ${EXPECTED_FATAL_LOOPS} fatal busy loops, found ${fatal.length}`);
   }
   const sleep = replaceSpinSleeps(m);
-  const gc = enableMidRunGc(m, STACK_POINTER_NAME);
+  const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
+  const logicalMemory = useLogicalMemorySize(m, memoryName);
+  const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
   const metering = variant === 'metered' ? injectFuelMetering(m, new Set(gc.collector)) : null;
   if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
   // -O3 with more inlining than binaryen's defaults: the input was compiled -Os, so small helpers the
@@ -72,6 +75,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       invokesReplaced: exceptions.invokesReplaced.length,
       fatalLoopsTrapped: fatal.length,
       sleep,
+      logicalMemory,
       gc,
       metering,
       bake,

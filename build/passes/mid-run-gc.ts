@@ -88,7 +88,7 @@ const GC_MAY_GROW = 'pyfence_gc_may_grow';
 /** MicroPython's GC block size (BYTES_PER_BLOCK): gc_alloc_amount counts blocks. */
 const BYTES_PER_BLOCK_SHIFT = 4;
 /**
- * When the heap is full: collect if at least half of linear memory's size has been allocated since the
+ * When the heap is full: collect if at least half of memory's (logical) size has been allocated since the
  * last collection (garbage is likely), or if the memory cap will not let memory double. Otherwise grow:
  * the heap is full of what survived the last collection, and collecting again would free little
  * (a growing live set would pay a full mark per few allocations). Keeping the heap small matters
@@ -96,9 +96,9 @@ const BYTES_PER_BLOCK_SHIFT = 4;
  * benchmark machine: 16 MiB of growth cost a program more than its own computation), and a small heap
  * stays in cache. A gc.threshold(n) set by the program collects every n bytes as before.
  */
-function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout): number {
+function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout, memoryBytesGlobal: string): number {
   const load = (addr: number) => loadWord(m, addr);
-  const memoryBytes = () => m.i32.shl(m.memory.size(), m.i32.const(16));
+  const memoryBytes = () => m.global.get(memoryBytesGlobal, binaryen.i32);
   const allocatedBytes = m.i32.shl(load(lay.allocAmount), m.i32.const(BYTES_PER_BLOCK_SHIFT));
   const underThreshold = m.i32.lt_u(load(lay.allocAmount), load(lay.allocThreshold));
   const littleAllocated = m.i32.lt_u(allocatedBytes, m.i32.shr_u(memoryBytes(), m.i32.const(1)));
@@ -151,7 +151,7 @@ function canReach(m: Module, graph: CallGraph, target: string): Set<string> {
  * `sp` must be named `__stack_pointer` in the module: binaryen's spill-pointers finds the stack
  * pointer only by that name (build/gc/stack-pointer-name.ts).
  */
-export function enableMidRunGc(m: Module, sp: string): MidRunGcReport {
+export function enableMidRunGc(m: Module, sp: string, memoryBytesGlobal: string): MidRunGcReport {
   const g = findGcFunctions(m);
   const lay = findGcLayout(m, g);
   const base = stackBase(m, sp);
@@ -161,7 +161,7 @@ export function enableMidRunGc(m: Module, sp: string): MidRunGcReport {
   m.addFunction(g.gcCollect, binaryen.none, binaryen.none, [binaryen.i32, binaryen.i32, binaryen.i32], body);
 
   m.addFunctionImport(GC_MAY_GROW, HOST_IMPORT_MODULE, GC_MAY_GROW_IMPORT, binaryen.i32, binaryen.i32);
-  m.addFunction(GC_WHEN_FULL, binaryen.none, binaryen.none, [], collectWhenFullBody(m, g, lay));
+  m.addFunction(GC_WHEN_FULL, binaryen.none, binaryen.none, [], collectWhenFullBody(m, g, lay, memoryBytesGlobal));
   for (const e of expressions(binaryen.getFunctionInfo(m.getFunction(lay.gcAlloc)).body)) {
     if (binaryen.getExpressionId(e) === binaryen.CallId && (binaryen.getExpressionInfo(e) as binaryen.CallInfo).target === g.gcCollect) {
       CallNode.setTarget(e, GC_WHEN_FULL);

@@ -6,6 +6,15 @@ export const SLEEP_MS_IMPORT = 'sleep_ms';
 /** `(bytes) -> 0|1`: may linear memory grow by this much under the cap? (build/passes/mid-run-gc.ts) */
 export const GC_MAY_GROW_IMPORT = 'gc_may_grow';
 
+/**
+ * Linear memory is imported (HOST_IMPORT_MODULE.MEMORY_IMPORT), so the engine can recycle it; the
+ * custom section MEMORY_SECTION holds `{"initialPages":N,"maximumPages":M}` for creating one.
+ */
+export const MEMORY_IMPORT = 'memory';
+export const MEMORY_SECTION = 'pyfence.memory';
+/** The memory size the guest sees (sbrk's heap size), kept by the host (build/passes/logical-memory.ts). */
+export const MEMORY_BYTES_EXPORT = 'pyfence_memory_bytes';
+
 /** Every other mutable global is exported under this prefix + index, for snapshots. */
 export const STATE_GLOBAL_PREFIX = 'pyfence_global_';
 
@@ -17,6 +26,7 @@ export const RUNTIME_EXPORTS = [
   'mp_js_do_exec',
   'mp_js_do_exec_async', // the same, with top-level await allowed while compiling
   'mp_sched_keyboard_interrupt',
+  MEMORY_BYTES_EXPORT,
   FUEL_GLOBAL_EXPORT,
 ];
 

@@ -21,7 +21,12 @@ export interface ImportState {
   memory: GuestMemory;
   meter: FuelMeter;
   hooks: HostHooks;
-  /** Highest linear-memory size seen, in bytes. */
+  /**
+   * The memory size the guest sees (sbrk's heap size), which the cap applies to. A recycled memory may
+   * be physically larger (src/engine/memory-pool.ts); growth past this asks the host all the same.
+   */
+  memoryBytes: { value: number };
+  /** Highest logical memory size seen, in bytes. */
   peakBytes: number;
   /** The cap refused a growth request since the last resetMemoryPeak. */
   capRefusedGrowth: boolean;
@@ -32,6 +37,11 @@ export interface ImportState {
 }
 
 type ImportFn = (...args: any[]) => number | bigint | void;
+
+/** Grows linear memory, if needed, to hold `bytes`. */
+function physicallyAtLeast(m: GuestMemory, bytes: number): boolean {
+  return m.byteLength >= bytes || m.grow((bytes - m.byteLength) / WASM_PAGE);
+}
 
 /**
  * Builds the import object. `current` names the instance being called: import objects are shared by
@@ -50,18 +60,19 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
       state.capRefusedGrowth = true;
       return 0;
     }
-    const old = m.byteLength;
+    const old = state.memoryBytes.value;
     // Grow with some headroom (as Emscripten does) so that many small steps are not many grow calls.
     const target = Math.min(limit, Math.max(requested, Math.ceil(old * 1.25)));
-    const pages = Math.ceil((target - old) / WASM_PAGE);
-    if (!m.grow(pages)) {
-      const minimal = Math.ceil((requested - old) / WASM_PAGE);
-      if (!m.grow(minimal)) {
+    let size = old + Math.ceil((target - old) / WASM_PAGE) * WASM_PAGE;
+    if (!physicallyAtLeast(m, size)) {
+      size = old + Math.ceil((requested - old) / WASM_PAGE) * WASM_PAGE;
+      if (!physicallyAtLeast(m, size)) {
         state.capRefusedGrowth = true;
         return 0;
       }
     }
-    if (m.byteLength > state.peakBytes) state.peakBytes = m.byteLength;
+    state.memoryBytes.value = size;
+    if (size > state.peakBytes) state.peakBytes = size;
     return 1;
   };
 
@@ -89,7 +100,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
     [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms >>> 0),
     [GC_MAY_GROW_IMPORT]: (bytes: number) => {
       const state = current();
-      return state.memory.byteLength + (bytes >>> 0) <= state.hooks.memoryLimitBytes ? 1 : 0;
+      return state.memoryBytes.value + (bytes >>> 0) <= state.hooks.memoryLimitBytes ? 1 : 0;
     },
   };
   return { env, wasi_snapshot_preview1: wasi, [HOST_IMPORT_MODULE]: host } as WebAssembly.Imports;

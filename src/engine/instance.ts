@@ -1,6 +1,7 @@
 // One instance of the sandbox module: its exports, its memory, its host state. An instance is cheap
 // (a fresh one per run is normal) and is thrown away after a trap, never repaired.
-import { FUEL_GLOBAL_EXPORT, STATE_GLOBAL_PREFIX } from './abi.js';
+import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_BYTES_EXPORT, MEMORY_IMPORT, STATE_GLOBAL_PREFIX } from './abi.js';
+import { acquireMemory, importedMemoryShape, releaseMemory } from './memory-pool.js';
 import { SnapshotError, type InstanceState } from './snapshot.js';
 import { FuelMeter } from './fuel.js';
 import type { HostHooks } from './host.js';
@@ -38,21 +39,42 @@ export class EngineInstance {
   readonly fuel: FuelMeter;
   private readonly exports: GuestExports;
   private readonly state: ImportState;
+  /** Set when the memory is recycled (src/engine/memory-pool.ts), so it can be given back. */
+  private readonly recycle: ((memory: WebAssembly.Memory) => void) | null;
+  /** Guest calls in progress on this instance (a host function may re-enter it). */
+  private depth = 0;
+  private released = false;
 
   /** `files`: the sandbox's virtual filesystem; an empty one if not given. */
   constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS = new VirtualFS()) {
-    const instance = new WebAssembly.Instance(module, sharedImports);
+    const shape = importedMemoryShape(module);
+    let imports = sharedImports;
+    this.recycle = null;
+    if (shape) {
+      const memory = acquireMemory(module, shape);
+      imports = { ...sharedImports, [HOST_IMPORT_MODULE]: { ...sharedImports[HOST_IMPORT_MODULE], [MEMORY_IMPORT]: memory } };
+      this.recycle = (m) => releaseMemory(module, m);
+    }
+    const instance = new WebAssembly.Instance(module, imports);
     this.exports = instance.exports as unknown as GuestExports;
     const memory = new GuestMemory(this.exports.memory);
     const fuel = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
     this.memory = memory;
     this.fuel = fuel;
     const exports = this.exports;
+    // Builds before the logical size existed had none: their guest saw the physical size.
+    const logical = (exports[MEMORY_BYTES_EXPORT] as WebAssembly.Global | undefined) ?? {
+      get value() {
+        return memory.byteLength;
+      },
+      set value(_: number) {},
+    };
     this.state = {
       memory,
       meter: fuel,
       hooks,
-      peakBytes: memory.byteLength,
+      memoryBytes: logical,
+      peakBytes: logical.value,
       capRefusedGrowth: false,
       malloc: (size) => exports.malloc(size),
       files: new FileTable(vfs),
@@ -61,18 +83,34 @@ export class EngineInstance {
 
   /** Calls into the guest with this instance as the one the host imports act on. */
   call<R>(fn: (exports: GuestExports) => R): R {
+    if (this.released) throw new Error('pyfence: this interpreter has been released');
     const previous = active;
     active = this.state;
+    this.depth++;
     try {
       return fn(this.exports);
     } finally {
+      this.depth--;
       active = previous;
+      if (this.released && this.depth === 0) this.giveBackMemory();
     }
   }
 
-  /** Closes the instance's open files (when it is discarded). */
-  closeFiles(): void {
+  /**
+   * Ends this instance: it never runs again, and its memory, zeroed, may serve a later instance.
+   * Released from inside one of its own calls (a host function disposing its sandbox), it finishes
+   * that call first: the memory is given back only once no guest frame of it is left.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
     this.state.files.closeAll();
+    if (this.depth === 0) this.giveBackMemory();
+  }
+
+  private giveBackMemory(): void {
+    const memory = this.memory.detach();
+    if (memory && this.recycle) this.recycle(memory);
   }
 
   /** Reads an exported global (used by the build to capture state). */
@@ -89,12 +127,16 @@ export class EngineInstance {
   get memoryPeakBytes(): number {
     return this.state.peakBytes;
   }
+  /** The memory size the guest sees; the physical memory may be larger (a recycled one). */
+  get memoryBytes(): number {
+    return this.state.memoryBytes.value;
+  }
   /** Whether the memory cap refused growth since the last resetMemoryPeak. */
   get memoryCapReached(): boolean {
     return this.state.capRefusedGrowth;
   }
   resetMemoryPeak(): void {
-    this.state.peakBytes = this.memory.byteLength;
+    this.state.peakBytes = this.memoryBytes;
     this.state.capRefusedGrowth = false;
   }
 
@@ -104,14 +146,16 @@ export class EngineInstance {
     for (const [name, value] of Object.entries(this.exports)) {
       if (name.startsWith(STATE_GLOBAL_PREFIX) && value instanceof WebAssembly.Global) globals[name] = value.value as number;
     }
-    return { memory: this.memory.bytes(0, this.memory.byteLength).slice(), globals };
+    return { memory: this.memory.bytes(0, this.memoryBytes).slice(), globals };
   }
 
   /** Replaces this (fresh) instance's state with a captured one. */
   restoreState(state: InstanceState): void {
-    const missing = (state.memory.length - this.memory.byteLength) / 65536;
+    const missing = (state.memory.length - this.memoryBytes) / 65536;
     if (missing < 0 || !Number.isInteger(missing)) throw new SnapshotError('snapshot memory is smaller than a fresh instance');
-    if (missing > 0 && !this.memory.grow(missing)) throw new SnapshotError('cannot grow memory to the snapshot size');
+    const physicalMissing = Math.max(0, (state.memory.length - this.memory.byteLength) / 65536);
+    if (physicalMissing > 0 && !this.memory.grow(physicalMissing)) throw new SnapshotError('cannot grow memory to the snapshot size');
+    this.state.memoryBytes.value = state.memory.length;
     for (const [name, value] of Object.entries(state.globals)) {
       const g = this.exports[name];
       if (!name.startsWith(STATE_GLOBAL_PREFIX) || !(g instanceof WebAssembly.Global) || typeof value !== 'number') {

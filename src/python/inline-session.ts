@@ -131,7 +131,7 @@ export class InlineSession {
   }
 
   private freshInstance(restored?: InstanceState): EngineInstance {
-    this.instance?.closeFiles();
+    this.instance?.release();
     const inst = newInstance(this.variant, this.vfs);
     if (restored) inst.restoreState(restored);
     applyImportPolicy(inst, this.variant, this.guest.denied ?? DEFAULT_DENIED);
@@ -173,7 +173,22 @@ export class InlineSession {
     return this.instance === null;
   }
 
+  /** A run in progress: dispose() called from inside it (by a host callback) waits for its end. */
+  private running = false;
+  private disposeAfterRun = false;
+
   run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): RunResult {
+    if (this.running) throw new UsageError('this sandbox is already running');
+    this.running = true;
+    try {
+      return this.runNow(code, limits, callbacks);
+    } finally {
+      this.running = false;
+      if (this.disposeAfterRun) this.dispose();
+    }
+  }
+
+  private runNow(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): RunResult {
     const inst = this.instance;
     if (!inst) throw new UsageError('this sandbox has been disposed');
     const output = new OutputCollector(limits.outputBytes, callbacks);
@@ -224,7 +239,11 @@ export class InlineSession {
   }
 
   dispose(): void {
-    this.instance?.closeFiles();
+    if (this.running) {
+      this.disposeAfterRun = true;
+      return;
+    }
+    this.instance?.release();
     this.instance = null;
   }
 }

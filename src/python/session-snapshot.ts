@@ -15,7 +15,8 @@ function startImage(variant: ModuleVariant): Uint8Array {
   let image = startImages.get(variant);
   if (!image) {
     const inst = newInstance(variant);
-    image = inst.memory.bytes(0, inst.memory.byteLength).slice();
+    image = inst.memory.bytes(0, inst.memoryBytes).slice();
+    inst.release();
     startImages.set(variant, image);
   }
   return image;

@@ -1,0 +1,50 @@
+// The memory size the guest sees is a wasm global the host keeps, not the physical size of linear
+// memory. The engine recycles memories of disposed sandboxes (a fresh memory costs a page fault per
+// 4 KiB page on first touch), and a recycled memory may be physically larger than a fresh one; with
+// its size read from this global, sbrk still asks the host (emscripten_resize_heap) for every step
+// past the logical size, so the memory cap, the reported peak and the garbage collector's policy are
+// the same as in a fresh memory. The global is outside linear memory: guest code cannot change it.
+import binaryen from 'binaryen';
+import { FunctionNode } from '../binaryen-extra.js';
+import { definedFunctionNames, type Module } from '../wasm-inspect.js';
+import { expressions } from '../walk.js';
+import { MEMORY_BYTES_EXPORT } from '../../src/engine/abi.js';
+
+export const MEMORY_BYTES_GLOBAL = 'pyfence_memory_bytes';
+const PAGE = 65536;
+
+export interface LogicalMemoryReport {
+  /** emscripten_get_heap_size: `memory.size << 16`, the only reader of memory.size in the input. */
+  heapSizeFunction: string;
+}
+
+export function useLogicalMemorySize(m: Module, memoryName: string): LogicalMemoryReport {
+  const readers: string[] = [];
+  const helpers: string[] = [];
+  for (const name of definedFunctionNames(m)) {
+    const body = binaryen.getFunctionInfo(m.getFunction(name)).body;
+    if (!expressions(body).some((e) => binaryen.getExpressionId(e) === binaryen.MemorySizeId)) continue;
+    readers.push(name);
+    const b = binaryen.getExpressionInfo(body) as unknown as { op?: number; left?: number; right?: number };
+    const isShl16 =
+      binaryen.getExpressionId(body) === binaryen.BinaryId &&
+      b.op === binaryen.ShlInt32 &&
+      binaryen.getExpressionId(b.left!) === binaryen.MemorySizeId &&
+      (binaryen.getExpressionInfo(b.right!) as binaryen.ConstInfo).value === 16;
+    if (isShl16) helpers.push(name);
+  }
+  if (readers.length !== 1 || helpers.length !== 1) {
+    throw new Error(`logical memory: expected memory.size read only by emscripten_get_heap_size, found it in ${readers.length} functions`);
+  }
+  const initialPages = m.getMemoryInfo(memoryName).initial;
+  m.addGlobal(MEMORY_BYTES_GLOBAL, binaryen.i32, true, m.i32.const(initialPages * PAGE));
+  m.addGlobalExport(MEMORY_BYTES_GLOBAL, MEMORY_BYTES_EXPORT);
+  FunctionNode.setBody(m.getFunction(helpers[0]), m.global.get(MEMORY_BYTES_GLOBAL, binaryen.i32));
+  return { heapSizeFunction: helpers[0] };
+}
+
+/** The global's start value once the bake has fixed the initial memory. */
+export function setInitialMemoryBytes(m: Module, pages: number): void {
+  m.removeGlobal(MEMORY_BYTES_GLOBAL);
+  m.addGlobal(MEMORY_BYTES_GLOBAL, binaryen.i32, true, m.i32.const(pages * PAGE));
+}
