@@ -15,6 +15,7 @@ import { exportStateGlobals, keepOnlyExports } from './passes/strip-exports.js';
 import { enableMidRunGc } from './passes/mid-run-gc.js';
 import { nameStackPointer, STACK_POINTER_NAME } from './gc/stack-pointer-name.js';
 import { MEMORY_BYTES_GLOBAL, useLogicalMemorySize } from './passes/logical-memory.js';
+import { growStringsGeometrically } from './passes/vstr-growth.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -48,6 +49,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
     throw new Error(`expected ${EXPECTED_FATAL_LOOPS} fatal busy loops, found ${fatal.length}`);
   }
   const sleep = replaceSpinSleeps(m);
+  const vstrGrowth = growStringsGeometrically(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -75,6 +77,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       invokesReplaced: exceptions.invokesReplaced.length,
       fatalLoopsTrapped: fatal.length,
       sleep,
+      vstrGrowth,
       logicalMemory,
       gc,
       metering,

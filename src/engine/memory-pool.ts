@@ -13,11 +13,15 @@ export interface MemoryShape {
 
 /** Memories physically larger than this are dropped rather than kept (their RAM goes back). */
 const MAX_POOLED_BYTES = 16 * 1024 * 1024;
-/** At most this many idle memories per module and thread. */
-const MAX_POOLED = 8;
+/** Idle memories kept per module and thread, in physical bytes at most. */
+const POOL_BUDGET_BYTES = 32 * 1024 * 1024;
 
 const shapes = new WeakMap<WebAssembly.Module, MemoryShape | null>();
-const pools = new WeakMap<WebAssembly.Module, WebAssembly.Memory[]>();
+interface Pool {
+  idle: WebAssembly.Memory[];
+  bytes: number;
+}
+const pools = new WeakMap<WebAssembly.Module, Pool>();
 
 /** The memory a module imports, or null if it defines its own (as while baking). */
 export function importedMemoryShape(module: WebAssembly.Module): MemoryShape | null {
@@ -36,15 +40,21 @@ export function importedMemoryShape(module: WebAssembly.Module): MemoryShape | n
 
 /** A zeroed memory of at least the module's initial size: recycled if one is idle. */
 export function acquireMemory(module: WebAssembly.Module, shape: MemoryShape): WebAssembly.Memory {
-  return pools.get(module)?.pop() ?? new WebAssembly.Memory({ initial: shape.initialPages, maximum: shape.maximumPages });
+  const pool = pools.get(module);
+  const memory = pool?.idle.pop();
+  if (!memory) return new WebAssembly.Memory({ initial: shape.initialPages, maximum: shape.maximumPages });
+  pool!.bytes -= memory.buffer.byteLength;
+  return memory;
 }
 
 /** Takes back the memory of an instance that will never run again. */
 export function releaseMemory(module: WebAssembly.Module, memory: WebAssembly.Memory): void {
-  if (memory.buffer.byteLength > MAX_POOLED_BYTES) return;
+  const bytes = memory.buffer.byteLength;
+  if (bytes > MAX_POOLED_BYTES) return;
   let pool = pools.get(module);
-  if (!pool) pools.set(module, (pool = []));
-  if (pool.length >= MAX_POOLED) return;
+  if (!pool) pools.set(module, (pool = { idle: [], bytes: 0 }));
+  if (pool.bytes + bytes > POOL_BUDGET_BYTES) return;
   new Uint8Array(memory.buffer).fill(0);
-  pool.push(memory);
+  pool.idle.push(memory);
+  pool.bytes += bytes;
 }
