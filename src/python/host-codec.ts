@@ -1,4 +1,4 @@
-// The data format of the host-function bridge, host side (the guest side is `__pyfence__.enc/dec`
+// The data format of the host-function bridge, host side (the guest side is `bridge.enc/dec`
 // in prelude.ts). JSON, with every dict and every value JSON cannot carry wrapped in a one-key tag
 // object: {"$dict": {...}}, {"$tuple": [...]}, {"$bytes": hex}, {"$int": digits}, {"$float": repr}.
 // Only data crosses: anything else is refused with a TypeError, never passed by reference.

@@ -1,6 +1,7 @@
 import { DEFAULT_DENIED } from './import-policy.js';
 import { REQUESTS_FACTORY } from './requests-module.js';
 import { ASYNCIO_FACTORY } from './asyncio-module.js';
+import { BRIDGE_FACTORY } from './bridge-module.js';
 
 // Python run once at build time, before the interpreter's state is baked into the module: every
 // sandbox starts with it applied, at no cost per sandbox. Nothing here is a security boundary (the
@@ -10,10 +11,10 @@ import { ASYNCIO_FACTORY } from './asyncio-module.js';
 // input(): the port reads stdin by spinning on a character source that always returns nothing, so
 // input() would hang until the deadline. The sandbox has no stdin: say so at once.
 //
-// __pyfence__: encodes call arguments as JSON with tags for what JSON lacks (tuples, bytes, big ints,
-// non-finite floats; every dict is tagged so user keys can never be mistaken for tags), sends one
+// __pyfence__: sets up a sandbox's grants, wraps imports and runs top-level await. Its host-function
+// bridge (bridge-module.ts) encodes call arguments as JSON with tags for what JSON lacks, sends one
 // string through the host channel (a JsProxy on the only name the engine's JS bridge resolves) and
-// decodes the reply. See src/python/host-codec.ts for the host side of the same format.
+// decodes the reply; it, requests and asyncio are compiled on first use, not baked (see below).
 const PRELUDE_BODY = String.raw`
 import builtins, sys, os, json
 import js
@@ -44,113 +45,15 @@ class __pyfence__:
     sys = sys
     os = os
     json = json
-    INF = float("inf")
-    ERRORS = {
-        "TypeError": TypeError, "ValueError": ValueError, "KeyError": KeyError,
-        "PermissionError": PermissionError, "ConnectionError": ConnectionError,
-        "TimeoutError": TimeoutError, "OSError": OSError, "NotImplementedError": NotImplementedError,
-        "AttributeError": AttributeError, "ImportError": ImportError,
-    }
+    # The host-function bridge (compiled on first use, like requests and asyncio below).
+    BRIDGE_SRC = BRIDGE_FACTORY
+    bridge = None
 
-    def enc(v, depth=0):
-        if v is None or v is True or v is False:
-            return v
-        if depth > 100:
-            raise ValueError("value nested too deeply to pass to the host")
-        t = type(v)
-        if t is str:
-            return v
-        if t is int:
-            if -9007199254740991 <= v <= 9007199254740991:
-                return v
-            return {"$int": str(v)}
-        if t is float:
-            if v != v or v == __pyfence__.INF or v == -__pyfence__.INF:
-                return {"$float": repr(v)}
-            return v
-        enc = __pyfence__.enc
-        if t is list:
-            return [enc(x, depth + 1) for x in v]
-        if t is tuple:
-            return {"$tuple": [enc(x, depth + 1) for x in v]}
-        if t is bytes or t is bytearray or t is memoryview:
-            return {"$bytes": bytes(v).hex()}
-        if t is dict:
-            out = {}
-            for k in v:
-                if type(k) is not str:
-                    raise TypeError("dict keys passed to the host must be str, not '%s'" % type(k).__name__)
-                out[k] = enc(v[k], depth + 1)
-            return {"$dict": out}
-        for base in (str, int, float, list, tuple, dict, bytes):
-            if isinstance(v, base) and t is not bool:
-                return enc(base(v), depth)
-        raise TypeError("cannot pass '%s' to the host (only None, bool, int, float, str, bytes, list, tuple and dict)" % t.__name__)
-
-    def dec(v):
-        t = type(v)
-        if t is list:
-            dec = __pyfence__.dec
-            return [dec(x) for x in v]
-        if t is dict:
-            dec = __pyfence__.dec
-            if "$dict" in v:
-                d = v["$dict"]
-                return {k: dec(d[k]) for k in d}
-            if "$tuple" in v:
-                return tuple([dec(x) for x in v["$tuple"]])
-            if "$bytes" in v:
-                return bytes.fromhex(v["$bytes"])
-            if "$int" in v:
-                return int(v["$int"])
-            if "$float" in v:
-                return float(v["$float"])
-        return v
-
-    def call(module, name, args, kwargs):
-        enc = __pyfence__.enc
-        request = __pyfence__.json.dumps([module, name, [enc(a) for a in args], enc(kwargs) if kwargs else None])
-        reply = __pyfence__.chan(request)
-        if type(reply) is not str:
-            raise RuntimeError("the host did not answer the call to %s.%s" % (module, name))
-        reply = __pyfence__.json.loads(reply)
-        if "ok" in reply:
-            return __pyfence__.dec(reply["ok"])
-        kind, message = reply["error"]
-        raise __pyfence__.ERRORS.get(kind, RuntimeError)(message)
-
-    # The result of an async host function called inside a running event loop: awaitable, done.
-    class Done:
-        def __init__(self, value):
-            self.value = value
-        def __iter__(self):
-            return self
-        def __next__(self):
-            raise StopIteration(self.value)
-        def __repr__(self):
-            return "<awaitable host result (await it inside async code)>"
-
-    def function(module, name, is_async):
-        call = __pyfence__.call
-        def host_function(*args, **kwargs):
-            return call(module, name, args, kwargs)
-        def async_host_function(*args, **kwargs):
-            # Inside an event loop it behaves as a coroutine function (await it); outside, it blocks
-            # and returns the value, as agent code that never awaits expects.
-            value = call(module, name, args, kwargs)
-            P = __pyfence__
-            return P.Done(value) if P.asyncio is not None and P.asyncio.running() else value
-        return async_host_function if is_async else host_function
-
-    class Module:
-        def __init__(self, name, functions):
-            self.__name__ = name
-            for f in functions:
-                setattr(self, f, __pyfence__.function(name, f, functions[f]))
-        def __repr__(self):
-            return "<module '%s' (host functions)>" % self.__name__
-        def __getattr__(self, name):
-            raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
+    def get_bridge():
+        P = __pyfence__
+        if P.bridge is None:
+            P.bridge = P.factory(P.BRIDGE_SRC, "bridge")
+        return P.bridge
 
     # requests and asyncio are compiled on first use, not here: compiling them into the baked state
     # would intern ~120 more names, and every str the program creates is first looked up among the
@@ -199,7 +102,7 @@ class __pyfence__:
         P.installed = []
         modules = spec.get("modules", {})
         for name in modules:
-            P.sys.modules[name] = P.Module(name, modules[name])
+            P.sys.modules[name] = P.get_bridge().Module(name, modules[name])
             P.installed.append(name)
         P.os.environ = spec.get("env", {})
         P.sys.argv[:] = spec.get("argv", [])
@@ -209,7 +112,7 @@ class __pyfence__:
                 del P.sys.modules[name]
         P.net = bool(spec.get("net"))
         if P.net:
-            P.sys.modules["requests"] = P.make_requests(P.call)
+            P.sys.modules["requests"] = P.make_requests(P.get_bridge().call)
             P.installed.append("requests")
 
     # One statement typed at the REPL: expression values are printed, as Python's REPL does.
@@ -247,6 +150,7 @@ del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, b
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
 const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', `REQUESTS_SRC = ${JSON.stringify(REQUESTS_FACTORY)}`)
   .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', `ASYNCIO_SRC = ${JSON.stringify(ASYNCIO_FACTORY)}`)
+  .replace('BRIDGE_SRC = BRIDGE_FACTORY', `BRIDGE_SRC = ${JSON.stringify(BRIDGE_FACTORY)}`)
   .replaceAll(
   'DEFAULT_DENIED',
   JSON.stringify([...DEFAULT_DENIED].sort()),

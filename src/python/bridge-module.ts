@@ -1,0 +1,114 @@
+// The guest side of the host-function bridge, compiled in a sandbox the first time it is granted host
+// functions or network (prelude.ts get_bridge): the names it would intern at bake time slow every new
+// str of every sandbox (see prelude.ts). `bridge.enc/dec` are the guest half of the data format in
+// host-codec.ts; `bridge.call` sends one request through the host channel and decodes the reply.
+export const BRIDGE_FACTORY = String.raw`
+class bridge:
+    INF = float("inf")
+    ERRORS = {
+        "TypeError": TypeError, "ValueError": ValueError, "KeyError": KeyError,
+        "PermissionError": PermissionError, "ConnectionError": ConnectionError,
+        "TimeoutError": TimeoutError, "OSError": OSError, "NotImplementedError": NotImplementedError,
+        "AttributeError": AttributeError, "ImportError": ImportError,
+    }
+
+    def enc(v, depth=0):
+        if v is None or v is True or v is False:
+            return v
+        if depth > 100:
+            raise ValueError("value nested too deeply to pass to the host")
+        t = type(v)
+        if t is str:
+            return v
+        if t is int:
+            if -9007199254740991 <= v <= 9007199254740991:
+                return v
+            return {"$int": str(v)}
+        if t is float:
+            if v != v or v == bridge.INF or v == -bridge.INF:
+                return {"$float": repr(v)}
+            return v
+        enc = bridge.enc
+        if t is list:
+            return [enc(x, depth + 1) for x in v]
+        if t is tuple:
+            return {"$tuple": [enc(x, depth + 1) for x in v]}
+        if t is bytes or t is bytearray or t is memoryview:
+            return {"$bytes": bytes(v).hex()}
+        if t is dict:
+            out = {}
+            for k in v:
+                if type(k) is not str:
+                    raise TypeError("dict keys passed to the host must be str, not '%s'" % type(k).__name__)
+                out[k] = enc(v[k], depth + 1)
+            return {"$dict": out}
+        for base in (str, int, float, list, tuple, dict, bytes):
+            if isinstance(v, base) and t is not bool:
+                return enc(base(v), depth)
+        raise TypeError("cannot pass '%s' to the host (only None, bool, int, float, str, bytes, list, tuple and dict)" % t.__name__)
+
+    def dec(v):
+        t = type(v)
+        if t is list:
+            dec = bridge.dec
+            return [dec(x) for x in v]
+        if t is dict:
+            dec = bridge.dec
+            if "$dict" in v:
+                d = v["$dict"]
+                return {k: dec(d[k]) for k in d}
+            if "$tuple" in v:
+                return tuple([dec(x) for x in v["$tuple"]])
+            if "$bytes" in v:
+                return bytes.fromhex(v["$bytes"])
+            if "$int" in v:
+                return int(v["$int"])
+            if "$float" in v:
+                return float(v["$float"])
+        return v
+
+    def call(module, name, args, kwargs):
+        enc = bridge.enc
+        request = __pyfence__.json.dumps([module, name, [enc(a) for a in args], enc(kwargs) if kwargs else None])
+        reply = __pyfence__.chan(request)
+        if type(reply) is not str:
+            raise RuntimeError("the host did not answer the call to %s.%s" % (module, name))
+        reply = __pyfence__.json.loads(reply)
+        if "ok" in reply:
+            return bridge.dec(reply["ok"])
+        kind, message = reply["error"]
+        raise bridge.ERRORS.get(kind, RuntimeError)(message)
+
+    # The result of an async host function called inside a running event loop: awaitable, done.
+    class Done:
+        def __init__(self, value):
+            self.value = value
+        def __iter__(self):
+            return self
+        def __next__(self):
+            raise StopIteration(self.value)
+        def __repr__(self):
+            return "<awaitable host result (await it inside async code)>"
+
+    def function(module, name, is_async):
+        call = bridge.call
+        def host_function(*args, **kwargs):
+            return call(module, name, args, kwargs)
+        def async_host_function(*args, **kwargs):
+            # Inside an event loop it behaves as a coroutine function (await it); outside, it blocks
+            # and returns the value, as agent code that never awaits expects.
+            value = call(module, name, args, kwargs)
+            P = __pyfence__
+            return bridge.Done(value) if P.asyncio is not None and P.asyncio.running() else value
+        return async_host_function if is_async else host_function
+
+    class Module:
+        def __init__(self, name, functions):
+            self.__name__ = name
+            for f in functions:
+                setattr(self, f, bridge.function(name, f, functions[f]))
+        def __repr__(self):
+            return "<module '%s' (host functions)>" % self.__name__
+        def __getattr__(self, name):
+            raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
+`;
