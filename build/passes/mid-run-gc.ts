@@ -7,7 +7,7 @@
 // 2. gc_collect's body runs a collection that scans the shadow stack [sp, stack base) as well as the
 //    root pointers and the pystack;
 // 3. when the heap is full, gc_alloc asks a policy first (collectWhenFullBody): it collects if at least
-//    half of linear memory's size was allocated since the last collection (or the cap stops growth),
+//    half of memory's (logical) size was allocated since the last collection (or the cap stops growth),
 //    and otherwise lets the heap grow (most of it is live: collecting again would free little);
 // 4. every allocation, not only single-block ones, moves the allocator's search start past what it
 //    took (nextFitAllocation), so searching after a collection does not rescan the same holes.
@@ -88,10 +88,10 @@ const GC_MAY_GROW = 'pyfence_gc_may_grow';
 /** MicroPython's GC block size (BYTES_PER_BLOCK): gc_alloc_amount counts blocks. */
 const BYTES_PER_BLOCK_SHIFT = 4;
 /**
- * When the heap is full: collect if at least half of memory's (logical) size has been allocated since the
- * last collection (garbage is likely), or if the memory cap will not let memory double. Otherwise grow:
- * the heap is full of what survived the last collection, and collecting again would free little
- * (a growing live set would pay a full mark per few allocations). Keeping the heap small matters
+ * When the heap is full: collect if at least half of memory's (logical) size has been allocated
+ * since the last collection (garbage is likely), or if the memory cap will not let memory double.
+ * Otherwise grow: the heap is full of what survived the last collection, and collecting again would
+ * free little (a growing live set would pay a full mark per few allocations). Keeping the heap small matters
  * beyond memory use: each fresh 4 KiB page costs a page fault on first touch (about 14 us on the
  * benchmark machine: 16 MiB of growth cost a program more than its own computation), and a small heap
  * stays in cache. A gc.threshold(n) set by the program collects every n bytes as before.
@@ -116,9 +116,8 @@ function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout, memoryByt
  * skipped holes may still fit a later one-block object. A multi-block allocation then scans from the
  * first hole left by the last collection every time: collecting whenever a 1 MiB heap filled, the
  * `strings` benchmark took 149 ms with that search start and 81 ms with this one (112 ms growing the
- * heap instead of collecting). Letting every allocation
- * move the start leaves the holes it skipped unused until the next collection, which resets the
- * start to the heap's beginning.
+ * heap instead of collecting). Letting every allocation move the start leaves the holes it skipped
+ * unused until the next collection, which resets the start to the heap's beginning.
  */
 function nextFitAllocation(m: Module, gcAlloc: string): number {
   const { branch, lastFreeArea } = findSingleBlockHint(m, gcAlloc);
