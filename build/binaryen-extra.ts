@@ -9,12 +9,14 @@ const api = binaryen as unknown as {
   Function: { setBody(fn: Ref, body: Ref): void };
   Call: { setTarget(e: Ref, name: string): void };
   Break: { setCondition(e: Ref, condition: Ref): void };
+  Binary: { setLeft(e: Ref, left: Ref): void };
 };
 
 export const BlockNode = api.Block;
 export const LoopNode = api.Loop;
 export const CallNode = api.Call;
 export const BreakNode = api.Break;
+export const BinaryNode = api.Binary;
 export const FunctionNode = {
   ...api.Function,
   /** Adds a local variable to a function; returns its index. */

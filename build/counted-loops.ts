@@ -13,11 +13,7 @@
 // - nothing else leaves the loop (no return, no branch out): a search that stops early would be
 //   overcharged by its bound.
 import binaryen from 'binaryen';
-import { children, expressions } from './walk.js';
-
-type Info = Record<string, unknown>;
-const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Info;
-const id = (e: number) => binaryen.getExpressionId(e);
+import { children, expressions, info, kind as id } from './walk.js';
 
 export interface CountedLoop {
   induction: number;

@@ -63,3 +63,14 @@ export function expressions(expr: number): number[] {
   }
   return out;
 }
+
+/** An expression's fields (binaryen.js's per-kind info objects, loosely typed). */
+export const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Record<string, any>;
+export const kind = (e: number) => binaryen.getExpressionId(e);
+export const isConst = (e: number, value: number) => kind(e) === binaryen.ConstId && info(e).value === value;
+
+/** The constant address of a load or store (pointer constant plus offset), or NaN. */
+export function constAddress(e: number): number {
+  const i = info(e);
+  return kind(i.ptr) === binaryen.ConstId ? info(i.ptr).value + i.offset : NaN;
+}

@@ -3,7 +3,7 @@
 // instead of producing a collector that scans the wrong memory.
 import binaryen from 'binaryen';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions } from '../walk.js';
+import { constAddress, expressions, info, isConst, kind } from '../walk.js';
 
 export interface GcFunctions {
   /** external_call_depth_dec: `if (--depth == 0 && pending) { pending = 0; start(); end(); }` */
@@ -29,18 +29,6 @@ export interface GcLayout {
   /** gc_alloc: the caller of gc_collect that adds to gc_alloc_amount. */
   gcAlloc: string;
 }
-
-type Info = Record<string, any>;
-const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Info;
-const kind = (e: number) => binaryen.getExpressionId(e);
-
-/** The constant address of a load or store, or NaN. */
-function constAddress(e: number): number {
-  const i = info(e);
-  return kind(i.ptr) === binaryen.ConstId ? info(i.ptr).value + i.offset : NaN;
-}
-
-const isConst = (e: number, value: number) => kind(e) === binaryen.ConstId && info(e).value === value;
 
 function voidFunctions(m: Module): { name: string; body: number }[] {
   return definedFunctionNames(m)

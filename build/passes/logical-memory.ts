@@ -7,7 +7,7 @@
 import binaryen from 'binaryen';
 import { FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions } from '../walk.js';
+import { expressions, info, isConst, kind } from '../walk.js';
 import { MEMORY_BYTES_EXPORT } from '../../src/engine/abi.js';
 
 export const MEMORY_BYTES_GLOBAL = 'pyfence_memory_bytes';
@@ -23,14 +23,13 @@ export function useLogicalMemorySize(m: Module, memoryName: string): LogicalMemo
   const helpers: string[] = [];
   for (const name of definedFunctionNames(m)) {
     const body = binaryen.getFunctionInfo(m.getFunction(name)).body;
-    if (!expressions(body).some((e) => binaryen.getExpressionId(e) === binaryen.MemorySizeId)) continue;
+    if (!expressions(body).some((e) => kind(e) === binaryen.MemorySizeId)) continue;
     readers.push(name);
-    const b = binaryen.getExpressionInfo(body) as unknown as { op?: number; left?: number; right?: number };
     const isShl16 =
-      binaryen.getExpressionId(body) === binaryen.BinaryId &&
-      b.op === binaryen.ShlInt32 &&
-      binaryen.getExpressionId(b.left!) === binaryen.MemorySizeId &&
-      (binaryen.getExpressionInfo(b.right!) as binaryen.ConstInfo).value === 16;
+      kind(body) === binaryen.BinaryId &&
+      info(body).op === binaryen.ShlInt32 &&
+      kind(info(body).left) === binaryen.MemorySizeId &&
+      isConst(info(body).right, 16);
     if (isShl16) helpers.push(name);
   }
   if (readers.length !== 1 || helpers.length !== 1) {

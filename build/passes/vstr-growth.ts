@@ -6,12 +6,8 @@
 // the same bytes, fewer reallocations; the final string is shrunk to its length as before.
 import binaryen from 'binaryen';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions } from '../walk.js';
-
-type Info = Record<string, any>;
-const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Info;
-const kind = (e: number) => binaryen.getExpressionId(e);
-const isConst = (e: number, v: number) => kind(e) === binaryen.ConstId && info(e).value === v;
+import { expressions, info, isConst, kind } from '../walk.js';
+import { BinaryNode } from '../binaryen-extra.js';
 
 export function growStringsGeometrically(m: Module): { function: string } {
   const sites: { fn: string; and: number; x: number }[] = [];
@@ -34,9 +30,6 @@ export function growStringsGeometrically(m: Module): { function: string } {
   if (sites.length !== 1) throw new Error(`vstr growth: expected one ROUND_ALLOC(len + size + 16) passed to a realloc, found ${sites.length}`);
   const { fn, and, x } = sites[0];
   const local = () => m.local.get(info(x).index, binaryen.i32);
-  (binaryen as unknown as { Binary: { setLeft(e: number, v: number): void } }).Binary.setLeft(
-    and,
-    m.i32.add(local(), m.i32.shr_u(local(), m.i32.const(1))),
-  );
+  BinaryNode.setLeft(and, m.i32.add(local(), m.i32.shr_u(local(), m.i32.const(1))));
   return { function: fn };
 }
