@@ -21,6 +21,17 @@ function name(s: string): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
+/** `bytes` with a name section appended naming global `index` (subsection 7, global names). */
+export function withGlobalName(bytes: Uint8Array, index: number, globalName: string): Uint8Array {
+  const entries = [...uleb(1), ...uleb(index), ...name(globalName)];
+  const payload = [...name('name'), 7, ...uleb(entries.length), ...entries];
+  const section = [0, ...uleb(payload.length), ...payload];
+  const out = new Uint8Array(bytes.length + section.length);
+  out.set(bytes);
+  out.set(section, bytes.length);
+  return out;
+}
+
 /** The input with a name section naming its stack pointer global; refuses a binary that has names. */
 export function nameStackPointer(input: Uint8Array): Uint8Array {
   const probe = binaryen.readBinary(input);
@@ -28,11 +39,5 @@ export function nameStackPointer(input: Uint8Array): Uint8Array {
   probe.dispose();
   const index = /^global\$(\d+)$/.exec(global);
   if (!index) throw new Error(`the stack pointer already has a name (${global}): unexpected input`);
-  const entries = [...uleb(1), ...uleb(Number(index[1])), ...name(STACK_POINTER_NAME)];
-  const payload = [...name('name'), 7, ...uleb(entries.length), ...entries];
-  const section = [0, ...uleb(payload.length), ...payload];
-  const out = new Uint8Array(input.length + section.length);
-  out.set(input);
-  out.set(section, input.length);
-  return out;
+  return withGlobalName(input, Number(index[1]), STACK_POINTER_NAME);
 }
