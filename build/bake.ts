@@ -8,11 +8,10 @@ import { execSource } from '../src/python/interpreter.js';
 import { PRELUDE } from '../src/python/prelude.js';
 import { findModuleTable, type ModuleTableEntry } from './module-table.js';
 import { setInitialMemoryBytes } from './passes/logical-memory.js';
-import { HOST_IMPORT_MODULE, MEMORY_IMPORT, MEMORY_SECTION } from '../src/engine/abi.js';
+import { HOST_IMPORT_MODULE, MEMORY_IMPORT, MEMORY_SECTION, WASM_PAGE_BYTES as PAGE } from '../src/engine/abi.js';
 
 export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
 export const INIT_HEAP_BYTES = 1024 * 1024;
-const PAGE = 65536;
 const STATIC_SCAN_END = 1024 * 1024; // static data ends near 200 KB; the heap follows
 const GLOBAL_EXPORT_PREFIX = '__pyfence_bake_global_';
 

@@ -8,10 +8,9 @@ import binaryen from 'binaryen';
 import { FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
 import { expressions, info, isConst, kind } from '../walk.js';
-import { MEMORY_BYTES_EXPORT } from '../../src/engine/abi.js';
+import { MEMORY_BYTES_EXPORT, WASM_PAGE_BYTES } from '../../src/engine/abi.js';
 
 export const MEMORY_BYTES_GLOBAL = 'pyfence_memory_bytes';
-const PAGE = 65536;
 
 export interface LogicalMemoryReport {
   /** emscripten_get_heap_size: `memory.size << 16`, the only reader of memory.size in the input. */
@@ -36,7 +35,7 @@ export function useLogicalMemorySize(m: Module, memoryName: string): LogicalMemo
     throw new Error(`logical memory: expected memory.size read only by emscripten_get_heap_size, found it in ${readers.length} functions`);
   }
   const initialPages = m.getMemoryInfo(memoryName).initial;
-  m.addGlobal(MEMORY_BYTES_GLOBAL, binaryen.i32, true, m.i32.const(initialPages * PAGE));
+  addMemoryBytesGlobal(m, initialPages);
   m.addGlobalExport(MEMORY_BYTES_GLOBAL, MEMORY_BYTES_EXPORT);
   FunctionNode.setBody(m.getFunction(helpers[0]), m.global.get(MEMORY_BYTES_GLOBAL, binaryen.i32));
   return { heapSizeFunction: helpers[0] };
@@ -45,5 +44,9 @@ export function useLogicalMemorySize(m: Module, memoryName: string): LogicalMemo
 /** The global's start value once the bake has fixed the initial memory. */
 export function setInitialMemoryBytes(m: Module, pages: number): void {
   m.removeGlobal(MEMORY_BYTES_GLOBAL);
-  m.addGlobal(MEMORY_BYTES_GLOBAL, binaryen.i32, true, m.i32.const(pages * PAGE));
+  addMemoryBytesGlobal(m, pages);
+}
+
+function addMemoryBytesGlobal(m: Module, pages: number): void {
+  m.addGlobal(MEMORY_BYTES_GLOBAL, binaryen.i32, true, m.i32.const(pages * WASM_PAGE_BYTES));
 }

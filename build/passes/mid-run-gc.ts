@@ -54,15 +54,15 @@ function stackBase(m: Module, sp: string): number {
   return (binaryen.getExpressionInfo(init) as binaryen.ConstInfo).value as number;
 }
 
+/** The i32 at a constant address. */
+const loadWord = (m: Module, addr: number) => m.i32.load(0, 4, m.i32.const(addr));
+
 /**
  * The new gc_collect. gc_collect_root is inlined into gc_collect_start in this binary, so the shadow
  * stack is scanned by pointing the pystack range at it for one call of gc_collect_start, then
  * restoring it for a second call (roots are already marked by then: cheap). The second call clears
  * the mark-stack overflow flag the first may have set, so it is saved and or-ed back.
  */
-/** The i32 at a constant address. */
-const loadWord = (m: Module, addr: number) => m.i32.load(0, 4, m.i32.const(addr));
-
 function collectBody(m: Module, sp: string, base: number, g: GcFunctions, lay: GcLayout): number {
   const load = (addr: number) => loadWord(m, addr);
   const store = (addr: number, v: number) => m.i32.store(0, 4, m.i32.const(addr), v);
@@ -91,10 +91,10 @@ const BYTES_PER_BLOCK_SHIFT = 4;
  * When the heap is full: collect if at least half of memory's (logical) size has been allocated
  * since the last collection (garbage is likely), or if the memory cap will not let memory double.
  * Otherwise grow: the heap is full of what survived the last collection, and collecting again would
- * free little (a growing live set would pay a full mark per few allocations). Keeping the heap small matters
- * beyond memory use: each fresh 4 KiB page costs a page fault on first touch (about 14 us on the
- * benchmark machine: 16 MiB of growth cost a program more than its own computation), and a small heap
- * stays in cache. A gc.threshold(n) set by the program collects every n bytes as before.
+ * free little (a growing live set would pay a full mark per few allocations). Keeping the heap
+ * small matters beyond memory use: each fresh 4 KiB page costs a page fault on first touch (about
+ * 14 us on the benchmark machine: 16 MiB of growth cost a program more than its own computation), and
+ * a small heap stays in cache. A gc.threshold(n) set by the program collects every n bytes as before.
  */
 function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout, memoryBytesGlobal: string): number {
   const load = (addr: number) => loadWord(m, addr);

@@ -36,3 +36,6 @@ export const MODULE_FILES: Record<ModuleVariant, string> = {
   metered: 'pyfence.wasm',
   unmetered: 'pyfence-unmetered.wasm',
 };
+
+/** The size of a wasm linear-memory page. */
+export const WASM_PAGE_BYTES = 65536;

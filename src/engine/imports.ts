@@ -1,6 +1,6 @@
 // Every import of the sandbox module, implemented by us. Nothing here touches globalThis; files are
 // the sandbox's virtual filesystem (syscalls.ts), never the host's directly.
-import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from './abi.js';
+import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES as WASM_PAGE } from './abi.js';
 import type { FileTable } from './file-table.js';
 import type { HostHooks } from './host.js';
 import { jsBridge } from './js-bridge.js';
@@ -8,7 +8,6 @@ import type { FuelMeter } from './fuel.js';
 import type { GuestMemory } from './memory-view.js';
 import { fileSyscalls } from './syscalls.js';
 
-const WASM_PAGE = 65536;
 
 /** Thrown by `_abort_js`: the C code called abort(). The instance is broken afterwards. */
 export class GuestAbort extends Error {

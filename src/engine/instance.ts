@@ -1,6 +1,6 @@
 // One instance of the sandbox module: its exports, its memory, its host state. An instance is cheap
 // (a fresh one per run is normal) and is thrown away after a trap, never repaired.
-import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_BYTES_EXPORT, MEMORY_IMPORT, STATE_GLOBAL_PREFIX } from './abi.js';
+import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_BYTES_EXPORT, MEMORY_IMPORT, STATE_GLOBAL_PREFIX, WASM_PAGE_BYTES } from './abi.js';
 import { acquireMemory, importedMemoryShape, releaseMemory } from './memory-pool.js';
 import { SnapshotError, type InstanceState } from './snapshot.js';
 import { FuelMeter } from './fuel.js';
@@ -151,9 +151,9 @@ export class EngineInstance {
 
   /** Replaces this (fresh) instance's state with a captured one. */
   restoreState(state: InstanceState): void {
-    const missing = (state.memory.length - this.memoryBytes) / 65536;
+    const missing = (state.memory.length - this.memoryBytes) / WASM_PAGE_BYTES;
     if (missing < 0 || !Number.isInteger(missing)) throw new SnapshotError('snapshot memory is smaller than a fresh instance');
-    const physicalMissing = Math.max(0, (state.memory.length - this.memory.byteLength) / 65536);
+    const physicalMissing = Math.max(0, (state.memory.length - this.memory.byteLength) / WASM_PAGE_BYTES);
     if (physicalMissing > 0 && !this.memory.grow(physicalMissing)) throw new SnapshotError('cannot grow memory to the snapshot size');
     this.state.memoryBytes.value = state.memory.length;
     for (const [name, value] of Object.entries(state.globals)) {

@@ -4,6 +4,7 @@
 // and carries a checksum; anything foreign, truncated or altered is refused before it is used.
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { WASM_PAGE_BYTES } from './abi.js';
 
 const MAGIC = new TextEncoder().encode('PYFENCE SNAPSHOT');
 export const SNAPSHOT_FORMAT_VERSION = 1;
@@ -102,7 +103,7 @@ export function decodeSnapshot(bytes: Uint8Array, moduleSha256: string, base: Ui
     throw new SnapshotError('snapshot metadata is malformed');
   }
   const memory = new Uint8Array(plain.subarray(4 + metaLength)); // a copy of its own: aligned for the XOR
-  if (memory.length !== meta.memoryBytes || memory.length % 65536 !== 0) throw new SnapshotError('snapshot memory size is inconsistent');
+  if (memory.length !== meta.memoryBytes || memory.length % WASM_PAGE_BYTES !== 0) throw new SnapshotError('snapshot memory size is inconsistent');
   if (memory.length > maxMemoryBytes) {
     throw new SnapshotError(`snapshot needs ${memory.length} bytes of memory, over the limit of ${maxMemoryBytes}`);
   }
