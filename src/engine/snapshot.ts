@@ -1,15 +1,28 @@
 // Snapshots of an instance's whole state: its linear memory (stored as a compressed XOR against the
 // module's baked start image, so untouched bytes cost almost nothing), its mutable globals, and
 // opaque sections the layers above add (files, ...). A snapshot names the exact module it came from
-// and carries a checksum; anything foreign, truncated or altered is refused before it is used.
-import { createHash } from 'node:crypto';
+// and ends with a tag over everything before it, checked before anything is inflated:
+// - unkeyed, the tag is a plain sha256: it catches accidents (truncation, bit rot, another module),
+//   not an attacker, who can recompute it;
+// - keyed (`key`), it is an HMAC-SHA256: only a holder of the key can make a snapshot that restores.
+// A restorer with a key refuses unkeyed snapshots and one without refuses keyed ones, so a key can
+// never be stripped off silently.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WASM_PAGE_BYTES } from './abi.js';
 
 const MAGIC = new TextEncoder().encode('PYFENCE SNAPSHOT');
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const HASH_BYTES = 32;
-const HEADER_BYTES = MAGIC.length + 4 + HASH_BYTES + 4;
+const FLAGS_OFFSET = MAGIC.length + 4 + HASH_BYTES;
+const LENGTH_OFFSET = FLAGS_OFFSET + 4;
+const HEADER_BYTES = LENGTH_OFFSET + 4;
+const FLAG_KEYED = 1;
+/** Shorter keys are refused: an HMAC is only as strong as its key. */
+const MIN_SNAPSHOT_KEY_BYTES = 16;
+
+/** The secret that signs and verifies snapshots (see the header). */
+export type SnapshotKey = string | Uint8Array;
 
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
@@ -41,11 +54,70 @@ function xorInto(target: Uint8Array, base: Uint8Array): void {
   for (let i = words << 2; i < n; i++) target[i] ^= base[i];
 }
 
-function sha256(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
+function tag(bytes: Uint8Array, key: SnapshotKey | undefined): Buffer {
+  return key === undefined ? createHash('sha256').update(bytes).digest() : createHmac('sha256', key).update(bytes).digest();
 }
 
-export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents: SnapshotContents): Uint8Array {
+export const SNAPSHOT_KEY_RULE = `snapshotKey must be a string or Uint8Array of at least ${MIN_SNAPSHOT_KEY_BYTES} bytes`;
+
+/** False for a key too short to protect anything, or not a key at all. */
+export function isSnapshotKey(key: unknown): key is SnapshotKey {
+  const bytes = typeof key === 'string' ? Buffer.byteLength(key) : key instanceof Uint8Array ? key.length : -1;
+  return bytes >= MIN_SNAPSHOT_KEY_BYTES;
+}
+
+function checkSnapshotKey(key: SnapshotKey): void {
+  if (!isSnapshotKey(key)) throw new SnapshotError(SNAPSHOT_KEY_RULE);
+}
+
+function seal(out: Uint8Array, bodyEnd: number, key: SnapshotKey | undefined): void {
+  new DataView(out.buffer, out.byteOffset).setUint32(FLAGS_OFFSET, key === undefined ? 0 : FLAG_KEYED, true);
+  out.set(tag(out.subarray(0, bodyEnd), key), bodyEnd);
+}
+
+/**
+ * Checks the framing and the tag of `bytes`; returns the body's length. Nothing else is read from
+ * the snapshot before its tag has been verified.
+ */
+function verifyFrame(bytes: Uint8Array, key: SnapshotKey | undefined): number {
+  if (!(bytes instanceof Uint8Array)) throw new SnapshotError('a snapshot must be a Uint8Array');
+  if (bytes.length < HEADER_BYTES + HASH_BYTES || !MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new SnapshotError('not a pyfence snapshot');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const version = view.getUint32(MAGIC.length, true);
+  if (version !== SNAPSHOT_FORMAT_VERSION) {
+    throw new SnapshotError(`snapshot format version ${version} is not supported (this pyfence reads version ${SNAPSHOT_FORMAT_VERSION})`);
+  }
+  const bodyLength = view.getUint32(LENGTH_OFFSET, true);
+  if (bytes.length !== HEADER_BYTES + bodyLength + HASH_BYTES) throw new SnapshotError('snapshot is truncated or has trailing bytes');
+  const flags = view.getUint32(FLAGS_OFFSET, true);
+  if (flags & ~FLAG_KEYED) throw new SnapshotError('snapshot header has unknown flags');
+  const keyed = (flags & FLAG_KEYED) !== 0;
+  if (keyed && key === undefined) throw new SnapshotError('snapshot is signed with a key: restore it with its snapshotKey');
+  if (!keyed && key !== undefined) throw new SnapshotError('snapshot is not signed, but a snapshotKey was given: refusing it');
+  if (key !== undefined) checkSnapshotKey(key);
+  const bodyEnd = HEADER_BYTES + bodyLength;
+  const expected = tag(bytes.subarray(0, bodyEnd), key);
+  if (!timingSafeEqual(expected, bytes.subarray(bodyEnd))) {
+    throw new SnapshotError(keyed ? 'snapshot signature mismatch: it was not made with this key, or it was altered' : 'snapshot checksum mismatch: it was altered or damaged');
+  }
+  return bodyLength;
+}
+
+/**
+ * Re-seals an unkeyed snapshot (made where the key is not, e.g. in a worker) with `key`, after
+ * checking its checksum.
+ */
+export function signSnapshot(bytes: Uint8Array, key: SnapshotKey): Uint8Array {
+  checkSnapshotKey(key);
+  const bodyEnd = HEADER_BYTES + verifyFrame(bytes, undefined);
+  const out = new Uint8Array(bytes);
+  seal(out, bodyEnd, key);
+  return out;
+}
+
+export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents: SnapshotContents, key?: SnapshotKey): Uint8Array {
   const { memory, globals } = contents.state;
   // Padded with spaces (still JSON) so the memory that follows is 4-byte aligned.
   let metaText = JSON.stringify({ memoryBytes: memory.length, globals, sections: contents.sections } satisfies Meta);
@@ -64,27 +136,24 @@ export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents:
   out.set(MAGIC, 0);
   view.setUint32(MAGIC.length, SNAPSHOT_FORMAT_VERSION, true);
   out.set(Buffer.from(moduleSha256, 'hex'), MAGIC.length + 4);
-  view.setUint32(MAGIC.length + 4 + HASH_BYTES, body.length, true);
+  view.setUint32(LENGTH_OFFSET, body.length, true);
   out.set(body, HEADER_BYTES);
-  out.set(sha256(out.subarray(0, HEADER_BYTES + body.length)), HEADER_BYTES + body.length);
+  seal(out, HEADER_BYTES + body.length, key);
   return out;
 }
 
-/** Checks everything before inflating; `maxMemoryBytes` bounds what the snapshot may expand to. */
-export function decodeSnapshot(bytes: Uint8Array, moduleSha256: string, base: Uint8Array, maxMemoryBytes: number): SnapshotContents {
-  if (!(bytes instanceof Uint8Array)) throw new SnapshotError('a snapshot must be a Uint8Array');
-  if (bytes.length < HEADER_BYTES + HASH_BYTES || !MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new SnapshotError('not a pyfence snapshot');
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const version = view.getUint32(MAGIC.length, true);
-  if (version !== SNAPSHOT_FORMAT_VERSION) {
-    throw new SnapshotError(`snapshot format version ${version} is not supported (this pyfence reads version ${SNAPSHOT_FORMAT_VERSION})`);
-  }
-  const bodyLength = view.getUint32(MAGIC.length + 4 + HASH_BYTES, true);
-  if (bytes.length !== HEADER_BYTES + bodyLength + HASH_BYTES) throw new SnapshotError('snapshot is truncated or has trailing bytes');
-  const expected = sha256(bytes.subarray(0, HEADER_BYTES + bodyLength));
-  if (!expected.equals(bytes.subarray(HEADER_BYTES + bodyLength))) throw new SnapshotError('snapshot checksum mismatch: it was altered or damaged');
+/**
+ * Checks everything before inflating; `maxMemoryBytes` bounds what the snapshot may expand to. `key`
+ * must be the one the snapshot was signed with (none for an unkeyed one).
+ */
+export function decodeSnapshot(
+  bytes: Uint8Array,
+  moduleSha256: string,
+  base: Uint8Array,
+  maxMemoryBytes: number,
+  key?: SnapshotKey,
+): SnapshotContents {
+  const bodyLength = verifyFrame(bytes, key);
   const moduleHash = Buffer.from(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + HASH_BYTES)).toString('hex');
   if (moduleHash !== moduleSha256) {
     throw new SnapshotError(`snapshot was made by another sandbox module (${moduleHash.slice(0, 12)}, this one is ${moduleSha256.slice(0, 12)})`);
@@ -95,13 +164,9 @@ export function decodeSnapshot(bytes: Uint8Array, moduleSha256: string, base: Ui
   } catch (e) {
     throw new SnapshotError(`snapshot body cannot be read (${(e as Error).message}); is it larger than the memory limit of ${maxMemoryBytes} bytes?`);
   }
-  const metaLength = plain.readUInt32LE(0);
-  let meta: Meta;
-  try {
-    meta = JSON.parse(plain.subarray(4, 4 + metaLength).toString('utf8'));
-  } catch {
-    throw new SnapshotError('snapshot metadata is malformed');
-  }
+  const metaLength = plain.length >= 4 ? plain.readUInt32LE(0) : -1;
+  if (metaLength < 0 || 4 + metaLength > plain.length) throw new SnapshotError('snapshot metadata is malformed');
+  const meta = parseMeta(plain.subarray(4, 4 + metaLength));
   const memory = new Uint8Array(plain.subarray(4 + metaLength)); // a copy of its own: aligned for the XOR
   if (memory.length !== meta.memoryBytes || memory.length % WASM_PAGE_BYTES !== 0) throw new SnapshotError('snapshot memory size is inconsistent');
   if (memory.length > maxMemoryBytes) {
@@ -109,4 +174,25 @@ export function decodeSnapshot(bytes: Uint8Array, moduleSha256: string, base: Ui
   }
   xorInto(memory, base);
   return { state: { memory, globals: meta.globals }, sections: meta.sections ?? {} };
+}
+
+/** The metadata's shape, checked: a forged (re-checksummed) snapshot may hold anything here. */
+function parseMeta(text: Uint8Array): Meta {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(Buffer.from(text).toString('utf8'));
+  } catch {
+    throw new SnapshotError('snapshot metadata is malformed');
+  }
+  const m = meta as Partial<Meta> | null;
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(m) || !Number.isSafeInteger(m.memoryBytes) || !isRecord(m.globals) || (m.sections !== undefined && !isRecord(m.sections))) {
+    throw new SnapshotError('snapshot metadata is malformed');
+  }
+  for (const [name, value] of Object.entries(m.globals)) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 32) {
+      throw new SnapshotError(`snapshot global ${name} has an invalid value`);
+    }
+  }
+  return { memoryBytes: m.memoryBytes as number, globals: m.globals as Record<string, number>, sections: m.sections ?? {} };
 }

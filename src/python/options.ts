@@ -7,6 +7,7 @@ import { resolveImportPolicy, type ImportPolicy } from './import-policy.js';
 import { resolve as resolvePath } from 'node:path';
 import { normalize } from '../vfs/paths.js';
 import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';
+import { isSnapshotKey, SNAPSHOT_KEY_RULE, type SnapshotKey } from '../engine/snapshot.js';
 
 export interface Limits {
   /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
@@ -64,6 +65,12 @@ export interface SandboxOptions {
   mounts?: MountOptions[];
   /** Limits of the in-memory files (bytes, count); `bytes` is also each rw mount's default write quota. */
   fsQuota?: FsQuota;
+  /**
+   * Signs snapshots (`sb.snapshot()`, HMAC-SHA256) and is required to restore them: only a holder
+   * of the key can make a snapshot this sandbox accepts. Without it a snapshot carries a plain
+   * checksum, which catches damage but not a forger. At least 16 bytes.
+   */
+  snapshotKey?: SnapshotKey;
 }
 
 /** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
@@ -87,6 +94,7 @@ export interface ResolvedSandboxOptions {
   vfs: VfsOptions;
   /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
   guestSpec: string | null;
+  snapshotKey: SnapshotKey | null;
 }
 
 export type ResolvedLimits = Required<Limits>;
@@ -220,10 +228,11 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
       denied: resolveImportPolicy(undefined),
       vfs: {},
       guestSpec: null,
+      snapshotKey: null,
     };
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota']);
+  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
@@ -246,5 +255,12 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     denied,
     vfs: resolveFilesystem(options),
     guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
+    snapshotKey: resolveSnapshotKey(options.snapshotKey),
   };
+}
+
+function resolveSnapshotKey(key: unknown): SnapshotKey | null {
+  if (key === undefined) return null;
+  if (!isSnapshotKey(key)) throw new UsageError(SNAPSHOT_KEY_RULE);
+  return key;
 }

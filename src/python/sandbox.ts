@@ -8,6 +8,7 @@ import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits,
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
+import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
 
 export interface RunOptions extends OutputCallbacks {
@@ -42,17 +43,24 @@ export class Sandbox {
    * with a SnapshotError before anything is loaded.
    */
   static async restore(snapshot: Uint8Array, options?: SandboxOptions): Promise<Sandbox> {
-    return Sandbox.open(options, 'metered', (maxMemoryBytes) => readSnapshot(snapshot, 'metered', maxMemoryBytes));
+    return Sandbox.open(options, 'metered', (maxMemoryBytes, key) => readSnapshot(snapshot, 'metered', maxMemoryBytes, key));
   }
 
   private static async open(
     options: SandboxOptions | undefined,
     variant: ModuleVariant,
-    restore?: (maxMemoryBytes: number) => RestoredSession,
+    restore?: (maxMemoryBytes: number, key: SnapshotKey | undefined) => RestoredSession,
   ): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
-    const restored = restore?.(resolved.limits.memoryBytes);
-    return new Sandbox(await openSession(resolved, variant, restored), resolved.limits, options, variant);
+    if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
+    // Options are the caller's and fail as UsageError above; from here on a failure is the snapshot's.
+    try {
+      const restored = restore(resolved.limits.memoryBytes, resolved.snapshotKey ?? undefined);
+      return new Sandbox(await openSession(resolved, variant, restored), resolved.limits, options, variant);
+    } catch (e) {
+      if (e instanceof SnapshotError || e instanceof UsageError) throw e;
+      throw new SnapshotError(`snapshot could not be restored: ${(e as Error)?.message ?? String(e)}`);
+    }
   }
 
   /**
@@ -60,7 +68,13 @@ export class Sandbox {
    * process or machine with the same pyfence version: see `Sandbox.restore`. Not during a run.
    */
   async snapshot(): Promise<Uint8Array> {
-    return this.session.snapshot();
+    return this.signed(await this.session.snapshot());
+  }
+
+  /** Made where the key is not (a worker, the engine): signed here when the sandbox has a key. */
+  private signed(bytes: Uint8Array): Uint8Array {
+    const key = this.options?.snapshotKey;
+    return key === undefined ? bytes : signSnapshot(bytes, key);
   }
 
   /**
@@ -88,7 +102,7 @@ export class Sandbox {
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
     if (!(this.session instanceof InlineSession)) throw new UsageError('snapshotSync needs an inline sandbox');
-    return this.session.snapshot();
+    return this.signed(this.session.snapshot());
   }
 
   /** An independent copy of this session, with the same options (grants, limits, isolation). */

@@ -1,10 +1,10 @@
-// Snapshots of a session: the engine's instance state plus the sections of this layer (none yet
-// besides the state; files join when the virtual filesystem does). Grants and limits are never
-// taken from a snapshot: whoever restores states them again.
+// Snapshots of a session: the engine's instance state plus this layer's section, the in-memory
+// files. Grants and limits are never taken from a snapshot: whoever restores states them again.
 import type { ModuleVariant } from '../engine/abi.js';
 import type { EngineInstance } from '../engine/instance.js';
 import { loadSandboxModule } from '../engine/module.js';
-import { decodeSnapshot, encodeSnapshot, SnapshotError, type InstanceState } from '../engine/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, type InstanceState, type SnapshotKey } from '../engine/snapshot.js';
+import { normalize } from '../vfs/paths.js';
 import type { VirtualFS } from '../vfs/vfs.js';
 import { newInstance } from './instances.js';
 
@@ -34,14 +34,23 @@ export interface RestoredSession {
   files: Record<string, Uint8Array>;
 }
 
-export function readSnapshot(bytes: Uint8Array, variant: ModuleVariant, maxMemoryBytes: number): RestoredSession {
-  const { state, sections } = decodeSnapshot(bytes, loadSandboxModule(variant).sha256, startImage(variant), maxMemoryBytes);
+export function readSnapshot(bytes: Uint8Array, variant: ModuleVariant, maxMemoryBytes: number, key?: SnapshotKey): RestoredSession {
+  const { state, sections } = decodeSnapshot(bytes, loadSandboxModule(variant).sha256, startImage(variant), maxMemoryBytes, key);
   const files: Record<string, Uint8Array> = {};
   const raw = sections.files;
-  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw new SnapshotError('snapshot files section is malformed');
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) throw new SnapshotError('snapshot files section is malformed');
   for (const [path, data] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    if (typeof data !== 'string') throw new SnapshotError('snapshot files section is malformed');
+    if (typeof data !== 'string' || !isNormalPath(path)) throw new SnapshotError('snapshot files section is malformed');
     files[path] = new Uint8Array(Buffer.from(data, 'base64'));
   }
   return { state, files };
+}
+
+/** Only paths the session itself could have written: absolute and already normalised. */
+function isNormalPath(path: string): boolean {
+  try {
+    return path !== '/' && normalize(path) === path;
+  } catch {
+    return false;
+  }
 }
