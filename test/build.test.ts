@@ -33,6 +33,22 @@ describe('build', () => {
     assert.ok(exports.includes('pyfence_fuel'));
   });
 
+  it('leaves memory growth and the memory size the guest sees to the host alone', async () => {
+    // The memory cap is enforced in the host's emscripten_resize_heap: that holds only while no code
+    // of the module can grow its memory or rewrite the size the host keeps (docs/threat-model.md).
+    const { default: binaryen } = await import('binaryen');
+    for (const variant of ['metered', 'unmetered']) {
+      const m = binaryen.readBinary(readFileSync(join(ROOT, 'wasm', variant === 'metered' ? 'pyfence.wasm' : 'pyfence-unmetered.wasm')));
+      const text = m.emitText();
+      m.dispose();
+      assert.equal(text.match(/memory\.grow/g)?.length ?? 0, 0, `${variant}: memory.grow in guest code`);
+      const sizeGlobal = text.match(/\(export "pyfence_memory_bytes" \(global \$(\S+)\)\)/)?.[1];
+      assert.ok(sizeGlobal, `${variant}: no exported memory-size global`);
+      assert.equal(text.split(`global.set $${sizeGlobal}\n`).length - 1, 0, `${variant}: guest code writes the memory size`);
+      assert.ok(text.includes(`global.get $${sizeGlobal}`), `${variant}: the memory size is never read (the pattern is stale)`);
+    }
+  });
+
   it('is deterministic: a rebuild gives byte-identical modules', { timeout: 180_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'pyfence-build-'));
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'build/build.ts', '--force', '--out', out], {
