@@ -112,7 +112,7 @@ describe('pyfence serve', () => {
   });
 
   it('answers 429 with Retry-After past the queue (1 running + 1 waiting)', async () => {
-    const slow = { code: 'import time\ntime.sleep(1.5)\nprint("done")' };
+    const slow = { code: 'import time\ntime.sleep(1)\nprint("done")' };
     const responses = await Promise.all([post('/v1/run', slow), post('/v1/run', slow), post('/v1/run', slow)]);
     const statuses = responses.map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 200, 429]);

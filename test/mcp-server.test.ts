@@ -9,7 +9,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, ROOT } from './helpers.js';
 import { startCli, type Started } from './process-helpers.js';
 
-const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '2e9', '--concurrency', '2'];
+const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
+const TOKEN = 'mcp-token-19';
 const TOOLS = ['run_python', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
 
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
@@ -72,38 +73,41 @@ function toolCases(client: () => Client) {
   });
 }
 
-describe('pyfence mcp over stdio', () => {
-  let client: Client;
-  before(async () => {
-    client = new Client({ name: 'test', version: '1' });
+let stdioClient: Client;
+let httpClient: Client;
+let httpServer: Started;
+let httpUrl: string;
+
+// Both servers start side by side: their start-up is most of this file's time.
+before(async () => {
+  const stdio = (async () => {
+    stdioClient = new Client({ name: 'test', version: '1' });
     const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...LIMIT_FLAGS], cwd: ROOT, stderr: 'pipe' });
-    await client.connect(transport);
-  });
-  after(async () => {
-    await client?.close();
-  });
-  toolCases(() => client);
+    await stdioClient.connect(transport);
+  })();
+  const http = (async () => {
+    httpServer = await startCli(['mcp', '--http', '0', '--token', TOKEN, ...LIMIT_FLAGS], /listening on (http:\S+)/);
+    httpUrl = httpServer.match[1];
+    httpClient = new Client({ name: 'test', version: '1' });
+    await httpClient.connect(new StreamableHTTPClientTransport(new URL(httpUrl), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
+  })();
+  await Promise.all([stdio, http]);
+});
+after(async () => {
+  await stdioClient?.close();
+  await httpClient?.close();
+  await httpServer?.stop('SIGKILL');
+});
+
+describe('pyfence mcp over stdio', () => {
+  toolCases(() => stdioClient);
 });
 
 describe('pyfence mcp over streamable HTTP', () => {
-  const TOKEN = 'mcp-token-19';
-  let server: Started;
-  let client: Client;
-  let url: string;
-  before(async () => {
-    server = await startCli(['mcp', '--http', '0', '--token', TOKEN, ...LIMIT_FLAGS], /listening on (http:\S+)/);
-    url = server.match[1];
-    client = new Client({ name: 'test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
-  });
-  after(async () => {
-    await client?.close();
-    await server?.stop('SIGKILL');
-  });
-  toolCases(() => client);
+  toolCases(() => httpClient);
 
   it('refuses a client without the token (401)', async () => {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const r = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(r.status, 401);
   });
 });

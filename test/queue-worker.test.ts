@@ -36,7 +36,8 @@ describe('pyfence worker on Redis', () => {
 
   before(async () => {
     redis = await startRedis();
-    await Promise.all([startWorker(), startWorker()]);
+    // Three workers: the session and SIGKILL cases each take one away, and two must remain to share.
+    await Promise.all([startWorker(), startWorker(), startWorker()]);
     queue = new Queue('pyfence', { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null } });
     client = await QueueClient.connect(redis.url);
   });
@@ -51,7 +52,7 @@ describe('pyfence worker on Redis', () => {
     const jobs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => queue.add('run', { code: sleepCode(0.3, i) })));
     const done = await Promise.all(jobs.map(finished));
     done.forEach((job, i) => assert.equal(job.returnvalue.stdout, `job ${i + 1}\n`));
-    assert.equal(new Set(done.map((j) => j.processedBy)).size, 2, 'both workers took jobs');
+    assert.ok(new Set(done.map((j) => j.processedBy)).size >= 2, 'more than one worker took jobs');
     const r = await client.run({ code: 'print(open("/f").read())', files: { '/f': 'via the client' } });
     assert.equal(r.stdout, 'via the client\n');
   });
@@ -65,8 +66,23 @@ describe('pyfence worker on Redis', () => {
     assert.match(unknown.failedReason, /unknown job name "exec"/);
   });
 
+  it('continues a session on another worker from its snapshot in Redis', async () => {
+    const session = await client.createSession({ '/in.txt': 'kept' });
+    const first = await finished(await queue.add('session-run', { session, code: 'x = 41' }));
+    assert.equal(first.returnvalue.ok, true, first.failedReason);
+    // The worker that ran it goes away, so the next run must happen elsewhere.
+    await workers.get(first.processedBy!)!.stop('SIGKILL');
+    workers.delete(first.processedBy!);
+    const second = await finished(await queue.add('session-run', { session, code: 'x += 1\nprint(x, open("/in.txt").read())' }));
+    assert.notEqual(second.processedBy, first.processedBy);
+    assert.equal(second.returnvalue.stdout, '42 kept\n', second.failedReason);
+    assert.equal((await client.runInSession(session, 'print(x)')).stdout, '42\n');
+    await client.closeSession(session);
+    await assert.rejects(client.runInSession(session, 'print(x)'), /no session/);
+  });
+
   it('loses no job when a worker is killed mid-job (SIGKILL)', async () => {
-    const jobs = await Promise.all([1, 2, 3, 4].map((i) => queue.add('run', { code: sleepCode(1.5, i) })));
+    const jobs = await Promise.all([1, 2, 3].map((i) => queue.add('run', { code: sleepCode(1, i) })));
     let victim: string | undefined;
     const deadline = Date.now() + DONE_WITHIN_MS;
     while (!victim && Date.now() < deadline) {
@@ -81,27 +97,10 @@ describe('pyfence worker on Redis', () => {
     workers.delete(victim!);
     const done = await Promise.all(jobs.map(finished));
     done.forEach((job, i) => assert.equal(job.returnvalue?.stdout, `job ${i + 1}\n`, job.failedReason));
-    await startWorker();
-  });
-
-  it('continues a session on another worker from its snapshot in Redis', async () => {
-    const session = await client.createSession({ '/in.txt': 'kept' });
-    const first = await finished(await queue.add('session-run', { session, code: 'x = 41' }));
-    assert.equal(first.returnvalue.ok, true, first.failedReason);
-    // The worker that ran it goes away, so the next run must happen elsewhere.
-    await workers.get(first.processedBy!)!.stop('SIGKILL');
-    workers.delete(first.processedBy!);
-    await startWorker();
-    const second = await finished(await queue.add('session-run', { session, code: 'x += 1\nprint(x, open("/in.txt").read())' }));
-    assert.notEqual(second.processedBy, first.processedBy);
-    assert.equal(second.returnvalue.stdout, '42 kept\n', second.failedReason);
-    assert.equal((await client.runInSession(session, 'print(x)')).stdout, '42\n');
-    await client.closeSession(session);
-    await assert.rejects(client.runInSession(session, 'print(x)'), /no session/);
   });
 
   it('keeps queued jobs across a redis-server restart (AOF), and the workers reconnect', async () => {
-    const jobs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => queue.add('run', { code: sleepCode(0.3, i) })));
+    const jobs = await Promise.all([1, 2, 3, 4].map((i) => queue.add('run', { code: sleepCode(0.2, i) })));
     await redis.kill();
     await redis.restart();
     const done = await Promise.all(jobs.map(finished));
