@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 import { cli } from './helpers.js';
-import { startCli, type Started } from './process-helpers.js';
+import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const TOKEN = 'test-token-7f3a';
 const data = mkdtempSync(join(tmpdir(), 'pyfence-serve-'));
@@ -79,6 +79,13 @@ describe('pyfence serve', () => {
       assert.equal(r.status, 400, body);
       assert.equal((await r.json()).error.type, 'bad_request');
     }
+  });
+
+  it('keeps web pages out: no run without Content-Type: application/json (415), no DNS-rebound Host (403)', async () => {
+    const plain = await call('/v1/run', { method: 'POST', body: JSON.stringify({ code: 'print(1)' }), headers: { 'content-type': 'text/plain' } });
+    assert.equal(plain.status, 415);
+    assert.equal((await rawStatus(url, '/healthz', 'evil.example:80')), 403);
+    assert.equal((await rawStatus(url, '/healthz', `localhost:${new URL(url).port}`)), 200);
   });
 
   it('refuses a body over --max-body with 413', async () => {

@@ -7,7 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, ROOT } from './helpers.js';
-import { startCli, type Started } from './process-helpers.js';
+import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
 const TOKEN = 'mcp-token-19';
@@ -109,5 +109,9 @@ describe('pyfence mcp over streamable HTTP', () => {
   it('refuses a client without the token (401)', async () => {
     const r = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(r.status, 401);
+  });
+
+  it('refuses a DNS-rebound Host header (403)', async () => {
+    assert.equal(await rawStatus(httpUrl, '/mcp', 'evil.example'), 403);
   });
 });

@@ -2,6 +2,7 @@
 // pyfence commands that stay up. Every child is killed when the test process exits, pass or fail.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,4 +107,17 @@ export async function startRedis(): Promise<RedisServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A GET with a Host header of our choosing (fetch will not send one). */
+export function rawStatus(base: string, path: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const req = request({ host: u.hostname, port: u.port, path, headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -62,6 +62,10 @@ describe('pyfence worker on Redis', () => {
     assert.match(invalid.failedReason, /invalid job data: code/);
     assert.equal(invalid.attemptsMade, 1);
     await assert.rejects(client.run({ code: 'print(1)', limits: { timeoutMs: 60_000 } }), (e: Error) => e instanceof QueueJobError && /may not exceed/.test(e.message));
+    const grant = await finished(await queue.add('run', { code: 'print(1)', mounts: [{ host: '/', guest: '/host' }] }));
+    assert.match(grant.failedReason, /invalid job data: data: Unrecognized key/);
+    const key = await finished(await queue.add('session-run', { session: 'x:lock', code: 'print(1)' }));
+    assert.match(key.failedReason, /invalid job data: session/);
     const unknown = await finished(await queue.add('exec', { code: 'print(1)' }));
     assert.match(unknown.failedReason, /unknown job name "exec"/);
   });

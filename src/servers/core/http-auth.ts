@@ -2,6 +2,7 @@
 // time says nothing about how much of a guessed token was right.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { errorBody } from './error-body.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -13,7 +14,7 @@ export function bearerAuth(token: string, open: readonly string[] = []): Middlew
     const given = /^Bearer (.+)$/i.exec(header)?.[1];
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       c.header('WWW-Authenticate', 'Bearer realm="pyfence"');
-      return c.json({ error: { type: 'unauthorized', message: 'a valid bearer token is required' } }, 401);
+      return c.json(errorBody('unauthorized', 'a valid bearer token is required'), 401);
     }
     return next();
   };

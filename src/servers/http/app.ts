@@ -6,13 +6,17 @@ import { bearerAuth } from '../core/http-auth.js';
 import type { Runner } from '../core/runner.js';
 import { RunRequestSchema, SessionCreateSchema, SessionRunSchema } from '../core/schemas.js';
 import type { SessionStore } from '../core/sessions.js';
-import { BadRequestError, errorBody, errorResponse } from './errors.js';
+import { browserGuard } from '../core/browser-guard.js';
+import { errorBody } from '../core/error-body.js';
+import { BadRequestError, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 
 export interface HttpApiOptions {
   runner: Runner;
   sessions: SessionStore;
   token?: string;
+  /** The address the server is bound to (a loopback bind only answers loopback Host headers). */
+  host: string;
   maxBodyBytes: number;
   version: string;
   /** True once shutdown has begun: new work is refused with 503. */
@@ -44,6 +48,7 @@ export function createHttpApi(options: HttpApiOptions): Hono {
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
 
+  app.use('*', browserGuard(options.host));
   app.get('/healthz', (c) => c.json({ ok: !options.draining() }, options.draining() ? 503 : 200));
   if (options.token) app.use('*', bearerAuth(options.token, ['/healthz']));
   app.use('*', async (c, next) => {

@@ -5,13 +5,10 @@ import { UsageError } from '../../python/errors.js';
 import { SandboxFsError } from '../../python/sandbox-fs.js';
 import { OverloadError } from '../core/gate.js';
 import { UnknownSessionError } from '../core/sessions.js';
+import { errorBody } from '../core/error-body.js';
 
 export class BadRequestError extends Error {
   override name = 'BadRequestError';
-}
-
-export function errorBody(type: string, message: string) {
-  return { error: { type, message } };
 }
 
 const RETRY_AFTER_S = '1';

@@ -3,6 +3,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono } from 'hono';
+import { browserGuard } from '../core/browser-guard.js';
 import { bearerAuth } from '../core/http-auth.js';
 import { checkBind } from '../core/bind.js';
 import { listen } from '../core/listen.js';
@@ -60,6 +61,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp>
   const runner = new Runner(options);
   const sessions = new SessionStore(runner, options);
   const app = new Hono();
+  app.use('*', browserGuard(options.host));
   if (options.token) app.use('*', bearerAuth(options.token));
   app.all('/mcp', async (c) => {
     const server = createMcpServer(runner, sessions, options.version);
