@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, cliAsync, ROOT, type CliResult } from './helpers.js';
 import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
@@ -77,9 +77,11 @@ let stdioClient: Client;
 let httpClient: Client;
 let httpServer: Started;
 let httpUrl: string;
+let stdinClosed: Promise<CliResult>;
 
 // Both servers start side by side: their start-up is most of this file's time.
 before(async () => {
+  stdinClosed = cliAsync(['mcp'], { input: '', timeoutMs: 60_000 });
   const stdio = (async () => {
     stdioClient = new Client({ name: 'test', version: '1' });
     const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...LIMIT_FLAGS], cwd: ROOT, stderr: 'pipe' });
@@ -101,6 +103,12 @@ after(async () => {
 
 describe('pyfence mcp over stdio', () => {
   toolCases(() => stdioClient);
+
+  it('exits 0 when the client closes its stdin', async () => {
+    const r = await stdinClosed;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+  });
 });
 
 describe('pyfence mcp over streamable HTTP', () => {

@@ -32,12 +32,14 @@ export interface RunningMcp {
 
 function shutdown(runner: Runner, sessions: SessionStore, before: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | null = null;
-  return () =>
-    (closing ??= (async () => {
-      await before();
-      await sessions.closeAll();
-      await runner.close();
-    })());
+  // Closing the protocol server closes its transport, which calls back here: the first call wins.
+  return () => {
+    closing ??= Promise.resolve()
+      .then(before)
+      .then(() => sessions.closeAll())
+      .then(() => runner.close());
+    return closing;
+  };
 }
 
 export async function startMcpStdio(options: McpOptions): Promise<RunningMcp> {
