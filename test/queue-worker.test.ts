@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue, type Job } from 'bullmq';
-import { QueueClient, QueueJobError } from '../src/index.js';
+import { QueueClient, QueueJobError, enqueueRun } from '../src/index.js';
 import { startCli, startRedis, type RedisServer, type Started } from './process-helpers.js';
 
 const WORKER_FLAGS = ['--concurrency', '1', '--stall-timeout', '2s', '--timeout', '5s'];
@@ -55,6 +55,7 @@ describe('pyfence worker on Redis', () => {
     assert.ok(new Set(done.map((j) => j.processedBy)).size >= 2, 'more than one worker took jobs');
     const r = await client.run({ code: 'print(open("/f").read())', files: { '/f': 'via the client' } });
     assert.equal(r.stdout, 'via the client\n');
+    assert.equal((await enqueueRun(redis.url, { code: 'print(7 * 6)' })).stdout, '42\n');
   });
 
   it('fails bad jobs at once: invalid data, limits above the worker\'s, unknown names', async () => {

@@ -56,20 +56,20 @@ export class SessionStore {
     return id;
   }
 
-  run(id: string, code: string, limits?: Limits): Promise<RunResult> {
+  async run(id: string, code: string, limits?: Limits): Promise<RunResult> {
     const narrowed = narrowLimits(this.runner.limits, limits);
     return this.use(id, (sb) => this.runner.gate.run(() => sb.run(code, { limits: narrowed })));
   }
 
-  list(id: string, path: string): Promise<DirEntry[]> {
+  async list(id: string, path: string): Promise<DirEntry[]> {
     return this.use(id, (sb) => sb.fs.list(path));
   }
 
-  readFile(id: string, path: string): Promise<Uint8Array> {
+  async readFile(id: string, path: string): Promise<Uint8Array> {
     return this.use(id, (sb) => sb.fs.readFile(path));
   }
 
-  snapshot(id: string): Promise<Uint8Array> {
+  async snapshot(id: string): Promise<Uint8Array> {
     return this.use(id, (sb) => sb.snapshot());
   }
 
