@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
-import { cli } from './helpers.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { cli, cliAsync } from './helpers.js';
 import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const TOKEN = 'test-token-7f3a';
@@ -145,5 +147,14 @@ describe('pyfence serve: binding', () => {
     const r = cli(['serve', '--port', '0', '--host', '0.0.0.0'], { timeoutMs: 30_000 });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('reports a port in use as a usage error (exit 2)', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const r = await cliAsync(['serve', '--port', String((taken.address() as AddressInfo).port)], { timeoutMs: 30_000 });
+    taken.close();
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
   });
 });

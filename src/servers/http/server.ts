@@ -27,8 +27,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const sessions = new SessionStore(runner, options);
   let draining = false;
   const app = createHttpApi({ ...options, runner, sessions, draining: () => draining });
-  await runner.ready();
-  const listening = await listen(app.fetch, options.host, options.port);
+  let listening;
+  try {
+    await runner.ready();
+    listening = await listen(app.fetch, options.host, options.port);
+  } catch (e) {
+    await sessions.closeAll();
+    await runner.close();
+    throw e;
+  }
   return {
     url: listening.url,
     port: listening.port,

@@ -77,8 +77,15 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp>
     void server.close();
     return response;
   });
-  await runner.ready();
-  const listening = await listen(app.fetch, options.host, options.port);
+  let listening;
+  try {
+    await runner.ready();
+    listening = await listen(app.fetch, options.host, options.port);
+  } catch (e) {
+    await sessions.closeAll();
+    await runner.close();
+    throw e;
+  }
   let stopped!: () => void;
   const closed = new Promise<void>((resolve) => (stopped = resolve));
   const close = shutdown(runner, sessions, () => listening.close());
