@@ -149,6 +149,18 @@ describe('pyfence serve: binding', () => {
     assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
   });
 
+  it('rejects bad values of the server flags (exit 2)', async () => {
+    const runs = await Promise.all([
+      cliAsync(['serve', '--port', '70000']),
+      cliAsync(['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '0']),
+      cliAsync(['mcp', '--session-idle', 'soon']),
+    ]);
+    for (const r of runs) {
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /is invalid/);
+    }
+  });
+
   it('reports a port in use as a usage error (exit 2)', async () => {
     const taken = createServer().listen(0, '127.0.0.1');
     await once(taken, 'listening');

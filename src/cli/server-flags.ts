@@ -18,7 +18,8 @@ export interface BindFlags {
   maxBody: number;
 }
 
-function arg(parse: (text: string) => number): (text: string) => number {
+/** Adapts a value parser to commander, which reports InvalidArgumentError as a usage error. */
+export function arg(parse: (text: string) => number): (text: string) => number {
   return (text) => {
     try {
       return parse(text);
