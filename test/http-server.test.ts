@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 import { createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { cli, cliAsync } from './helpers.js';
+import { cliAsync } from './helpers.js';
 import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const TOKEN = 'test-token-7f3a';
@@ -142,31 +142,26 @@ describe('pyfence serve', () => {
   });
 });
 
-describe('pyfence serve: binding', () => {
-  it('refuses a non-loopback address without a token (exit 2)', () => {
-    const r = cli(['serve', '--port', '0', '--host', '0.0.0.0'], { timeoutMs: 30_000 });
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
-  });
-
-  it('rejects bad values of the server flags (exit 2)', async () => {
-    const runs = await Promise.all([
+describe('pyfence serve: refusing to start', () => {
+  it('exits 2 off loopback without a token, on bad flag values, and on a port in use', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const [open, ...rest] = await Promise.all([
+      cliAsync(['serve', '--port', '0', '--host', '0.0.0.0']),
+      cliAsync(['serve', '--port', String((taken.address() as AddressInfo).port)]),
       cliAsync(['serve', '--port', '70000']),
       cliAsync(['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '0']),
       cliAsync(['mcp', '--session-idle', 'soon']),
     ]);
-    for (const r of runs) {
+    taken.close();
+    assert.equal(open.status, 2, open.stderr);
+    assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+    const [inUse, ...flags] = rest;
+    assert.equal(inUse.status, 2, inUse.stderr);
+    assert.match(inUse.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    for (const r of flags) {
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /is invalid/);
     }
-  });
-
-  it('reports a port in use as a usage error (exit 2)', async () => {
-    const taken = createServer().listen(0, '127.0.0.1');
-    await once(taken, 'listening');
-    const r = await cliAsync(['serve', '--port', String((taken.address() as AddressInfo).port)], { timeoutMs: 30_000 });
-    taken.close();
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
   });
 });
