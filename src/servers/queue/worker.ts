@@ -72,7 +72,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningWorker {
     }
   }
 
-  async function process(job: Job): Promise<RunResultJson> {
+  async function processJob(job: Job): Promise<RunResultJson> {
     try {
       if (job.name === RUN_JOB) return (await runner.run(parse(RunJobSchema, job.data))).toJSON();
       if (job.name === SESSION_RUN_JOB) return await runSession(job, parse(SessionRunJobSchema, job.data));
@@ -84,8 +84,8 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningWorker {
     throw new UnrecoverableError(`unknown job name "${job.name}" (known: ${RUN_JOB}, ${SESSION_RUN_JOB})`);
   }
 
-  const name = `${hostname()}:${globalThis.process.pid}`;
-  const worker = new Worker(queue, process, {
+  const name = `${hostname()}:${process.pid}`;
+  const worker = new Worker(queue, processJob, {
     connection,
     name,
     concurrency: options.concurrency,
@@ -93,7 +93,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningWorker {
     stalledInterval: Math.max(500, Math.floor(stallMs / 2)),
     autorun: false,
   });
-  worker.on('error', (e) => globalThis.process.stderr.write(`pyfence worker: ${e.message}\n`));
+  worker.on('error', (e) => process.stderr.write(`pyfence worker: ${e.message}\n`));
   const ready = runner.ready().then(async () => {
     void worker.run();
     await worker.waitUntilReady();
