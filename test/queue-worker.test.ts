@@ -86,22 +86,27 @@ describe('pyfence worker on Redis', () => {
     await assert.rejects(client.runInSession(session, 'print(x)'), /no session/);
   });
 
-  it('loses no job when a worker is killed mid-job (SIGKILL)', async () => {
-    const jobs = await Promise.all([1, 2, 3].map((i) => queue.add('run', { code: sleepCode(1, i) })));
+  it('loses no job when a worker is killed mid-job (SIGKILL), and a killed session run is not applied twice', async () => {
+    const session = await client.createSession();
+    await client.runInSession(session, 'x = 41');
+    const sessionJob = await queue.add('session-run', { session, code: 'import time\ntime.sleep(1)\nx += 1\nprint(x)' });
+    const jobs = await Promise.all([1, 2].map((i) => queue.add('run', { code: sleepCode(1, i) })));
     let victim: string | undefined;
     const deadline = Date.now() + DONE_WITHIN_MS;
     while (!victim && Date.now() < deadline) {
-      for (const job of jobs) {
-        const j = await queue.getJob(job.id!);
-        if ((await j!.getState()) === 'active' && j!.processedBy) victim = j!.processedBy;
-      }
-      await new Promise((r) => setTimeout(r, 50));
+      const j = await queue.getJob(sessionJob.id!);
+      if ((await j!.getState()) === 'active' && j!.processedBy) victim = j!.processedBy;
+      else await new Promise((r) => setTimeout(r, 20));
     }
-    assert.ok(victim && workers.has(victim), 'a worker took a job');
+    assert.ok(victim && workers.has(victim), 'a worker took the session job');
     await workers.get(victim!)!.stop('SIGKILL');
     workers.delete(victim!);
     const done = await Promise.all(jobs.map(finished));
     done.forEach((job, i) => assert.equal(job.returnvalue?.stdout, `job ${i + 1}\n`, job.failedReason));
+    const rerun = await finished(sessionJob);
+    assert.notEqual(rerun.processedBy, victim);
+    assert.equal(rerun.returnvalue?.stdout, '42\n', rerun.failedReason);
+    assert.equal((await client.runInSession(session, 'print(x)')).stdout, '42\n', 'the killed attempt wrote nothing');
   });
 
   it('keeps queued jobs across a redis-server restart (AOF), and the workers reconnect', async () => {
