@@ -4,6 +4,8 @@ export type { MountOptions, FsQuota } from './vfs/vfs.js';
 export { SnapshotError } from './engine/snapshot.js';
 export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
 export { RunResult, type RunUsage } from './python/result.js';
+export { QueueClient, QueueJobError, enqueueRun, type QueueClientOptions } from './servers/queue/client.js';
+export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './servers/queue/protocol.js';
 export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
 export {
   EXIT_CODES,

@@ -1,0 +1,3 @@
+# Hostile: never ends; the fuel budget or the deadline must stop it.
+while True:
+    pass

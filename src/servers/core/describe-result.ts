@@ -1,0 +1,26 @@
+// A run result as text a reader (or an LLM) can act on: output, the traceback, why the run stopped.
+import type { RunResultJson } from './schemas.js';
+
+const STOPS: Record<string, string> = {
+  fuel: 'stopped: fuel (CPU budget) exhausted',
+  timeout: 'stopped: wall-clock time limit reached',
+  memory: 'stopped: memory limit reached',
+  output: 'stopped: output limit reached',
+  denied: 'stopped: denied by the sandbox policy',
+  fault: 'stopped: sandbox fault',
+};
+
+export function describeResult(r: RunResultJson): string {
+  const parts: string[] = [];
+  if (r.stdout) parts.push(`stdout:\n${r.stdout}`);
+  if (r.stderr) parts.push(`stderr:\n${r.stderr}`);
+  if (r.error) {
+    if (r.error.traceback) parts.push(r.error.traceback.trimEnd());
+    const stop = r.error.kind === 'python' ? `error: ${r.error.type}: ${r.error.message}` : `${STOPS[r.error.kind]} (${r.error.message})`;
+    parts.push(stop);
+    if (r.sandboxReplaced) parts.push('the interpreter was replaced: variables from earlier runs are gone');
+  }
+  if (parts.length === 0) parts.push('(no output)');
+  parts.push(`usage: ${r.usage.fuel} fuel, ${r.usage.memoryPeakBytes} bytes memory peak, ${Math.round(r.usage.wallMs)} ms`);
+  return parts.join('\n');
+}

@@ -1,0 +1,93 @@
+// `pyfence mcp` as library calls: the tools over stdio (one client, the parent process) or over
+// streamable HTTP (stateless: each request gets its own protocol server; pyfence sessions outlive them).
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { Hono } from 'hono';
+import { browserGuard } from '../core/browser-guard.js';
+import { bearerAuth } from '../core/http-auth.js';
+import { checkBind } from '../core/bind.js';
+import { listen } from '../core/listen.js';
+import { Runner, type RunnerOptions } from '../core/runner.js';
+import { SessionStore, type SessionStoreOptions } from '../core/sessions.js';
+import { createMcpServer } from './tools.js';
+
+export interface McpOptions extends RunnerOptions, SessionStoreOptions {
+  version: string;
+}
+
+export interface McpHttpOptions extends McpOptions {
+  host: string;
+  port: number;
+  token?: string;
+  maxBodyBytes: number;
+}
+
+export interface RunningMcp {
+  /** The endpoint, for HTTP. */
+  url?: string;
+  /** Resolves when the server has stopped (stdin closed, or `close` called). */
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+function shutdown(runner: Runner, sessions: SessionStore, before: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | null = null;
+  // Closing the protocol server closes its transport, which calls back here: the first call wins.
+  return () => {
+    closing ??= Promise.resolve()
+      .then(before)
+      .then(() => sessions.closeAll())
+      .then(() => runner.close());
+    return closing;
+  };
+}
+
+export async function startMcpStdio(options: McpOptions): Promise<RunningMcp> {
+  const runner = new Runner(options);
+  const sessions = new SessionStore(runner, options);
+  const server = createMcpServer(runner, sessions, options.version);
+  const transport = new StdioServerTransport();
+  let stopped!: () => void;
+  const closed = new Promise<void>((resolve) => (stopped = resolve));
+  const close = shutdown(runner, sessions, () => server.close());
+  // The client closing our stdin is the end of the session.
+  process.stdin.once('end', () => void close().then(stopped));
+  transport.onclose = () => void close().then(stopped);
+  await runner.ready();
+  await server.connect(transport);
+  return { closed, close: () => close().then(stopped) };
+}
+
+export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp> {
+  checkBind(options.host, options.token);
+  const runner = new Runner(options);
+  const sessions = new SessionStore(runner, options);
+  const app = new Hono();
+  app.use('*', browserGuard(options.host));
+  if (options.token) app.use('*', bearerAuth(options.token));
+  app.all('/mcp', async (c) => {
+    const server = createMcpServer(runner, sessions, options.version);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+      maxRequestBodySize: options.maxBodyBytes,
+    });
+    await server.connect(transport);
+    const response = await transport.handleRequest(c.req.raw);
+    void server.close();
+    return response;
+  });
+  let listening;
+  try {
+    await runner.ready();
+    listening = await listen(app.fetch, options.host, options.port);
+  } catch (e) {
+    await sessions.closeAll();
+    await runner.close();
+    throw e;
+  }
+  let stopped!: () => void;
+  const closed = new Promise<void>((resolve) => (stopped = resolve));
+  const close = shutdown(runner, sessions, () => listening.close());
+  return { url: `${listening.url}/mcp`, closed, close: () => close().then(stopped) };
+}

@@ -1,0 +1,125 @@
+// `pyfence mcp` driven by the MCP SDK's own client: over stdio (the CLI as a child process) and over
+// streamable HTTP on loopback.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CLI, cliAsync, ROOT, type CliResult } from './helpers.js';
+import { rawStatus, startCli, type Started } from './process-helpers.js';
+
+const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
+const TOKEN = 'mcp-token-19';
+const TOOLS = ['run_python', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
+
+type Result = CallToolResult & { structuredContent?: Record<string, any> };
+const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+
+/** The checks both transports must pass. */
+function toolCases(client: () => Client) {
+  const call = async (name: string, args: Record<string, unknown>) => (await client().callTool({ name, arguments: args })) as Result;
+
+  it('lists the tools, with input and output schemas', async () => {
+    const { tools } = await client().listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
+    const run = tools.find((t) => t.name === 'run_python')!;
+    assert.deepEqual(run.inputSchema.required, ['code']);
+    assert.ok(run.outputSchema?.properties?.usage);
+  });
+
+  it('runs code: structured result plus readable text', async () => {
+    const r = await call('run_python', { code: 'print(sum(range(10)))' });
+    assert.equal(r.isError, false);
+    assert.equal(r.structuredContent!.stdout, '45\n');
+    assert.match(textOf(r), /stdout:\n45\n/);
+  });
+
+  it('returns an infinite loop as a tool result with the stop reason, not a protocol error', async () => {
+    const r = await call('run_python', { code: 'while True:\n    pass' });
+    assert.equal(r.isError, true);
+    assert.ok(['fuel', 'timeout'].includes(r.structuredContent!.error.kind), JSON.stringify(r.structuredContent));
+    assert.match(textOf(r), /stopped: (fuel|wall-clock)/);
+  });
+
+  it('gives the traceback of a Python error as text', async () => {
+    const r = await call('run_python', { code: 'def f():\n    return 1 / 0\nf()' });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /Traceback[\s\S]*ZeroDivisionError/);
+  });
+
+  it('lets a call lower limits but never raise them', async () => {
+    const lower = await call('run_python', { code: 'while True: pass', limits: { fuel: 1_000_000 } });
+    assert.equal(lower.structuredContent!.error.kind, 'fuel');
+    const higher = await call('run_python', { code: 'print(1)', limits: { fuel: 3e9 } });
+    assert.equal(higher.isError, true);
+    assert.match(textOf(higher), /fuel may not exceed the server's limit/);
+  });
+
+  it('keeps a session across calls, with its files, until it is closed', async () => {
+    const created = await call('session_create', { files: { '/in/data.txt': 'abc' } });
+    const id = created.structuredContent!.session_id as string;
+    await call('session_run', { session_id: id, code: 'x = 41\nopen("/out.txt", "w").write("result")' });
+    const r = await call('session_run', { session_id: id, code: 'x += 1\nprint(x, open("/in/data.txt").read())' });
+    assert.equal(r.structuredContent!.stdout, '42 abc\n');
+    const files = await call('session_files', { session_id: id });
+    assert.ok(files.structuredContent!.entries.some((e: { name: string }) => e.name === 'out.txt'));
+    const read = await call('session_read_file', { session_id: id, path: '/out.txt' });
+    assert.deepEqual(read.structuredContent, { encoding: 'utf8', content: 'result' });
+    await call('session_close', { session_id: id });
+    const gone = await call('session_run', { session_id: id, code: 'print(x)' });
+    assert.equal(gone.isError, true);
+    assert.match(textOf(gone), /no session/);
+  });
+}
+
+let stdioClient: Client;
+let httpClient: Client;
+let httpServer: Started;
+let httpUrl: string;
+let stdinClosed: Promise<CliResult>;
+
+// Both servers start side by side: their start-up is most of this file's time.
+before(async () => {
+  stdinClosed = cliAsync(['mcp'], { input: '', timeoutMs: 60_000 });
+  const stdio = (async () => {
+    stdioClient = new Client({ name: 'test', version: '1' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...LIMIT_FLAGS], cwd: ROOT, stderr: 'pipe' });
+    await stdioClient.connect(transport);
+  })();
+  const http = (async () => {
+    httpServer = await startCli(['mcp', '--http', '0', '--token', TOKEN, ...LIMIT_FLAGS], /listening on (http:\S+)/);
+    httpUrl = httpServer.match[1];
+    httpClient = new Client({ name: 'test', version: '1' });
+    await httpClient.connect(new StreamableHTTPClientTransport(new URL(httpUrl), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
+  })();
+  await Promise.all([stdio, http]);
+});
+after(async () => {
+  await stdioClient?.close();
+  await httpClient?.close();
+  await httpServer?.stop('SIGKILL');
+});
+
+describe('pyfence mcp over stdio', () => {
+  toolCases(() => stdioClient);
+
+  it('exits 0 when the client closes its stdin', async () => {
+    const r = await stdinClosed;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+  });
+});
+
+describe('pyfence mcp over streamable HTTP', () => {
+  toolCases(() => httpClient);
+
+  it('refuses a client without the token (401)', async () => {
+    const r = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(r.status, 401);
+  });
+
+  it('refuses a DNS-rebound Host header (403)', async () => {
+    assert.equal(await rawStatus(httpUrl, '/mcp', 'evil.example'), 403);
+  });
+});
