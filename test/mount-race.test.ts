@@ -124,6 +124,9 @@ except OSError:
     pass
 try:
     os.rename('/data/sub/inner.txt', '/data/inner.txt')
+except OSError:
+    pass
+try:
     os.rename('/data/inner.txt', '/data/sub/inner.txt')
     ok += 1
 except OSError:
