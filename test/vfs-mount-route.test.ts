@@ -115,3 +115,27 @@ except OSError as e:
     assert.doesNotThrow(() => new VirtualFS({ files: { '/a': 'x' } }, missing));
   });
 });
+
+describe('path depth', () => {
+  it('bounds a path by its normalised length, working directory included, so walks stay short', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyfence-depth-'));
+    const sb = await Sandbox.create({ mounts: [{ host: dir, guest: '/data', mode: 'rw' }] });
+    const r = await sb.run(`
+import os
+os.chdir('/data')
+depth = 0
+try:
+    while depth < 5000:
+        os.mkdir('d' * 50)
+        os.chdir('d' * 50)
+        depth += 1
+except OSError as e:
+    print('stopped', e.errno, depth)
+`);
+    r.throwIfError();
+    const m = /^stopped 36 (\d+)$/.exec(r.stdout.trim());
+    assert.ok(m, r.stdout);
+    assert.ok(Number(m[1]) < 4096 / 51, r.stdout);
+    sb.dispose();
+  });
+});
