@@ -219,9 +219,8 @@ export class HostBackend implements Backend {
 
   mkdir(rel: readonly string[]): void {
     this.writable('mkdir');
-    HostBackend.named(rel);
     this.at(rel, false, (found) => {
-      if (found.st) err(Errno.EEXIST, rel.join('/'));
+      if (found.st) err(Errno.EEXIST, rel.join('/') || '/'); // the mount's root too: it exists
       const cost = entryBytes(found.name!);
       this.spec.quota.take(cost, 1);
       try {
