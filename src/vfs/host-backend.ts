@@ -1,42 +1,44 @@
-// A host directory mounted into the sandbox. Every path is resolved here, one component at a time
-// with lstat: a symlink is followed only when its target (after every further link) stays inside
-// the mount; files are opened with O_NOFOLLOW and then checked again through /proc/self/fd, so a
-// directory swapped for a symlink between the check and the open (a rename race) cannot lead
-// outside. Only regular files and directories are visible: no devices, FIFOs or sockets.
+// A host directory mounted into the sandbox. Every operation resolves its path with a HostWalk
+// (host-walk.ts): directories are opened one at a time through their verified parent's descriptor,
+// and the final step (open, stat, mkdir, unlink, rmdir, rename, listing) acts on an entry of an open
+// directory through /proc/self/fd, so another sandbox, thread or process swapping a directory for a
+// symlink at any moment cannot lead an operation outside. Only regular files and directories are
+// visible: no devices, FIFOs or sockets. Where the descriptor route does not exist (not Linux, or no
+// /proc), mounting fails: there is no race-free way to resolve paths from Node there.
 import * as fs from 'node:fs';
-import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { Errno, VfsError } from './errno.js';
-import type { Backend, FileHandle, Handle, OpenFlags, Quota, StatInfo } from './types.js';
-
-const MAX_LINKS = 32;
+import { DIR_OPEN, routeWorks, viaFd, type FdRoute } from './fd-route.js';
+import { HostWalk, type Found, type MountRoot } from './host-walk.js';
+import { entryBytes, type Quota } from './quota.js';
+import type { Backend, FileHandle, Handle, NodeKind, OpenFlags, StatInfo } from './types.js';
 
 function err(errno: number, what: string): never {
   throw new VfsError(errno, what);
 }
 
+const HOST_ERRNO: Record<string, number> = {
+  ENOENT: Errno.ENOENT,
+  EEXIST: Errno.EEXIST,
+  ENOTDIR: Errno.ENOTDIR,
+  EISDIR: Errno.EISDIR,
+  ENOTEMPTY: Errno.ENOTEMPTY,
+  EACCES: Errno.EACCES,
+  EPERM: Errno.EACCES,
+  ELOOP: Errno.ELOOP,
+  EINVAL: Errno.EINVAL,
+  ENOSPC: Errno.ENOSPC,
+  EROFS: Errno.EROFS,
+  ENAMETOOLONG: Errno.ENAMETOOLONG,
+  EXDEV: Errno.EXDEV,
+  EMFILE: Errno.EMFILE,
+  ENFILE: Errno.EMFILE,
+};
+
 /** Host errors as guest errno values; anything unexpected is EIO, never a host message. */
 function fromHost(e: unknown): never {
   if (e instanceof VfsError) throw e;
   const code = (e as NodeJS.ErrnoException).code;
-  const errno =
-    (
-      {
-        ENOENT: Errno.ENOENT,
-        EEXIST: Errno.EEXIST,
-        ENOTDIR: Errno.ENOTDIR,
-        EISDIR: Errno.EISDIR,
-        ENOTEMPTY: Errno.ENOTEMPTY,
-        EACCES: Errno.EACCES,
-        EPERM: Errno.EACCES,
-        ELOOP: Errno.ELOOP,
-        EINVAL: Errno.EINVAL,
-        ENOSPC: Errno.ENOSPC,
-        EROFS: Errno.EROFS,
-        ENAMETOOLONG: Errno.ENAMETOOLONG,
-        EXDEV: Errno.EXDEV,
-      } as Record<string, number>
-    )[code ?? ''] ?? Errno.EIO;
-  throw new VfsError(errno, code ?? 'host error');
+  throw new VfsError(HOST_ERRNO[code ?? ''] ?? Errno.EIO, code ?? 'host error');
 }
 
 /** A host fs call whose failure is the guest's OSError, never a host exception through the guest. */
@@ -48,79 +50,60 @@ function host<T>(call: () => T): T {
   }
 }
 
+function isFileOrDir(st: fs.Stats): boolean {
+  return st.isFile() || st.isDirectory();
+}
+
+/** What an existing entry gives back to the quota when it goes: its name and its data. */
+function entryCost(name: string, st: fs.Stats): number {
+  return entryBytes(name) + (st.isFile() ? st.size : 0);
+}
+
 export interface MountSpec {
   host: string;
   mode: 'ro' | 'rw';
+  /** What a rw mount may gain: bytes (names and an overhead per entry included) and entries. */
   quota: Quota;
 }
 
 export class HostBackend implements Backend {
-  private readonly root: string;
+  private readonly root: MountRoot;
 
-  constructor(private readonly spec: MountSpec) {
+  constructor(
+    private readonly spec: MountSpec,
+    private readonly route: FdRoute,
+  ) {
+    let path: string;
+    let st: fs.Stats;
     try {
-      this.root = fs.realpathSync(spec.host);
-      if (!fs.statSync(this.root).isDirectory()) throw new Error('not a directory');
+      path = fs.realpathSync(spec.host);
+      st = fs.statSync(path);
+      if (!st.isDirectory()) throw new Error('not a directory');
     } catch (e) {
       throw new Error(`cannot mount ${spec.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-  }
-
-  private inside(hostPath: string): boolean {
-    return hostPath === this.root || hostPath.startsWith(this.root + sep);
-  }
-
-  /**
-   * The host path of `rel`, every component checked. `missingLastOk`: the last component may not
-   * exist (creating it); its parent must.
-   */
-  private resolve(rel: readonly string[], missingLastOk = false): string {
-    let current = this.root;
-    let links = 0;
-    const pending = [...rel];
-    while (pending.length) {
-      const part = pending.shift()!;
-      const next = join(current, part);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(next);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && missingLastOk && pending.length === 0) return next;
-        return fromHost(e);
-      }
-      if (st.isSymbolicLink()) {
-        if (++links > MAX_LINKS) err(Errno.ELOOP, 'too many links');
-        const target = host(() => fs.readlinkSync(next)); // may have changed since the lstat: checked again below
-        const absolute = isAbsolute(target) ? target : resolve(current, target);
-        if (!this.inside(absolute)) err(Errno.EACCES, 'link leaves the mount');
-        // Continue from the mount root with the target's components: each one is checked again.
-        pending.unshift(...relative(this.root, absolute).split(sep).filter((p) => p !== '' && p !== '.'));
-        current = this.root;
-        continue;
-      }
-      if (!st.isFile() && !st.isDirectory()) err(Errno.EACCES, 'not a regular file or directory');
-      if (pending.length && !st.isDirectory()) err(Errno.ENOTDIR, part);
-      current = next;
+    if (!routeWorks(route, path)) {
+      throw new Error(
+        `cannot mount ${spec.host}: mounts need ${route.fdDir} (Linux with /proc) to resolve paths without races against other processes; it is not available here`,
+      );
     }
-    if (!this.inside(current)) err(Errno.EACCES, 'outside the mount');
-    return current;
+    this.root = { path, dev: st.dev, ino: st.ino };
   }
 
-  /** After opening: the file really is inside the mount and is a file or directory. */
-  private verifyOpened(fd: number): fs.Stats {
-    let real: string;
+  /** Runs `use` on where `rel` leads; every descriptor of the walk is closed afterwards. */
+  private at<T>(rel: readonly string[], followLast: boolean, use: (found: Found) => T): T {
+    const walk = new HostWalk(this.route, this.root);
     try {
-      real = fs.realpathSync(`/proc/self/fd/${fd}`);
-    } catch {
-      fs.closeSync(fd);
-      return err(Errno.EACCES, 'cannot verify the opened file');
+      return use(walk.resolve(rel, followLast));
+    } catch (e) {
+      return fromHost(e);
+    } finally {
+      walk.close();
     }
-    const st = host(() => fs.fstatSync(fd));
-    if (!this.inside(real) || (!st.isFile() && !st.isDirectory())) {
-      fs.closeSync(fd);
-      err(Errno.EACCES, 'opened file is outside the mount');
-    }
-    return st;
+  }
+
+  private path(found: Found): string {
+    return viaFd(this.route, found.dir, found.name ?? undefined);
   }
 
   private static info(st: fs.Stats, writable: boolean): StatInfo {
@@ -132,62 +115,74 @@ export class HostBackend implements Backend {
     if (this.spec.mode !== 'rw') err(Errno.EACCES, `${what}: read-only mount`);
   }
 
-  private grow(bytes: number): void {
-    const q = this.spec.quota;
-    if (bytes > 0 && q.bytes + bytes > q.maxBytes) err(Errno.ENOSPC, 'mount quota');
-    q.bytes += bytes;
+  /** For operations on a name itself (remove, rename): never the mount's root. */
+  private static named(rel: readonly string[]): void {
+    if (rel.length === 0) err(Errno.EACCES, 'the mount root itself');
   }
 
   stat(rel: readonly string[]): StatInfo {
-    const path = this.resolve(rel);
-    try {
-      return HostBackend.info(fs.statSync(path), this.spec.mode === 'rw');
-    } catch (e) {
-      return fromHost(e);
-    }
+    return this.at(rel, true, (found) => {
+      if (!found.st) err(Errno.ENOENT, rel.join('/'));
+      if (!isFileOrDir(found.st)) err(Errno.EACCES, 'not a regular file or directory');
+      return HostBackend.info(found.st, this.spec.mode === 'rw');
+    });
   }
 
   open(rel: readonly string[], flags: OpenFlags): Handle {
     if (flags.write || flags.create || flags.truncate) this.writable('open for writing');
-    const path = this.resolve(rel, flags.create);
+    return this.at(rel, true, (found) => {
+      if (found.st?.isDirectory()) {
+        if (flags.write) err(Errno.EISDIR, rel.join('/'));
+        const entries = this.listing(found);
+        const st = found.st;
+        return { kind: 'dir', entries, stat: () => HostBackend.info(st, this.spec.mode === 'rw'), close: () => {} };
+      }
+      if (found.st && !isFileOrDir(found.st)) err(Errno.EACCES, 'not a regular file or directory');
+      if (found.st && flags.directory) err(Errno.ENOTDIR, rel.join('/'));
+      return this.openFile(found, flags);
+    });
+  }
+
+  /** Opens (or creates, charging the new entry) the file at `found`. */
+  private openFile(found: Found, flags: OpenFlags): FileHandle {
     const C = fs.constants;
-    let mode = (flags.write ? (flags.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY) | C.O_NOFOLLOW;
-    if (flags.create) mode |= C.O_CREAT;
-    if (flags.exclusive) mode |= C.O_EXCL;
-    if (flags.directory) mode |= C.O_DIRECTORY;
+    const mode = (flags.write ? (flags.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
     let fd: number;
+    if (found.st) {
+      if (flags.create && flags.exclusive) err(Errno.EEXIST, found.name ?? '');
+      fd = fs.openSync(this.path(found), mode);
+    } else {
+      if (!flags.create) err(Errno.ENOENT, found.name ?? '');
+      const cost = entryBytes(found.name!);
+      this.spec.quota.take(cost, 1);
+      try {
+        // O_EXCL: the entry charged is the one created; one made meanwhile by someone else is not ours.
+        fd = fs.openSync(this.path(found), mode | C.O_CREAT | C.O_EXCL, 0o644);
+      } catch (e) {
+        this.spec.quota.give(cost, 1);
+        throw e;
+      }
+    }
+    let st: fs.Stats;
     try {
-      fd = fs.openSync(path, mode | C.O_NONBLOCK, 0o644);
+      st = fs.fstatSync(fd);
+      if (!st.isFile()) err(st.isDirectory() ? Errno.EISDIR : Errno.EACCES, 'changed while opening');
+      if (flags.truncate && flags.write && st.size > 0) {
+        fs.ftruncateSync(fd, 0);
+        this.spec.quota.give(st.size);
+      }
     } catch (e) {
-      return fromHost(e);
+      fs.closeSync(fd);
+      throw e;
     }
-    const st = this.verifyOpened(fd);
     const writable = this.spec.mode === 'rw';
-    if (st.isDirectory()) {
-      fs.closeSync(fd);
-      if (flags.write) err(Errno.EISDIR, rel.join('/'));
-      return {
-        kind: 'dir',
-        entries: host(() => this.list(path)),
-        stat: () => HostBackend.info(st, writable),
-        close: () => {},
-      };
-    }
-    if (flags.directory) {
-      fs.closeSync(fd);
-      err(Errno.ENOTDIR, rel.join('/'));
-    }
-    if (flags.truncate && flags.write && st.size > 0) {
-      this.grow(-st.size);
-      host(() => fs.ftruncateSync(fd, 0));
-    }
     let open = true;
-    const handle: FileHandle = {
+    return {
       kind: 'file',
       read: (into, position) => (into.length ? host(() => fs.readSync(fd, into, 0, into.length, position)) : 0),
       write: (bytes, position) => {
         const size = host(() => fs.fstatSync(fd)).size;
-        this.grow(Math.max(0, position + bytes.length - size));
+        this.spec.quota.take(Math.max(0, position + bytes.length - size));
         return host(() => fs.writeSync(fd, bytes, 0, bytes.length, position));
       },
       size: () => host(() => fs.fstatSync(fd)).size,
@@ -197,73 +192,88 @@ export class HostBackend implements Backend {
         open = false;
       },
     };
-    return handle;
   }
 
-  private list(dir: string): { name: string; kind: 'file' | 'dir' }[] {
-    const out: { name: string; kind: 'file' | 'dir' }[] = [];
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.isFile()) out.push({ name: e.name, kind: 'file' });
-      else if (e.isDirectory()) out.push({ name: e.name, kind: 'dir' });
-      else if (e.isSymbolicLink()) {
-        try {
-          const target = this.resolve([...relative(this.root, dir).split(sep).filter(Boolean), e.name]);
-          out.push({ name: e.name, kind: fs.statSync(target).isDirectory() ? 'dir' : 'file' });
-        } catch {
-          // a link leading outside the mount, or to nothing: not shown
+  /** The files and directories of the directory at `found`; a link is shown only if it leads to one inside. */
+  private listing(found: Found): { name: string; kind: NodeKind }[] {
+    const dirFd = found.name === null ? found.dir : fs.openSync(this.path(found), DIR_OPEN);
+    const names = found.name === null ? found.dirNames : [...found.dirNames, found.name];
+    try {
+      const out: { name: string; kind: NodeKind }[] = [];
+      for (const e of fs.readdirSync(viaFd(this.route, dirFd), { withFileTypes: true })) {
+        if (e.isFile()) out.push({ name: e.name, kind: 'file' });
+        else if (e.isDirectory()) out.push({ name: e.name, kind: 'dir' });
+        else if (e.isSymbolicLink()) {
+          try {
+            out.push({ name: e.name, kind: this.stat([...names, e.name]).kind });
+          } catch {
+            // a link leading outside the mount, or to nothing: not shown
+          }
         }
       }
+      return out;
+    } finally {
+      if (dirFd !== found.dir) fs.closeSync(dirFd);
     }
-    return out;
   }
 
   mkdir(rel: readonly string[]): void {
     this.writable('mkdir');
-    const path = this.resolve(rel, true);
-    try {
-      fs.mkdirSync(path);
-    } catch (e) {
-      fromHost(e);
-    }
+    this.at(rel, false, (found) => {
+      if (found.st) err(Errno.EEXIST, rel.join('/') || '/'); // the mount's root too: it exists
+      const cost = entryBytes(found.name!);
+      this.spec.quota.take(cost, 1);
+      try {
+        fs.mkdirSync(this.path(found));
+      } catch (e) {
+        this.spec.quota.give(cost, 1);
+        throw e;
+      }
+    });
   }
 
   unlink(rel: readonly string[]): void {
     this.writable('remove');
-    const path = this.parentResolved(rel);
-    try {
-      const st = fs.lstatSync(path);
-      if (st.isDirectory()) err(Errno.EISDIR, rel.join('/'));
-      fs.unlinkSync(path);
-      if (st.isFile()) this.grow(-st.size);
-    } catch (e) {
-      fromHost(e);
-    }
+    HostBackend.named(rel);
+    this.at(rel, false, (found) => {
+      if (!found.st) err(Errno.ENOENT, rel.join('/'));
+      if (found.st.isDirectory()) err(Errno.EISDIR, rel.join('/'));
+      fs.unlinkSync(this.path(found));
+      this.spec.quota.give(entryCost(found.name!, found.st), 1);
+    });
   }
 
   rmdir(rel: readonly string[]): void {
     this.writable('rmdir');
-    const path = this.parentResolved(rel);
-    try {
-      fs.rmdirSync(path);
-    } catch (e) {
-      fromHost(e);
-    }
+    HostBackend.named(rel);
+    this.at(rel, false, (found) => {
+      if (!found.st) err(Errno.ENOENT, rel.join('/'));
+      if (!found.st.isDirectory()) err(Errno.ENOTDIR, rel.join('/'));
+      fs.rmdirSync(this.path(found));
+      this.spec.quota.give(entryBytes(found.name!), 1);
+    });
   }
 
   rename(from: readonly string[], to: readonly string[]): void {
     this.writable('rename');
-    const src = this.parentResolved(from);
-    const dst = this.parentResolved(to);
-    try {
-      fs.renameSync(src, dst);
-    } catch (e) {
-      fromHost(e);
-    }
-  }
-
-  /** For operations on a name itself (remove, rename): its directory resolved, the name as given. */
-  private parentResolved(rel: readonly string[]): string {
-    if (rel.length === 0) err(Errno.EACCES, "the mount root itself");
-    return join(this.resolve(rel.slice(0, -1)), rel[rel.length - 1]);
+    HostBackend.named(from);
+    HostBackend.named(to);
+    this.at(from, false, (src) =>
+      this.at(to, false, (dst) => {
+        if (!src.st) err(Errno.ENOENT, from.join('/'));
+        // The same file under either name (itself, or a hard link): rename changes nothing.
+        if (dst.st && dst.st.dev === src.st.dev && dst.st.ino === src.st.ino) return;
+        // The entry now costs its new name; an entry replaced gives back its name and data.
+        const bytes = entryBytes(dst.name!) - entryBytes(src.name!) - (dst.st ? entryCost(dst.name!, dst.st) : 0);
+        const entries = dst.st ? -1 : 0;
+        this.spec.quota.take(bytes, entries);
+        try {
+          fs.renameSync(this.path(src), this.path(dst));
+        } catch (e) {
+          this.spec.quota.give(bytes, entries);
+          throw e;
+        }
+      }),
+    );
   }
 }

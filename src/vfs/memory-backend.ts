@@ -1,7 +1,8 @@
 // Files given to the sandbox at creation and anything the guest writes outside mounts: kept in host
-// memory, within a quota of bytes and files.
+// memory, within a quota of bytes and entries (each file and directory costs its name and an overhead).
 import { Errno, VfsError } from './errno.js';
-import type { Backend, DirHandle, FileHandle, Handle, OpenFlags, Quota, StatInfo } from './types.js';
+import { entryBytes, type Quota } from './quota.js';
+import type { Backend, DirHandle, FileHandle, Handle, OpenFlags, StatInfo } from './types.js';
 
 interface FileNode {
   kind: 'file';
@@ -63,8 +64,7 @@ export class MemoryBackend implements Backend {
   }
 
   private addFile(dir: DirNode, name: string): FileNode {
-    if (this.quota.files + 1 > this.quota.maxFiles) err(Errno.ENOSPC, 'file count quota');
-    this.quota.files++;
+    this.quota.take(entryBytes(name), 1);
     const file: FileNode = { kind: 'file', data: new Uint8Array(0), size: 0, mtimeMs: Date.now(), ino: nextIno++ };
     dir.children.set(name, file);
     return file;
@@ -72,7 +72,7 @@ export class MemoryBackend implements Backend {
 
   private resize(file: FileNode, size: number): void {
     const grow = size - file.size;
-    if (grow > 0 && this.quota.bytes + grow > this.quota.maxBytes) err(Errno.ENOSPC, 'byte quota');
+    this.quota.take(grow);
     if (size > file.data.length) {
       const data = new Uint8Array(Math.max(size, file.data.length * 2, 64));
       data.set(file.data.subarray(0, file.size));
@@ -80,7 +80,6 @@ export class MemoryBackend implements Backend {
     } else if (size < file.size) {
       file.data.fill(0, size, file.size);
     }
-    this.quota.bytes += grow;
     file.size = size;
     file.mtimeMs = Date.now();
   }
@@ -131,7 +130,23 @@ export class MemoryBackend implements Backend {
   mkdir(rel: readonly string[]): void {
     const { dir, name } = this.parent(rel);
     if (dir.children.has(name)) err(Errno.EEXIST, rel.join('/'));
-    dir.children.set(name, { kind: 'dir', children: new Map(), mtimeMs: Date.now(), ino: nextIno++ });
+    this.quota.take(entryBytes(name), 1);
+    dir.children.set(name, MemoryBackend.newDir());
+  }
+
+  /** A mount point and its parents: made by the host, so outside the quota. */
+  mountPoint(rel: readonly string[]): void {
+    let dir = this.root;
+    for (const part of rel) {
+      const next = dir.children.get(part) ?? MemoryBackend.newDir();
+      if (next.kind !== 'dir') err(Errno.ENOTDIR, part);
+      dir.children.set(part, next);
+      dir = next;
+    }
+  }
+
+  private static newDir(): DirNode {
+    return { kind: 'dir', children: new Map(), mtimeMs: Date.now(), ino: nextIno++ };
   }
 
   unlink(rel: readonly string[]): void {
@@ -140,8 +155,7 @@ export class MemoryBackend implements Backend {
     if (!node) err(Errno.ENOENT, rel.join('/'));
     if (node.kind === 'dir') err(Errno.EISDIR, rel.join('/'));
     dir.children.delete(name);
-    this.quota.bytes -= node.size;
-    this.quota.files--;
+    this.quota.give(node.size + entryBytes(name), 1);
   }
 
   rmdir(rel: readonly string[]): void {
@@ -151,6 +165,7 @@ export class MemoryBackend implements Backend {
     if (node.kind !== 'dir') err(Errno.ENOTDIR, rel.join('/'));
     if (node.children.size) err(Errno.ENOTEMPTY, rel.join('/'));
     dir.children.delete(name);
+    this.quota.give(entryBytes(name), 1);
   }
 
   rename(from: readonly string[], to: readonly string[]): void {
@@ -160,12 +175,12 @@ export class MemoryBackend implements Backend {
     if (node.kind === 'dir' && to.length > from.length && from.every((p, i) => to[i] === p)) err(Errno.EINVAL, 'into itself');
     const dst = this.parent(to);
     const existing = dst.dir.children.get(dst.name);
+    if (existing === node) return; // onto itself: nothing changes, nothing is given back
     if (existing?.kind === 'dir' && (node.kind !== 'dir' || existing.children.size)) err(Errno.EISDIR, to.join('/'));
-    if (existing?.kind === 'file') {
-      if (node.kind === 'dir') err(Errno.ENOTDIR, to.join('/'));
-      this.quota.bytes -= existing.size;
-      this.quota.files--;
-    }
+    if (existing?.kind === 'file' && node.kind === 'dir') err(Errno.ENOTDIR, to.join('/'));
+    // The entry now costs its new name; a replaced entry gives back its name and data.
+    const replaced = existing ? entryBytes(dst.name) + (existing.kind === 'file' ? existing.size : 0) : 0;
+    this.quota.take(entryBytes(dst.name) - entryBytes(src.name) - replaced, existing ? -1 : 0);
     src.dir.children.delete(src.name);
     dst.dir.children.set(dst.name, node);
   }

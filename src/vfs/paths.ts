@@ -4,7 +4,10 @@ import { Errno, VfsError } from './errno.js';
 
 const MAX_PATH = 4096;
 
-/** `path` (absolute, or relative to `cwd`) as its list of components; [] is "/". */
+/**
+ * `path` (absolute, or relative to `cwd`) as its list of components; [] is "/". The result is at
+ * most MAX_PATH long too, so no working directory makes a path (and a mount's walk of it) deeper.
+ */
 export function components(path: string, cwd = '/'): string[] {
   if (path.length === 0) throw new VfsError(Errno.ENOENT, 'empty path');
   if (path.length > MAX_PATH) throw new VfsError(Errno.ENAMETOOLONG, 'path too long');
@@ -15,6 +18,7 @@ export function components(path: string, cwd = '/'): string[] {
     if (part === '..') out.pop();
     else out.push(part);
   }
+  if (out.reduce((n, part) => n + 1 + part.length, 0) > MAX_PATH) throw new VfsError(Errno.ENAMETOOLONG, 'path too long');
   return out;
 }
 

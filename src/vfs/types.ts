@@ -48,13 +48,3 @@ export interface Backend {
   rmdir(rel: readonly string[]): void;
   rename(from: readonly string[], to: readonly string[]): void;
 }
-
-/** Bytes and files a backend may still add. */
-export class Quota {
-  constructor(
-    readonly maxBytes: number,
-    readonly maxFiles: number = Infinity,
-    public bytes = 0,
-    public files = 0,
-  ) {}
-}

@@ -3,9 +3,11 @@
 // rest. Nothing else of the host is reachable: "/" lists only what was granted.
 import { Errno, VfsError } from './errno.js';
 import { HostBackend } from './host-backend.js';
+import { PROC_FD_ROUTE, type FdRoute } from './fd-route.js';
 import { MemoryBackend } from './memory-backend.js';
 import { components, joinPath } from './paths.js';
-import { Quota, type Backend, type Handle, type OpenFlags, type StatInfo } from './types.js';
+import { Quota } from './quota.js';
+import type { Backend, Handle, OpenFlags, StatInfo } from './types.js';
 
 export interface MountOptions {
   /** Host directory. */
@@ -14,14 +16,17 @@ export interface MountOptions {
   guest: string;
   /** Default 'ro'. */
   mode?: 'ro' | 'rw';
-  /** Bytes the sandbox may add to this mount (rw). Default: the sandbox's fsQuota.bytes. */
+  /** Bytes the sandbox may add to this mount (rw), entries counted as in FsQuota. Default: the sandbox's fsQuota.bytes. */
   quotaBytes?: number;
 }
 
 export interface FsQuota {
-  /** Bytes of in-memory files, and the default growth allowed in each rw mount. Default 64 MiB. */
+  /**
+   * Bytes of in-memory files, and the default growth allowed in each rw mount. Every file and
+   * directory counts 128 bytes plus its name's UTF-8 bytes besides its data. Default 64 MiB.
+   */
   bytes?: number;
-  /** Number of in-memory files. Default 10,000. */
+  /** Number of in-memory files and directories, and of entries each rw mount may gain. Default 10,000. */
   files?: number;
 }
 
@@ -45,17 +50,16 @@ export class VirtualFS {
   private readonly mounts: Mount[] = [];
   cwd = '/';
 
-  constructor(options: VfsOptions = {}) {
+  /** `route`: how mounts reach directories by descriptor; only tests choose another. */
+  constructor(options: VfsOptions = {}, route: FdRoute = PROC_FD_ROUTE) {
     const quota = { ...DEFAULT_FS_QUOTA, ...options.quota };
     this.memory = new MemoryBackend(new Quota(quota.bytes, quota.files));
     for (const m of options.mounts ?? []) {
       const at = components(m.guest);
       if (at.length === 0) throw new Error('a mount cannot replace the root directory');
       if (this.mounts.some((x) => joinPath(x.at) === joinPath(at))) throw new Error(`two mounts at ${joinPath(at)}`);
-      this.memory.put(at, new Uint8Array(0)); // makes the parents
-      this.memory.unlink(at);
-      this.memory.mkdir(at); // the mount point shows in its parent's listing
-      const backend = new HostBackend({ host: m.host, mode: m.mode ?? 'ro', quota: new Quota(m.quotaBytes ?? quota.bytes) });
+      this.memory.mountPoint(at); // shows in its parent's listing
+      const backend = new HostBackend({ host: m.host, mode: m.mode ?? 'ro', quota: new Quota(m.quotaBytes ?? quota.bytes, quota.files) }, route);
       this.mounts.push({ at, backend });
     }
     this.mounts.sort((a, b) => b.at.length - a.at.length); // longest prefix first
