@@ -143,7 +143,7 @@ export class WorkerSession {
     const started = performance.now();
     let stdout = '';
     let stderr = '';
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunResult>((resolve) => {
       const finish = () => {
         clearTimeout(watchdog);
         worker.off('message', onMessage);
@@ -174,8 +174,8 @@ export class WorkerSession {
           const r = msg.result;
           resolve(new RunResult(r.ok, r.stdout, r.stderr, r.error, r.usage, r.sandboxReplaced));
         } else if (msg.type === 'failed') {
-          finish();
-          reject(new Error(msg.message));
+          // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
+          void replaceWorker(`host error during the run: ${msg.message}`, 'fault');
         }
       };
       const onError = (e: Error) => void replaceWorker(`worker failed: ${e.message}`, 'fault');
