@@ -89,7 +89,7 @@ export interface GuestConfig {
   /** JSON for `__pyfence__.setup` (host modules, env, argv), or null. */
   spec: string | null;
   /** Answers one host call; may block up to `guard.waitBudgetMs()`. */
-  hostCall(request: string, guard: RunGuard): string;
+  hostCall(request: string | null, guard: RunGuard): string;
   /** Deterministic mode: a fixed clock that moves with fuel, a seeded random source. */
   determinism?: Determinism;
   /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt. */
