@@ -71,10 +71,8 @@ function scalarToWire(value: unknown): Wire {
       return { $float: Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf' };
     case 'bigint':
       return Number.isSafeInteger(Number(value)) ? Number(value) : { $int: value.toString() };
-    case 'object':
-      if (value === null) return null;
-    // fall through: objects are encoded by objectToWire
     default:
+      if (value === null) return null;
       throw new HostValueError(`cannot pass a ${typeof value} to the sandbox`);
   }
 }
