@@ -73,10 +73,12 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
   const charge = (units: number) => (work += units);
   /**
    * Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI).
-   * Anything else (a stop at the output cap, a deadline) goes on through the guest. Then the host's
-   * work is charged as fuel, failed calls included, once the call's effects are in place.
+   * Anything else (a stop at the output cap, a deadline) goes on through the guest. The base cost is
+   * charged first (a guest past its deadline is stopped before more host work), the work done after,
+   * failed calls included, once the call's effects are in place.
    */
   const guarded = (negate: boolean, body: () => number): number => {
+    current().meter.charge(FUEL.syscall);
     work = 0;
     let result: number;
     try {
@@ -85,7 +87,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
       if (!(e instanceof VfsError)) throw e;
       result = negate ? -e.errno : e.errno;
     }
-    current().meter.charge(FUEL.syscall + work);
+    current().meter.charge(work);
     return result;
   };
   const path = (ptr: number) => {
