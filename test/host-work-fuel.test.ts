@@ -68,4 +68,20 @@ describe('fuel for host work', () => {
       sb.dispose();
     }
   });
+
+  it('charges each byte of a host-channel request, so a loop resending a large one meets the fuel limit', async () => {
+    const sb = await Sandbox.create({ modules: { m: { f: () => 1 } }, limits: { memoryBytes: 64 << 20 } });
+    try {
+      (await sb.run(`s = '["m", "nothere", ["' + 'x' * (4 << 20) + '"], null]'`)).throwIfError();
+      (await sb.run('import gc\ngc.collect()')).throwIfError(); // the garbage of building s, collected now
+      const calls = (n: number) => sb.run(`for _ in range(${n}):\n    __pyfence__.chan(s)`);
+      const one = await calls(1);
+      const five = await calls(5);
+      assert.ok(five.usage.fuel - one.usage.fuel >= 4 * (4 << 20) * HOST_WORK_FUEL.channelByte, `${five.usage.fuel} - ${one.usage.fuel}`);
+      const r = await sb.run('while True:\n    __pyfence__.chan(s)', { limits: { fuel: 2e8, timeoutMs: 5_000 } });
+      assert.equal(r.error?.kind, 'fuel');
+    } finally {
+      sb.dispose();
+    }
+  });
 });

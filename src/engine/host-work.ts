@@ -1,4 +1,4 @@
-// Fuel for work the host does on the guest's behalf in a syscall, so that a call that costs the guest
+// Fuel for work the host does on the guest's behalf in a syscall or a host-channel call, so that a call that costs the guest
 // a few instructions but the host much (listing a directory of a million entries, copying megabytes)
 // is paid for and meets the deadline check (FuelMeter.charge). Rates are fixed numbers applied to
 // counts of entries and bytes, never to measured time, so fuel stays deterministic. They were set from
@@ -19,4 +19,6 @@ export const HOST_WORK_FUEL = {
   writeByte: 4,
   /** Each byte of stdout and stderr (copy, decoding, delivery to the embedder). */
   outputByte: 4,
+  /** Each byte of a host-channel request (decoding, checking, parsing: ~2-4 ns a byte). */
+  channelByte: 4,
 } as const;

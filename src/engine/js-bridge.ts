@@ -23,6 +23,8 @@ export interface BridgeHost {
   /** Allocates in the guest (its malloc); 0 on failure. The guest frees strings it receives. */
   malloc(size: number): number;
   /** Answers one request string from the guest's host channel. */
+  /** Called before a request of `byteLength` bytes is read: charges for it, and may stop the guest. */
+  beforeRequest(byteLength: number): void;
   /** `null`: a request over HOST_REQUEST_MAX_BYTES, not read. */
   hostCall(request: string | null): string;
   /** True only while baking: the prelude captures the channel then, and no code after it can. */
@@ -46,6 +48,7 @@ export function jsBridge(host: BridgeHost): Record<string, (...args: number[]) =
     const m = host.memory();
     if (m.u32(a0) !== PROXY_KIND_MP_STR) return undefinedInto(out);
     const length = m.u32(a0 + 4);
+    host.beforeRequest(length);
     const request = length > HOST_REQUEST_MAX_BYTES ? null : m.utf8(m.u32(a0 + 8), length);
     const reply = encoder.encode(host.hostCall(request));
     const ptr = host.malloc(reply.length + 1);
