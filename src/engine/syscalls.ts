@@ -70,7 +70,7 @@ function writeStat(m: GuestMemory, buf: number, st: StatInfo): void {
 export function fileSyscalls(current: () => SyscallState): { env: Record<string, Fn>; wasi: Record<string, Fn> } {
   // Work of the syscall in progress beyond its base cost, charged when it ends (syscalls do not nest).
   let work = 0;
-  const charge = (units: number) => (work += units);
+  const addWork = (units: number) => (work += units);
   /**
    * Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI).
    * Anything else (a stop at the output cap, a deadline) goes on through the guest. The base cost is
@@ -92,7 +92,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
   };
   const path = (ptr: number) => {
     const p = current().memory.cString(ptr);
-    charge(FUEL.pathByte * p.length);
+    addWork(FUEL.pathByte * p.length);
     return p;
   };
   /** Only paths relative to the cwd or absolute: the libc never passes another directory fd here. */
@@ -109,7 +109,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
         const f = openFlags(flags);
         const handle = vfs().open(at(dirfd, p), f);
         const fd = current().files.add(handle, f);
-        if (handle.kind === 'dir') charge(FUEL.dirEntry * handle.entries.length);
+        if (handle.kind === 'dir') addWork(FUEL.dirEntry * handle.entries.length);
         return fd;
       }),
     __syscall_stat64: (p: number, buf: number) => guarded(true, () => (writeStat(current().memory, buf, vfs().stat(path(p))), 0)),
@@ -143,7 +143,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
           written += DIRENT_SIZE;
           file.position++;
         }
-        charge((FUEL.direntRecord * written) / DIRENT_SIZE);
+        addWork((FUEL.direntRecord * written) / DIRENT_SIZE);
         return written;
       }),
     __syscall_mkdirat: (dirfd: number, p: number) => guarded(true, () => (vfs().mkdir(at(dirfd, p)), 0)),
@@ -193,7 +193,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
           }
           total += len;
         }
-        charge((sink ? FUEL.outputByte : FUEL.writeByte) * total);
+        addWork((sink ? FUEL.outputByte : FUEL.writeByte) * total);
         m.setU32(nwritten, total);
         return 0;
       }),
@@ -215,7 +215,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
           total += n;
           if (n < into.length) break;
         }
-        charge(FUEL.readByte * total);
+        addWork(FUEL.readByte * total);
         m.setU32(nread, total);
         return 0;
       }),
