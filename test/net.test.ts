@@ -14,6 +14,7 @@ const server = createServer((req, res) => {
     case '/json': return send(200, JSON.stringify({ hello: 'world', query: url.search, auth: req.headers.authorization ?? null }), { 'content-type': 'application/json' });
     case '/echo': { let b = ''; req.on('data', (c) => (b += c)); return req.on('end', () => send(200, JSON.stringify({ method: req.method, body: b, type: req.headers['content-type'] ?? null }))); }
     case '/to-json': return send(302, '', { location: '/json?via=redirect' });
+    case '/to-named': return send(302, '', { location: 'http://localhost:' + url.searchParams.get('port') + '/json' });
     case '/to-outside': return send(302, '', { location: 'http://pyfence-denied.example/' });
     case '/to-other-port': return send(307, '', { location: 'http://127.0.0.1:' + url.searchParams.get('port') + '/json' });
     case '/big': return send(200, Buffer.alloc(300 * 1024, 97));
@@ -127,6 +128,45 @@ except requests.Timeout as e:
       sb.dispose();
     });
   }
+
+  for (const isolation of ['inline', 'worker'] as const) {
+    it(`refuses a granted name that resolves to a loopback address unless the address is granted (${isolation})`, async () => {
+      const program = `
+import requests
+for url in ("http://localhost:${a.port}/json", "http://127.0.0.1:${a.port}/to-named?port=${a.port}"):
+    try:
+        print(requests.get(url).json()["hello"])
+    except PermissionError as e:
+        print("denied", e)
+`;
+      const byName = await Sandbox.create({ isolation, net: { allow: [`localhost:${a.port}`] } });
+      const r = await byName.run(program);
+      byName.dispose();
+      assert.match(r.stdout, new RegExp(`^denied network access to localhost:${a.port} is not allowed in this sandbox: it resolves to (127\\.0\\.0\\.1|::1) \\(loopback\\)`));
+      const named = await Sandbox.create({ isolation, net: { allow: [`localhost:${a.port}`, `127.0.0.1:${a.port}`] } });
+      const ok = await named.run(program);
+      named.dispose();
+      assert.equal(ok.stdout, 'world\nworld\n');
+    });
+  }
+
+  it('connects to the address that was checked, never resolving the name again', async () => {
+    const { exchange } = await import('../src/python/net/pinned-connection.js');
+    // A name that cannot resolve: the exchange reaches the server only through the pinned address.
+    const url = new URL(`http://pinned.invalid:${a.port}/json`);
+    const res = await exchange(url, { address: '127.0.0.1', family: 4 }, { method: 'GET', headers: {}, body: null, signal: AbortSignal.timeout(10_000) });
+    let text = '';
+    for await (const chunk of res) text += chunk;
+    assert.equal(JSON.parse(text).hello, 'world');
+  });
+
+  it('classifies special addresses, including IPv4 inside IPv6', async () => {
+    const { specialAddressKind } = await import('../src/python/net/address-ranges.js');
+    const special = ['127.0.0.1', '10.1.2.3', '172.31.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1',
+      '255.255.255.255', '::1', '::', 'fd00:ec2::254', 'fe80::1', 'ff02::1', '::ffff:127.0.0.1', '64:ff9b::a9fe:a9fe', '2002:a00:1::'];
+    for (const a of special) assert.notEqual(specialAddressKind(a), null, a);
+    for (const a of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) assert.equal(specialAddressKind(a), null, a);
+  });
 
   it('has no requests module without a grant, and says why', async () => {
     const sb = await Sandbox.create();

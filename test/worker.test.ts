@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
-import { Sandbox as InternalSandbox } from '../src/python/sandbox.js';
+import { createUnmeteredSandbox } from '../src/python/sandbox.js';
 
 describe("isolation: 'worker'", () => {
   it('runs code, keeps globals, streams output and enforces limits in the worker', async () => {
@@ -26,7 +26,7 @@ describe("isolation: 'worker'", () => {
 
   it('the watchdog terminates a worker whose guest cannot stop itself, and a fresh worker follows', async () => {
     // The unmetered build has no fuel or deadline checks inside wasm: only the watchdog can stop it.
-    const sb = await InternalSandbox.createUnmetered({ isolation: 'worker', limits: { timeoutMs: 300 } });
+    const sb = await createUnmeteredSandbox({ isolation: 'worker', limits: { timeoutMs: 300 } });
     try {
       await sb.run('state = 1');
       const r = await sb.run('print("before")\nwhile True: pass');
@@ -40,5 +40,11 @@ describe("isolation: 'worker'", () => {
     } finally {
       sb.dispose();
     }
+  });
+
+  it('the unmetered build is not part of the public API', async () => {
+    assert.equal('createUnmetered' in Sandbox, false);
+    const entry = await import('../src/index.js');
+    assert.equal('createUnmeteredSandbox' in entry, false);
   });
 });

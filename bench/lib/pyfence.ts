@@ -43,10 +43,10 @@ function unmeteredFactory(S: SandboxClass): (() => Promise<SandboxLike> | Sandbo
 export const KNOWN_VARIANTS: Record<string, Variant> = {
   /** The public API: `Sandbox.create()` — metered build, default limits, inline. */
   default: { name: 'default', create: (S) => S.create() },
-  /** Unmetered build (`Sandbox.createUnmetered()`): shows the cost of fuel metering. */
+  /** Unmetered build (internal `createUnmeteredSandbox()`): shows the cost of fuel metering. */
   unmetered: {
     name: 'unmetered',
-    unavailable: (S) => (unmeteredFactory(S) ? undefined : 'Sandbox.createUnmetered() does not exist'),
+    unavailable: (S) => (unmeteredFactory(S) ? undefined : 'createUnmeteredSandbox() does not exist'),
     create: (S) => unmeteredFactory(S)!(),
   },
   /** `Sandbox.create({ isolation: 'worker' })`: interpreter in a worker thread. */
@@ -70,6 +70,7 @@ export function parseVariants(list: string): Variant[] {
 }
 
 const ENTRY_URL = new URL('../../src/index.js', import.meta.url);
+const INTERNAL_URL = new URL('../../src/python/sandbox.js', import.meta.url);
 const ENTRY_TS = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
 export type PyfenceLoad = { status: 'ok'; Sandbox: SandboxClass } | { status: 'missing'; note: string };
@@ -87,5 +88,8 @@ export async function loadPyfence(): Promise<PyfenceLoad> {
   if (!mod.Sandbox || typeof mod.Sandbox.create !== 'function') {
     throw new Error('src/index does not export Sandbox with a static create()');
   }
-  return { status: 'ok', Sandbox: mod.Sandbox };
+  // The unmetered build is internal (not on the public Sandbox): reached through its own module.
+  const internal = (await import(INTERNAL_URL.href)) as { createUnmeteredSandbox?: SandboxClass['createUnmetered'] };
+  const { create } = mod.Sandbox;
+  return { status: 'ok', Sandbox: { create: (o) => create.call(mod.Sandbox, o), createUnmetered: internal.createUnmeteredSandbox } };
 }

@@ -49,8 +49,13 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   return exitCodeOf(result);
 }
 
-/** A failed run on stderr: the traceback if there is one, else the limit or fault. */
+/** Stops by a limit: their traceback is the KeyboardInterrupt that carried the stop, not the program's. */
+const LIMIT_KINDS = new Set(['fuel', 'timeout', 'output']);
+
+/** A failed run on stderr: a limit's one-line reason, else the traceback if there is one, else the fault. */
 export function reportError(result: RunResult): void {
-  if (result.error?.traceback) process.stderr.write(result.error.traceback);
-  else if (result.error) process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
+  const error = result.error;
+  if (!error) return;
+  if (error.traceback && !LIMIT_KINDS.has(error.kind)) process.stderr.write(error.traceback);
+  else process.stderr.write(`pyfence: ${error.kind}: ${error.message}\n`);
 }

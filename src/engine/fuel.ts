@@ -53,6 +53,24 @@ export class FuelMeter {
     this.limit = this.usedUnits + units;
   }
 
+  /**
+   * Counts host work done for the guest (a syscall's listing, copying) as fuel, and checks the
+   * deadline: a guest that makes the host work hard pays for it and is stopped on time. Called after
+   * the work's effects are in place, since the policy may stop the guest here.
+   */
+  charge(units: number): void {
+    if (!(units > 0) || !this.policy) return;
+    this.account();
+    this.usedUnits += Math.ceil(units);
+    this.policy.checkpoint();
+    this.account();
+    if (this.usedUnits >= this.limit) {
+      this.policy.exhausted();
+      this.account();
+    }
+    this.refill();
+  }
+
   /** The import the guest calls when the counter goes negative. */
   exhausted(): void {
     this.account();

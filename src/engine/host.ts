@@ -1,6 +1,9 @@
 // What the engine asks of its embedder. The engine knows wasm, not Python policy: every decision
 // (where output goes, what time it is, how much memory may be used) comes through this interface.
 
+/** Largest host-channel request read from guest memory, in bytes: larger ones are refused unread. */
+export const HOST_REQUEST_MAX_BYTES = 16 * 1024 * 1024;
+
 export interface Clock {
   /** Monotonic milliseconds, wrapped to u32 by the caller. */
   ticksMs(): number;
@@ -19,9 +22,10 @@ export interface HostHooks {
   sleep(ms: number): void;
   /**
    * The host channel: one request string from the guest, one reply string back (the Python layer
-   * defines both). May block; may throw HostStop at the deadline.
+   * defines both). `null`: the guest sent more than HOST_REQUEST_MAX_BYTES, which is not read.
+   * May block; may throw HostStop at the deadline.
    */
-  hostCall(request: string): string;
+  hostCall(request: string | null): string;
   /** Set only by the build's baking hooks: lets the prelude capture the host channel. */
   revealHostChannel?: boolean;
 }

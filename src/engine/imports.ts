@@ -2,8 +2,9 @@
 // the sandbox's virtual filesystem (syscalls.ts), never the host's directly.
 import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES as WASM_PAGE } from './abi.js';
 import type { FileTable } from './file-table.js';
-import type { HostHooks } from './host.js';
+import { HOST_REQUEST_MAX_BYTES, type HostHooks } from './host.js';
 import { jsBridge } from './js-bridge.js';
+import { HOST_WORK_FUEL } from './host-work.js';
 import type { FuelMeter } from './fuel.js';
 import type { GuestMemory } from './memory-view.js';
 import { fileSyscalls } from './syscalls.js';
@@ -79,6 +80,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
     ...jsBridge({
       memory: mem,
       malloc: (size) => current().malloc(size),
+      beforeRequest: (byteLength) => current().meter.charge(HOST_WORK_FUEL.channelByte * Math.min(byteLength, HOST_REQUEST_MAX_BYTES)),
       hostCall: (request) => current().hooks.hostCall(request),
       channelVisible: () => current().hooks.revealHostChannel === true,
     }),

@@ -10,6 +10,14 @@ import { GuestMemory } from './memory-view.js';
 import { FileTable } from './file-table.js';
 import { VirtualFS } from '../vfs/vfs.js';
 
+/** The guest's malloc refused a block the host needed in guest memory (the memory cap is reached). */
+export class GuestMallocError extends Error {
+  constructor(readonly size: number) {
+    super(`guest malloc of ${size} bytes failed`);
+    this.name = 'GuestMallocError';
+  }
+}
+
 export interface GuestExports {
   memory: WebAssembly.Memory;
   malloc(size: number): number;
@@ -177,11 +185,12 @@ export class EngineInstance {
   scratch(size: number): number {
     if (size > this.scratchSize) {
       if (this.scratchPtr) this.free(this.scratchPtr);
-      const want = Math.max(size, 1024, this.scratchSize * 2);
+      let want = Math.max(size, 1024, this.scratchSize * 2);
       this.scratchPtr = this.call((e) => e.malloc(want));
+      if (!this.scratchPtr && want > size) this.scratchPtr = this.call((e) => e.malloc((want = size)));
       if (!this.scratchPtr) {
         this.scratchSize = 0;
-        throw new Error('guest malloc failed');
+        throw new GuestMallocError(size);
       }
       this.scratchSize = want;
     }
@@ -191,7 +200,7 @@ export class EngineInstance {
   /** Copies bytes into a fresh malloc'd block (NUL-terminated); the caller frees it. */
   allocBytes(bytes: Uint8Array): number {
     const ptr = this.call((e) => e.malloc(bytes.length + 1));
-    if (!ptr) throw new Error('guest malloc failed');
+    if (!ptr) throw new GuestMallocError(bytes.length + 1);
     const view = this.memory.bytes(ptr, bytes.length + 1);
     view.set(bytes);
     view[bytes.length] = 0;

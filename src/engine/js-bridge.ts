@@ -4,6 +4,7 @@
 // string in and one string out per call (the host-function bridge encodes data on both sides). Every
 // other lookup answers "not found", every other call or conversion yields `undefined`. There is no
 // table of JS objects.
+import { HOST_REQUEST_MAX_BYTES } from './host.js';
 import type { GuestMemory } from './memory-view.js';
 
 /** The attribute of the `js` module (the JS global scope) that yields the host channel. */
@@ -22,7 +23,10 @@ export interface BridgeHost {
   /** Allocates in the guest (its malloc); 0 on failure. The guest frees strings it receives. */
   malloc(size: number): number;
   /** Answers one request string from the guest's host channel. */
-  hostCall(request: string): string;
+  /** Called before a request of `byteLength` bytes is read: charges for it, and may stop the guest. */
+  beforeRequest(byteLength: number): void;
+  /** `null`: a request over HOST_REQUEST_MAX_BYTES, not read. */
+  hostCall(request: string | null): string;
   /** True only while baking: the prelude captures the channel then, and no code after it can. */
   channelVisible(): boolean;
 }
@@ -43,7 +47,9 @@ export function jsBridge(host: BridgeHost): Record<string, (...args: number[]) =
   const callChannel = (a0: number, out: number) => {
     const m = host.memory();
     if (m.u32(a0) !== PROXY_KIND_MP_STR) return undefinedInto(out);
-    const request = m.utf8(m.u32(a0 + 8), m.u32(a0 + 4));
+    const length = m.u32(a0 + 4);
+    host.beforeRequest(length);
+    const request = length > HOST_REQUEST_MAX_BYTES ? null : m.utf8(m.u32(a0 + 8), length);
     const reply = encoder.encode(host.hostCall(request));
     const ptr = host.malloc(reply.length + 1);
     if (!ptr) return undefinedInto(out); // the guest sees a failed call, not a crash

@@ -20,7 +20,11 @@ export type CallOutcome =
   | { kind: 'stopped'; reason: StopReason; message: string }
   | { kind: 'fault'; message: string };
 
-/** Runs one call into the guest and classifies how it ended; host bugs (other errors) propagate. */
+/**
+ * Runs one call into the guest and classifies how it ended. Any other exception raised on the host
+ * while the guest was running (a syscall given absurd arguments, a host bug) is a fault too: the
+ * instance is mid-call and is discarded, and the caller gets a result rather than a rejection.
+ */
 export function guardedCall(call: () => void): CallOutcome {
   try {
     call();
@@ -32,6 +36,15 @@ export function guardedCall(call: () => void): CallOutcome {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       return { kind: 'fault', message: 'stack overflow in the interpreter' };
     }
-    throw e;
+    return { kind: 'fault', message: `host error during a guest call: ${describeError(e)}` };
+  }
+}
+
+/** Never throws: the thrown value may be anything, with a toString that throws. */
+export function describeError(e: unknown): string {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    return 'an exception that cannot be described';
   }
 }

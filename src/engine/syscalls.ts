@@ -6,6 +6,8 @@ import type { OpenFlags, StatInfo } from '../vfs/types.js';
 import type { FileTable } from './file-table.js';
 import type { HostHooks } from './host.js';
 import type { GuestMemory } from './memory-view.js';
+import type { FuelMeter } from './fuel.js';
+import { HOST_WORK_FUEL as FUEL } from './host-work.js';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -27,22 +29,11 @@ export interface SyscallState {
   memory: GuestMemory;
   hooks: HostHooks;
   files: FileTable;
+  /** Host work is charged as fuel (host-work.ts). */
+  meter: FuelMeter;
 }
 
 type Fn = (...args: any[]) => number;
-
-/**
- * Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI).
- * Anything else (a stop at the output cap, a deadline) goes on through the guest.
- */
-function guarded(negate: boolean, body: () => number): number {
-  try {
-    return body();
-  } catch (e) {
-    if (!(e instanceof VfsError)) throw e;
-    return negate ? -e.errno : e.errno;
-  }
-}
 
 function openFlags(flags: number): OpenFlags {
   const access = flags & O_ACCMODE;
@@ -77,7 +68,33 @@ function writeStat(m: GuestMemory, buf: number, st: StatInfo): void {
 }
 
 export function fileSyscalls(current: () => SyscallState): { env: Record<string, Fn>; wasi: Record<string, Fn> } {
-  const path = (ptr: number) => current().memory.cString(ptr);
+  // Work of the syscall in progress beyond its base cost, charged when it ends (syscalls do not nest).
+  let work = 0;
+  const addWork = (units: number) => (work += units);
+  /**
+   * Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI).
+   * Anything else (a stop at the output cap, a deadline) goes on through the guest. The base cost is
+   * charged first (a guest past its deadline is stopped before more host work), the work done after,
+   * failed calls included, once the call's effects are in place.
+   */
+  const guarded = (negate: boolean, body: () => number): number => {
+    current().meter.charge(FUEL.syscall);
+    work = 0;
+    let result: number;
+    try {
+      result = body();
+    } catch (e) {
+      if (!(e instanceof VfsError)) throw e;
+      result = negate ? -e.errno : e.errno;
+    }
+    current().meter.charge(work);
+    return result;
+  };
+  const path = (ptr: number) => {
+    const p = current().memory.cString(ptr);
+    addWork(FUEL.pathByte * p.length);
+    return p;
+  };
   /** Only paths relative to the cwd or absolute: the libc never passes another directory fd here. */
   const at = (dirfd: number, ptr: number) => {
     const p = path(ptr);
@@ -90,7 +107,10 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
     __syscall_openat: (dirfd: number, p: number, flags: number) =>
       guarded(true, () => {
         const f = openFlags(flags);
-        return current().files.add(vfs().open(at(dirfd, p), f), f);
+        const handle = vfs().open(at(dirfd, p), f);
+        const fd = current().files.add(handle, f);
+        if (handle.kind === 'dir') addWork(FUEL.dirEntry * handle.entries.length);
+        return fd;
       }),
     __syscall_stat64: (p: number, buf: number) => guarded(true, () => (writeStat(current().memory, buf, vfs().stat(path(p))), 0)),
     __syscall_lstat64: (p: number, buf: number) => guarded(true, () => (writeStat(current().memory, buf, vfs().stat(path(p))), 0)),
@@ -123,6 +143,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
           written += DIRENT_SIZE;
           file.position++;
         }
+        addWork((FUEL.direntRecord * written) / DIRENT_SIZE);
         return written;
       }),
     __syscall_mkdirat: (dirfd: number, p: number) => guarded(true, () => (vfs().mkdir(at(dirfd, p)), 0)),
@@ -172,6 +193,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
           }
           total += len;
         }
+        addWork((sink ? FUEL.outputByte : FUEL.writeByte) * total);
         m.setU32(nwritten, total);
         return 0;
       }),
@@ -193,6 +215,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
           total += n;
           if (n < into.length) break;
         }
+        addWork(FUEL.readByte * total);
         m.setU32(nread, total);
         return 0;
       }),

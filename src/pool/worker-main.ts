@@ -6,12 +6,15 @@ import { InlineSession } from '../python/inline-session.js';
 import { buildVfs } from '../python/sessions.js';
 import { runFsOp } from '../python/sandbox-fs.js';
 import { BlockingCallClient } from './blocking-call.js';
+import { carryCall, type CarriedCall } from './host-call-transport.js';
+import { HostCallGate } from '../python/host-call-gate.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
 adoptSandboxModule(data.variant, data.module);
-const hostCalls = new BlockingCallClient<string, string>(data.hostPort, data.hostSignal);
+const hostCalls = new BlockingCallClient<CarriedCall, string>(data.hostPort, data.hostSignal);
+const gate = new HostCallGate(data.granted);
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
 const session = new InlineSession(
   data.variant,
@@ -21,7 +24,12 @@ const session = new InlineSession(
     denied: data.denied,
     vfs: () => buildVfs(data.vfs, data.restored?.files),
     interrupt: new Int32Array(data.interrupt),
-    hostCall: (request, guard) => hostCalls.call(request, () => guard.waitBudgetMs()) ?? NO_ANSWER,
+    // Decoded here, on the guest's thread: a hostile request never costs the main thread (the watchdog's).
+    hostCall: (request, guard) => {
+      const call = gate.decode(request);
+      if ('error' in call) return JSON.stringify(call);
+      return hostCalls.call(carryCall(call), () => guard.waitBudgetMs()) ?? NO_ANSWER;
+    },
   },
   data.restored?.state,
 );

@@ -9,6 +9,7 @@ import type { Determinism } from '../python/determinism.js';
 import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';
+import type { GrantedNames } from '../python/host-call-gate.js';
 
 export interface WorkerData {
   variant: ModuleVariant;
@@ -16,6 +17,8 @@ export interface WorkerData {
   module: LoadedModule;
   /** JSON for `__pyfence__.setup`, or null. */
   guestSpec: string | null;
+  /** The functions the guest may call: the worker's gate checks and decodes requests against them. */
+  granted: GrantedNames;
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;

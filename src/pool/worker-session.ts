@@ -12,6 +12,7 @@ import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
+import { unpackCall, type CarriedCall } from './host-call-transport.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
@@ -37,12 +38,13 @@ export interface WorkerSetup {
 
 function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: RestoredSession): Promise<Worker> {
   const channel = blockingChannel();
-  serveBlockingCalls(channel.local, channel.signal, (request: string) => setup.bridge.call(request));
+  serveBlockingCalls(channel.local, channel.signal, (call: CarriedCall) => setup.bridge.call(unpackCall(call)));
   channel.local.unref();
   const worker = newWorker({
     variant: setup.variant,
     module: loadSandboxModule(setup.variant),
     guestSpec: setup.guestSpec,
+    granted: setup.bridge.grantedNames(),
     determinism: setup.determinism,
     denied: setup.denied,
     vfs: setup.vfs,
@@ -143,7 +145,7 @@ export class WorkerSession {
     const started = performance.now();
     let stdout = '';
     let stderr = '';
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunResult>((resolve) => {
       const finish = () => {
         clearTimeout(watchdog);
         worker.off('message', onMessage);
@@ -174,8 +176,8 @@ export class WorkerSession {
           const r = msg.result;
           resolve(new RunResult(r.ok, r.stdout, r.stderr, r.error, r.usage, r.sandboxReplaced));
         } else if (msg.type === 'failed') {
-          finish();
-          reject(new Error(msg.message));
+          // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
+          void replaceWorker(`host error during the run: ${msg.message}`, 'fault');
         }
       };
       const onError = (e: Error) => void replaceWorker(`worker failed: ${e.message}`, 'fault');

@@ -12,11 +12,13 @@ class bridge:
         "AttributeError": AttributeError, "ImportError": ImportError,
     }
 
-    def enc(v, depth=0):
+    # As host-codec.ts MAX_DEPTH. enc and dec loop rather than use comprehensions, which would take a
+    # second interpreter frame per level (the stack holds about 150).
+    MAX_DEPTH = 64
+
+    def enc(v, depth=0, path=None):
         if v is None or v is True or v is False:
             return v
-        if depth > 100:
-            raise ValueError("value nested too deeply to pass to the host")
         t = type(v)
         if t is str:
             return v
@@ -28,37 +30,56 @@ class bridge:
             if v != v or v == bridge.INF or v == -bridge.INF:
                 return {"$float": repr(v)}
             return v
-        enc = bridge.enc
-        if t is list:
-            return [enc(x, depth + 1) for x in v]
-        if t is tuple:
-            return {"$tuple": [enc(x, depth + 1) for x in v]}
         if t is bytes or t is bytearray or t is memoryview:
             return {"$bytes": bytes(v).hex()}
-        if t is dict:
-            out = {}
-            for k in v:
-                if type(k) is not str:
-                    raise TypeError("dict keys passed to the host must be str, not '%s'" % type(k).__name__)
-                out[k] = enc(v[k], depth + 1)
-            return {"$dict": out}
+        if t is list or t is tuple or t is dict:
+            if depth > bridge.MAX_DEPTH:
+                raise ValueError("a value nested more than %d levels deep cannot be passed to the host" % bridge.MAX_DEPTH)
+            if path is None:
+                path = []
+            if id(v) in path:
+                raise ValueError("a cyclic value cannot be passed to the host")
+            path.append(id(v))
+            enc = bridge.enc
+            if t is dict:
+                out = {}
+                for k in v:
+                    if type(k) is not str:
+                        raise TypeError("dict keys passed to the host must be str, not '%s'" % type(k).__name__)
+                    out[k] = enc(v[k], depth + 1, path)
+                out = {"$dict": out}
+            else:
+                items = []
+                for x in v:
+                    items.append(enc(x, depth + 1, path))
+                out = items if t is list else {"$tuple": items}
+            path.pop()
+            return out
         for base in (str, int, float, list, tuple, dict, bytes):
             if isinstance(v, base) and t is not bool:
-                return enc(base(v), depth)
+                return bridge.enc(base(v), depth, path)
         raise TypeError("cannot pass '%s' to the host (only None, bool, int, float, str, bytes, list, tuple and dict)" % t.__name__)
 
     def dec(v):
         t = type(v)
+        dec = bridge.dec
         if t is list:
-            dec = bridge.dec
-            return [dec(x) for x in v]
+            out = []
+            for x in v:
+                out.append(dec(x))
+            return out
         if t is dict:
-            dec = bridge.dec
             if "$dict" in v:
                 d = v["$dict"]
-                return {k: dec(d[k]) for k in d}
+                out = {}
+                for k in d:
+                    out[k] = dec(d[k])
+                return out
             if "$tuple" in v:
-                return tuple([dec(x) for x in v["$tuple"]])
+                out = []
+                for x in v["$tuple"]:
+                    out.append(dec(x))
+                return tuple(out)
             if "$bytes" in v:
                 return bytes.fromhex(v["$bytes"])
             if "$int" in v:
@@ -67,15 +88,29 @@ class bridge:
                 return float(v["$float"])
         return v
 
+    # A value within MAX_DEPTH can still meet the end of the interpreter's stack when the caller is
+    # itself deep in recursion: that is the same error, said as such.
+    def too_deep(e):
+        m = str(e)
+        if "pystack exhausted" in m or "recursion" in m:
+            return ValueError("a value passed to or from the host is nested too deeply for the sandbox's stack")
+        return e
+
     def call(module, name, args, kwargs):
         enc = bridge.enc
-        request = __pyfence__.json.dumps([module, name, [enc(a) for a in args], enc(kwargs) if kwargs else None])
+        try:
+            request = __pyfence__.json.dumps([module, name, [enc(a) for a in args], enc(kwargs) if kwargs else None])
+        except RuntimeError as e:
+            raise bridge.too_deep(e)
         reply = __pyfence__.chan(request)
         if type(reply) is not str:
             raise RuntimeError("the host did not answer the call to %s.%s" % (module, name))
         reply = __pyfence__.json.loads(reply)
         if "ok" in reply:
-            return bridge.dec(reply["ok"])
+            try:
+                return bridge.dec(reply["ok"])
+            except RuntimeError as e:
+                raise bridge.too_deep(e)
         kind, message = reply["error"]
         raise bridge.ERRORS.get(kind, RuntimeError)(message)
 

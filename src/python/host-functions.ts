@@ -3,7 +3,8 @@
 // module checks the call against the grant, converts data both ways (host-codec.ts) and turns every
 // failure into a Python exception carrying a message, never a stack or a host object.
 import { UsageError } from './errors.js';
-import { fromWire, HostValueError, toWire, type HostValue } from './host-codec.js';
+import { HostValueError, toWire, WireLimitError, type HostValue } from './host-codec.js';
+import { HostCallGate, type DecodedCall, type GrantedNames } from './host-call-gate.js';
 
 export type HostFunction = (...args: any[]) => unknown;
 /** Module name -> function name -> function. */
@@ -64,6 +65,7 @@ const ERROR_TYPE: Record<string, string> = {
 
 function errorReply(e: unknown): Reply {
   if (e instanceof HostValueError) return { error: ['TypeError', e.message] };
+  if (e instanceof WireLimitError) return { error: ['ValueError', e.message] };
   if (e instanceof Error) return { error: [ERROR_TYPE[e.name] ?? 'RuntimeError', e.message] };
   return { error: ['RuntimeError', String(e)] };
 }
@@ -73,8 +75,9 @@ function encodeReply(reply: Reply, label: string): string {
   try {
     return JSON.stringify({ ok: toWire(reply.ok) });
   } catch (e) {
-    const message = e instanceof HostValueError ? `${label} returned a value the sandbox cannot take: ${e.message}` : String(e);
-    return JSON.stringify({ error: ['TypeError', message] });
+    const known = e instanceof HostValueError || e instanceof WireLimitError;
+    const [type, message] = known ? (errorReply(e) as { error: [string, string] }).error : ['TypeError', String(e)];
+    return JSON.stringify({ error: [type, `${label} returned a value the sandbox cannot take: ${message}`] });
   }
 }
 
@@ -89,31 +92,29 @@ interface PreparedCall {
 }
 
 export class HostBridge {
+  private readonly gate: HostCallGate;
+
   constructor(
     private readonly modules: HostModules,
     private readonly internal: Record<string, InternalHandler> = {},
-  ) {}
+  ) {
+    this.gate = new HostCallGate(this.grantedNames());
+  }
 
-  private prepare(request: string): PreparedCall | Reply {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request);
-    } catch {
-      return { error: ['ValueError', 'malformed host call'] };
+  /** Every function the guest may call, by module (for a gate on another thread). */
+  grantedNames(): GrantedNames {
+    const names: Record<string, string[]> = {};
+    for (const [mod, fns] of Object.entries(this.modules)) names[mod] = Object.keys(fns).filter((fn) => typeof fns[fn] === 'function');
+    for (const label of Object.keys(this.internal)) {
+      const dot = label.indexOf('.');
+      (names[label.slice(0, dot)] ??= []).push(label.slice(dot + 1));
     }
-    if (!Array.isArray(parsed) || parsed.length !== 4 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') {
-      return { error: ['ValueError', 'malformed host call'] };
-    }
-    const [mod, name, rawArgs, rawKwargs] = parsed as [string, string, unknown, unknown];
+    return names;
+  }
+
+  private prepare(call: DecodedCall): PreparedCall | Reply {
+    const { module: mod, name, args } = call;
     const label = `${mod}.${name}`;
-    let args: HostValue[];
-    try {
-      if (!Array.isArray(rawArgs)) throw new HostValueError('malformed arguments');
-      args = rawArgs.map(fromWire);
-      if (rawKwargs !== null) args.push(fromWire(rawKwargs as never)); // keyword arguments: one options object
-    } catch (e) {
-      return errorReply(e);
-    }
     const internal = Object.hasOwn(this.internal, label) ? this.internal[label] : undefined;
     if (internal) return { label, invoke: (budgetMs) => internal.sync(args, budgetMs), invokeAsync: () => internal.async(args) };
     const fns = Object.hasOwn(this.modules, mod) ? this.modules[mod] : undefined;
@@ -123,9 +124,13 @@ export class HostBridge {
     return { label, invoke, invokeAsync: invoke };
   }
 
-  /** Inline sandboxes: the guest waits on this thread, so a host function must answer synchronously. */
-  callSync(request: string, budgetMs: () => number): string {
-    const call = this.prepare(request);
+  /**
+   * Inline sandboxes: the guest waits on this thread, so a host function must answer synchronously.
+   * `request` null: larger than the engine reads (see HostCallGate.decode).
+   */
+  callSync(request: string | null, budgetMs: () => number): string {
+    const decoded = this.gate.decode(request);
+    const call = 'error' in decoded ? decoded : this.prepare(decoded);
     if (!('invoke' in call)) return encodeReply(call, '');
     let result: unknown;
     try {
@@ -148,9 +153,12 @@ export class HostBridge {
     return encodeReply({ ok: result }, call.label);
   }
 
-  /** Worker sandboxes: the guest thread blocks while this (main) thread awaits the answer. */
-  async call(request: string): Promise<string> {
-    const call = this.prepare(request);
+  /**
+   * Worker sandboxes: the call was decoded and checked by the gate in the worker (host-call-transport.ts
+   * carries it here); the guest thread blocks while this (main) thread awaits the answer.
+   */
+  async call(decoded: DecodedCall): Promise<string> {
+    const call = this.prepare(decoded);
     if (!('invoke' in call)) return encodeReply(call, '');
     try {
       return encodeReply({ ok: await call.invokeAsync() }, call.label);

@@ -8,7 +8,7 @@ import { withoutSandboxFrames, withoutWrapperFrame } from './traceback.js';
 import { VirtualFS } from '../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
-import type { StopReason } from '../engine/stop.js';
+import { describeError, type StopReason } from '../engine/stop.js';
 import { UsageError, type ErrorKind, type RunErrorInfo } from './errors.js';
 import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
 import type { ResolvedLimits } from './options.js';
@@ -89,7 +89,7 @@ export interface GuestConfig {
   /** JSON for `__pyfence__.setup` (host modules, env, argv), or null. */
   spec: string | null;
   /** Answers one host call; may block up to `guard.waitBudgetMs()`. */
-  hostCall(request: string, guard: RunGuard): string;
+  hostCall(request: string | null, guard: RunGuard): string;
   /** Deterministic mode: a fixed clock that moves with fuel, a seeded random source. */
   determinism?: Determinism;
   /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt. */
@@ -193,6 +193,34 @@ export class InlineSession {
     if (!inst) throw new UsageError('this sandbox has been disposed');
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
+    try {
+      return this.execute(inst, code, limits, output, started);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      return this.faulted(inst, e, output, started);
+    }
+  }
+
+  /**
+   * A host-side exception outside the guarded guest call (e.g. while preparing it): the run ends as a
+   * fault with a fresh interpreter, never as a rejection.
+   */
+  private faulted(inst: EngineInstance, e: unknown, output: OutputCollector, started: number): RunResult {
+    let fuel = 0;
+    try {
+      fuel = inst.fuel.end();
+    } catch {
+      // the instance is beyond reading; its fuel is unknown
+    }
+    inst.hooks = idleHooks;
+    this.instance = this.freshInstance();
+    const { stdout, stderr } = output.finish();
+    const message = `host error during the run: ${describeError(e)}`;
+    const usage = { fuel, memoryPeakBytes: inst.memoryPeakBytes, wallMs: performance.now() - started };
+    return new RunResult(false, stdout, stderr, { kind: 'fault', type: 'SandboxFault', message, traceback: null }, usage, true);
+  }
+
+  private execute(inst: EngineInstance, code: string, limits: ResolvedLimits, output: OutputCollector, started: number): RunResult {
     if (this.guest.interrupt) Atomics.store(this.guest.interrupt, 0, 0); // a Ctrl-C between runs is moot
     const guard = new RunGuard(inst, limits, started, this.guest.interrupt);
     const virtual = this.virtualClock;

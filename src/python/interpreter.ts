@@ -1,5 +1,5 @@
 // MicroPython's entry points on top of an engine instance: execute source, decode the outcome.
-import type { EngineInstance } from '../engine/instance.js';
+import { GuestMallocError, type EngineInstance } from '../engine/instance.js';
 import { guardedCall, type CallOutcome } from '../engine/stop.js';
 
 // Proxy value kinds written by mp_js_do_exec (ports/webassembly/proxy_c.h).
@@ -20,7 +20,14 @@ export function execSource(inst: EngineInstance, code: string, topLevelAwait = f
   // Source and result share the instance's scratch buffer: the result slot first, then the
   // NUL-terminated source. The interpreter does not keep the source after compiling it.
   const src = encoder.encode(code);
-  const out = inst.scratch(OUT_BYTES + src.length + 1);
+  let out: number;
+  try {
+    out = inst.scratch(OUT_BYTES + src.length + 1);
+  } catch (e) {
+    if (!(e instanceof GuestMallocError)) throw e;
+    const message = `memory limit of ${inst.hooks.memoryLimitBytes} bytes reached: the program text (${src.length} bytes) does not fit`;
+    return { kind: 'stopped', reason: 'memory', message };
+  }
   const srcPtr = out + OUT_BYTES;
   const view = inst.memory.bytes(srcPtr, src.length + 1);
   view.set(src);

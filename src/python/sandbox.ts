@@ -16,6 +16,8 @@ export interface RunOptions extends OutputCallbacks {
   limits?: Limits;
 }
 
+let openVariant: (options: SandboxOptions | undefined, variant: ModuleVariant) => Promise<Sandbox>;
+
 export class Sandbox {
   private constructor(
     private readonly session: InlineSession | WorkerSession,
@@ -29,12 +31,8 @@ export class Sandbox {
     return Sandbox.open(options, 'metered');
   }
 
-  /**
-   * Internal, for benchmarks and watchdog tests: a sandbox on the unmetered build, which cannot stop
-   * itself (no fuel, no deadline inside wasm). Not exported from the package entry point.
-   */
-  static async createUnmetered(options?: SandboxOptions): Promise<Sandbox> {
-    return Sandbox.open(options, 'unmetered');
+  static {
+    openVariant = (options, variant) => Sandbox.open(options, variant);
   }
 
   /**
@@ -136,4 +134,13 @@ export class Sandbox {
   dispose(): void {
     this.session.dispose();
   }
+}
+
+/**
+ * Internal, for benchmarks and watchdog tests only: a sandbox on the unmetered build, which cannot
+ * stop itself (no fuel, no deadline inside wasm). Not a method of Sandbox and not exported from the
+ * package entry point, so no embedder reaches it through the public API.
+ */
+export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbox> {
+  return openVariant(options, 'unmetered');
 }

@@ -1,6 +1,7 @@
 // The network grant: which hosts and ports a sandbox may reach. Checked on the host for the first
 // request and again for every redirect hop; the guest never sees a socket.
 import { UsageError } from '../errors.js';
+import { canonicalAddress } from './address-ranges.js';
 
 export interface NetGrant {
   /** 'api.example.com' (default ports 80/443), '*.example.org' (any subdomain), '127.0.0.1:8080', '[::1]:3000'. */
@@ -88,4 +89,14 @@ export function deniedReason(policy: NetPolicy, url: URL): string | null {
   );
   if (allowed) return null;
   return `network access to ${host}:${port} is not allowed in this sandbox`;
+}
+
+/**
+ * True if a rule names this very address (an IP-literal rule, with the URL's port): the only way a
+ * loopback, private or other special address may be reached (see address-ranges.ts).
+ */
+export function grantsAddress(policy: NetPolicy, url: URL, address: string): boolean {
+  const host = canonicalAddress(address);
+  const port = url.port ? Number(url.port) : DEFAULT_PORTS[url.protocol];
+  return policy.rules.some((r) => !r.wildcard && r.host === host && (r.port === null ? port === DEFAULT_PORTS[url.protocol] : port === r.port));
 }

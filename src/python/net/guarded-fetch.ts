@@ -1,7 +1,10 @@
 // One HTTP request for the guest, under the network grant: every hop of a redirect chain is checked
-// against the allow list before it is contacted, the body is read up to the size cap, and the whole
-// exchange is bounded in time. Runs on whichever thread answers the guest's host calls.
+// against the allow list, and the address its host resolves to against the special ranges, before it
+// is contacted (pinned-connection.ts); the body is read up to the size cap, and the whole exchange is
+// bounded in time. Runs on whichever thread answers the guest's host calls.
+import type { IncomingMessage } from 'node:http';
 import { deniedReason, type NetPolicy } from './allow-list.js';
+import { AddressRefused, checkedAddress, exchange } from './pinned-connection.js';
 
 export interface NetRequest {
   method: string;
@@ -50,28 +53,29 @@ function checked(policy: NetPolicy, url: URL): URL {
   return url;
 }
 
-async function readCapped(res: Response, cap: number, url: URL): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length'));
+async function readCapped(res: IncomingMessage, cap: number, url: URL, signal: AbortSignal): Promise<Uint8Array> {
+  const declared = Number(res.headers['content-length']);
   const tooLarge = () =>
     new NetError('TooLarge', `the response from ${url.host} is larger than the limit of ${cap} bytes`);
   if (Number.isFinite(declared) && declared > cap) {
-    await res.body?.cancel();
+    res.destroy();
     throw tooLarge();
   }
+  const stop = () => res.destroy(new Error('aborted'));
+  signal.addEventListener('abort', stop, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (res.body) {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
       if (size > cap) {
-        await reader.cancel();
+        res.destroy();
         throw tooLarge();
       }
-      chunks.push(value);
+      chunks.push(chunk);
     }
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
   const body = new Uint8Array(size);
   let at = 0;
@@ -82,33 +86,46 @@ async function readCapped(res: Response, cap: number, url: URL): Promise<Uint8Ar
   return body;
 }
 
+/** Response headers as fetch gives them: lower-case names, repeated ones joined with ", ". */
+function headerList(res: IncomingMessage): [string, string][] {
+  const joined = new Map<string, string>();
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+    const name = res.rawHeaders[i].toLowerCase();
+    const value = res.rawHeaders[i + 1];
+    joined.set(name, joined.has(name) ? `${joined.get(name)}, ${value}` : value);
+  }
+  return [...joined];
+}
+
 export async function guardedFetch(policy: NetPolicy, req: NetRequest): Promise<NetResponse> {
   const timeoutMs = Math.min(policy.timeoutMs, req.timeoutMs ?? Infinity);
   const signal = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)));
   let url = checked(policy, parseUrl(req.url));
   let method = req.method.toUpperCase();
   let body = req.body;
-  const headers = new Headers();
+  const headers = new Headers({ accept: '*/*', 'user-agent': 'pyfence' });
   for (const [k, v] of Object.entries(req.headers)) if (!RESERVED_HEADERS.has(k.toLowerCase())) headers.set(k, v);
   try {
     for (let hop = 0; ; hop++) {
-      const res = await fetch(url, { method, headers, body: body as Uint8Array<ArrayBuffer> | null, redirect: 'manual', signal });
-      const location = res.headers.get('location');
-      if (!req.allowRedirects || res.status < 300 || res.status > 399 || location === null) {
+      const pinned = await checkedAddress(policy, url, signal);
+      const res = await exchange(url, pinned, { method, headers: Object.fromEntries(headers), body, signal });
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (!req.allowRedirects || status < 300 || status > 399 || location === undefined) {
         return {
-          status: res.status,
-          reason: res.statusText,
+          status,
+          reason: res.statusMessage ?? '',
           url: url.href,
-          headers: [...res.headers],
-          body: await readCapped(res, policy.maxResponseBytes, url),
+          headers: headerList(res),
+          body: method === 'HEAD' ? (res.destroy(), new Uint8Array()) : await readCapped(res, policy.maxResponseBytes, url, signal),
         };
       }
-      await res.body?.cancel();
+      res.destroy();
       if (hop === MAX_REDIRECTS) throw new NetError('ConnectionError', `more than ${MAX_REDIRECTS} redirects`);
       const next = checked(policy, parseUrl(new URL(location, url).href));
       // As browsers and requests do: 303 (and 301/302 after POST) continue as GET without a body;
       // credentials are not sent to another origin.
-      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
         method = method === 'HEAD' ? 'HEAD' : 'GET';
         body = null;
         headers.delete('content-type');
@@ -121,8 +138,9 @@ export async function guardedFetch(policy: NetPolicy, req: NetRequest): Promise<
     }
   } catch (e) {
     if (e instanceof NetError) throw e;
+    if (e instanceof AddressRefused) throw new NetError('PermissionError', e.message);
     if (signal.aborted) throw new NetError('TimeoutError', `the request to ${url.host} took longer than ${timeoutMs} ms`);
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new NetError('ConnectionError', `cannot reach ${url.host}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    throw new NetError('ConnectionError', `cannot reach ${url.host}: ${err.code ?? err.cause?.code ?? err.message}`);
   }
 }
