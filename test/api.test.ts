@@ -31,6 +31,9 @@ describe('inputs and the value of the last expression', () => {
     assert.equal((await sb.run('x * 2\n\n# done\n')).value, 2);
     assert.equal((await sb.run('x = 5\nx * (\n  3)')).value, 15);
     assert.deepEqual((await sb.run('{"a": [1, 2.5, None, True]}')).value, { a: [1, 2.5, null, true] });
+    // Plain JSON lists, and the tagged forms where JSON has none (inf, big ints, tuples).
+    assert.deepEqual((await sb.run('[1, [2, "x"], None, 2.5]')).value, [1, [2, 'x'], null, 2.5]);
+    assert.deepEqual((await sb.run('[float("inf"), 2**60, (1,)]')).value, [Infinity, 2n ** 60n, Tuple.of<HostValue>(1)]);
   });
 
   it('reports a value that is not data in valueError, and the run still succeeds', async () => {

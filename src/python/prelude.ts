@@ -141,12 +141,13 @@ class __pyfence__:
 RUN_MAIN
 __pyfence__.run_main = run_main
 __pyfence__.report_value = report_value
+__pyfence__.is_plain = is_plain
 __pyfence__.main = globals()
 os.environ = {}
 os.getenv = __pyfence__.getenv
 builtins.__import__ = __pyfence__.guarded_import
 builtins.__pyfence__ = __pyfence__
-del _chan, run_main, report_value, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, builtins, sys, os, json
+del _chan, run_main, report_value, is_plain, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, builtins, sys, os, json
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */

@@ -44,9 +44,12 @@ function inputsWire(inputs: unknown): string {
   return JSON.stringify(wire);
 }
 
-/** Statements that can end a program but are never an expression. */
+/**
+ * Lines that end a program without a value: statements, and a call of print (None), so the
+ * commonest program ending skips the value machinery.
+ */
 const STATEMENT_START =
-  /^(?:@|(?:def|class|if|elif|else|for|while|try|except|finally|with|import|from|return|pass|del|raise|global|nonlocal|assert|break|continue|async)\b)/;
+  /^(?:@|print\(|(?:def|class|if|elif|else|for|while|try|except|finally|with|import|from|return|pass|del|raise|global|nonlocal|assert|break|continue|async)\b)/;
 
 /** Whether the code may end in an expression statement, judged by its last line starting in column 0. */
 export function mayEndInExpression(code: string): boolean {
@@ -75,7 +78,9 @@ export function prepareProgram(code: string, spec: ProgramSpec): PreparedProgram
     return { source: code, topLevelAwait: false, wrapped: false };
   }
   const py = (v: unknown) => (v === null ? 'None' : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v));
-  const args = [code, spec.filename, wantValue, spec.inputs, topLevelAwait].map(py).join(', ');
+  // Every tagged wire value is an object starting {"$ (the inputs' own names never start with $).
+  const tagged = spec.inputs !== null && spec.inputs.includes('{"$');
+  const args = [code, spec.filename, wantValue, spec.inputs, tagged, topLevelAwait].map(py).join(', ');
   return { source: `__pyfence__.run_main(${args})`, topLevelAwait, wrapped: true };
 }
 

@@ -21,7 +21,7 @@ export interface RunOptions extends OutputCallbacks {
    * rather than pasting it into the code. Names are Python identifiers not starting with `__`.
    */
   inputs?: Record<string, HostValue>;
-  /** The file name in tracebacks and `__file__`-less frames. Default "<stdin>". */
+  /** The file name tracebacks (and `error.frames`) give for this code. Default "<stdin>". */
   filename?: string;
   /**
    * Cancels the run: an already-aborted signal never starts it; an abort during a run raises

@@ -3,14 +3,16 @@
 # `ast`, so the last statement is found by its line: the last one starting in column 0 is the final
 # statement; it is evaluated as an expression only if it compiles both as a statement on its own and
 # as one parenthesised expression (so `x = 1` or an unfinished `1 +` at the end stay statements).
-def run_main(src, filename, want_value, inputs, is_async):
+# Inputs without tagged values (no dict, tuple, bytes or big int) are plain JSON: decoded without
+# the bridge, which is compiled on first use (several million fuel units per interpreter).
+def run_main(src, filename, want_value, inputs, tagged, is_async):
     P = __pyfence__
     g = P.main
     if inputs is not None:
-        dec = P.get_bridge().dec
         inputs = P.json.loads(inputs)
+        dec = P.get_bridge().dec if tagged else None
         for name in inputs:
-            g[name] = dec(inputs[name])
+            g[name] = dec(inputs[name]) if tagged else inputs[name]
     if is_async:
         P.drive(exec(compile(src, filename, "exec"), g))
         return
@@ -46,7 +48,25 @@ def run_main(src, filename, want_value, inputs, is_async):
 def report_value(value):
     P = __pyfence__
     try:
-        text = "v" + P.json.dumps(P.get_bridge().enc(value))
+        wire = value if P.is_plain(value, 0) else P.get_bridge().enc(value)
+        text = "v" + P.json.dumps(wire)
     except Exception as e:
         text = "e%s: %s" % (type(e).__name__, e)
     P.chan("$value:" + text)
+
+# Values whose JSON is already their wire form (see host-codec.ts): no bridge needed. (Reached
+# through __pyfence__: the prelude removes its own global names.)
+def is_plain(v, depth):
+    t = type(v)
+    if v is None or t is str or t is bool:
+        return True
+    if t is int:
+        return -9007199254740991 <= v <= 9007199254740991
+    if t is float:
+        return v - v == 0  # finite: inf - inf and nan - nan are nan
+    if t is list and depth < 20:
+        for x in v:
+            if not __pyfence__.is_plain(x, depth + 1):
+                return False
+        return True
+    return False
