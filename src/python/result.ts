@@ -64,6 +64,11 @@ export interface PlainResult {
   valueReport?: ValueReport | null;
 }
 
+/** A run's result in the form that crosses from a worker thread. */
+export function plainResult(result: RunResult): PlainResult {
+  return (result as unknown as RunOutcome).toPlain();
+}
+
 export class RunOutcome {
   readonly error: RunErrorInfo | null;
   private decoded: ReturnType<typeof decodeValue> | null = null;
