@@ -31,7 +31,7 @@ function inputHash(): string {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) sources.push(p.slice(root.length) + '\0' + readFileSync(p, 'utf8'));
+      else if (p.endsWith('.ts') || p.endsWith('.py')) sources.push(p.slice(root.length) + '\0' + readFileSync(p, 'utf8'));
     }
   };
   walk(join(root, 'build'));

@@ -3,10 +3,17 @@ export { SandboxFsError, type SandboxFiles, type DirEntry } from './python/sandb
 export type { MountOptions, FsQuota } from './vfs/vfs.js';
 export { SnapshotError } from './engine/snapshot.js';
 export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
-export { RunResult, type RunUsage } from './python/result.js';
+export type { RunResult, RunSuccess, RunFailure, RunUsage } from './python/result.js';
 export { QueueClient, QueueJobError, enqueueRun, type QueueClientOptions } from './servers/queue/client.js';
 export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './servers/queue/protocol.js';
 export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
+export { Tuple, type HostValue } from './python/host-codec.js';
+export type { HostFunction, HostModules } from './python/host-functions.js';
+export type { NetGrant } from './python/net/allow-list.js';
+export type { ImportPolicy } from './python/import-policy.js';
+export type { TracebackFrame } from './python/traceback.js';
+export type { OutputCallbacks } from './python/output.js';
+export { setModuleSource } from './python/module-source.js';
 export {
   EXIT_CODES,
   PyfenceError,

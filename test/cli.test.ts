@@ -3,9 +3,10 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { cli, cliAsync, ROOT } from './helpers.js';
+import { CLI, cli, cliAsync, ROOT } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pyfence-cli-'));
 
@@ -86,13 +87,25 @@ describe('pyfence run', () => {
     }
   });
 
-  it('reports an unreadable file as a usage error', { skip: process.getuid?.() === 0 ? 'root can read anything' : false }, () => {
-    const file = join(tmp, 'secret.py');
-    writeFileSync(file, 'print(1)');
-    chmodSync(file, 0o000);
-    const r = cli(['run', file]);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /cannot read .*EACCES/);
+  it('reports an unreadable file as a usage error', () => {
+    // Root reads any file: as root (as in CI), the CLI runs as the unprivileged user nobody.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
+    const dir = mkdtempSync(join(tmpdir(), 'pyfence-cli-perm-'));
+    chmodSync(dir, 0o755);
+    const readable = join(dir, 'open.py');
+    const secret = join(dir, 'secret.py');
+    writeFileSync(readable, 'print(1)');
+    writeFileSync(secret, 'print(1)');
+    chmodSync(readable, 0o644);
+    chmodSync(secret, 0o000);
+    const run = (file: string) =>
+      spawnSync(asUser[0], [...asUser.slice(1), CLI, 'run', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const ok = run(readable);
+    assert.equal(ok.status, 0, ok.stderr); // the same user can run a readable file
+    assert.equal(ok.stdout, '1\n');
+    const r = run(secret);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /cannot read .*secret\.py: EACCES/);
   });
 
   it('--help documents commands, options and every exit code', () => {
@@ -145,7 +158,7 @@ describe('pyfence run: grants', () => {
 describe('pyfence run: output to a closed pipe', () => {
   it('stops quietly when the reader goes away (pyfence run ... | head)', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-c', 'for i in range(10**6): print(i)'], {
+    const child = spawn(process.execPath, [CLI, 'run', '-c', 'for i in range(10**6): print(i)'], {
       cwd: ROOT,
     });
     let stderr = '';

@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/** The built CLI (npm test builds dist/ first, in pretest): what `npx pyfence` runs, without tsx's start-up. */
+export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 export interface CliResult {
   status: number | null;
@@ -10,9 +11,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the pyfence CLI from source in a child process, bounded in time. */
+/** Runs the pyfence CLI in a child process, bounded in time. */
 export function cli(args: string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     input: opts.input ?? '',
     encoding: 'utf8',
@@ -27,7 +28,7 @@ export function cli(args: string[], opts: { input?: string; timeoutMs?: number; 
 export function cliAsync(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult & { ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));

@@ -3,7 +3,7 @@
 // refused; deep and cyclic values are a ValueError both ways; the host's memory stays bounded.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Sandbox } from '../src/index.js';
+import { Sandbox, type HostValue } from '../src/index.js';
 import { MAX_INT_DIGITS } from '../src/python/host-codec.js';
 import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
 
@@ -94,9 +94,9 @@ describe('host channel: prototype keys', () => {
         isolation,
         modules: {
           h: {
-            merge: (o: object) => {
+            merge: (o: HostValue) => {
               const target = {};
-              Object.assign(target, o);
+              Object.assign(target, o as object);
               calls.push(o);
               return Object.getPrototypeOf(target) === Object.prototype;
             },
@@ -144,12 +144,13 @@ describe('host channel: deep and cyclic values', () => {
     const sb = await Sandbox.create({
       modules: {
         h: {
-          echo: (x: unknown) => x,
-          cyclic: () => cyclic,
-          deep: (n: number) => {
+          echo: (x: HostValue) => x,
+          // Hostile host values, which the type would refuse: the codec must refuse them too.
+          cyclic: () => cyclic as unknown as HostValue,
+          deep: (n: HostValue) => {
             let v: unknown[] = [];
-            for (let i = 0; i < n; i++) v = [v];
-            return v;
+            for (let i = 0; i < (n as number); i++) v = [v];
+            return v as HostValue;
           },
         },
       },

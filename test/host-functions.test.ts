@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Sandbox, UsageError } from '../src/index.js';
+import { Sandbox, UsageError, type HostModules, type HostValue } from '../src/index.js';
 import { Tuple } from '../src/python/host-codec.js';
 
 function randomDoubles(n: number): number[] {
@@ -21,7 +21,7 @@ describe('host functions', () => {
     const sb = await Sandbox.create({
       modules: {
         store: {
-          put: (value: unknown) => {
+          put: (value: HostValue) => {
             seen.push(value);
             return value;
           },
@@ -86,6 +86,7 @@ print(nan != nan)
     }
     const sb = await Sandbox.create({
       modules: {
+        // What the types refuse, handed over anyway (as untyped JavaScript could).
         evil: {
           fn: () => () => process.exit(1),
           instance: () => new Secret(),
@@ -93,7 +94,7 @@ print(nan != nan)
           nested: () => ({ ok: 1, deep: [{ f: Math.max }] }),
           sym: () => Symbol('s'),
           proc: () => process,
-        },
+        } as unknown as HostModules[string],
       },
     });
     const r = await sb.run(`
@@ -208,7 +209,7 @@ except ImportError as e:
     const inline = await Sandbox.create({ isolation: 'inline', modules: { m: { later: () => Promise.resolve(1) } } });
     const r = await inline.run('import m\nm.later()');
     assert.equal(r.error?.type, 'RuntimeError');
-    assert.match(r.error!.message, /returned a Promise: async host functions need a worker sandbox/);
+    assert.match(r.error!.message, /returned a Promise, which an inline sandbox cannot wait for .*isolation: 'worker'/);
     inline.dispose();
 
     const sb = await Sandbox.create({

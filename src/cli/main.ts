@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { replCommand } from './repl.js';
@@ -29,10 +30,16 @@ Exit codes:
   7  denied by policy
   8  sandbox fault`;
 
+/** From src/cli/ and from dist/cli/ alike, the package's own package.json is two levels up. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
 function buildProgram(onExit: (code: number) => void): Command {
   const program = new Command('pyfence')
     .enablePositionalOptions()
     .description('Run untrusted Python in a WebAssembly sandbox: no files, network or host access unless granted.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pyfence: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError('(run pyfence --help for usage)');

@@ -14,6 +14,7 @@ export interface RunCommandInput {
   options: SandboxOptions;
 }
 
+/** The program's text and the name it has in tracebacks and sys.argv[0]. */
 export function readProgram(input: RunCommandInput): { code: string; name: string } {
   if (input.code !== undefined && input.file !== undefined) {
     throw new UsageError('give either FILE or -c CODE, not both (arguments for -c go after --)');
@@ -37,6 +38,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   const sandbox = await Sandbox.create({ ...input.options, argv: [name, ...input.args] });
   const stream = !input.json;
   const result = await sandbox.run(code, {
+    filename: name,
     onStdout: stream ? (text) => process.stdout.write(text) : undefined,
     onStderr: stream ? (text) => process.stderr.write(text) : undefined,
   });

@@ -62,12 +62,12 @@ export function addSandboxFlags(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--timeout <duration>', `wall-clock limit, e.g. 300ms or 2s (default ${DEFAULT_LIMITS.timeoutMs / 1000}s)`).argParser(
+      new Option('--timeout <duration>', `wall-clock limit with a unit: ms, s or m, e.g. 300ms or 2s (default ${DEFAULT_LIMITS.timeoutMs / 1000}s)`).argParser(
         flagValue(parseDuration),
       ),
     )
     .addOption(
-      new Option('--memory <size>', `memory cap, e.g. 16MiB (default ${DEFAULT_LIMITS.memoryBytes / 2 ** 20}MiB)`).argParser(
+      new Option('--memory <size>', `memory cap: B, KiB/MiB/GiB or KB/MB/GB, e.g. 16MiB (default ${DEFAULT_LIMITS.memoryBytes / 2 ** 20}MiB)`).argParser(
         flagValue(parseSize),
       ),
     )

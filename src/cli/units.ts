@@ -1,14 +1,16 @@
-// Values of CLI flags: sizes (16MiB), durations (300ms, 2s) and counts (2000000, 2e6, 10_000).
+// Values of CLI flags: sizes (16MiB, 16MB), durations (300ms, 2s) and counts (2000000, 2e6, 10_000).
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,
-  k: 1024,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
   kib: 1024,
-  m: 1024 ** 2,
   mib: 1024 ** 2,
-  g: 1024 ** 3,
   gib: 1024 ** 3,
 };
+/** `m` alone means minutes in durations, and would be ambiguous in sizes (MB or MiB?). */
+const AMBIGUOUS_SIZE_UNITS: Record<string, string> = { k: 'KiB or KB', m: 'MiB or MB', g: 'GiB or GB' };
 const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 
 function scaled(text: string, units: Record<string, number>, what: string, example: string): number {
@@ -20,15 +22,19 @@ function scaled(text: string, units: Record<string, number>, what: string, examp
   return value;
 }
 
-/** Bytes, with binary units B, KiB, MiB, GiB. */
+/** Bytes: B, decimal KB/MB/GB (1000) or binary KiB/MiB/GiB (1024); a bare number is bytes. */
 export function parseSize(text: string): number {
-  return scaled(text, SIZE_UNITS, 'size', '512KiB or 16MiB');
+  const suffix = /^\s*\d+(?:\.\d+)?\s*([a-z]+)\s*$/i.exec(text)?.[1].toLowerCase();
+  if (suffix !== undefined && suffix in AMBIGUOUS_SIZE_UNITS) {
+    throw new Error(`size "${text}" is ambiguous: say ${AMBIGUOUS_SIZE_UNITS[suffix]}`);
+  }
+  return scaled(text, SIZE_UNITS, 'size', '512KiB, 16MiB or 16MB');
 }
 
-/** Milliseconds, from ms, s or m; a bare number is seconds. */
+/** Milliseconds, from ms, s or m (minutes). A bare number is refused: 2 could mean 2 s or 2 ms. */
 export function parseDuration(text: string): number {
-  const bare = /^\s*\d+(\.\d+)?\s*$/.test(text);
-  return scaled(bare ? `${text}s` : text, TIME_UNITS, 'duration', '300ms or 2s');
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) throw new Error(`duration "${text}" needs a unit: ${text.trim()}s or ${text.trim()}ms`);
+  return scaled(text, TIME_UNITS, 'duration', '300ms or 2s');
 }
 
 /** A positive whole number; underscores and exponents allowed (2_000_000, 2e6). */

@@ -9,6 +9,8 @@ import { resolveLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type
 import type { RunResult } from '../python/result.js';
 import { Sandbox, type RunOptions } from '../python/sandbox.js';
 import { hostBridge, openInline, openWorker } from '../python/sessions.js';
+import { resolveProgramSpec, type ProgramSpec } from '../python/program.js';
+import { abortable, checkSignal } from '../python/abort.js';
 import type { WorkerSession } from './worker-session.js';
 
 export interface PoolOptions extends SandboxOptions {
@@ -26,6 +28,9 @@ export class PoolOverloadError extends Error {
 interface Job {
   code: string;
   options: RunOptions;
+  program: ProgramSpec;
+  /** Set while the job runs: raises KeyboardInterrupt in it. */
+  interrupt?: () => void;
   resolve: (r: RunResult) => void;
   reject: (e: unknown) => void;
 }
@@ -82,29 +87,52 @@ export class Pool {
     await Promise.all(this.workers);
   }
 
-  /** Runs `code` in a fresh sandbox with the pool's grants; `options.limits` narrows the pool's limits. */
-  run(code: string, options: RunOptions = {}): Promise<RunResult> {
-    if (this.closed) return Promise.reject(new UsageError('this pool is closed'));
-    if (typeof code !== 'string') return Promise.reject(new UsageError('code must be a string'));
-    try {
-      resolveLimits(this.resolved.limits, options.limits);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (this.resolved.isolation === 'inline') return Promise.resolve(this.runInline(code, options));
+  /**
+   * Runs `code` in a fresh sandbox with the pool's grants; `options.limits` narrows the pool's limits.
+   * `options.signal` cancels it: a queued run leaves the queue, a running one (worker pools) gets a
+   * KeyboardInterrupt; the promise rejects with the signal's reason.
+   */
+  async run(code: string, options: RunOptions = {}): Promise<RunResult> {
+    if (this.closed) throw new UsageError('this pool is closed');
+    if (typeof code !== 'string') throw new UsageError('code must be a string');
+    resolveLimits(this.resolved.limits, options.limits);
+    const program = resolveProgramSpec(options.inputs, options.filename);
+    const signal = checkSignal(options.signal);
+    if (this.resolved.isolation === 'inline') return abortable(signal, async () => this.runInline(code, options, program));
+    signal?.throwIfAborted();
     if (this.queue.length >= this.maxQueue) {
-      return Promise.reject(new PoolOverloadError(`pool queue is full (${this.maxQueue} runs waiting); try again later`));
+      throw new PoolOverloadError(`pool queue is full (${this.maxQueue} runs waiting); try again later`);
     }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ code, options, resolve, reject });
-      this.dispatch();
+    let job!: Job;
+    const queued = new Promise<RunResult>((resolve, reject) => {
+      job = { code, options, program, resolve, reject };
     });
+    const leaveQueue = () => {
+      const at = this.queue.indexOf(job);
+      if (at >= 0) {
+        this.queue.splice(at, 1);
+        job.reject(signal!.reason);
+      }
+    };
+    signal?.addEventListener('abort', leaveQueue, { once: true });
+    this.queue.push(job);
+    this.dispatch();
+    try {
+      return await abortable(signal, () => queued, () => job.interrupt?.());
+    } finally {
+      signal?.removeEventListener('abort', leaveQueue);
+    }
   }
 
   /** A persistent sandbox with the pool's options (its globals live across runs); dispose it when done. */
   session(): Promise<Sandbox> {
     if (this.closed) return Promise.reject(new UsageError('this pool is closed'));
     return Sandbox.create(this.sandboxOptions);
+  }
+
+  /** `await using pool = new Pool()`: closed (drained) at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Stops taking runs, lets queued and running ones finish, then releases every interpreter and worker. */
@@ -116,9 +144,9 @@ export class Pool {
     for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
   }
 
-  private runInline(code: string, options: RunOptions): RunResult {
+  private runInline(code: string, options: RunOptions, program: ProgramSpec): RunResult {
     const session = this.spare.pop() ?? openInline(this.resolved, this.bridge, VARIANT);
-    const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options);
+    const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options, program);
     // A fresh interpreter for a later run, prepared when the caller's turn is over.
     setImmediate(() => {
       if (this.closed) return session.dispose();
@@ -138,8 +166,9 @@ export class Pool {
       const worker = this.idle.pop()!;
       const job = this.queue.shift()!;
       this.running++;
+      job.interrupt = () => worker.interrupt();
       worker
-        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true)
+        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true, job.program)
         .then(job.resolve, job.reject)
         .finally(() => {
           this.running--;

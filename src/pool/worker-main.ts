@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { adoptSandboxModule } from '../engine/module.js';
 import { InlineSession } from '../python/inline-session.js';
+import { plainResult } from '../python/result.js';
 import { buildVfs } from '../python/sessions.js';
 import { runFsOp } from '../python/sandbox-fs.js';
 import { BlockingCallClient } from './blocking-call.js';
@@ -49,8 +50,8 @@ port.on('message', (msg: ToWorker) => {
     const result = session.run(msg.code, msg.limits, {
       onStdout: (text) => send({ type: 'stdout', id: msg.id, text }),
       onStderr: (text) => send({ type: 'stderr', id: msg.id, text }),
-    });
-    send({ type: 'result', id: msg.id, result: result.toJSON() });
+    }, msg.program);
+    send({ type: 'result', id: msg.id, result: plainResult(result) });
     if (msg.fresh && !result.sandboxReplaced) session.renew(); // off the next run's path
   } catch (e) {
     send({ type: 'failed', id: msg.id, message: (e as Error).message });

@@ -3,8 +3,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import type { LoadedModule } from '../engine/module.js';
 import type { ResolvedLimits } from '../python/options.js';
-import type { RunErrorInfo } from '../python/errors.js';
-import type { RunUsage } from '../python/result.js';
+import type { PlainResult } from '../python/result.js';
+import type { ProgramSpec } from '../python/program.js';
 import type { Determinism } from '../python/determinism.js';
 import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
@@ -33,18 +33,10 @@ export interface WorkerData {
 
 export type ToWorker =
   /** `fresh`: after this run, replace the interpreter with a new one (pools: a fresh one per run). */
-  | { type: 'run'; id: number; code: string; limits: ResolvedLimits; fresh: boolean }
+  | { type: 'run'; id: number; code: string; limits: ResolvedLimits; fresh: boolean; program?: ProgramSpec }
   | { type: 'snapshot'; id: number }
   | { type: 'fs'; id: number; op: FsOp };
 
-export interface PlainResult {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-  error: RunErrorInfo | null;
-  usage: RunUsage;
-  sandboxReplaced: boolean;
-}
 
 export type FromWorker =
   | { type: 'ready' }

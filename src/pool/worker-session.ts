@@ -6,6 +6,7 @@ import { loadSandboxModule } from '../engine/module.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
+import type { ProgramSpec } from '../python/program.js';
 import type { HostBridge } from '../python/host-functions.js';
 import type { Determinism } from '../python/determinism.js';
 import type { RestoredSession } from '../python/session-snapshot.js';
@@ -14,7 +15,7 @@ import type { FsOp } from '../python/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { unpackCall, type CarriedCall } from './host-call-transport.js';
 import { siblingModule, startWorker } from './thread.js';
-import { RunResult } from '../python/result.js';
+import { RunOutcome, type RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
@@ -129,18 +130,18 @@ export class WorkerSession {
   }
 
   /** `fresh`: the run gets a new interpreter, prepared in the worker after the previous run. */
-  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false): Promise<RunResult> {
+  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false, program?: ProgramSpec): Promise<RunResult> {
     if (!this.worker) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
     this.busy = true;
     try {
-      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh);
+      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh, program);
     } finally {
       this.busy = false;
     }
   }
 
-  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean): Promise<RunResult> {
+  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean, program?: ProgramSpec): Promise<RunResult> {
     const id = this.nextId++;
     const started = performance.now();
     let stdout = '';
@@ -161,7 +162,7 @@ export class WorkerSession {
         }
         const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
         const type = kind === 'timeout' ? 'Timeout' : 'SandboxFault';
-        resolve(new RunResult(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true));
+        resolve(new RunOutcome(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true).typed());
       };
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'ready' || msg.id !== id) return;
@@ -173,8 +174,7 @@ export class WorkerSession {
           cb.onStderr?.(msg.text);
         } else if (msg.type === 'result') {
           finish();
-          const r = msg.result;
-          resolve(new RunResult(r.ok, r.stdout, r.stderr, r.error, r.usage, r.sandboxReplaced));
+          resolve(RunOutcome.fromPlain(msg.result));
         } else if (msg.type === 'failed') {
           // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
           void replaceWorker(`host error during the run: ${msg.message}`, 'fault');
@@ -192,7 +192,7 @@ export class WorkerSession {
       worker.on('error', onError);
       worker.on('exit', onExit);
       // Output always streams back, so a run the watchdog kills still returns what it printed.
-      worker.postMessage({ type: 'run', id, code, limits, fresh } satisfies ToWorker);
+      worker.postMessage({ type: 'run', id, code, limits, fresh, program } satisfies ToWorker);
     });
   }
 

@@ -1,5 +1,6 @@
 // One small set of error kinds, one exit code each (the CLI's contract), and a typed class per kind
 // for callers who prefer exceptions over result values.
+import type { TracebackFrame } from './traceback.js';
 
 export type ErrorKind = 'python' | 'fuel' | 'timeout' | 'memory' | 'output' | 'denied' | 'fault';
 
@@ -22,18 +23,22 @@ export interface RunErrorInfo {
   message: string;
   /** The Python traceback as MicroPython prints it, when there is one. */
   traceback: string | null;
+  /** The traceback's frames, outermost first (empty when there is no traceback). */
+  frames: TracebackFrame[];
 }
 
 export class PyfenceError extends Error {
   readonly kind: ErrorKind;
   readonly type: string;
   readonly traceback: string | null;
+  readonly frames: TracebackFrame[];
   constructor(info: RunErrorInfo) {
     super(info.message);
     this.name = new.target.name;
     this.kind = info.kind;
     this.type = info.type;
     this.traceback = info.traceback;
+    this.frames = info.frames;
   }
 }
 export class PythonError extends PyfenceError {}

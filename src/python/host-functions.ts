@@ -6,7 +6,12 @@ import { UsageError } from './errors.js';
 import { HostValueError, toWire, WireLimitError, type HostValue } from './host-codec.js';
 import { HostCallGate, type DecodedCall, type GrantedNames } from './host-call-gate.js';
 
-export type HostFunction = (...args: any[]) => unknown;
+/**
+ * A function the guest may call. Arguments and the result are data (HostValue); a function that
+ * returns a Promise (declared `async` or not) is awaited, which needs a worker sandbox.
+ */
+// A method signature, so functions with narrower parameters (`(city: string) => ...`) are accepted.
+export type HostFunction = { call(...args: HostValue[]): HostValue | void | Promise<HostValue | void> }['call'];
 /** Module name -> function name -> function. */
 export type HostModules = Record<string, Record<string, HostFunction>>;
 
@@ -144,7 +149,7 @@ export class HostBridge {
         {
           error: [
             'RuntimeError',
-            `${call.label} returned a Promise: async host functions need a worker sandbox (declare the function async, or create the sandbox with isolation: 'worker')`,
+            `${call.label} returned a Promise, which an inline sandbox cannot wait for (its run holds the thread): create the sandbox with isolation: 'worker' (the default when a function is declared async)`,
           ],
         },
         call.label,

@@ -4,16 +4,17 @@ import type { EngineInstance } from '../engine/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
 import { applyImportPolicy, DEFAULT_DENIED } from './import-policy.js';
 import { idleHooks, newInstance } from './instances.js';
-import { withoutSandboxFrames, withoutWrapperFrame } from './traceback.js';
+import { withoutRunWrapperFrame, withoutSandboxFrames, withoutWrapperFrame } from './traceback.js';
 import { VirtualFS } from '../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
 import { describeError, type StopReason } from '../engine/stop.js';
-import { UsageError, type ErrorKind, type RunErrorInfo } from './errors.js';
+import { UsageError, type ErrorKind } from './errors.js';
 import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
 import type { ResolvedLimits } from './options.js';
 import { OutputCollector, type OutputCallbacks } from './output.js';
-import { RunResult } from './result.js';
+import { RunOutcome, type RunErrorReport, type RunResult } from './result.js';
+import { DEFAULT_FILENAME, prepareProgram, valueReportOf, type ProgramSpec, type ValueReport } from './program.js';
 import { RunGuard } from './run-guard.js';
 import { seededRandomU32, VirtualClock, type Determinism } from './determinism.js';
 
@@ -48,7 +49,7 @@ function explainDeniedImport(type: string, traceback: string, denied: readonly s
   );
 }
 
-function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boolean): RunErrorInfo | null {
+function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boolean): RunErrorReport | null {
   switch (outcome.kind) {
     case 'ok':
       return null;
@@ -56,7 +57,7 @@ function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boole
       if (outcome.type === 'SystemExit' && /SystemExit(: 0)?\s*$/.test(outcome.traceback)) return null;
     {
       let traceback = explainDeniedImport(outcome.type, withoutSandboxFrames(outcome.traceback), denied);
-      if (wrapped) traceback = withoutWrapperFrame(traceback);
+      if (wrapped) traceback = withoutRunWrapperFrame(traceback);
       const message = exceptionMessage(outcome.type, traceback);
       return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback };
     }
@@ -67,7 +68,7 @@ function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boole
   }
 }
 
-const INTERRUPTED_AT_END: RunErrorInfo = { kind: 'python', type: 'KeyboardInterrupt', message: '', traceback: 'KeyboardInterrupt: \n' };
+const INTERRUPTED_AT_END: RunErrorReport = { kind: 'python', type: 'KeyboardInterrupt', message: '', traceback: 'KeyboardInterrupt: \n' };
 
 /**
  * An interrupt may still be pending if it arrived as the run ended: a backward jump consumes it.
@@ -79,8 +80,9 @@ function drainInterrupt(inst: EngineInstance): boolean {
 }
 
 /** A soft stop reports the limit, with the KeyboardInterrupt's traceback showing where it stopped. */
-function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome): RunErrorInfo {
-  const traceback = outcome.kind === 'exception' ? withoutWrapperFrame(withoutSandboxFrames(outcome.traceback)) : null;
+function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcome, wrapped: boolean): RunErrorReport {
+  const unwrap = wrapped ? withoutRunWrapperFrame : withoutWrapperFrame;
+  const traceback = outcome.kind === 'exception' ? unwrap(withoutSandboxFrames(outcome.traceback)) : null;
   return { kind: stop.reason, type: STOP_TYPE[stop.reason], message: stop.message, traceback };
 }
 
@@ -102,6 +104,9 @@ export interface GuestConfig {
    */
   vfs?: () => VirtualFS;
 }
+
+const PLAIN_PROGRAM: ProgramSpec = { inputs: null, filename: DEFAULT_FILENAME };
+const NO_REPLY = '{"ok":null}';
 
 const NO_GRANTS: GuestConfig = {
   spec: null,
@@ -177,24 +182,25 @@ export class InlineSession {
   private running = false;
   private disposeAfterRun = false;
 
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): RunResult {
+  /** `program`: the run's inputs and file name (program.ts). */
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program: ProgramSpec = PLAIN_PROGRAM): RunResult {
     if (this.running) throw new UsageError('this sandbox is already running');
     this.running = true;
     try {
-      return this.runNow(code, limits, callbacks);
+      return this.runNow(code, limits, callbacks, program);
     } finally {
       this.running = false;
       if (this.disposeAfterRun) this.dispose();
     }
   }
 
-  private runNow(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks): RunResult {
+  private runNow(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program: ProgramSpec): RunResult {
     const inst = this.instance;
     if (!inst) throw new UsageError('this sandbox has been disposed');
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
     try {
-      return this.execute(inst, code, limits, output, started);
+      return this.execute(inst, code, limits, output, started, program);
     } catch (e) {
       if (e instanceof UsageError) throw e;
       return this.faulted(inst, e, output, started);
@@ -217,10 +223,18 @@ export class InlineSession {
     const { stdout, stderr } = output.finish();
     const message = `host error during the run: ${describeError(e)}`;
     const usage = { fuel, memoryPeakBytes: inst.memoryPeakBytes, wallMs: performance.now() - started };
-    return new RunResult(false, stdout, stderr, { kind: 'fault', type: 'SandboxFault', message, traceback: null }, usage, true);
+    return new RunOutcome(false, stdout, stderr, { kind: 'fault', type: 'SandboxFault', message, traceback: null }, usage, true).typed();
   }
 
-  private execute(inst: EngineInstance, code: string, limits: ResolvedLimits, output: OutputCollector, started: number): RunResult {
+  private execute(
+    inst: EngineInstance,
+    code: string,
+    limits: ResolvedLimits,
+    output: OutputCollector,
+    started: number,
+    program: ProgramSpec,
+  ): RunResult {
+    let value: ValueReport | null = null;
     if (this.guest.interrupt) Atomics.store(this.guest.interrupt, 0, 0); // a Ctrl-C between runs is moot
     const guard = new RunGuard(inst, limits, started, this.guest.interrupt);
     const virtual = this.virtualClock;
@@ -233,6 +247,8 @@ export class InlineSession {
       // A virtual sleep moves the clock without waiting (a deadline check still happens).
       sleep: virtual ? (ms) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep,
       hostCall: (request) => {
+        const report = request === null ? null : valueReportOf(request);
+        if (report) return (value = report), NO_REPLY;
         const reply = this.guest.hostCall(request, guard);
         guard.checkpoint(); // time spent in the host counts against the deadline
         return reply;
@@ -241,11 +257,8 @@ export class InlineSession {
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);
     virtual?.beginRun(() => inst.fuel.used());
-    // Code that awaits at top level runs through the guest's event loop (prelude.ts run_toplevel).
-    const topLevelAwait = /\bawait\b/.test(code);
-    const outcome = topLevelAwait
-      ? execSource(inst, `__pyfence__.run_toplevel(${JSON.stringify(code)})`, true)
-      : execSource(inst, code);
+    const prepared = prepareProgram(code, program);
+    const outcome = execSource(inst, prepared.source, prepared.topLevelAwait);
     virtual?.endRun();
     const fuel = inst.fuel.end();
     const wallMs = performance.now() - started;
@@ -259,11 +272,12 @@ export class InlineSession {
     const interruptedAtEnd = !replaced && guard.interrupted && !interruptConsumed && drainInterrupt(inst);
     const { stdout, stderr } = output.finish();
     const error = guard.softStop
-      ? limitError(guard.softStop, outcome)
+      ? limitError(guard.softStop, outcome, prepared.wrapped)
       : interruptedAtEnd && outcome.kind === 'ok'
         ? INTERRUPTED_AT_END // e.g. Ctrl-C in a final time.sleep: the guest had no check left to raise it
-        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED, topLevelAwait);
-    return new RunResult(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced);
+        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED, prepared.wrapped);
+    const usage = { fuel, memoryPeakBytes, wallMs };
+    return new RunOutcome(error === null, stdout, stderr, error, usage, replaced, error ? null : value).typed();
   }
 
   dispose(): void {

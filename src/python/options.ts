@@ -25,8 +25,11 @@ export type Isolation = 'inline' | 'worker';
 export interface SandboxOptions {
   limits?: Limits;
   /**
-   * 'inline' (default) runs the interpreter on the calling thread. 'worker' runs it in a worker
-   * thread that a watchdog terminates if the in-wasm stop ever fails, at the cost of a slower start.
+   * 'inline' runs the interpreter on the calling thread, blocking its event loop for each run (no
+   * timers, no I/O callbacks until the run ends). 'worker' runs it in a worker thread that a watchdog
+   * terminates if the in-wasm stop ever fails, at the cost of a slower start; runs can then be
+   * cancelled (AbortSignal, interrupt) and the event loop keeps going. Default 'inline', or 'worker'
+   * with an async host function or a network grant.
    */
   isolation?: Isolation;
   /**
@@ -34,7 +37,8 @@ export interface SandboxOptions {
    * weather.forecast("Oslo")` work. Only data crosses (None, bool, int, float, str, bytes, list, tuple,
    * dict with str keys), deep-copied both ways; keyword arguments arrive as one last plain object.
    * A function that throws raises RuntimeError (TypeError, ValueError for RangeError) with its message.
-   * Async functions need a worker sandbox; a sandbox with any `async function` defaults to one.
+   * Functions returning a Promise need a worker sandbox; a sandbox with any `async function` defaults
+   * to one (a plain function returning a Promise is seen only when called: give isolation: 'worker').
    */
   modules?: HostModules;
   /** Environment variables the guest sees (`os.getenv`, `os.environ`). None by default. */
@@ -44,6 +48,8 @@ export interface SandboxOptions {
   /**
    * Network access for the guest's `requests` module, only to the listed hosts; without it
    * `import requests` fails. Denied requests raise PermissionError (uncaught: kind 'denied').
+   * A sandbox with a network grant defaults to worker isolation: an inline run blocks this thread,
+   * so a server in the same process could not answer it.
    */
   net?: NetGrant;
   /**
@@ -233,7 +239,9 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
   checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
-  const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
+  // Where the guest would wait on the calling thread's own event loop (a Promise from a host
+  // function, a fetch to a server in this process), an inline run would deadlock: use a worker.
+  const isolation = options.isolation ?? (hasAsyncFunction(options.modules) || options.net !== undefined ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
   }

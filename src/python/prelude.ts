@@ -2,6 +2,10 @@ import { DEFAULT_DENIED } from './import-policy.js';
 import { REQUESTS_FACTORY } from './requests-module.js';
 import { ASYNCIO_FACTORY } from './asyncio-module.js';
 import { BRIDGE_FACTORY } from './bridge-module.js';
+import { readFileSync } from 'node:fs';
+
+// Only the build imports this module (to bake the prelude), from src/, where the .py files are.
+const guestSource = (name: string) => readFileSync(new URL(`./guest/${name}`, import.meta.url), 'utf8');
 
 // Python run once at build time, before the interpreter's state is baked into the module: every
 // sandbox starts with it applied, at no cost per sandbox. Nothing here is a security boundary (the
@@ -78,11 +82,6 @@ class __pyfence__:
             P.sys.modules["asyncio"] = P.sys.modules["uasyncio"] = P.asyncio
         return P.asyncio
 
-    # Code with a top-level await: compiled while the interpreter allows it (the engine runs this
-    # through mp_js_do_exec_async), its module body is a generator, driven here by the event loop.
-    def run_toplevel(src):
-        __pyfence__.drive(exec(compile(src, "<stdin>", "exec"), __pyfence__.main))
-
     def drive(body):
         if body is not None and hasattr(body, "send"):
             __pyfence__.get_asyncio().get_event_loop().run_until_complete(body)
@@ -139,17 +138,22 @@ class __pyfence__:
             raise
 
 
+RUN_MAIN
+__pyfence__.run_main = run_main
+__pyfence__.report_value = report_value
+__pyfence__.is_plain = is_plain
 __pyfence__.main = globals()
 os.environ = {}
 os.getenv = __pyfence__.getenv
 builtins.__import__ = __pyfence__.guarded_import
 builtins.__pyfence__ = __pyfence__
-del _chan, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, builtins, sys, os, json
+del _chan, run_main, report_value, is_plain, input, PermissionError, ConnectionError, TimeoutError, __pyfence__, builtins, sys, os, json
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
 const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', `REQUESTS_SRC = ${JSON.stringify(REQUESTS_FACTORY)}`)
   .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', `ASYNCIO_SRC = ${JSON.stringify(ASYNCIO_FACTORY)}`)
+  .replace('RUN_MAIN', () => guestSource('run_main.py'))
   .replace('BRIDGE_SRC = BRIDGE_FACTORY', `BRIDGE_SRC = ${JSON.stringify(BRIDGE_FACTORY)}`)
   .replaceAll(
   'DEFAULT_DENIED',

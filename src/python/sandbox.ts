@@ -7,6 +7,9 @@ import { openSession } from './sessions.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
+import type { HostValue } from './host-codec.js';
+import { resolveProgramSpec } from './program.js';
+import { abortable, checkSignal } from './abort.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
@@ -14,6 +17,19 @@ import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
   limits?: Limits;
+  /**
+   * Globals set before the code runs, as data (deep copies; see HostValue): pass data this way
+   * rather than pasting it into the code. Names are Python identifiers not starting with `__`.
+   */
+  inputs?: Record<string, HostValue>;
+  /** The file name tracebacks (and `error.frames`) give for this code. Default "<stdin>". */
+  filename?: string;
+  /**
+   * Cancels the run: an already-aborted signal never starts it; an abort during a run raises
+   * KeyboardInterrupt in it (worker sandboxes; an inline run holds the thread, so the abort is seen
+   * only when it ends). Either way the promise rejects with `signal.reason` (an AbortError).
+   */
+  signal?: AbortSignal;
 }
 
 let openVariant: (options: SandboxOptions | undefined, variant: ModuleVariant) => Promise<Sandbox>;
@@ -118,21 +134,47 @@ export class Sandbox {
     return this.session.disposed;
   }
 
+  /**
+   * Runs `code` in this sandbox; a Python exception or a limit is a result (`ok: false`), not a
+   * rejection. An inline sandbox runs on the calling thread and blocks its event loop until the run
+   * ends; a worker sandbox does not.
+   */
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (typeof code !== 'string') throw new UsageError('code must be a string');
-    return this.session.run(code, resolveLimits(this.limits, options.limits), options);
+    const limits = resolveLimits(this.limits, options.limits);
+    const program = resolveProgramSpec(options.inputs, options.filename);
+    const session = this.session;
+    const signal = checkSignal(options.signal);
+    if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
+    return abortable(signal, () => session.run(code, limits, options, false, program), () => session.interrupt());
   }
 
   /** The synchronous form of `run`, for inline sandboxes only. */
   runSync(code: string, options: RunOptions = {}): RunResult {
     if (!(this.session instanceof InlineSession)) throw new UsageError('runSync needs an inline sandbox');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
-    return this.session.run(code, resolveLimits(this.limits, options.limits), options);
+    const limits = resolveLimits(this.limits, options.limits);
+    const program = resolveProgramSpec(options.inputs, options.filename);
+    const signal = checkSignal(options.signal);
+    signal?.throwIfAborted();
+    const result = this.session.run(code, limits, options, program);
+    signal?.throwIfAborted();
+    return result;
   }
 
   /** Releases the interpreter (and its worker). The sandbox cannot run again. */
   dispose(): void {
     this.session.dispose();
+  }
+
+  /** `using sb = await Sandbox.create()`: disposed at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** `await using sb = await Sandbox.create()`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
   }
 }
 

@@ -16,3 +16,25 @@ export function withoutWrapperFrame(traceback: string): string {
   if (at < 0 || !/ {2}File "<stdin>", line \d+, in <module>\n/.test(traceback.slice(at + WRAPPER_FRAME.length))) return traceback;
   return traceback.slice(0, at) + traceback.slice(at + WRAPPER_FRAME.length);
 }
+
+/** The first frame of a run executed through `run_main` (program.ts) is the wrapper call's. */
+export function withoutRunWrapperFrame(traceback: string): string {
+  const at = traceback.indexOf(WRAPPER_FRAME);
+  return at < 0 ? traceback : traceback.slice(0, at) + traceback.slice(at + WRAPPER_FRAME.length);
+}
+
+/** One line of a traceback: where the code was (`name` is null for a SyntaxError's location). */
+export interface TracebackFrame {
+  filename: string;
+  line: number;
+  name: string | null;
+}
+
+/** The frames of a printed traceback, outermost first (as printed). */
+export function framesOf(traceback: string): TracebackFrame[] {
+  const frames: TracebackFrame[] = [];
+  for (const m of traceback.matchAll(/^ {2}File "([^"\n]*)", line (\d+)(?:, in (.*))?$/gm)) {
+    frames.push({ filename: m[1], line: Number(m[2]), name: m[3] ?? null });
+  }
+  return frames;
+}

@@ -1,0 +1,65 @@
+// The package as users get it: `npm pack`, installed into a project with no devDependencies, used
+// from TypeScript (type-checked with tsc) and from plain CommonJS, and its CLI run from node_modules.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from './helpers.js';
+
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function sh(cmd: string, args: string[], cwd: string, extra: { env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000, env: { ...process.env, ...extra.env } });
+  if (r.error) throw r.error;
+  return r;
+}
+
+describe('the packed package', () => {
+  it('installs without building and serves TypeScript, CommonJS and CLI consumers', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyfence-pack-'));
+    // --ignore-scripts: pack what `npm install` built (dist/, wasm/), without building again.
+    const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
+    const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
+      assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
+    }
+    for (const path of files) {
+      assert.doesNotMatch(path, /^(src|build|test|bench)\/|\.map$|unmetered/, `${path} should not be in the tarball`);
+    }
+
+    const project = join(dir, 'consumer');
+    cpSync(join(ROOT, 'test/consumer'), project, { recursive: true });
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    const install = sh(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, packed[0].filename)], project);
+    assert.equal(install.status, 0, install.stderr);
+    const installed = readdirSync(join(project, 'node_modules'));
+    assert.ok(!installed.includes('typescript') && !installed.includes('tsx') && !installed.includes('binaryen'), `devDependencies installed: ${installed}`);
+
+    // TypeScript: tsc checks the consumer (including its @ts-expect-error lines) against the package's types.
+    const tsc = sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.', '--typeRoots', join(ROOT, 'node_modules/@types')], project);
+    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+    const ts = sh(process.execPath, ['out/consumer.js'], project);
+    assert.equal(ts.status, 0, ts.stderr);
+    assert.equal(ts.stdout, 'typescript consumer ok\n');
+
+    const cjs = sh(process.execPath, ['consumer.cjs'], project);
+    assert.equal(cjs.status, 0, cjs.stderr);
+    assert.equal(cjs.stdout, 'javascript consumer ok\n');
+    // Where Node cannot require() an ES module, the CommonJS entry says what to do instead.
+    const old = sh(process.execPath, ['--no-experimental-require-module', '-e', "require('pyfence')"], project);
+    assert.notEqual(old.status, 0);
+    assert.match(old.stderr, /pyfence is an ES module .*await import\('pyfence'\)/);
+
+    // The CLI from node_modules/.bin, as `npx pyfence` in the project runs it: a file's name in its traceback.
+    writeFileSync(join(project, 'job.py'), 'print("hello")\nraise ValueError("bad")\n');
+    const bin = join(project, 'node_modules/.bin/pyfence');
+    const run = sh(bin, ['run', 'job.py'], project);
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, 'hello\n');
+    assert.match(run.stderr, /File "job\.py", line 2, in <module>\nValueError: bad\n/);
+    const version = sh(bin, ['--version'], project);
+    assert.equal(version.stdout.trim(), JSON.parse(execFileSync(NPM, ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })));
+  });
+});
