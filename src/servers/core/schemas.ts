@@ -26,6 +26,9 @@ export const RunErrorSchema = z.object({
   type: z.string(),
   message: z.string(),
   traceback: z.string().nullable(),
+  frames: z
+    .array(z.object({ filename: z.string(), line: z.number().int(), name: z.string().nullable() }))
+    .describe('the traceback as frames, outermost first'),
 });
 
 export const RunResultSchema = z.object({
