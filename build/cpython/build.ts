@@ -10,6 +10,7 @@ import { sha256 } from '../pinned.js';
 import { injectFuelMetering } from '../passes/metering.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
 import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows } from './module-edits.js';
+import { bakeState } from './bake-state.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outFlag = process.argv.indexOf('--out');
@@ -89,6 +90,7 @@ function build(): void {
   const hash = inputHash();
   if (upToDate(hash)) {
     console.log('pyfence: wasm/cpython.wasm is up to date');
+    bakeState(outDir);
     return;
   }
   const t0 = performance.now();
@@ -107,6 +109,7 @@ function build(): void {
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const ms = Math.round(performance.now() - t0);
   console.log(`pyfence: built wasm/${CPYTHON_FILES.module} (${bytes.length} bytes, ${report.sha256.slice(0, 12)}) in ${ms} ms ${JSON.stringify(report.times)}`);
+  bakeState(outDir);
 }
 
 build();

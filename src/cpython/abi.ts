@@ -5,6 +5,8 @@ export const CPYTHON_FILES = {
   module: 'cpython.wasm',
   stdlib: 'python_stdlib.zip',
   manifest: 'cpython-manifest.json',
+  /** The initialised interpreter (src/cpython/state-file.ts), baked by the build. */
+  state: 'cpython-state.bin',
 } as const;
 
 /** Every mutable global of the module is exported under this prefix + index, for snapshots. */

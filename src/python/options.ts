@@ -22,7 +22,11 @@ export interface Limits {
 
 export type Isolation = 'inline' | 'worker';
 
+export type Engine = 'micropython' | 'cpython';
+
 export interface SandboxOptions {
+  /** The interpreter: 'micropython' (default) or 'cpython' (preview: see README, "CPython engine"). */
+  engine?: Engine;
   limits?: Limits;
   /**
    * 'inline' (default) runs the interpreter on the calling thread. 'worker' runs it in a worker
@@ -83,6 +87,7 @@ export interface GuestSpec {
 }
 
 export interface ResolvedSandboxOptions {
+  engine: Engine;
   limits: ResolvedLimits;
   isolation: Isolation;
   modules: HostModules;
@@ -220,6 +225,7 @@ function resolveDeterminism(options: SandboxOptions): Determinism {
 export function resolveSandboxOptions(options: SandboxOptions | undefined): ResolvedSandboxOptions {
   if (options === undefined) {
     return {
+      engine: 'micropython',
       limits: DEFAULT_LIMITS,
       isolation: 'inline',
       modules: {},
@@ -232,7 +238,7 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     };
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
+  checkKeys('sandbox', options, ['engine', 'limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) ? 'worker' : 'inline');
   if (isolation !== 'inline' && isolation !== 'worker') {
     throw new UsageError(`isolation must be 'inline' or 'worker', got ${String(isolation)}`);
@@ -246,7 +252,11 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   if (net) spec.net = true;
   const denied = resolveImportPolicy(options.imports);
   if (denied.join() !== resolveImportPolicy(undefined).join()) spec.denied = denied;
+  if (options.engine !== undefined && options.engine !== 'micropython' && options.engine !== 'cpython') {
+    throw new UsageError(`engine must be 'micropython' or 'cpython', got ${String(options.engine)}`);
+  }
   return {
+    engine: options.engine ?? 'micropython',
     limits: resolveLimits(DEFAULT_LIMITS, options.limits),
     isolation,
     modules: options.modules ?? {},

@@ -10,6 +10,8 @@ import type { RunResult } from './result.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
+import { CPythonSession } from '../cpython/session.js';
+import { openCPythonSession } from '../cpython/open.js';
 
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
@@ -18,7 +20,7 @@ export interface RunOptions extends OutputCallbacks {
 
 export class Sandbox {
   private constructor(
-    private readonly session: InlineSession | WorkerSession,
+    private readonly session: InlineSession | WorkerSession | CPythonSession,
     private readonly limits: ResolvedLimits,
     private readonly options: SandboxOptions | undefined,
     private readonly variant: ModuleVariant,
@@ -52,6 +54,7 @@ export class Sandbox {
     restore?: (maxMemoryBytes: number, key: SnapshotKey | undefined) => RestoredSession,
   ): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
+    if (resolved.engine === 'cpython') return new Sandbox(openCPythonSession(resolved, restore !== undefined), resolved.limits, options, variant);
     if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
     // Options are the caller's and fail as UsageError above; from here on a failure is the snapshot's.
     try {
@@ -127,7 +130,7 @@ export class Sandbox {
 
   /** The synchronous form of `run`, for inline sandboxes only. */
   runSync(code: string, options: RunOptions = {}): RunResult {
-    if (!(this.session instanceof InlineSession)) throw new UsageError('runSync needs an inline sandbox');
+    if (!(this.session instanceof InlineSession || this.session instanceof CPythonSession)) throw new UsageError('runSync needs an inline sandbox');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     return this.session.run(code, resolveLimits(this.limits, options.limits), options);
   }
