@@ -21,7 +21,7 @@ export function bakeState(outDir: string): void {
     return;
   }
   const t0 = performance.now();
-  const module = new WebAssembly.Module(readFileSync(join(outDir, CPYTHON_FILES.module)));
+  const module = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.module)));
   const stdlib = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.stdlib)));
   const clock = { ticksMs: () => 0, timeMs: () => BAKE_TIME_MS };
   const state = initialiseState(module, stdlib, initHooks(clock, seededRandomU32(0)));

@@ -34,8 +34,8 @@ const FEATURES =
   binaryen.Features.Multivalue |
   binaryen.Features.SIMD128;
 
-/** The sources the output depends on (this folder, the metering pass and what it uses). */
-const SOURCES = ['build/cpython', 'build/passes/metering.ts', 'build/walk.ts', 'build/call-graph.ts', 'build/counted-loops.ts',
+/** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
+const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/passes/metering.ts', 'build/walk.ts', 'build/call-graph.ts', 'build/counted-loops.ts',
   'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/cpython/abi.ts', 'src/engine/abi.ts'];
 
 function inputHash(): string {

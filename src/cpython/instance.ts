@@ -5,7 +5,7 @@ import { FuelMeter } from '../engine/fuel.js';
 import type { HostHooks } from '../engine/host.js';
 import { FileTable } from '../engine/file-table.js';
 import { GuestMemory } from '../engine/memory-view.js';
-import { FUEL_GLOBAL_EXPORT, WASM_PAGE_BYTES } from '../engine/abi.js';
+import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_IMPORT, WASM_PAGE_BYTES } from '../engine/abi.js';
 import type { VirtualFS } from '../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import { buildCPythonImports, type CPythonImportState } from './imports.js';
@@ -50,6 +50,7 @@ function importsFor(module: WebAssembly.Module): WebAssembly.Imports {
     });
     imports = {};
     for (const { module: ns, name, kind } of WebAssembly.Module.imports(module)) {
+      if (kind === 'memory' && ns === HOST_IMPORT_MODULE && name === MEMORY_IMPORT) continue; // per instance
       if (kind !== 'function') throw new Error(`pyfence: unexpected ${kind} import ${ns}.${name}`);
       imports[ns] ??= {};
       (imports[ns] as Record<string, unknown>)[name] = (lazy[ns] as Record<string, unknown>)[name];
@@ -67,8 +68,11 @@ export class CPythonInstance {
   private depth = 0;
   private released = false;
 
-  constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS, environ: string[] = []) {
-    const instance = new WebAssembly.Instance(module, importsFor(module));
+  /** `memory`: for a module that imports its memory (src/cpython/wasm-edit.ts). */
+  constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS, environ: string[] = [], memory?: WebAssembly.Memory) {
+    const shared = importsFor(module);
+    const imports = memory ? { ...shared, [HOST_IMPORT_MODULE]: { ...shared[HOST_IMPORT_MODULE], [MEMORY_IMPORT]: memory } } : shared;
+    const instance = new WebAssembly.Instance(module, imports);
     this.exports = instance.exports as unknown as CPythonExports;
     this.memory = new GuestMemory(this.exports.memory);
     this.fuel = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
@@ -99,15 +103,24 @@ export class CPythonInstance {
     } finally {
       this.depth--;
       active = previous;
+      if (this.released && this.depth === 0) this.giveBackMemory();
     }
   }
+
+  /** Called with the memory once the instance is released and no guest frame of it is left. */
+  onReleased: ((memory: WebAssembly.Memory) => void) | null = null;
 
   /** Ends this instance: it never runs again. */
   release(): void {
     if (this.released) return;
     this.released = true;
     this.state.files.closeAll();
-    if (this.depth === 0) this.memory.detach();
+    if (this.depth === 0) this.giveBackMemory();
+  }
+
+  private giveBackMemory(): void {
+    const memory = this.memory.detach();
+    if (memory) this.onReleased?.(memory);
   }
 
   get hooks(): HostHooks {
@@ -145,11 +158,20 @@ export class CPythonInstance {
     return { memoryBytes: now.length, chunks, globals, zoneName: this.state.zoneName.ptr };
   }
 
-  /** Makes this fresh instance continue from `state`. */
-  restoreState(state: CPythonState): void {
+  /**
+   * Makes this fresh instance continue from `state`. `image`, the state's whole memory, is written
+   * over a recycled memory (every byte of the last interpreter is replaced); a new memory is all
+   * zero, so only the state's chunks are written and untouched pages stay unmapped.
+   */
+  restoreState(state: CPythonState, image: Uint8Array | null = null): void {
     const missing = (state.memoryBytes - this.memory.byteLength) / WASM_PAGE_BYTES;
     if (missing > 0 && !this.memory.grow(missing)) throw new Error('pyfence: cannot grow memory to the saved state');
-    for (const [at, bytes] of state.chunks) this.memory.bytes(at, bytes.length).set(bytes);
+    if (image) {
+      if (this.memory.byteLength !== image.length) throw new Error('pyfence: a recycled memory must have the state\'s size');
+      overwriteDifferences(this.memory.bytes(0, image.length), image);
+    } else {
+      for (const [at, bytes] of state.chunks) this.memory.bytes(at, bytes.length).set(bytes);
+    }
     for (const [name, value] of Object.entries(state.globals)) (this.exports[name] as WebAssembly.Global).value = value;
     this.state.zoneName.ptr = state.zoneName;
     this.resetMemoryPeak();
@@ -167,10 +189,27 @@ export class CPythonInstance {
   }
 }
 
+/** Blocks compared at once when overwriting a recycled memory: most of it is still the image. */
+const COMPARE_BYTES = 64 * 1024;
+
+/**
+ * Makes `target` equal to `image`, writing only the blocks that differ (a native compare reads both,
+ * which is cheaper than rewriting 30 MiB when the last interpreter changed a few MiB of it).
+ */
+function overwriteDifferences(target: Uint8Array, image: Uint8Array): void {
+  const a = Buffer.from(target.buffer, target.byteOffset, target.length);
+  const b = Buffer.from(image.buffer, image.byteOffset, image.length);
+  for (let at = 0; at < image.length; at += COMPARE_BYTES) {
+    const end = Math.min(image.length, at + COMPARE_BYTES);
+    if (a.compare(b, at, end, at, end) !== 0) target.set(image.subarray(at, end), at);
+  }
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
   if (end > b.length) {
     for (let i = Math.max(start, b.length); i < end; i++) if (a[i] !== 0) return false;
     end = b.length;
+    if (end <= start) return true;
   }
   // Compare 4 bytes at a time where aligned (chunks are page-aligned).
   const words = Math.floor((end - start) / 4);

@@ -3,11 +3,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES } from './abi.js';
+import { importMemoryWithoutData, type MemoryLimits } from './wasm-edit.js';
 
 const WASM_DIR = new URL('../../wasm/', import.meta.url);
 
 export interface CPythonModule {
+  /** The module as built (it defines its memory and data): what the build initialises. */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** The module the engine instantiates: memory imported, no data (wasm-edit.ts). */
   module: WebAssembly.Module;
+  limits: MemoryLimits;
   /** sha256 of the module's bytes. */
   sha256: string;
   /** The standard library zip, shared read-only by every interpreter of the process. */
@@ -44,6 +49,14 @@ export function loadCPythonModule(): CPythonModule {
   } catch {
     // Not baked: the template initialises CPython on first use (template.ts).
   }
-  loaded = { module: new WebAssembly.Module(new Uint8Array(bytes)), sha256: digest, stdlib: new Uint8Array(stdlib), state };
+  const edited = importMemoryWithoutData(new Uint8Array(bytes));
+  loaded = {
+    bytes: new Uint8Array(bytes),
+    module: new WebAssembly.Module(edited.bytes),
+    limits: edited.limits,
+    sha256: digest,
+    stdlib: new Uint8Array(stdlib),
+    state,
+  };
   return loaded;
 }

@@ -9,6 +9,8 @@ import { CPythonInstance, type CPythonState } from './instance.js';
 import { loadCPythonModule } from './module.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { parseState } from './state-file.js';
+import { acquireMemory, releaseMemory } from './memory.js';
+import type { MemoryLimits } from './wasm-edit.js';
 
 /** Granularity of the captured difference: one OS page, so untouched pages stay unmapped. */
 const CHUNK_BYTES = 4096;
@@ -52,6 +54,9 @@ export interface Template {
   module: WebAssembly.Module;
   stdlib: Uint8Array;
   state: CPythonState;
+  /** The state's whole memory, for overwriting a recycled memory. */
+  image: Uint8Array;
+  limits: MemoryLimits;
   /** Where the state came from and how long that took (reported by the benchmark). */
   source: 'baked' | 'initialised';
   loadMs: number;
@@ -71,15 +76,18 @@ function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
   inst.call((e) => e.free(ptr));
 }
 
+/** The state's format: its chunks are the whole non-zero memory, not a difference from the data. */
+const STATE_FORMAT = 'full-image';
+
 /** What a baked state must have been made from: this module and this runner and preload list. */
 export function stateOrigin(moduleSha256: string): string {
-  return createHash('sha256').update([moduleSha256, RUNNER_SOURCE, ...PRELOAD].join('\0')).digest('hex');
+  return createHash('sha256').update([STATE_FORMAT, moduleSha256, RUNNER_SOURCE, ...PRELOAD].join('\0')).digest('hex');
 }
 
 /** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the runner, PRELOAD) and captures it. */
-export function initialiseState(module: WebAssembly.Module, stdlib: Uint8Array, hooks: HostHooks = initHooks()): CPythonState {
-  const inst = new CPythonInstance(module, hooks, new CPythonFS({}, stdlib), INIT_ENVIRON);
-  const fresh = inst.memory.bytes(0, inst.memory.byteLength).slice();
+export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Uint8Array, hooks: HostHooks = initHooks()): CPythonState {
+  // The module as built: it defines its memory and writes its data into it.
+  const inst = new CPythonInstance(new WebAssembly.Module(moduleBytes), hooks, new CPythonFS({}, stdlib), INIT_ENVIRON);
   inst.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
   const init = guardedCall(() =>
     inst.call((e) => {
@@ -101,7 +109,7 @@ export function initialiseState(module: WebAssembly.Module, stdlib: Uint8Array, 
   ].join('\n');
   runOrThrow(inst, boot, 'the runner');
   inst.fuel.end();
-  const state = inst.captureState(fresh, CHUNK_BYTES);
+  const state = inst.captureState(new Uint8Array(0), CHUNK_BYTES);
   inst.release();
   return state;
 }
@@ -110,18 +118,22 @@ export function initialiseState(module: WebAssembly.Module, stdlib: Uint8Array, 
 export function cpythonTemplate(): Template {
   if (template) return template;
   const started = performance.now();
-  const { module, stdlib, sha256, state: baked } = loadCPythonModule();
+  const { bytes, module, limits, stdlib, sha256, state: baked } = loadCPythonModule();
   const parsed = baked ? parseState(baked, stateOrigin(sha256)) : null;
-  const state = parsed ?? initialiseState(module, stdlib);
-  template = { module, stdlib, state, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  const state = parsed ?? initialiseState(bytes, stdlib);
+  const image = new Uint8Array(state.memoryBytes);
+  for (const [at, chunk] of state.chunks) image.set(chunk, at);
+  template = { module, stdlib, state, image, limits, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
 }
 
 /** A fresh interpreter in the template's state, over the session's filesystem. */
 export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
   const t = cpythonTemplate();
-  const inst = new CPythonInstance(t.module, hooks, vfs);
-  inst.restoreState(t.state);
+  const { memory, recycled } = acquireMemory(t.limits, t.state.memoryBytes);
+  const inst = new CPythonInstance(t.module, hooks, vfs, [], memory);
+  inst.restoreState(t.state, recycled ? t.image : null);
+  inst.onReleased = (m) => releaseMemory(m, t.state.memoryBytes);
   return inst;
 }
 
