@@ -220,6 +220,7 @@ describe('CPython engine: determinism and options', () => {
       [{ net: { allow: ['example.com'] } }, /network .* not yet supported/],
       [{ isolation: 'worker' }, /isolation 'worker' is not yet supported/],
       [{ imports: { deny: ['sqlite3'] } }, /import policy .* not yet supported/],
+      [{ limits: { memoryBytes: 16 * 2 ** 20 } }, /memoryBytes must be at least \d+ with engine 'cpython'/],
     ];
     for (const [options, message] of refused) {
       await assert.rejects(Sandbox.create({ engine: 'cpython', ...options }), (e: Error) => e instanceof UsageError && message.test(e.message));

@@ -4,6 +4,7 @@ import { UsageError } from '../python/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../python/options.js';
 import { resolveImportPolicy } from '../python/import-policy.js';
 import { CPythonSession } from './session.js';
+import { cpythonTemplate } from './template.js';
 
 function notYet(what: string): never {
   throw new UsageError(`${what} not yet supported with engine 'cpython'`);
@@ -15,6 +16,10 @@ export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: 
   if (resolved.net) notYet('network access (net) is');
   if (resolved.isolation !== 'inline') notYet("isolation 'worker' is");
   if (resolved.denied.join() !== resolveImportPolicy(undefined).join()) notYet('an import policy (imports) is');
+  const initialBytes = cpythonTemplate().state.memoryBytes;
+  if (resolved.limits.memoryBytes < initialBytes) {
+    throw new UsageError(`limits.memoryBytes must be at least ${initialBytes} with engine 'cpython' (its initial memory)`);
+  }
   const spec = (resolved.guestSpec ? JSON.parse(resolved.guestSpec) : {}) as GuestSpec;
   return new CPythonSession({
     env: spec.env ?? {},
