@@ -82,7 +82,7 @@ async function pyodideLoad(): Promise<number | null> {
 
 const t0 = performance.now();
 const template = cpythonTemplate();
-console.log(`template: ${template.source} in ${ms(performance.now() - t0)}, ${(templateBytes() / 2 ** 20).toFixed(1)} MiB copied per interpreter`);
+console.log(`template: ${template.source} in ${ms(performance.now() - t0)}, ${(templateBytes() / 2 ** 20).toFixed(1)} MiB of non-zero state`);
 await freshLatency(3); // warm-up: V8 tiers up the instance creation path
 const fresh = await freshLatency(quick ? 10 : 30);
 console.log(`fresh sandbox (create + print(1+1) + dispose): median ${ms(median(fresh))}, p90 ${ms(percentile(fresh, 90))}, n=${fresh.length}`);

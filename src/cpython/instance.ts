@@ -27,10 +27,10 @@ export interface CPythonExports {
   [name: string]: unknown;
 }
 
-/** The state an instance is restored to: changed memory chunks, the memory size and the globals. */
+/** The state an instance is restored to: non-zero memory chunks, the memory size and the globals. */
 export interface CPythonState {
   memoryBytes: number;
-  /** [offset, bytes] of every chunk that differs from a fresh instance's memory. */
+  /** [offset, bytes] of every non-zero chunk of memory. */
   chunks: [number, Uint8Array][];
   globals: Record<string, number>;
   /** Where the libc keeps the time zone's name. */
@@ -143,13 +143,13 @@ export class CPythonInstance {
     this.state.capRefusedGrowth = false;
   }
 
-  /** The state that differs from `fresh` (a fresh instance's memory), between calls. */
-  captureState(fresh: Uint8Array, chunkBytes: number): CPythonState {
+  /** The whole state between calls: the memory's non-zero chunks, its size and the globals. */
+  captureState(chunkBytes: number): CPythonState {
     const now = this.memory.bytes(0, this.memory.byteLength);
     const chunks: [number, Uint8Array][] = [];
     for (let at = 0; at < now.length; at += chunkBytes) {
       const end = Math.min(now.length, at + chunkBytes);
-      if (!sameBytes(now, fresh, at, end)) chunks.push([at, now.slice(at, end)]);
+      if (!allZero(now, at, end)) chunks.push([at, now.slice(at, end)]);
     }
     const globals: Record<string, number> = {};
     for (const [name, value] of Object.entries(this.exports)) {
@@ -205,17 +205,7 @@ function overwriteDifferences(target: Uint8Array, image: Uint8Array): void {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
-  if (end > b.length) {
-    for (let i = Math.max(start, b.length); i < end; i++) if (a[i] !== 0) return false;
-    end = b.length;
-    if (end <= start) return true;
-  }
-  // Compare 4 bytes at a time where aligned (chunks are page-aligned).
-  const words = Math.floor((end - start) / 4);
-  const wa = new Uint32Array(a.buffer, a.byteOffset + start, words);
-  const wb = new Uint32Array(b.buffer, b.byteOffset + start, words);
-  for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
-  for (let i = start + words * 4; i < end; i++) if (a[i] !== b[i]) return false;
+function allZero(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
   return true;
 }

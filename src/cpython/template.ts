@@ -12,7 +12,7 @@ import { parseState } from './state-file.js';
 import { acquireMemory, releaseMemory } from './memory.js';
 import type { MemoryLimits } from './wasm-edit.js';
 
-/** Granularity of the captured difference: one OS page, so untouched pages stay unmapped. */
+/** Granularity of the captured state: one OS page, so pages left zero stay unmapped in a new memory. */
 const CHUNK_BYTES = 4096;
 
 /**
@@ -109,7 +109,7 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
   ].join('\n');
   runOrThrow(inst, boot, 'the runner');
   inst.fuel.end();
-  const state = inst.captureState(new Uint8Array(0), CHUNK_BYTES);
+  const state = inst.captureState(CHUNK_BYTES);
   inst.release();
   return state;
 }
@@ -137,7 +137,7 @@ export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonIns
   return inst;
 }
 
-/** Bytes an interpreter copies from the template when it starts. */
+/** Non-zero bytes of the template's memory (what a new memory gets; a recycled one gets what differs). */
 export function templateBytes(): number {
   return cpythonTemplate().state.chunks.reduce((n, [, b]) => n + b.length, 0);
 }
