@@ -172,8 +172,14 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
     _PyEM_TrampolineCall_JS: (func: number, a1: number, a2: number, a3: number) => {
       const state = current();
       let f = state.tableCache[func];
-      if (f === undefined) f = state.tableCache[func] = state.table.get(func) as Function;
-      return f(a1, a2, a3);
+      if (f === undefined) {
+        f = func >>> 0 < state.table.length ? ((state.table.get(func) as Function | null) ?? undefined) : undefined;
+        if (!f) throw new WebAssembly.RuntimeError(`call through an invalid function pointer ${func}`);
+        state.tableCache[func] = f;
+      }
+      const result = f(a1, a2, a3);
+      if (typeof result === 'bigint') throw new WebAssembly.RuntimeError('call through a function pointer of the wrong type');
+      return result;
     },
     // Pyodide's string de-duplication for its JS FFI: nothing to de-duplicate here.
     __hiwire_deduplicate_new: () => null,

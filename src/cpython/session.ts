@@ -219,6 +219,9 @@ function guardedCallOrExit(call: () => void): CallOutcome | { kind: 'exit'; stat
     return guardedCall(call);
   } catch (e) {
     if (e instanceof GuestExit) return { kind: 'exit', status: e.status };
+    // An import given a pointer or length out of range by a guest that corrupted its own memory
+    // (typed-array bounds, a bad table index): the interpreter is broken, not the host.
+    if (e instanceof RangeError || e instanceof TypeError) return { kind: 'fault', message: `bad request from the interpreter: ${e.message}` };
     throw e;
   }
 }
