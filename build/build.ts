@@ -30,6 +30,7 @@ function inputHash(): string {
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = join(dir, e.name);
+      if (e.isDirectory() && p === join(root, 'build', 'cpython')) continue; // its own build (build/cpython/build.ts)
       if (e.isDirectory()) walk(p);
       else if (p.endsWith('.ts') || p.endsWith('.py')) sources.push(p.slice(root.length) + '\0' + readFileSync(p, 'utf8'));
     }

@@ -11,6 +11,12 @@ const LEAVES = new Set<number>([
   binaryen.NopId,
   binaryen.UnreachableId,
   binaryen.RethrowId,
+  binaryen.RefNullId,
+  binaryen.RefFuncId,
+  binaryen.PopId,
+  binaryen.DataDropId,
+  binaryen.TableSizeId,
+  binaryen.AtomicFenceId,
 ]);
 
 const CHILD_FIELDS = new Map<number, string[]>([
@@ -35,6 +41,25 @@ const CHILD_FIELDS = new Map<number, string[]>([
   [binaryen.MemoryFillId, ['dest', 'value', 'size']],
   [binaryen.TryId, ['body', 'catchBodies']],
   [binaryen.ThrowId, ['operands']],
+  [binaryen.RefIsNullId, ['value']],
+  [binaryen.RefEqId, ['left', 'right']],
+  [binaryen.TableGetId, ['index']],
+  [binaryen.TableSetId, ['index', 'value']],
+  [binaryen.TableGrowId, ['value', 'delta']],
+  [binaryen.MemoryInitId, ['dest', 'offset', 'size']],
+  [binaryen.TupleMakeId, ['operands']],
+  [binaryen.TupleExtractId, ['tuple']],
+  [binaryen.AtomicRMWId, ['ptr', 'value']],
+  [binaryen.AtomicCmpxchgId, ['ptr', 'expected', 'replacement']],
+  [binaryen.AtomicWaitId, ['ptr', 'expected', 'timeout']],
+  [binaryen.AtomicNotifyId, ['ptr', 'notifyCount']],
+  [binaryen.SIMDExtractId, ['vec']],
+  [binaryen.SIMDReplaceId, ['vec', 'value']],
+  [binaryen.SIMDShuffleId, ['left', 'right']],
+  [binaryen.SIMDTernaryId, ['a', 'b', 'c']],
+  [binaryen.SIMDShiftId, ['vec', 'shift']],
+  [binaryen.SIMDLoadId, ['ptr']],
+  [binaryen.SIMDLoadStoreLaneId, ['ptr', 'vec']],
 ]);
 
 export function children(expr: number): number[] {

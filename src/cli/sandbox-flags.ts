@@ -6,6 +6,7 @@ import type { MountOptions } from '../vfs/vfs.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
 
 export interface SandboxFlags {
+  engine?: 'micropython' | 'cpython';
   fuel?: number;
   timeout?: number;
   memory?: number;
@@ -56,6 +57,7 @@ function parseEnv(pairs: string[]): Record<string, string> | undefined {
 
 export function addSandboxFlags(command: Command): Command {
   return command
+    .addOption(new Option('--engine <name>', 'the interpreter (cpython is a preview)').choices(['micropython', 'cpython']).default(undefined))
     .addOption(
       new Option('--fuel <units>', `CPU budget in fuel units (default ${DEFAULT_LIMITS.fuel.toExponential()}, a few seconds of CPU)`).argParser(
         flagValue(parseCount),
@@ -90,6 +92,7 @@ export function addSandboxFlags(command: Command): Command {
 
 export function sandboxOptionsFrom(flags: SandboxFlags): SandboxOptions {
   return {
+    engine: flags.engine,
     limits: { fuel: flags.fuel, timeoutMs: flags.timeout, memoryBytes: flags.memory, outputBytes: flags.maxOutput },
     net: flags.allowNet.length ? { allow: flags.allowNet } : undefined,
     env: parseEnv(flags.env),

@@ -61,6 +61,7 @@ export class Pool {
     const { size, maxQueue, ...sandboxOptions } = options;
     this.sandboxOptions = sandboxOptions;
     this.resolved = resolveSandboxOptions(sandboxOptions);
+    if (this.resolved.engine !== 'micropython') throw new UsageError(`Pool is not yet supported with engine '${this.resolved.engine}'`);
     this.bridge = hostBridge(this.resolved);
     const worker = this.resolved.isolation === 'worker';
     this.size = positiveInt('size', size, worker ? availableParallelism() : 4);

@@ -22,7 +22,11 @@ export interface Limits {
 
 export type Isolation = 'inline' | 'worker';
 
+export type Engine = 'micropython' | 'cpython';
+
 export interface SandboxOptions {
+  /** The interpreter: 'micropython' (default) or 'cpython' (preview: see README, "CPython engine"). */
+  engine?: Engine;
   limits?: Limits;
   /**
    * 'inline' runs the interpreter on the calling thread, blocking its event loop for each run (no
@@ -89,6 +93,7 @@ export interface GuestSpec {
 }
 
 export interface ResolvedSandboxOptions {
+  engine: Engine;
   limits: ResolvedLimits;
   isolation: Isolation;
   modules: HostModules;
@@ -226,6 +231,7 @@ function resolveDeterminism(options: SandboxOptions): Determinism {
 export function resolveSandboxOptions(options: SandboxOptions | undefined): ResolvedSandboxOptions {
   if (options === undefined) {
     return {
+      engine: 'micropython',
       limits: DEFAULT_LIMITS,
       isolation: 'inline',
       modules: {},
@@ -238,7 +244,7 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     };
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
+  checkKeys('sandbox', options, ['engine', 'limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
   // Where the guest would wait on the calling thread's own event loop (a Promise from a host
   // function, a fetch to a server in this process), an inline run would deadlock: use a worker.
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) || options.net !== undefined ? 'worker' : 'inline');
@@ -254,7 +260,11 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   if (net) spec.net = true;
   const denied = resolveImportPolicy(options.imports);
   if (denied.join() !== resolveImportPolicy(undefined).join()) spec.denied = denied;
+  if (options.engine !== undefined && options.engine !== 'micropython' && options.engine !== 'cpython') {
+    throw new UsageError(`engine must be 'micropython' or 'cpython', got ${String(options.engine)}`);
+  }
   return {
+    engine: options.engine ?? 'micropython',
     limits: resolveLimits(DEFAULT_LIMITS, options.limits),
     isolation,
     modules: options.modules ?? {},

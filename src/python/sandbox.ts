@@ -8,11 +8,13 @@ import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits,
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
 import type { HostValue } from './host-codec.js';
-import { resolveProgramSpec } from './program.js';
+import { resolveProgramSpec, type ProgramSpec } from './program.js';
 import { abortable, checkSignal } from './abort.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
+import { CPythonSession } from '../cpython/session.js';
+import { openCPythonSession } from '../cpython/open.js';
 
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
@@ -36,7 +38,7 @@ let openVariant: (options: SandboxOptions | undefined, variant: ModuleVariant) =
 
 export class Sandbox {
   private constructor(
-    private readonly session: InlineSession | WorkerSession,
+    private readonly session: InlineSession | WorkerSession | CPythonSession,
     private readonly limits: ResolvedLimits,
     private readonly options: SandboxOptions | undefined,
     private readonly variant: ModuleVariant,
@@ -66,6 +68,7 @@ export class Sandbox {
     restore?: (maxMemoryBytes: number, key: SnapshotKey | undefined) => RestoredSession,
   ): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
+    if (resolved.engine === 'cpython') return new Sandbox(openCPythonSession(resolved, restore !== undefined), resolved.limits, options, variant);
     if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
     // Options are the caller's and fail as UsageError above; from here on a failure is the snapshot's.
     try {
@@ -145,19 +148,21 @@ export class Sandbox {
     const program = resolveProgramSpec(options.inputs, options.filename);
     const session = this.session;
     const signal = checkSignal(options.signal);
+    if (session instanceof CPythonSession) return abortable(signal, async () => runCPython(session, code, limits, options, program));
     if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
     return abortable(signal, () => session.run(code, limits, options, false, program), () => session.interrupt());
   }
 
   /** The synchronous form of `run`, for inline sandboxes only. */
   runSync(code: string, options: RunOptions = {}): RunResult {
-    if (!(this.session instanceof InlineSession)) throw new UsageError('runSync needs an inline sandbox');
+    if (!(this.session instanceof InlineSession || this.session instanceof CPythonSession)) throw new UsageError('runSync needs an inline sandbox');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     const limits = resolveLimits(this.limits, options.limits);
     const program = resolveProgramSpec(options.inputs, options.filename);
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();
-    const result = this.session.run(code, limits, options, program);
+    const result =
+      this.session instanceof CPythonSession ? runCPython(this.session, code, limits, options, program) : this.session.run(code, limits, options, program);
     signal?.throwIfAborted();
     return result;
   }
@@ -185,4 +190,9 @@ export class Sandbox {
  */
 export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbox> {
   return openVariant(options, 'unmetered');
+}
+
+function runCPython(session: CPythonSession, code: string, limits: ResolvedLimits, options: RunOptions, program: ProgramSpec): RunResult {
+  if (program.inputs !== null) throw new UsageError("inputs are not yet supported with engine 'cpython'");
+  return session.run(code, limits, options, program.filename);
 }

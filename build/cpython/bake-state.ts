@@ -1,0 +1,33 @@
+// Initialises CPython once at build time and writes its state (wasm/cpython-state.bin), so that no
+// process pays the initialisation. Deterministic: a fixed clock and a seeded random source (every
+// sandbox re-seeds `random` and sees its own clock after the restore).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CPYTHON_FILES } from '../../src/cpython/abi.js';
+import { seededRandomU32 } from '../../src/python/determinism.js';
+import { serializeState, parseState } from '../../src/cpython/state-file.js';
+import { initHooks, initialiseState, stateOrigin } from '../../src/cpython/template.js';
+import { sha256 } from '../pinned.js';
+
+const BAKE_TIME_MS = Date.UTC(2025, 0, 1);
+
+export function bakeState(outDir: string): void {
+  const manifestPath = join(outDir, CPYTHON_FILES.manifest);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const origin = stateOrigin(manifest.module.sha256);
+  const statePath = join(outDir, CPYTHON_FILES.state);
+  if (existsSync(statePath) && !process.argv.includes('--force') && parseState(new Uint8Array(readFileSync(statePath)), origin)) {
+    console.log(`pyfence: wasm/${CPYTHON_FILES.state} is up to date`);
+    return;
+  }
+  const t0 = performance.now();
+  const module = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.module)));
+  const stdlib = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.stdlib)));
+  const clock = { ticksMs: () => 0, timeMs: () => BAKE_TIME_MS };
+  const state = initialiseState(module, stdlib, initHooks(clock, seededRandomU32(0)));
+  const bytes = serializeState(state, origin);
+  writeFileSync(statePath, bytes);
+  manifest.state = { sha256: sha256(bytes), bytes: bytes.length, origin };
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  console.log(`pyfence: baked wasm/${CPYTHON_FILES.state} (${bytes.length} bytes) in ${Math.round(performance.now() - t0)} ms`);
+}

@@ -1,0 +1,115 @@
+// Builds wasm/cpython.wasm from the pinned pyodide package's CPython (without Pyodide's JS glue) and
+// copies its standard library zip next to it. Deterministic, cached by input hash; the MicroPython
+// build (build/build.ts) is untouched by it.
+import binaryen from 'binaryen';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '../../src/cpython/abi.js';
+import { sha256 } from '../pinned.js';
+import { injectFuelMetering } from '../passes/metering.js';
+import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
+import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows } from './module-edits.js';
+import { bakeState } from './bake-state.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outFlag = process.argv.indexOf('--out');
+const outDir = outFlag > 0 ? process.argv[outFlag + 1] : join(root, 'wasm');
+const manifestPath = join(outDir, CPYTHON_FILES.manifest);
+
+/**
+ * The wasm features the module uses and V8 (Node 20) runs. Enabling all of binaryen's features would
+ * make it emit encodings V8 rejects.
+ */
+const FEATURES =
+  binaryen.Features.MVP |
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.NontrappingFPToInt |
+  binaryen.Features.SignExt |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.BulkMemoryOpt |
+  binaryen.Features.CallIndirectOverlong |
+  binaryen.Features.ExceptionHandling |
+  binaryen.Features.ReferenceTypes |
+  binaryen.Features.Multivalue |
+  binaryen.Features.SIMD128;
+
+/** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
+const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/passes/metering.ts', 'build/walk.ts', 'build/call-graph.ts', 'build/counted-loops.ts',
+  'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/cpython/abi.ts', 'src/engine/abi.ts'];
+
+function inputHash(): string {
+  const parts: string[] = [];
+  const add = (rel: string) => {
+    const p = join(root, rel);
+    if (!p.endsWith('.ts')) {
+      for (const e of readdirSync(p).sort()) add(join(rel, e));
+      return;
+    }
+    parts.push(rel + '\0' + readFileSync(p, 'utf8'));
+  };
+  SOURCES.forEach(add);
+  const binaryenVersion = JSON.parse(readFileSync(join(root, 'node_modules/binaryen/package.json'), 'utf8')).version;
+  return sha256([PYODIDE_VERSION, ...Object.values(PINNED_FILES), binaryenVersion, ...parts].join('\0'));
+}
+
+function timed<T>(times: Record<string, number>, label: string, f: () => T): T {
+  const t0 = performance.now();
+  const out = f();
+  times[label] = Math.round(performance.now() - t0);
+  return out;
+}
+
+function transform(input: Uint8Array) {
+  const times: Record<string, number> = {};
+  const m = timed(times, 'readMs', () => binaryen.readBinary(input));
+  m.setFeatures(FEATURES);
+  const gotImports = resolveGotImports(m);
+  const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
+  const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
+  const metering = timed(times, 'meteringMs', () => injectFuelMetering(m));
+  const memoryGrows = timed(times, 'scanMs', () => countMemoryGrows(m));
+  if (memoryGrows !== 0) throw new Error(`cpython: ${memoryGrows} memory.grow instructions: growth must go through the host`);
+  if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
+  const bytes = timed(times, 'emitMs', () => m.emitBinary());
+  m.dispose();
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
+}
+
+function upToDate(hash: string): boolean {
+  if (process.argv.includes('--force') || !existsSync(manifestPath)) return false;
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  if (manifest.inputHash !== hash) return false;
+  return (['module', 'stdlib'] as const).every((k) => {
+    const file = join(outDir, CPYTHON_FILES[k]);
+    return existsSync(file) && manifest[k]?.sha256 === sha256(readFileSync(file));
+  });
+}
+
+function build(): void {
+  const hash = inputHash();
+  if (upToDate(hash)) {
+    console.log('pyfence: wasm/cpython.wasm is up to date');
+    bakeState(outDir);
+    return;
+  }
+  const t0 = performance.now();
+  const input = readPinned('pyodide.asm.wasm');
+  readPinned('python_stdlib.zip');
+  mkdirSync(outDir, { recursive: true });
+  const { bytes, report } = transform(input);
+  writeFileSync(join(outDir, CPYTHON_FILES.module), bytes);
+  copyFileSync(join(root, 'node_modules/pyodide/python_stdlib.zip'), join(outDir, CPYTHON_FILES.stdlib));
+  const manifest = {
+    inputHash: hash,
+    source: { package: `pyodide@${PYODIDE_VERSION}`, files: PINNED_FILES },
+    module: report,
+    stdlib: { sha256: PINNED_FILES['python_stdlib.zip'] },
+  };
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  const ms = Math.round(performance.now() - t0);
+  console.log(`pyfence: built wasm/${CPYTHON_FILES.module} (${bytes.length} bytes, ${report.sha256.slice(0, 12)}) in ${ms} ms ${JSON.stringify(report.times)}`);
+  bakeState(outDir);
+}
+
+build();

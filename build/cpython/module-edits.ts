@@ -1,0 +1,63 @@
+// Edits of the pyodide module that make it runnable without Pyodide's JS glue and snapshot-able.
+import binaryen from 'binaryen';
+import { definedFunctionNames, mutableGlobals, type Module } from '../wasm-inspect.js';
+import { children } from '../walk.js';
+
+/**
+ * The module is a dynamic-linking main module: each `GOT.func`/`GOT.mem` import is the address of a
+ * symbol the glue would resolve. Here all of them name JS-library functions that do not exist in the
+ * wasm (GL, console): they become constant-0 globals (a null function pointer), so nothing of the host
+ * is ever reachable through them.
+ */
+export function resolveGotImports(m: Module): number {
+  const got: { name: string; type: number }[] = [];
+  for (let i = 0; i < m.getNumGlobals(); i++) {
+    const g = binaryen.getGlobalInfo(m.getGlobalByIndex(i));
+    if (g.module === 'GOT.func' || g.module === 'GOT.mem') got.push({ name: g.name, type: g.type });
+  }
+  for (const g of got) {
+    if (g.type !== binaryen.i32) throw new Error(`GOT import ${g.name} is not i32`);
+    m.removeGlobal(g.name);
+    m.addGlobal(g.name, binaryen.i32, false, m.i32.const(0));
+  }
+  return got.length;
+}
+
+/** Exports every mutable global not exported yet under `prefix` + index; returns all state export names. */
+export function exportMutableGlobals(m: Module, prefix: string): string[] {
+  const names: string[] = [];
+  mutableGlobals(m).forEach((g, i) => {
+    const name = prefix + i;
+    m.addGlobalExport(g.name, name);
+    names.push(name);
+  });
+  return names;
+}
+
+/** Removes every export not in `keep`; returns how many were removed. */
+export function keepExports(m: Module, keep: readonly string[]): number {
+  const names: string[] = [];
+  for (let i = 0; i < m.getNumExports(); i++) names.push(binaryen.getExportInfo(m.getExportByIndex(i)).name);
+  for (const name of keep) if (!names.includes(name)) throw new Error(`cpython: "${name}" is not exported`);
+  let removed = 0;
+  for (const name of names) {
+    if (keep.includes(name)) continue;
+    m.removeExport(name);
+    removed++;
+  }
+  return removed;
+}
+
+/** memory.grow instructions in the module's code (the host's cap holds only if there are none). */
+export function countMemoryGrows(m: Module): number {
+  let n = 0;
+  for (const name of definedFunctionNames(m)) {
+    const stack = [binaryen.getFunctionInfo(m.getFunction(name)).body];
+    while (stack.length) {
+      const e = stack.pop()!;
+      if (binaryen.getExpressionId(e) === binaryen.MemoryGrowId) n++;
+      stack.push(...children(e));
+    }
+  }
+  return n;
+}

@@ -1,0 +1,255 @@
+// A CPython session on the calling thread: one interpreter, replaced by a fresh one from the template
+// after a hard stop or a fault. Same result shape and error kinds as the MicroPython sessions.
+import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
+import { guardedCall, type CallOutcome } from '../engine/stop.js';
+import { UsageError, type ErrorKind } from '../python/errors.js';
+import type { ResolvedLimits } from '../python/options.js';
+import { OutputCollector, type OutputCallbacks } from '../python/output.js';
+import { RunOutcome, type RunErrorReport, type RunResult } from '../python/result.js';
+import { runFsOp, type FsOp } from '../python/sandbox-fs.js';
+import { seededRandomU32, VirtualClock, type Determinism } from '../python/determinism.js';
+import type { VfsOptions } from '../vfs/vfs.js';
+import { GuestExit } from './imports.js';
+import type { CPythonInstance } from './instance.js';
+import { CPythonRunGuard } from './run-guard.js';
+import { CPythonFS } from './stdlib-fs.js';
+import { cpythonTemplate, newCPythonInstance } from './template.js';
+
+export interface CPythonConfig {
+  env: Record<string, string>;
+  argv: string[];
+  determinism: Determinism;
+  vfs: VfsOptions;
+}
+
+const SEPARATOR = '\x04';
+const STOP_TYPE = { fuel: 'FuelExhausted', timeout: 'Timeout', memory: 'MemoryLimit', output: 'OutputLimit', denied: 'Denied' } as const;
+const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };
+const POLICY_IMPORT_ERROR = /not allowed in this sandbox/;
+
+type Outcome =
+  | { kind: 'ok' }
+  | { kind: 'exception'; type: string; traceback: string }
+  | { kind: 'exit'; status: number }
+  | Exclude<CallOutcome, { kind: 'returned' }>;
+
+/** Setting up a restored interpreter (environment, argv, a new random seed): bounded, generous. */
+const SETUP_FUEL = 1e9;
+
+const idleHooks: HostHooks = {
+  stdout: () => {},
+  stderr: () => {},
+  clock: systemClock,
+  randomU32: systemRandomU32,
+  memoryLimitBytes: 0,
+  sleep: () => {},
+  hostCall: () => '',
+};
+
+/** The last line of a traceback without its "Type: " prefix. */
+function messageOf(type: string, traceback: string): string {
+  const lines = traceback.trimEnd().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  if (last === type) return '';
+  const colon = last.indexOf(': ');
+  return colon >= 0 && last.slice(0, colon).endsWith(type) ? last.slice(colon + 2) : last;
+}
+
+function pythonError(type: string, traceback: string): RunErrorReport {
+  const message = messageOf(type, traceback);
+  const kind = type === 'ImportError' && POLICY_IMPORT_ERROR.test(message) ? 'denied' : (KIND_OF_PYTHON_TYPE[type] ?? 'python');
+  return { kind, type, message, traceback };
+}
+
+/** Python source for a call of the runner with string arguments (a JSON string is a Python literal). */
+function runnerCall(fn: string, ...args: unknown[]): string {
+  return `__import__('sys').modules['_pyfence'].${fn}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+}
+
+export class CPythonSession {
+  readonly vfs: CPythonFS;
+  private instance: CPythonInstance | null;
+  private readonly virtualClock: VirtualClock | null;
+  private readonly randomU32: () => number;
+  private running = false;
+
+  constructor(private readonly config: CPythonConfig) {
+    try {
+      this.vfs = new CPythonFS(config.vfs, cpythonTemplate().stdlib);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const { fixedMs, seed } = config.determinism;
+    this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
+    this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
+    this.instance = this.freshInstance();
+  }
+
+  private freshInstance(): CPythonInstance {
+    this.instance?.release();
+    const inst = newCPythonInstance(this.hooks(idleHooks.stdout, idleHooks.stderr, 2 ** 31, idleHooks.sleep), this.vfs);
+    inst.fuel.begin(SETUP_FUEL, { checkpoint() {}, exhausted() {} });
+    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv));
+    inst.fuel.end();
+    if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the CPython sandbox failed: ${JSON.stringify(outcome)}`);
+    inst.hooks = idleHooks;
+    return inst;
+  }
+
+  private hooks(stdout: HostHooks['stdout'], stderr: HostHooks['stderr'], memoryLimitBytes: number, sleep: HostHooks['sleep']): HostHooks {
+    return {
+      stdout,
+      stderr,
+      clock: this.virtualClock ?? systemClock,
+      randomU32: this.randomU32,
+      memoryLimitBytes,
+      sleep,
+      hostCall: idleHooks.hostCall,
+    };
+  }
+
+  /** Runs Python source with PyRun_SimpleString; a program's own outcome is read from the runner. */
+  private exec(inst: CPythonInstance, source: string): Outcome {
+    const ptr = inst.allocString(source);
+    let status = 0;
+    const call = guardedCallOrExit(() => {
+      status = inst.call((e) => e.PyRun_SimpleString(ptr));
+    });
+    if (call.kind !== 'returned') return call;
+    inst.call((e) => e.free(ptr));
+    if (status !== 0) return { kind: 'fault', message: 'the runner failed (was _pyfence replaced?)' };
+    const text = readOutcome(inst);
+    if (text === null) return { kind: 'fault', message: 'the runner left no outcome (was _pyfence replaced?)' };
+    if (text === '') return { kind: 'ok' };
+    const sep = text.indexOf(SEPARATOR);
+    return { kind: 'exception', type: text.slice(0, sep), traceback: text.slice(sep + 1) };
+  }
+
+  get disposed(): boolean {
+    return this.instance === null;
+  }
+
+  /** Tracebacks name the program as python3 would: by sys.argv[0] (the CLI's file), else <stdin>. */
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename = this.config.argv[0] || '<stdin>'): RunResult {
+    const inst = this.instance;
+    if (!inst) throw new UsageError('this sandbox has been disposed');
+    if (this.running) throw new UsageError('this sandbox is already running');
+    this.running = true;
+    try {
+      return this.runNow(inst, code, limits, callbacks, filename);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private runNow(inst: CPythonInstance, code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename: string): RunResult {
+    const output = new OutputCollector(limits.outputBytes, callbacks);
+    const started = performance.now();
+    const guard = new CPythonRunGuard(inst, limits, started);
+    const virtual = this.virtualClock;
+    const sleep = virtual ? (ms: number) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep;
+    inst.hooks = this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep);
+    inst.resetMemoryPeak();
+    inst.fuel.begin(limits.fuel, guard);
+    virtual?.beginRun(() => inst.fuel.used());
+    const outcome = this.exec(inst, runnerCall('run', code, filename));
+    virtual?.endRun();
+    const fuel = inst.fuel.end();
+    const wallMs = performance.now() - started;
+    const memoryPeakBytes = inst.memoryPeakBytes;
+    const capReached = inst.memoryCapReached;
+    const memoryLimit = limits.memoryBytes;
+    inst.hooks = idleHooks;
+    const interruptConsumed = outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
+    const replaced = !(outcome.kind === 'ok' || outcome.kind === 'exception') || (guard.softStop !== null && !interruptConsumed);
+    if (replaced) this.instance = this.freshInstance();
+    const { stdout, stderr } = output.finish();
+    let error: RunErrorReport | null;
+    if (guard.softStop) {
+      const traceback = outcome.kind === 'exception' ? outcome.traceback : null;
+      error = { kind: guard.softStop.reason, type: STOP_TYPE[guard.softStop.reason], message: guard.softStop.message, traceback };
+    } else {
+      error = errorOf(outcome, capReached, memoryLimit);
+    }
+    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced).typed();
+  }
+
+  /** `sb.fs` operations, between runs. */
+  async fsOp(op: FsOp): Promise<{ value: unknown } | { code: string; message: string }> {
+    return runFsOp(this.vfs, op);
+  }
+
+  snapshot(): never {
+    throw new UsageError("snapshots are not yet supported with engine 'cpython'");
+  }
+
+  interrupt(): never {
+    throw new UsageError("interrupt is not yet supported with engine 'cpython'");
+  }
+
+  dispose(): void {
+    if (this.running) throw new UsageError('dispose a running CPython sandbox after its run');
+    this.instance?.release();
+    this.instance = null;
+  }
+}
+
+function errorOf(outcome: Outcome, capReached: boolean, memoryLimit: number): RunErrorReport | null {
+  switch (outcome.kind) {
+    case 'ok':
+      return null;
+    case 'exception':
+      return pythonError(outcome.type, outcome.traceback);
+    case 'exit':
+      return outcome.status === 0 ? null : { kind: 'python', type: 'SystemExit', message: String(outcome.status), traceback: null };
+    case 'stopped':
+      return { kind: outcome.reason, type: STOP_TYPE[outcome.reason], message: outcome.message, traceback: null };
+    case 'fault':
+      if (capReached) return { kind: 'memory', type: STOP_TYPE.memory, message: `memory limit of ${memoryLimit} bytes reached (${outcome.message})`, traceback: null };
+      // V8's own stack ran out before CPython's C-recursion check fired (deeply nested C calls).
+      if (/stack overflow/.test(outcome.message)) {
+        return { kind: 'python', type: 'RecursionError', message: 'maximum recursion depth exceeded (the interpreter\'s native stack overflowed)', traceback: null };
+      }
+      return { kind: 'fault', type: 'SandboxFault', message: outcome.message, traceback: null };
+  }
+}
+
+function guardedCallOrExit(call: () => void): CallOutcome | { kind: 'exit'; status: number } {
+  try {
+    return guardedCall(call);
+  } catch (e) {
+    if (e instanceof GuestExit) return { kind: 'exit', status: e.status };
+    // An import given a pointer or length out of range by a guest that corrupted its own memory
+    // (typed-array bounds, a bad table index): the interpreter is broken, not the host.
+    if (e instanceof RangeError || e instanceof TypeError) return { kind: 'fault', message: `bad request from the interpreter: ${e.message}` };
+    throw e;
+  }
+}
+
+/** The runner's `outcome` string, read through the C API; null if it is missing or not a str. */
+function readOutcome(inst: CPythonInstance): string | null {
+  const names = inst.allocString('_pyfence\0outcome');
+  try {
+    return inst.call((e) => {
+      const mod = e.PyImport_AddModule(names);
+      const obj = mod ? e.PyObject_GetAttrString(mod, names + '_pyfence'.length + 1) : 0;
+      if (!obj) {
+        e.PyErr_Clear();
+        return null;
+      }
+      try {
+        const sizePtr = e.malloc(4);
+        const ptr = e.PyUnicode_AsUTF8AndSize(obj, sizePtr);
+        const size = inst.memory.u32(sizePtr);
+        e.free(sizePtr);
+        if (ptr) return inst.memory.utf8(ptr, size);
+        e.PyErr_Clear();
+        return null;
+      } finally {
+        e.Py_DecRef(obj);
+      }
+    });
+  } finally {
+    inst.call((e) => e.free(names));
+  }
+}

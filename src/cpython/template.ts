@@ -1,0 +1,143 @@
+// CPython initialised once (by the build, else on first use in a process: about a second of work),
+// then captured: every interpreter is a new instance with the pages the initialisation changed copied in.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../engine/host.js';
+import { guardedCall } from '../engine/stop.js';
+import type { VirtualFS } from '../vfs/vfs.js';
+import { CPythonInstance, type CPythonState } from './instance.js';
+import { loadCPythonModule } from './module.js';
+import { CPythonFS } from './stdlib-fs.js';
+import { parseState } from './state-file.js';
+import { acquireMemory, releaseMemory } from './memory.js';
+import type { MemoryLimits } from './wasm-edit.js';
+
+/** Granularity of the captured state: one OS page, so pages left zero stay unmapped in a new memory. */
+const CHUNK_BYTES = 4096;
+
+/**
+ * The environment CPython starts with: its home (the stdlib zip is found on the default sys.path),
+ * a fixed hash seed (the template is shared, so a per-process secret would buy nothing), no .pyc
+ * writes. A sandbox's own environment replaces it after the restore (_pyfence.setup).
+ */
+const INIT_ENVIRON = ['PYTHONHOME=/', 'PYTHONHASHSEED=0', 'PYTHONDONTWRITEBYTECODE=1'];
+
+/**
+ * Modules imported into the template, so that programs importing them pay nothing: CPython compiles
+ * the stdlib from source (the zip has no .pyc), hundreds of ms for these. `random` is re-seeded per
+ * sandbox by _pyfence.setup.
+ */
+const PRELOAD = [
+  'collections', 'dataclasses', 'datetime', 'enum', 'functools', 'itertools', 'json', 'math', 're', 'string',
+  'textwrap', 'typing', 'csv', 'io', 'statistics', 'random', 'decimal', 'fractions', 'heapq', 'bisect', 'copy',
+  'operator', 'pprint', 'time', 'calendar', 'base64', 'hashlib', 'struct', 'abc', 'contextlib',
+];
+
+const RUNNER_SOURCE = readFileSync(new URL('../../src/cpython/guest/_pyfence.py', import.meta.url), 'utf8');
+
+const initErrors: string[] = [];
+
+/** Hooks while initialising: output goes nowhere (errors are kept for the message), no cap. */
+export function initHooks(clock: Clock = systemClock, randomU32: () => number = systemRandomU32): HostHooks {
+  return {
+    stdout: () => {},
+    stderr: (bytes) => void initErrors.push(new TextDecoder().decode(bytes)),
+    clock,
+    randomU32,
+    memoryLimitBytes: 2 ** 31,
+    sleep: () => {},
+    hostCall: () => '',
+  };
+}
+
+export interface Template {
+  module: WebAssembly.Module;
+  stdlib: Uint8Array;
+  state: CPythonState;
+  /** The state's whole memory, for overwriting a recycled memory. */
+  image: Uint8Array;
+  limits: MemoryLimits;
+  /** Where the state came from and how long that took (reported by the benchmark). */
+  source: 'baked' | 'initialised';
+  loadMs: number;
+}
+
+let template: Template | null = null;
+
+function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
+  const ptr = inst.allocString(code);
+  let status = 0;
+  const outcome = guardedCall(() => {
+    status = inst.call((e) => e.PyRun_SimpleString(ptr));
+  });
+  if (outcome.kind !== 'returned' || status !== 0) {
+    throw new Error(`pyfence: initialising CPython failed at ${what}: ${JSON.stringify(outcome)} ${initErrors.join('')}`);
+  }
+  inst.call((e) => e.free(ptr));
+}
+
+/** The state's format: its chunks are the whole non-zero memory, not a difference from the data. */
+const STATE_FORMAT = 'full-image';
+
+/** What a baked state must have been made from: this module and this runner and preload list. */
+export function stateOrigin(moduleSha256: string): string {
+  return createHash('sha256').update([STATE_FORMAT, moduleSha256, RUNNER_SOURCE, ...PRELOAD].join('\0')).digest('hex');
+}
+
+/** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the runner, PRELOAD) and captures it. */
+export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Uint8Array, hooks: HostHooks = initHooks()): CPythonState {
+  // The module as built: it defines its memory and writes its data into it.
+  const inst = new CPythonInstance(new WebAssembly.Module(moduleBytes), hooks, new CPythonFS({}, stdlib), INIT_ENVIRON);
+  inst.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
+  const init = guardedCall(() =>
+    inst.call((e) => {
+      e.__wasm_call_ctors();
+      e.Py_InitializeEx(0);
+    }),
+  );
+  if (init.kind !== 'returned') throw new Error(`pyfence: initialising CPython failed: ${JSON.stringify(init)} ${initErrors.join('')}`);
+  const boot = [
+    'def __pyfence_boot(src, preload):',
+    '    import sys, types',
+    "    m = types.ModuleType('_pyfence')",
+    "    exec(compile(src, '<pyfence>', 'exec'), m.__dict__)",
+    "    sys.modules['_pyfence'] = m",
+    '    for name in preload:',
+    '        __import__(name)',
+    `__pyfence_boot(${JSON.stringify(RUNNER_SOURCE)}, ${JSON.stringify(PRELOAD)})`,
+    'del __pyfence_boot',
+  ].join('\n');
+  runOrThrow(inst, boot, 'the runner');
+  inst.fuel.end();
+  const state = inst.captureState(CHUNK_BYTES);
+  inst.release();
+  return state;
+}
+
+/** The process's initialised CPython state: the build's baked one if it matches, else made now. */
+export function cpythonTemplate(): Template {
+  if (template) return template;
+  const started = performance.now();
+  const { bytes, module, limits, stdlib, sha256, state: baked } = loadCPythonModule();
+  const parsed = baked ? parseState(baked, stateOrigin(sha256)) : null;
+  const state = parsed ?? initialiseState(bytes, stdlib);
+  const image = new Uint8Array(state.memoryBytes);
+  for (const [at, chunk] of state.chunks) image.set(chunk, at);
+  template = { module, stdlib, state, image, limits, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  return template;
+}
+
+/** A fresh interpreter in the template's state, over the session's filesystem. */
+export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
+  const t = cpythonTemplate();
+  const { memory, recycled } = acquireMemory(t.limits, t.state.memoryBytes);
+  const inst = new CPythonInstance(t.module, hooks, vfs, [], memory);
+  inst.restoreState(t.state, recycled ? t.image : null);
+  inst.onReleased = (m) => releaseMemory(m, t.state.memoryBytes);
+  return inst;
+}
+
+/** Non-zero bytes of the template's memory (what a new memory gets; a recycled one gets what differs). */
+export function templateBytes(): number {
+  return cpythonTemplate().state.chunks.reduce((n, [, b]) => n + b.length, 0);
+}
