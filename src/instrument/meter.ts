@@ -1,0 +1,239 @@
+// Load-time instrumentation of any module: deterministic fuel and host-checked growth.
+// - Fuel: a wasm global counts down by the static cost of each loop iteration and of each entry into
+//   a function that makes calls (only calls can recurse, so leaf functions without loops are bounded);
+//   when it goes negative the host is called (src/engine/fuel.ts hands out slices, checks the deadline).
+// - memory.grow and table.grow get their delta from a host import that sees the current size and the
+//   delta and answers either the delta or -1 (which makes the grow fail): the cap holds whatever the
+//   guest declared as its maximum, and it lives outside linear memory.
+// The added names cannot collide with the guest's: it was refused if it imported from "pyfence".
+import type binaryenT from 'binaryen';
+import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
+import { makeChildren, UnsupportedExpression } from './walk.js';
+
+type Binaryen = typeof binaryenT;
+type Module = binaryenT.Module;
+
+export const MEMORY_GROW_IMPORT = 'memory_grow_delta';
+export const TABLE_GROW_IMPORT = 'table_grow_delta';
+/** The guest's memory, exported under this name too (WASI needs it; usage reports its size). */
+export const MEMORY_EXPORT = 'pyfence_memory';
+
+const FUEL_GLOBAL = 'pyfence$fuel';
+const FUEL_FUNC = 'pyfence$fuel_exhausted';
+const MEMORY_FUNC = 'pyfence$memory_grow_delta';
+const TABLE_FUNC = 'pyfence$table_grow_delta';
+/** A big loop body runs only part of itself per iteration: its cost is capped. */
+const MAX_REGION_COST = 48;
+/** Leaf loops add to a local and settle with the global every this many units. */
+const LEAF_BATCH = 1024;
+
+export const FEATURES = (b: Binaryen) =>
+  b.Features.MVP |
+  b.Features.MutableGlobals |
+  b.Features.NontrappingFPToInt |
+  b.Features.SignExt |
+  b.Features.BulkMemory |
+  b.Features.BulkMemoryOpt |
+  b.Features.SIMD128 |
+  b.Features.ReferenceTypes |
+  b.Features.Multivalue |
+  b.Features.TailCall |
+  b.Features.ExtendedConst;
+
+export interface MeterReport {
+  functions: number;
+  loopChecks: number;
+  entryChecks: number;
+  growSites: number;
+}
+
+interface Region {
+  cost: number;
+  /** Holds a call or a nested loop. */
+  inner: boolean;
+}
+
+type Ext = {
+  _BinaryenFunctionAddVar(fn: number, type: number): number;
+  MemoryGrow: { getDelta(e: number): number; setDelta(e: number, d: number): void };
+  TableGrow: { getTable(e: number): string; getDelta(e: number): number; setDelta(e: number, d: number): void };
+  Loop: { getBody(e: number): number; setBody(e: number, b: number): void };
+  Function: { setBody(fn: number, b: number): void };
+};
+
+export function meter(b: Binaryen, m: Module): MeterReport {
+  const ext = b as unknown as Ext;
+  const children = makeChildren(b);
+  const i32 = b.i32;
+  const defined: string[] = [];
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+    if (!info.module) defined.push(info.name);
+  }
+  m.addGlobal(FUEL_GLOBAL, i32, true, m.i32.const(0));
+  m.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL_EXPORT);
+  m.addFunctionImport(FUEL_FUNC, HOST_IMPORT_MODULE, FUEL_EXHAUSTED_IMPORT, b.none, b.none);
+  m.addFunctionImport(MEMORY_FUNC, HOST_IMPORT_MODULE, MEMORY_GROW_IMPORT, b.createType([i32, i32]), i32);
+  m.addFunctionImport(TABLE_FUNC, HOST_IMPORT_MODULE, TABLE_GROW_IMPORT, b.createType([i32, i32]), i32);
+  exportMemory(b, m);
+
+  const charge = (amount: number) =>
+    m.block(null, [
+      m.global.set(FUEL_GLOBAL, m.i32.sub(m.global.get(FUEL_GLOBAL, i32), amount)),
+      m.if(m.i32.lt_s(m.global.get(FUEL_GLOBAL, i32), m.i32.const(0)), m.call(FUEL_FUNC, [], b.none)),
+    ]);
+  const report: MeterReport = { functions: defined.length, loopChecks: 0, entryChecks: 0, growSites: 0 };
+
+  for (const name of defined) {
+    const fn = m.getFunction(name);
+    const body = b.getFunctionInfo(fn).body;
+    const entry: Region = { cost: 0, inner: false };
+    const loops: { loop: number; region: Region }[] = [];
+    const stack: { expr: number; region: Region }[] = [{ expr: body, region: entry }];
+    while (stack.length) {
+      const { expr, region } = stack.pop()!;
+      region.cost++;
+      let inner = region;
+      const id = b.getExpressionId(expr);
+      if (id === b.CallId || id === b.CallIndirectId) region.inner = true;
+      else if (id === b.LoopId) {
+        region.inner = true;
+        inner = { cost: 0, inner: false };
+        loops.push({ loop: expr, region: inner });
+      } else if (id === b.MemoryGrowId) {
+        // Single-memory modules only (multi-memory is not enabled): memory.size names memory 0.
+        const delta = m.call(MEMORY_FUNC, [m.memory.size(), ext.MemoryGrow.getDelta(expr)], i32);
+        ext.MemoryGrow.setDelta(expr, delta);
+        report.growSites++;
+      } else if (id === b.TableGrowId) {
+        const table = ext.TableGrow.getTable(expr);
+        ext.TableGrow.setDelta(expr, m.call(TABLE_FUNC, [m.table.size(table), ext.TableGrow.getDelta(expr)], i32));
+        report.growSites++;
+      }
+      for (const child of children(expr)) stack.push({ expr: child, region: inner });
+    }
+    let acc = -1;
+    for (const { loop, region } of loops) {
+      const cost = Math.min(region.cost, MAX_REGION_COST);
+      let check: number;
+      if (region.inner) check = charge(m.i32.const(cost));
+      else {
+        // Leaf loops (memcpy-, strlen-like) batch their charge in a local: a global write per
+        // iteration is where metering costs most.
+        if (acc < 0) acc = ext._BinaryenFunctionAddVar(fn, i32);
+        const get = () => m.local.get(acc, i32);
+        check = m.block(null, [
+          m.local.set(acc, m.i32.add(get(), m.i32.const(cost))),
+          m.if(m.i32.ge_u(get(), m.i32.const(LEAF_BATCH)), m.block(null, [charge(get()), m.local.set(acc, m.i32.const(0))])),
+        ]);
+      }
+      const loopBody = ext.Loop.getBody(loop);
+      ext.Loop.setBody(loop, m.block(null, [check, loopBody], b.getExpressionType(loopBody)));
+      report.loopChecks++;
+    }
+    if (entry.inner) {
+      const info = b.getFunctionInfo(fn);
+      ext.Function.setBody(fn, m.block(null, [charge(m.i32.const(Math.min(entry.cost, MAX_REGION_COST))), info.body], info.results));
+      report.entryChecks++;
+    }
+  }
+  return report;
+}
+
+function exportMemory(b: Binaryen, m: Module): void {
+  if (!m.hasMemory()) return;
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const e = b.getExportInfo(m.getExportByIndex(i));
+    if (e.kind === b.ExternalMemory) {
+      m.addMemoryExport(e.value, MEMORY_EXPORT);
+      return;
+    }
+  }
+  // binaryen names an unnamed memory by its index.
+  m.addMemoryExport('0', MEMORY_EXPORT);
+}
+
+export const META_SECTION = 'pyfence.meta';
+
+export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'ref';
+
+export interface Signature {
+  params: ValueType[];
+  results: ValueType[];
+}
+
+export interface ModuleMeta {
+  /** The guest's own function imports and exports with their signatures (the JS API has no types). */
+  imports: ({ module: string; name: string } & Signature)[];
+  exports: Record<string, Signature>;
+  memoryInitialPages: number | null;
+  memoryMaximumPages: number | null;
+  tableInitial: number;
+  report: MeterReport;
+  /** How long instrumenting took (ms), when this process did it. */
+  instrumentMs?: number;
+}
+
+/** Thrown for modules the instrumenter refuses; the message is for the user. */
+export class RefusedModule extends Error {}
+
+/** The instrumented binary of `original`, with its metadata in a custom section. */
+export function instrumentBinary(b: Binaryen, original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
+  const started = performance.now();
+  const m = (b.readBinary as (d: Uint8Array, f?: number) => Module)(original, FEATURES(b));
+  try {
+    const memory = m.hasMemory() ? m.getMemoryInfo() : null;
+    if (memory?.is64) throw new RefusedModule('64-bit memories are not supported');
+    let tableInitial = 0;
+    for (let i = 0; i < m.getNumTables(); i++) tableInitial += b.getTableInfo(m.getTableByIndex(i)).initial;
+    const { imports, exports } = signatures(b, m);
+    let report: MeterReport;
+    try {
+      report = meter(b, m);
+    } catch (e) {
+      if (e instanceof UnsupportedExpression) throw new RefusedModule(`cannot meter this module: ${e.message}`);
+      throw e;
+    }
+    const meta: ModuleMeta = { imports, exports, memoryInitialPages: memory ? memory.initial : null, memoryMaximumPages: memory?.max ?? null, tableInitial, report };
+    m.addCustomSection(META_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
+    return { bytes: m.emitBinary(), meta: { ...meta, instrumentMs: performance.now() - started } };
+  } finally {
+    m.dispose();
+  }
+}
+
+export function watBinary(b: Binaryen, text: string): Uint8Array {
+  let m: Module;
+  try {
+    m = b.parseText(text);
+  } catch (e) {
+    throw new RefusedModule(`invalid .wat: ${(e as Error).message ?? e}`);
+  }
+  try {
+    m.setFeatures(FEATURES(b));
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
+
+function signatures(b: Binaryen, m: Module): Pick<ModuleMeta, 'imports' | 'exports'> {
+  const name = (t: number): ValueType =>
+    t === b.i32 ? 'i32' : t === b.i64 ? 'i64' : t === b.f32 ? 'f32' : t === b.f64 ? 'f64' : t === b.v128 ? 'v128' : 'ref';
+  const sig = (fn: number): Signature => {
+    const info = b.getFunctionInfo(fn);
+    return { params: b.expandType(info.params).map(name), results: b.expandType(info.results).map(name) };
+  };
+  const imports: ModuleMeta['imports'] = [];
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const fn = m.getFunctionByIndex(i);
+    const info = b.getFunctionInfo(fn);
+    if (info.module) imports.push({ module: info.module, name: info.base!, ...sig(fn) });
+  }
+  const exports: Record<string, Signature> = {};
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const e = b.getExportInfo(m.getExportByIndex(i));
+    if (e.kind === b.ExternalFunction) exports[e.name] = sig(m.getFunction(e.value));
+  }
+  return { imports, exports };
+}
