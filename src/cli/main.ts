@@ -5,6 +5,7 @@ import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { replCommand } from './repl.js';
 import { runCommand } from './run-command.js';
 import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';
+import { addWasmCommand } from './wasm-command.js';
 
 interface RunFlags extends SandboxFlags {
   code?: string;
@@ -60,6 +61,7 @@ function buildProgram(onExit: (code: number) => void): Command {
     .action(async (opts: ReplFlags) => {
       onExit(await replCommand({ load: opts.load, save: opts.save, options: sandboxOptionsFrom(opts) }));
     });
+  addWasmCommand(program, onExit);
   program.addHelpText('after', EXIT_HELP);
   return program;
 }

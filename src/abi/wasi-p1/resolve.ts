@@ -1,7 +1,7 @@
 // Guest paths to components under a preopen's root. The directory descriptor a path is relative to
 // is its floor: "..", absolute paths and symlinks whose target leaves it are refused (EscapeError),
 // never clamped and never handed to the host's own path resolution.
-import { E, WasiError } from './errno.js';
+import { E, errnoOf, WasiError } from './errno.js';
 import type { EntryStat, Tree } from './tree.js';
 
 const MAX_LINKS = 32;
@@ -54,8 +54,7 @@ export function resolvePath(tree: Tree, base: readonly string[], path: string, f
     try {
       st = tree.lstat([...base, ...stack, part]);
     } catch (e) {
-      if (last && e instanceof Error && (e as NodeJS.ErrnoException).code === 'ENOENT') st = null;
-      else if (last && e instanceof WasiError && e.errno === E.NOENT) st = null;
+      if (last && errnoOf(e) === E.NOENT) st = null;
       else throw e;
     }
     if (st?.kind === 'symlink' && (!last || follow || dirOnly)) {

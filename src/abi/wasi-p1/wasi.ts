@@ -43,7 +43,8 @@ export interface WasiClock {
 export interface WasiContext {
   args: readonly string[];
   env: Readonly<Record<string, string>>;
-  stdin: Uint8Array;
+  /** Up to `max` bytes of stdin; empty at its end. May block (within the deadline) or throw a stop. */
+  stdin(max: number): Uint8Array;
   /** May throw to stop the guest (output cap). */
   stdout(bytes: Uint8Array): void;
   stderr(bytes: Uint8Array): void;
@@ -79,7 +80,6 @@ export function createWasi(ctx: WasiContext): WasiInstance {
   for (const p of ctx.preopens) {
     fds.add({ kind: 'dir', tree: p.tree, rel: [], preopen: p.guest, rightsBase: DIR_RIGHTS, rightsInheriting: DIR_RIGHTS | FILE_RIGHTS, fdflags: 0 });
   }
-  let stdinAt = 0;
   const startNs = ctx.clock.monotonicNs();
 
   // Memory access: a fresh view per call, since memory.grow detaches the old buffer.
@@ -182,15 +182,17 @@ export function createWasi(ctx: WasiContext): WasiInstance {
   const readInto = (fd: Fd, bufs: Uint8Array[], at: number | null): number => {
     if (fd.kind === 'stdio') {
       if (fd.stream !== 0) throw new WasiError(E.BADF, 'not readable');
-      let n = 0;
+      // One read per call, like a pipe: what is available now, into the first buffers.
+      const total = bufs.reduce((n, b) => n + b.length, 0);
+      const chunk = total ? ctx.stdin(total) : new Uint8Array(0);
+      let at = 0;
       for (const b of bufs) {
-        const chunk = ctx.stdin.subarray(stdinAt, stdinAt + b.length);
-        b.set(chunk);
-        stdinAt += chunk.length;
-        n += chunk.length;
-        if (chunk.length < b.length) break;
+        const part = chunk.subarray(at, at + b.length);
+        b.set(part);
+        at += part.length;
+        if (at >= chunk.length) break;
       }
-      return n;
+      return chunk.length;
     }
     if (fd.kind !== 'file') throw new WasiError(E.ISDIR, 'directory');
     let pos = at ?? fd.position;
@@ -487,9 +489,11 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     path_symlink: call('path_symlink', (oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) => {
       const target = str(oldPtr, oldLen);
       const { dir, r } = resolveAt(fd, newPtr, newLen, false, R.PATH_SYMLINK);
-      if (target.startsWith('/')) {
+      // A link whose target leaves the tree would never be followed here, but it would stay on the
+      // host for whoever looks at the directory next: refuse to create it.
+      if (target.startsWith('/') || leavesTree(r.rel.length - 1, target)) {
         ctx.audit('symlink-target', target);
-        throw new WasiError(E.PERM, 'absolute symlink target');
+        throw new WasiError(E.PERM, 'symlink target outside the tree');
       }
       if (r.stat) throw new WasiError(E.EXIST, 'exists');
       if (r.dirOnly) throw new WasiError(E.NOENT, 'trailing slash');
@@ -537,7 +541,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
           try {
             const f = fds.get(n, R.POLL_FD_READWRITE);
             if (f.kind === 'dir') error = E.BADF;
-            else if (type === EVENTTYPE.FD_READ) nbytes = f.kind === 'stdio' ? BigInt(ctx.stdin.length - stdinAt) : f.file.stat().size - BigInt(f.position);
+            else if (type === EVENTTYPE.FD_READ && f.kind === 'file') nbytes = f.file.stat().size - BigInt(f.position);
           } catch (e) {
             error = errnoOf(e) ?? E.BADF;
           }
@@ -578,6 +582,16 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     sock_send: call('sock_send', (fd: number) => notSocket(fd)),
     sock_shutdown: call('sock_shutdown', (fd: number) => notSocket(fd)),
   };
+
+  /** Does `target`, read from a directory `depth` levels under the tree's root, climb above it? */
+  function leavesTree(depth: number, target: string): boolean {
+    for (const part of target.split('/')) {
+      if (part === '..') depth--;
+      else if (part !== '' && part !== '.') depth++;
+      if (depth < 0) return true;
+    }
+    return false;
+  }
 
   function notSocket(fd: number): never {
     fds.get(fd);

@@ -30,6 +30,8 @@ export const DEFAULT_WASM_LIMITS: ResolvedWasmLimits = {
   writeQuotaBytes: DEFAULT_FS_QUOTA.bytes,
 };
 
+export type StdinReader = (max: number) => Uint8Array | null;
+
 /** A granted host function, called with the guest's values (i64 as BigInt). */
 export type HostFunction = (...args: (number | bigint)[]) => number | bigint | void;
 
@@ -37,7 +39,11 @@ export interface WasmRunOptions {
   /** argv, the program name first (default: ["main.wasm"]). */
   args?: string[];
   env?: Record<string, string>;
-  stdin?: string | Uint8Array;
+  /**
+   * The guest's stdin: all of it, or a reader giving up to `max` bytes, an empty array at the end,
+   * or null when nothing is available yet (asked again shortly, within the deadline).
+   */
+  stdin?: string | Uint8Array | StdinReader;
   /** In-memory files, preopened as "/". */
   files?: Record<string, string | Uint8Array>;
   /** Host directories, each preopened at its guest path. */
@@ -76,6 +82,7 @@ export function checkRunOptions(options: WasmRunOptions): void {
   for (const key of Object.keys(options)) {
     if (!KNOWN.includes(key)) throw new UsageError(`unknown option "${key}" (known: ${KNOWN.join(', ')})`);
   }
+  if (options.stdin !== undefined && !['string', 'function'].includes(typeof options.stdin) && !(options.stdin instanceof Uint8Array)) throw new UsageError('stdin must be a string, a Uint8Array or a reader function');
   if (options.args && (!Array.isArray(options.args) || options.args.some((a) => typeof a !== 'string'))) throw new UsageError('args must be an array of strings');
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (typeof v !== 'string' || k.includes('=') || k.includes('\0') || v.includes('\0')) throw new UsageError(`env.${k} must be a string without "=" in its name and without NUL`);

@@ -125,7 +125,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   const deadline = started + limits.timeoutMs;
   const audit = new AuditTrail();
   const { meta } = target;
-  let memoryPeak = (meta.memoryInitialPages ?? 0) * PAGE;
+  let memoryPeak = 0;
   let fuelUsed = 0;
   const finish = (error: WasmErrorInfo | null, exitCode: number, result?: WasmValue[]): WasmRunResult => ({
     ok: error === null,
@@ -230,11 +230,10 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     if (!(m instanceof WebAssembly.Memory)) return stop(new WasmStop('fault', 'NoMemory', 'WASI needs an exported memory (or was called during instantiation)'));
     return m;
   };
-  const encoder = new TextEncoder();
   const wasi = createWasi({
     args: options.args ?? ['main.wasm'],
     env: options.env ?? {},
-    stdin: typeof options.stdin === 'string' ? encoder.encode(options.stdin) : (options.stdin ?? new Uint8Array(0)),
+    stdin: stdinOf(options.stdin, checkDeadline),
     stdout: output(stdout, options.onStdout),
     stderr: output(stderr, options.onStderr),
     preopens,
@@ -289,10 +288,13 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   let result: WasmValue[] | undefined;
   let error: WasmErrorInfo | null = null;
   try {
+    memoryPeak = (meta.memoryInitialPages ?? 0) * PAGE;
     instance = new WebAssembly.Instance(target.module, importObject);
     const global = instance.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global;
     meter = new FuelMeter(global);
     meter.begin(limits.fuel, policy);
+    const counting = meter;
+    virtual?.beginRun(() => counting.used()); // deterministic time advances with fuel
     if (call) {
       const init = instance.exports._initialize;
       if (typeof init === 'function' && call.name !== '_initialize') init();
@@ -312,6 +314,26 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     if (m instanceof WebAssembly.Memory) memoryPeak = Math.max(memoryPeak, m.buffer.byteLength);
   }
   return finish(error, exitCode, error ? undefined : result);
+}
+
+function stdinOf(source: WasmRunOptions['stdin'], checkDeadline: () => void): (max: number) => Uint8Array {
+  if (typeof source === 'function') {
+    return (max) => {
+      for (;;) {
+        checkDeadline();
+        const chunk = source(max);
+        if (chunk) return chunk.subarray(0, max);
+        blockingSleep(10);
+      }
+    };
+  }
+  const all = typeof source === 'string' ? new TextEncoder().encode(source) : (source ?? new Uint8Array(0));
+  let at = 0;
+  return (max) => {
+    const chunk = all.subarray(at, at + max);
+    at += chunk.length;
+    return chunk;
+  };
 }
 
 /** A thrown value as the run's outcome: an exit, a stop, or a trap. */
