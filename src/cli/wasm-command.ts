@@ -12,7 +12,7 @@ import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
 import type { WasmRunResult } from '../guests/wasi/run.js';
 import type { ModuleMeta } from '../instrument/meter.js';
 import type { MountOptions } from '../vfs/vfs.js';
-import { processStdinReader } from './stdin-reader.js';
+import { processStdin } from './stdin-reader.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
 
 export interface WasmFlags {
@@ -133,6 +133,7 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     throw e;
   }
   const hostCalls: string[] = [];
+  const stdin = processStdin();
   const stream = !flags.json;
   const options: WasmRunOptions = {
     args: [basename(file), ...args],
@@ -148,7 +149,7 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     seed: flags.seed,
     clock: flags.fixedClock === undefined ? undefined : { fixedMs: typeof flags.fixedClock === 'number' ? flags.fixedClock : 0 },
     imports: stubImports(flags.allowImport, module.meta, hostCalls),
-    stdin: processStdinReader(),
+    stdin: stdin.read,
     onStdout: stream ? (b) => process.stdout.write(b) : undefined,
     onStderr: stream ? (b) => process.stderr.write(b) : undefined,
   };
