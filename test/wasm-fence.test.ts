@@ -99,6 +99,13 @@ describe('limits', () => {
     assert.equal((await (await load('add.wat')).invoke('add_i32', 2, 3)).result![0], 5);
   });
 
+  it('recursion is metered, direct and through the table (call_indirect)', async () => {
+    for (const name of ['deep_recursion.wat', 'indirect_recursion.wat']) {
+      const r = await (await load(name)).run({ limits: { fuel: 5_000 } });
+      stoppedWith(r, 'fuel', 3);
+    }
+  });
+
   it('output_flood: stopped at the output cap with exactly the cap kept', async () => {
     const r = await (await load('output_flood.wat')).run({ limits: { outputBytes: 4096 } });
     stoppedWith(r, 'output', 6);

@@ -84,8 +84,21 @@ export function meter(b: Binaryen, m: Module): MeterReport {
     ]);
   const report: MeterReport = { functions: defined.length, loopChecks: 0, entryChecks: 0, growSites: 0 };
 
+  // The call graph, for entry checks: direct calls by name; call_indirect may reach any function
+  // in a table or taken by ref.func (one pseudo-node stands for "any of them").
+  const callees = new Map<string, Set<string>>();
+  const indirectTargets = new Set<string>();
+  for (let i = 0; i < m.getNumElementSegments(); i++) {
+    for (const f of b.getElementSegmentInfo(m.getElementSegmentByIndex(i)).data) indirectTargets.add(f);
+  }
+  const entryCosts = new Map<string, number>();
+  const refFunc = (b as unknown as { RefFunc: { getFunc(e: number): string } }).RefFunc;
+  const callTarget = (b as unknown as { Call: { getTarget(e: number): string } }).Call;
+
   for (const name of defined) {
     const fn = m.getFunction(name);
+    const calls = new Set<string>();
+    callees.set(name, calls);
     const body = b.getFunctionInfo(fn).body;
     const entry: Region = { cost: 0, inner: false };
     const loops: { loop: number; region: Region }[] = [];
@@ -95,7 +108,13 @@ export function meter(b: Binaryen, m: Module): MeterReport {
       region.cost++;
       let inner = region;
       const id = b.getExpressionId(expr);
-      if (id === b.CallId || id === b.CallIndirectId) region.inner = true;
+      if (id === b.CallId) {
+        region.inner = true;
+        calls.add(callTarget.getTarget(expr));
+      } else if (id === b.CallIndirectId) {
+        region.inner = true;
+        calls.add(ANY_INDIRECT);
+      } else if (id === b.RefFuncId) indirectTargets.add(refFunc.getFunc(expr));
       else if (id === b.LoopId) {
         region.inner = true;
         inner = { cost: 0, inner: false };
@@ -131,13 +150,69 @@ export function meter(b: Binaryen, m: Module): MeterReport {
       ext.Loop.setBody(loop, m.block(null, [check, loopBody], b.getExpressionType(loopBody)));
       report.loopChecks++;
     }
-    if (entry.inner) {
-      const info = b.getFunctionInfo(fn);
-      ext.Function.setBody(fn, m.block(null, [charge(m.i32.const(Math.min(entry.cost, MAX_REGION_COST))), info.body], info.results));
-      report.entryChecks++;
-    }
+    entryCosts.set(name, Math.min(entry.cost, MAX_REGION_COST));
+  }
+  // Without loops, only recursion runs unbounded: every function on a call cycle checks at entry.
+  callees.set(ANY_INDIRECT, indirectTargets);
+  for (const name of onCycles(callees)) {
+    if (name === ANY_INDIRECT) continue;
+    const fn = m.getFunction(name);
+    const info = b.getFunctionInfo(fn);
+    ext.Function.setBody(fn, m.block(null, [charge(m.i32.const(entryCosts.get(name)!)), info.body], info.results));
+    report.entryChecks++;
   }
   return report;
+}
+
+/** Stands for every function call_indirect may reach (cannot collide: binaryen names have no NUL). */
+const ANY_INDIRECT = '\0indirect';
+
+/** Nodes on a cycle of `graph` (in a strongly connected component of 2+ nodes, or calling itself). */
+export function onCycles(graph: Map<string, Set<string>>): Set<string> {
+  // Tarjan's algorithm, iterative (call graphs are deep enough to overflow a recursive one).
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out = new Set<string>();
+  let next = 0;
+  for (const root of graph.keys()) {
+    if (index.has(root)) continue;
+    const work: { node: string; edges: string[]; at: number }[] = [];
+    const enter = (node: string) => {
+      index.set(node, next);
+      low.set(node, next++);
+      stack.push(node);
+      onStack.add(node);
+      work.push({ node, edges: [...(graph.get(node) ?? [])].filter((n) => graph.has(n)), at: 0 });
+    };
+    enter(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      if (top.at < top.edges.length) {
+        const to = top.edges[top.at++];
+        if (!index.has(to)) enter(to);
+        else if (onStack.has(to)) low.set(top.node, Math.min(low.get(top.node)!, index.get(to)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1].node;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.node)!));
+      }
+      if (low.get(top.node) === index.get(top.node)) {
+        const component: string[] = [];
+        let n: string;
+        do {
+          n = stack.pop()!;
+          onStack.delete(n);
+          component.push(n);
+        } while (n !== top.node);
+        if (component.length > 1 || graph.get(top.node)!.has(top.node)) for (const c of component) out.add(c);
+      }
+    }
+  }
+  return out;
 }
 
 function exportMemory(b: Binaryen, m: Module): void {
