@@ -8,7 +8,7 @@ import { META_SECTION, type ModuleMeta } from './meter.js';
 import { instrumenter } from './worker-client.js';
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
-const INSTRUMENT_VERSION = 2;
+const INSTRUMENT_VERSION = 4;
 
 export type { ModuleMeta };
 

@@ -24,8 +24,10 @@ const MEMORY_FUNC = 'pyfence$memory_grow_delta';
 const TABLE_FUNC = 'pyfence$table_grow_delta';
 /** A big loop body runs only part of itself per iteration: its cost is capped. */
 const MAX_REGION_COST = 48;
-/** Leaf loops add to a local and settle with the global every this many units. */
-const LEAF_BATCH = 1024;
+/** Charged at a call_indirect site when those sites break the indirect call cycles. */
+const INDIRECT_CALL_COST = 8;
+/** Loops add to a local and settle with the global every this many units. */
+const LOOP_BATCH = 1024;
 
 export const FEATURES = (b: Binaryen) =>
   b.Features.MVP |
@@ -94,6 +96,8 @@ export function meter(b: Binaryen, m: Module): MeterReport {
   const entryCosts = new Map<string, number>();
   const refFunc = (b as unknown as { RefFunc: { getFunc(e: number): string } }).RefFunc;
   const callTarget = (b as unknown as { Call: { getTarget(e: number): string } }).Call;
+  const callIndirect = (b as unknown as { CallIndirect: { getTarget(e: number): number; setTarget(e: number, t: number): void } }).CallIndirect;
+  const indirectSites: number[] = [];
 
   for (const name of defined) {
     const fn = m.getFunction(name);
@@ -114,6 +118,7 @@ export function meter(b: Binaryen, m: Module): MeterReport {
       } else if (id === b.CallIndirectId) {
         region.inner = true;
         calls.add(ANY_INDIRECT);
+        indirectSites.push(expr);
       } else if (id === b.RefFuncId) indirectTargets.add(refFunc.getFunc(expr));
       else if (id === b.LoopId) {
         region.inner = true;
@@ -134,27 +139,34 @@ export function meter(b: Binaryen, m: Module): MeterReport {
     let acc = -1;
     for (const { loop, region } of loops) {
       const cost = Math.min(region.cost, MAX_REGION_COST);
-      let check: number;
-      if (region.inner) check = charge(m.i32.const(cost));
-      else {
-        // Leaf loops (memcpy-, strlen-like) batch their charge in a local: a global write per
-        // iteration is where metering costs most.
-        if (acc < 0) acc = ext._BinaryenFunctionAddVar(fn, i32);
-        const get = () => m.local.get(acc, i32);
-        check = m.block(null, [
-          m.local.set(acc, m.i32.add(get(), m.i32.const(cost))),
-          m.if(m.i32.ge_u(get(), m.i32.const(LEAF_BATCH)), m.block(null, [charge(get()), m.local.set(acc, m.i32.const(0))])),
-        ]);
-      }
+      // Loops batch their charge in a local and settle with the global every LOOP_BATCH units: a
+      // global write per iteration is where metering costs most. What is left in the local when
+      // the function returns (< LOOP_BATCH) is not charged: deterministic, and still a check every
+      // few hundred iterations of any loop.
+      if (acc < 0) acc = ext._BinaryenFunctionAddVar(fn, i32);
+      const get = () => m.local.get(acc, i32);
+      const check = m.block(null, [
+        m.local.set(acc, m.i32.add(get(), m.i32.const(cost))),
+        m.if(m.i32.ge_u(get(), m.i32.const(LOOP_BATCH)), m.block(null, [charge(get()), m.local.set(acc, m.i32.const(0))])),
+      ]);
       const loopBody = ext.Loop.getBody(loop);
       ext.Loop.setBody(loop, m.block(null, [check, loopBody], b.getExpressionType(loopBody)));
       report.loopChecks++;
     }
     entryCosts.set(name, Math.min(entry.cost, MAX_REGION_COST));
   }
-  // Without loops, only recursion runs unbounded: every function on a call cycle checks at entry.
+  // Without loops, only recursion runs unbounded: every call cycle passes a check. The checks go
+  // where they break the most cycles (cycleBreakers); "any indirect target" as a breaker means a
+  // check at every call_indirect site.
   callees.set(ANY_INDIRECT, indirectTargets);
-  for (const name of onCycles(callees)) {
+  const breakers = cycleBreakers(callees);
+  if (breakers.has(ANY_INDIRECT)) {
+    for (const site of indirectSites) {
+      callIndirect.setTarget(site, m.block(null, [charge(m.i32.const(INDIRECT_CALL_COST)), callIndirect.getTarget(site)], i32));
+      report.entryChecks++;
+    }
+  }
+  for (const name of breakers) {
     if (name === ANY_INDIRECT) continue;
     const fn = m.getFunction(name);
     const info = b.getFunctionInfo(fn);
@@ -211,6 +223,41 @@ export function onCycles(graph: Map<string, Set<string>>): Set<string> {
         if (component.length > 1 || graph.get(top.node)!.has(top.node)) for (const c of component) out.add(c);
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Nodes whose removal leaves `graph` without cycles (a feedback vertex set, greedily): in each
+ * cycle-carrying component, the node with the most in × out edges inside it (a hub: few checks,
+ * many cycles broken), until no cycle is left. Nodes calling themselves are always in.
+ */
+export function cycleBreakers(graph: Map<string, Set<string>>): Set<string> {
+  const out = new Set<string>();
+  let nodes = onCycles(graph);
+  while (nodes.size) {
+    const sub = new Map<string, Set<string>>();
+    for (const n of nodes) sub.set(n, new Set([...(graph.get(n) ?? [])].filter((t) => nodes.has(t))));
+    for (const [n, edges] of sub) {
+      if (edges.has(n)) {
+        out.add(n);
+        sub.delete(n);
+      }
+    }
+    for (const edges of sub.values()) for (const n of out) edges.delete(n);
+    const inDegree = new Map<string, number>();
+    for (const edges of sub.values()) for (const t of edges) inDegree.set(t, (inDegree.get(t) ?? 0) + 1);
+    const remaining = onCycles(sub);
+    if (remaining.size === 0) break;
+    let best = '';
+    let score = -1;
+    for (const n of remaining) {
+      const s = (inDegree.get(n) ?? 0) * (sub.get(n)!.size);
+      if (s > score) [best, score] = [n, s];
+    }
+    out.add(best);
+    remaining.delete(best);
+    nodes = remaining;
   }
   return out;
 }
