@@ -221,6 +221,21 @@ describe('filesystem grants', () => {
     }
   });
 
+  it('directories list, the root of a mount included; links leading out show but do not open', async () => {
+    const dir = hostDir();
+    try {
+      const r = await (await load('fs_probe.wasm')).run({
+        args: ['fs_probe', 'list', '/data', 'list', '/data/sub', 'list', '/data/link-out'],
+        mounts: [{ host: dir, guest: '/data' }],
+      });
+      assert.match(r.stdout, /^LIST \/data: \. \.\. inside\.txt link-out ok-link sub$/m);
+      assert.match(r.stdout, /^LIST \/data\/sub: \. \.\. up$/m);
+      assert.match(r.stdout, /^DENIED \/data\/link-out: /m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a directory mounted as / keeps its symlinks inside too', async () => {
     const dir = hostDir();
     try {

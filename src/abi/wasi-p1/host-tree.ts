@@ -147,7 +147,8 @@ export class HostTree implements Tree {
 
   list(rel: readonly string[]): DirEntry[] {
     return this.at(rel, (p) => {
-      const dirFd = fs.openSync(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+      // The root is the walk's own descriptor: its /proc link must be followed.
+      const dirFd = fs.openSync(p, C.O_RDONLY | C.O_DIRECTORY | (rel.length ? C.O_NOFOLLOW : 0));
       try {
         const dir = `/proc/self/fd/${dirFd}`;
         return fs.readdirSync(dir, { withFileTypes: true }).map((d) => ({
@@ -200,7 +201,7 @@ export class HostTree implements Tree {
     this.mustWrite();
     this.at(rel, (p) => {
       const before = this.statOf(rel.length ? fs.lstatSync(p, { bigint: true }) : fs.statSync(p, { bigint: true }));
-      fs.lutimesSync(p, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
+      (rel.length ? fs.lutimesSync : fs.utimesSync)(p, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
       this.rememberTimes(before, rel.length ? fs.lstatSync(p, { bigint: true }) : fs.statSync(p, { bigint: true }), atim, mtim);
     });
   }
