@@ -157,6 +157,13 @@ describe('imports', () => {
     stoppedWith(denied, 'denied', 7);
   });
 
+  it("the instrumenter's own imports can be neither imported nor granted", async () => {
+    const m = await WasmModule.compile('(module (import "pyfence" "fuel_exhausted" (func $f)) (func (export "_start") (call $f)))');
+    const r = await m.run({ imports: { 'pyfence.fuel_exhausted': () => {} } });
+    stoppedWith(r, 'denied', 7);
+    assert.equal(r.error!.message, 'ungranted imports: pyfence.fuel_exhausted');
+  });
+
   it('WASI can be turned off: then its imports are ungranted too', async () => {
     const r = await (await load('print_env.wasm')).run({ wasi: false });
     stoppedWith(r, 'denied', 7);

@@ -11,7 +11,9 @@ export function serve(b: typeof binaryenT, port: MessagePort): void {
       const value = req.op === 'instrument' ? instrumentBinary(b, req.data) : watBinary(b, req.data);
       port.postMessage({ id: req.id, ok: true, value });
     } catch (e) {
-      port.postMessage({ id: req.id, ok: false, refused: e instanceof RefusedModule, message: (e as Error).message ?? String(e) });
+      // Whatever binaryen cannot read or rewrite cannot run metered: the module is refused.
+      const message = (e as Error)?.message || String(e);
+      port.postMessage({ id: req.id, ok: false, refused: true, message: e instanceof RefusedModule ? message : `cannot instrument this module: ${message}` });
     }
   });
 }

@@ -71,8 +71,11 @@ function concat(chunks: Uint8Array[]): string {
 export function ungrantedImports(meta: ModuleMeta, options: WasmRunOptions): string[] {
   const wasi = options.wasi ?? true;
   const granted = options.imports ?? {};
+  // The instrumenter's own imports live in HOST_IMPORT_MODULE: a guest never imports from it.
+  const allowed = (i: { module: string; name: string }) =>
+    (wasi && i.module === WASI_MODULE && WASI_FUNCTIONS.has(i.name)) || (i.module !== HOST_IMPORT_MODULE && Object.hasOwn(granted, `${i.module}.${i.name}`));
   return meta.imports
-    .filter((i) => !(wasi && i.module === WASI_MODULE && WASI_FUNCTIONS.has(i.name)) && !Object.hasOwn(granted, `${i.module}.${i.name}`))
+    .filter((i) => !allowed(i))
     .map((i) => `${i.module}.${i.name}`);
 }
 
