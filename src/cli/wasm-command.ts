@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { InvalidModuleError, WasmModule } from '../guests/wasi/module.js';
 import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
-import type { WasmRunResult } from '../guests/wasi/run.js';
+import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { ModuleMeta } from '../instrument/meter.js';
 import type { MountOptions } from '../vfs/vfs.js';
 import { processStdin } from './stdin-reader.js';

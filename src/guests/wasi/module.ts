@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../python/errors.js';
 import { InvalidModuleError, isBinary, loadModule, watToBinary, type LoadedModule, type ModuleMeta } from '../../instrument/load.js';
-import { runOnce, type WasmRunResult } from './run.js';
+import { runOnce } from './run.js';
+import type { WasmRunResult } from './result.js';
 import type { WasmRunOptions } from './options.js';
 
 export interface CompileOptions {

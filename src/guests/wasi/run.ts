@@ -3,55 +3,18 @@
 // the deadline at fuel checkpoints and in sleeps, an output cap, and every stop as a typed error.
 import { FuelMeter, type FuelPolicy } from '../../engine/fuel.js';
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../../engine/abi.js';
-import { EXIT_CODES, UsageError, type ErrorKind } from '../../python/errors.js';
-import { seededRandomU32, VirtualClock } from '../../python/determinism.js';
 import { blockingSleep } from '../../engine/host.js';
-import { components, joinPath } from '../../vfs/paths.js';
-import { Quota } from '../../vfs/types.js';
-import { VirtualFS } from '../../vfs/vfs.js';
-import { HostTree } from '../../abi/wasi-p1/host-tree.js';
-import { VfsTree } from '../../abi/wasi-p1/vfs-tree.js';
-import type { Tree } from '../../abi/wasi-p1/tree.js';
-import { createWasi, ProcExit, WASI_MODULE, type WasiClock } from '../../abi/wasi-p1/wasi.js';
-import { WASI_FUNCTIONS } from '../../abi/wasi-p1/names.js';
-import { MEMORY_EXPORT, MEMORY_GROW_IMPORT, TABLE_GROW_IMPORT, type ModuleMeta, type ValueType } from '../../instrument/meter.js';
-import { AuditTrail, type Audit } from './audit.js';
-import { checkRunOptions, resolveWasmLimits, type HostFunction, type ResolvedWasmLimits, type WasmRunOptions } from './options.js';
+import { EXIT_CODES, UsageError } from '../../python/errors.js';
+import { seededRandomU32, VirtualClock } from '../../python/determinism.js';
+import { createWasi, WASI_MODULE, type WasiClock } from '../../abi/wasi-p1/wasi.js';
+import { MEMORY_EXPORT, MEMORY_GROW_IMPORT, TABLE_GROW_IMPORT, type ModuleMeta } from '../../instrument/meter.js';
+import { AuditTrail } from './audit.js';
+import { buildPreopens, stdinOf, ungrantedImports } from './grants.js';
+import { checkRunOptions, resolveWasmLimits, type HostFunction, type WasmRunOptions } from './options.js';
+import { classify, WasmStop, type WasmErrorInfo, type WasmRunResult, type WasmValue } from './result.js';
+import { convertArg } from './values.js';
 
 const PAGE = 65536;
-
-export interface WasmErrorInfo {
-  kind: Exclude<ErrorKind, 'python'>;
-  type: string;
-  message: string;
-}
-
-export type WasmValue = number | bigint;
-
-export interface WasmRunResult {
-  /** The program ran to its end (returned, or called proc_exit), whatever its exit code. */
-  ok: boolean;
-  /** The program's exit code when ok; otherwise the stop's code in EXIT_CODES (what the CLI exits with). */
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  error: WasmErrorInfo | null;
-  usage: { fuel: number; memoryPeakBytes: number; wallMs: number };
-  audit: Audit;
-  /** What an invoked export returned (i64 as BigInt). */
-  result?: WasmValue[];
-}
-
-/** Unwinds the guest from a host import; never catchable by the guest (exception handling is not enabled). */
-class WasmStop extends Error {
-  constructor(
-    readonly kind: WasmErrorInfo['kind'],
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface RunTarget {
   module: WebAssembly.Module;
@@ -65,59 +28,6 @@ const decoder = new TextDecoder();
 
 function concat(chunks: Uint8Array[]): string {
   return decoder.decode(Buffer.concat(chunks));
-}
-
-/** Each import the module declares that the grants do not cover, as "module.name". */
-export function ungrantedImports(meta: ModuleMeta, options: WasmRunOptions): string[] {
-  const wasi = options.wasi ?? true;
-  const granted = options.imports ?? {};
-  // The instrumenter's own imports live in HOST_IMPORT_MODULE: a guest never imports from it.
-  const allowed = (i: { module: string; name: string }) =>
-    (wasi && i.module === WASI_MODULE && WASI_FUNCTIONS.has(i.name)) || (i.module !== HOST_IMPORT_MODULE && Object.hasOwn(granted, `${i.module}.${i.name}`));
-  return meta.imports
-    .filter((i) => !allowed(i))
-    .map((i) => `${i.module}.${i.name}`);
-}
-
-function convertArg(value: unknown, type: ValueType, index: number): WasmValue {
-  try {
-    if (type === 'i64') return BigInt.asIntN(64, BigInt(value as string | number | bigint));
-    if (type === 'i32') {
-      const n = typeof value === 'bigint' ? Number(BigInt.asIntN(32, value)) : Number(value);
-      if (!Number.isInteger(n)) throw new Error();
-      return n | 0;
-    }
-    if (type === 'f32' || type === 'f64') {
-      const n = Number(value);
-      if (Number.isNaN(n) && String(value).toLowerCase() !== 'nan') throw new Error();
-      return n;
-    }
-  } catch {
-    throw new UsageError(`argument ${index + 1} must be an ${type}, got "${String(value)}"`);
-  }
-  throw new UsageError(`argument ${index + 1} has type ${type}, which cannot be passed from the host`);
-}
-
-function buildPreopens(options: WasmRunOptions, limits: ResolvedWasmLimits): { guest: string; tree: Tree }[] {
-  const preopens: { guest: string; tree: Tree }[] = [];
-  if (options.files) {
-    const vfs = new VirtualFS({ files: options.files, quota: { bytes: limits.writeQuotaBytes } });
-    preopens.push({ guest: '/', tree: new VfsTree(vfs) });
-  }
-  const seen = new Set<string>();
-  for (const m of options.mounts ?? []) {
-    const guest = joinPath(components(m.guest));
-    if (seen.has(guest)) throw new UsageError(`two mounts at ${guest}`);
-    seen.add(guest);
-    let tree: HostTree;
-    try {
-      tree = new HostTree(m.host, (m.mode ?? 'ro') === 'rw', new Quota(m.quotaBytes ?? limits.writeQuotaBytes));
-    } catch (e) {
-      throw new UsageError(`cannot mount ${m.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    preopens.push({ guest, tree });
-  }
-  return preopens;
 }
 
 /** Runs `entry` of `target` once, in a fresh instance. Throws UsageError for invalid options only. */
@@ -319,37 +229,4 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   return finish(error, exitCode, error ? undefined : result);
 }
 
-function stdinOf(source: WasmRunOptions['stdin'], checkDeadline: () => void): (max: number) => Uint8Array {
-  if (typeof source === 'function') {
-    return (max) => {
-      for (;;) {
-        checkDeadline();
-        const chunk = source(max);
-        if (chunk) return chunk.subarray(0, max);
-        blockingSleep(10);
-      }
-    };
-  }
-  const all = typeof source === 'string' ? new TextEncoder().encode(source) : (source ?? new Uint8Array(0));
-  let at = 0;
-  return (max) => {
-    const chunk = all.subarray(at, at + max);
-    at += chunk.length;
-    return chunk;
-  };
-}
 
-/** A thrown value as the run's outcome: an exit, a stop, or a trap. */
-function classify(e: unknown, stopped: WasmStop | null, exit: (code: number) => void): WasmErrorInfo | null {
-  if (e instanceof ProcExit) {
-    exit(e.code);
-    return null;
-  }
-  // A stop wins even when the guest's unwinding raised something else on the way out.
-  if (stopped) return { kind: stopped.kind, type: stopped.type, message: stopped.message };
-  if (e instanceof WasmStop) return { kind: e.kind, type: e.type, message: e.message };
-  if (e instanceof WebAssembly.RuntimeError) return { kind: 'fault', type: 'Trap', message: e.message };
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'fault', type: 'StackOverflow', message: `stack overflow: ${e.message}` };
-  if (e instanceof WebAssembly.LinkError) return { kind: 'denied', type: 'LinkError', message: e.message };
-  return { kind: 'fault', type: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
-}
