@@ -3,7 +3,7 @@
 // root (copied fresh, preopened as "/"), exit_code and stdout. Socket/http specs are skipped.
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { WasmModule } from '../../src/guests/wasi/module.js';
 
 export const SUITE_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'wasi-testsuite');
@@ -80,4 +80,3 @@ function walk(dir: string): string[] {
   return out;
 }
 
-export { dirname };
