@@ -23,7 +23,15 @@ export interface LoadedModule {
 export { InvalidModuleError } from './worker-client.js';
 import { InvalidModuleError } from './worker-client.js';
 
+/** Compiled modules kept in memory, least recently used dropped first. */
+const MAX_CACHED_MODULES = 64;
 const cache = new Map<string, { module: WebAssembly.Module; meta: ModuleMeta }>();
+
+function remember(sha256: string, entry: { module: WebAssembly.Module; meta: ModuleMeta }): void {
+  cache.delete(sha256);
+  cache.set(sha256, entry);
+  if (cache.size > MAX_CACHED_MODULES) cache.delete(cache.keys().next().value!);
+}
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 export function isBinary(bytes: Uint8Array): boolean {
@@ -49,7 +57,10 @@ function metaOf(module: WebAssembly.Module): ModuleMeta {
 export async function loadModule(original: Uint8Array, cacheDir?: string): Promise<LoadedModule> {
   const sha256 = createHash('sha256').update(original).digest('hex');
   const hit = cache.get(sha256);
-  if (hit) return { ...hit, sha256, source: 'memory' };
+  if (hit) {
+    remember(sha256, hit);
+    return { ...hit, sha256, source: 'memory' };
+  }
   try {
     new WebAssembly.Module(original as Uint8Array<ArrayBuffer>); // validates before binaryen sees it (binaryen aborts on bad input)
   } catch (e) {
@@ -60,7 +71,7 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
     try {
       const module = new WebAssembly.Module(fs.readFileSync(file));
       const entry = { module, meta: metaOf(module) };
-      cache.set(sha256, entry);
+      remember(sha256, entry);
       return { ...entry, sha256, source: 'disk' };
     } catch {
       // a damaged entry: instrument again and overwrite it
@@ -74,7 +85,7 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, file);
   }
-  cache.set(sha256, { module, meta });
+  remember(sha256, { module, meta });
   return { module, meta, sha256, source: 'instrumented' };
 }
 
