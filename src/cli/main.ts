@@ -7,6 +7,7 @@ import { replCommand } from './repl.js';
 import { runCommand } from './run-command.js';
 import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';
 import { addServerCommands } from './server-commands.js';
+import { addWasmCommand } from './wasm-command.js';
 
 interface RunFlags extends SandboxFlags {
   code?: string;
@@ -69,6 +70,7 @@ function buildProgram(onExit: (code: number) => void): Command {
       onExit(await replCommand({ load: opts.load, save: opts.save, options: sandboxOptionsFrom(opts) }));
     });
   addServerCommands(program, onExit, EXIT_HELP);
+  addWasmCommand(program, onExit);
   program.addHelpText('after', EXIT_HELP);
   return program;
 }

@@ -1,0 +1,169 @@
+// `pyfence wasm`: run a WASI command (or call an export of any module) in the fence.
+//   pyfence wasm [--mount HOST:GUEST[:ro|:rw]]... [--write-quota SIZE] [--env K=V]... [--fuel N]
+//     [--timeout T] [--memory SIZE] [--max-output SIZE] [--seed N] [--fixed-clock [MS]]
+//     [--allow-import MOD.NAME]... [--invoke NAME] [--json] FILE.wasm|FILE.wat [ARGS...]
+// Without --json the guest's output streams through and the exit status is the program's own; a
+// pyfence stop prints one line on stderr and exits with its code in EXIT_CODES.
+import { basename } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { EXIT_CODES, UsageError } from '../python/errors.js';
+import { InvalidModuleError, WasmModule } from '../guests/wasi/module.js';
+import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
+import type { WasmRunResult } from '../guests/wasi/result.js';
+import type { ModuleMeta } from '../instrument/meter.js';
+import type { MountOptions } from '../vfs/vfs.js';
+import { processStdin } from './stdin-reader.js';
+import { parseCount, parseDuration, parseSize } from './units.js';
+
+export interface WasmFlags {
+  mount: string[];
+  writeQuota?: number;
+  env: string[];
+  fuel?: number;
+  timeout?: number;
+  memory?: number;
+  maxOutput?: number;
+  seed?: number;
+  fixedClock?: number | true | { swallowed: string };
+  allowImport: string[];
+  invoke?: string;
+  json: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function flagValue(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+function parseInteger(text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+/** --fixed-clock's optional MS; anything else is the next argument, taken by mistake. */
+function fixedClockValue(text: string): number | { swallowed: string } {
+  return /^\d+$/.test(text) ? Number(text) : { swallowed: text };
+}
+
+function parseMount(spec: string): MountOptions {
+  const m = /^(.+):(\/[^:]*)(?::(ro|rw))?$/.exec(spec);
+  if (!m) throw new UsageError(`--mount takes HOST:GUEST[:ro|:rw] with an absolute GUEST path, got "${spec}"`);
+  return { host: m[1], guest: m[2], mode: (m[3] as 'ro' | 'rw' | undefined) ?? 'ro' };
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * Imports granted on the command line have no host function behind them: each links to a stub
+ * that returns zeros and records the call in the audit trail.
+ */
+function stubImports(names: string[], meta: ModuleMeta, calls: string[]): Record<string, HostFunction> {
+  const out: Record<string, HostFunction> = {};
+  for (const name of names) {
+    if (!/^[^.]+\..+$/.test(name)) throw new UsageError(`--allow-import takes MODULE.NAME, got "${name}"`);
+    const sig = meta.imports.find((i) => `${i.module}.${i.name}` === name);
+    if (!sig) continue; // granting what the module does not import changes nothing
+    const zero = sig.results[0] === 'i64' ? 0n : 0;
+    out[name] = () => {
+      calls.push(name);
+      return sig.results.length ? zero : undefined;
+    };
+  }
+  return out;
+}
+
+const EXIT_HELP = `
+Exit codes: the program's own exit code when it ran to its end; otherwise
+  2  usage error or invalid module   3  fuel exhausted   4  timeout   5  memory limit
+  6  output limit   7  denied (ungranted import)   8  fault (trap, stack overflow)`;
+
+export function addWasmCommand(program: Command, onExit: (code: number) => void): void {
+  program
+    .command('wasm')
+    .description('run a WASI program, or call an export of any WebAssembly module, in the sandbox')
+    .argument('[file]', 'module: FILE.wasm or FILE.wat')
+    .argument('[args...]', "the program's arguments (with --invoke: the export's arguments)")
+    .passThroughOptions()
+    .option('--mount <host:guest[:ro|:rw]>', 'preopen a host directory at GUEST (repeatable; default read-only)', collect, [])
+    .addOption(new Option('--write-quota <size>', 'bytes the program may add to each rw mount (default 64MiB)').argParser(flagValue(parseSize)))
+    .option('--env <name=value>', 'set an environment variable (repeatable; default: none)', collect, [])
+    .addOption(new Option('--fuel <units>', 'CPU budget in fuel units (default 2e10)').argParser(flagValue(parseCount)))
+    .addOption(new Option('--timeout <duration>', 'wall-clock limit, e.g. 300ms or 2s (default 10s)').argParser(flagValue(parseDuration)))
+    .addOption(new Option('--memory <size>', 'linear memory cap, e.g. 16MiB (default 64MiB)').argParser(flagValue(parseSize)))
+    .addOption(new Option('--max-output <size>', 'cap on stdout+stderr (default 1024KiB)').argParser(flagValue(parseSize)))
+    .addOption(new Option('--seed <n>', 'seed for random_get (reproducible runs)').argParser(flagValue(parseInteger)))
+    .addOption(new Option('--fixed-clock [ms]', 'deterministic time: start at MS since the epoch (default 0)').argParser(fixedClockValue))
+    .option('--allow-import <module.name>', 'let the module import MODULE.NAME (a stub returning zeros; repeatable)', collect, [])
+    .option('--invoke <name>', 'call this export with ARGS instead of running _start')
+    .option('--json', 'print exactly one JSON result object on stdout', false)
+    .addHelpText('after', EXIT_HELP)
+    .action(async (file: string | undefined, args: string[], flags: WasmFlags) => {
+      // `--fixed-clock FILE.wasm`: the optional value took the module's name; give it back.
+      if (typeof flags.fixedClock === 'object') {
+        if (file !== undefined) args = [file, ...args];
+        file = flags.fixedClock.swallowed;
+        flags.fixedClock = true;
+      }
+      if (file === undefined) throw new UsageError('missing FILE.wasm or FILE.wat');
+      onExit(await wasmCommand(file, args, flags));
+    });
+}
+
+export async function wasmCommand(file: string, args: string[], flags: WasmFlags): Promise<number> {
+  let module: WasmModule;
+  try {
+    module = await WasmModule.fromFile(file, { cacheDir: process.env.PYFENCE_WASM_CACHE || undefined });
+  } catch (e) {
+    if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const hostCalls: string[] = [];
+  const stdin = processStdin();
+  const stream = !flags.json;
+  const options: WasmRunOptions = {
+    args: [basename(file), ...args],
+    env: parseEnv(flags.env),
+    mounts: flags.mount.map(parseMount),
+    limits: {
+      fuel: flags.fuel,
+      timeoutMs: flags.timeout,
+      memoryBytes: flags.memory,
+      outputBytes: flags.maxOutput,
+      writeQuotaBytes: flags.writeQuota,
+    },
+    seed: flags.seed,
+    clock: flags.fixedClock === undefined ? undefined : { fixedMs: typeof flags.fixedClock === 'number' ? flags.fixedClock : 0 },
+    imports: stubImports(flags.allowImport, module.meta, hostCalls),
+    stdin: stdin.read,
+    onStdout: stream ? (b) => process.stdout.write(b) : undefined,
+    onStderr: stream ? (b) => process.stderr.write(b) : undefined,
+  };
+  const result = flags.invoke === undefined ? await module.run(options) : await module.invokeWith({ ...options, args: undefined }, flags.invoke, ...args);
+  for (const name of hostCalls.slice(0, 16)) result.audit.events.push({ kind: 'host-call', detail: `${name} (stub)` });
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+  } else {
+    for (const value of result.result ?? []) process.stdout.write(`${value}\n`);
+    if (result.error) process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
+  }
+  return exitStatus(result);
+}
+
+export function exitStatus(result: WasmRunResult): number {
+  return result.error ? EXIT_CODES[result.error.kind] : result.exitCode;
+}

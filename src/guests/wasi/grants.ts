@@ -1,0 +1,69 @@
+// What a run is given: the imports it may link, its preopened directories, its stdin.
+import { UsageError } from '../../python/errors.js';
+import { HOST_IMPORT_MODULE } from '../../engine/abi.js';
+import { blockingSleep } from '../../engine/host.js';
+import { components, joinPath } from '../../vfs/paths.js';
+import { Quota } from '../../vfs/quota.js';
+import { VirtualFS } from '../../vfs/vfs.js';
+import { HostTree } from '../../abi/wasi-p1/host-tree.js';
+import { VfsTree } from '../../abi/wasi-p1/vfs-tree.js';
+import type { Tree } from '../../abi/wasi-p1/tree.js';
+import { WASI_MODULE } from '../../abi/wasi-p1/wasi.js';
+import { WASI_FUNCTIONS } from '../../abi/wasi-p1/names.js';
+import type { ModuleMeta } from '../../instrument/meter.js';
+import type { ResolvedWasmLimits, WasmRunOptions } from './options.js';
+
+/** Each import the module declares that the grants do not cover, as "module.name". */
+export function ungrantedImports(meta: ModuleMeta, options: WasmRunOptions): string[] {
+  const wasi = options.wasi ?? true;
+  const granted = options.imports ?? {};
+  // The instrumenter's own imports live in HOST_IMPORT_MODULE: a guest never imports from it.
+  const allowed = (i: { module: string; name: string }) =>
+    (wasi && i.module === WASI_MODULE && WASI_FUNCTIONS.has(i.name)) || (i.module !== HOST_IMPORT_MODULE && Object.hasOwn(granted, `${i.module}.${i.name}`));
+  return meta.imports
+    .filter((i) => !allowed(i))
+    .map((i) => `${i.module}.${i.name}`);
+}
+
+export function buildPreopens(options: WasmRunOptions, limits: ResolvedWasmLimits): { guest: string; tree: Tree }[] {
+  const preopens: { guest: string; tree: Tree }[] = [];
+  if (options.files) {
+    const vfs = new VirtualFS({ files: options.files, quota: { bytes: limits.writeQuotaBytes } });
+    preopens.push({ guest: '/', tree: new VfsTree(vfs) });
+  }
+  const seen = new Set<string>();
+  for (const m of options.mounts ?? []) {
+    const guest = joinPath(components(m.guest));
+    if (seen.has(guest)) throw new UsageError(`two mounts at ${guest}`);
+    seen.add(guest);
+    let tree: HostTree;
+    try {
+      tree = new HostTree(m.host, (m.mode ?? 'ro') === 'rw', new Quota(m.quotaBytes ?? limits.writeQuotaBytes));
+    } catch (e) {
+      throw new UsageError(`cannot mount ${m.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    preopens.push({ guest, tree });
+  }
+  return preopens;
+}
+
+/** The guest's stdin as a function of the most bytes wanted; a reader is polled within the deadline. */
+export function stdinOf(source: WasmRunOptions['stdin'], checkDeadline: () => void): (max: number) => Uint8Array {
+  if (typeof source === 'function') {
+    return (max) => {
+      for (;;) {
+        checkDeadline();
+        const chunk = source(max);
+        if (chunk) return chunk.subarray(0, max);
+        blockingSleep(10);
+      }
+    };
+  }
+  const all = typeof source === 'string' ? new TextEncoder().encode(source) : (source ?? new Uint8Array(0));
+  let at = 0;
+  return (max) => {
+    const chunk = all.subarray(at, at + max);
+    at += chunk.length;
+    return chunk;
+  };
+}

@@ -1,0 +1,102 @@
+// Options of a WebAssembly run: limits with the Python sandbox's meaning and defaults, grants
+// (args, env, stdin, files, mounts, host functions), determinism. Validated once, at the boundary.
+import { UsageError } from '../../python/errors.js';
+import { DEFAULT_LIMITS } from '../../python/options.js';
+import { DEFAULT_FS_QUOTA, type MountOptions } from '../../vfs/vfs.js';
+
+export interface WasmLimits {
+  /** Fuel units (deterministic CPU budget). Default as for Python (2e10). */
+  fuel?: number;
+  /** Wall-clock ms, including sleeps in poll_oneoff. Default 10 s. */
+  timeoutMs?: number;
+  /** Cap on linear memory, bytes. Default 64 MiB. */
+  memoryBytes?: number;
+  /** Cap on stdout + stderr, bytes. Default 1 MiB. */
+  outputBytes?: number;
+  /** Cap on table elements (function pointers). Default 100,000. */
+  tableElements?: number;
+  /** Bytes the guest may add to each rw mount and to the in-memory files. Default 64 MiB. */
+  writeQuotaBytes?: number;
+}
+
+export type ResolvedWasmLimits = Required<WasmLimits>;
+
+export const DEFAULT_WASM_LIMITS: ResolvedWasmLimits = {
+  fuel: DEFAULT_LIMITS.fuel,
+  timeoutMs: DEFAULT_LIMITS.timeoutMs,
+  memoryBytes: DEFAULT_LIMITS.memoryBytes,
+  outputBytes: DEFAULT_LIMITS.outputBytes,
+  tableElements: 100_000,
+  writeQuotaBytes: DEFAULT_FS_QUOTA.bytes,
+};
+
+export type StdinReader = (max: number) => Uint8Array | null;
+
+/** A granted host function, called with the guest's values (i64 as BigInt). */
+export type HostFunction = (...args: (number | bigint)[]) => number | bigint | void;
+
+export interface WasmRunOptions {
+  /** argv, the program name first (default: ["main.wasm"]). */
+  args?: string[];
+  env?: Record<string, string>;
+  /**
+   * The guest's stdin: all of it, or a reader giving up to `max` bytes, an empty array at the end,
+   * or null when nothing is available yet (asked again shortly, within the deadline).
+   */
+  stdin?: string | Uint8Array | StdinReader;
+  /** In-memory files, preopened as "/". */
+  files?: Record<string, string | Uint8Array>;
+  /** Host directories, each preopened at its guest path. */
+  mounts?: MountOptions[];
+  limits?: WasmLimits;
+  /** Seed of random_get (deterministic randomness). */
+  seed?: number;
+  /** Deterministic time: starts at fixedMs, advances with fuel and sleeps (which do not wait). */
+  clock?: { fixedMs: number };
+  /** Host functions the module may import, by "module.name". Everything else is refused. */
+  imports?: Record<string, HostFunction>;
+  /** Provide wasi_snapshot_preview1 (default true). */
+  wasi?: boolean;
+  /** Called with each chunk as the guest writes it (the result still holds all of it). */
+  onStdout?: (bytes: Uint8Array) => void;
+  onStderr?: (bytes: Uint8Array) => void;
+}
+
+const KNOWN = ['args', 'env', 'stdin', 'files', 'mounts', 'limits', 'seed', 'clock', 'imports', 'wasi', 'onStdout', 'onStderr'];
+
+export function resolveWasmLimits(limits: WasmLimits = {}): ResolvedWasmLimits {
+  const out = { ...DEFAULT_WASM_LIMITS };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(key in DEFAULT_WASM_LIMITS)) throw new UsageError(`unknown limit "${key}" (known: ${Object.keys(DEFAULT_WASM_LIMITS).join(', ')})`);
+    if (value === undefined) continue;
+    const unlimited = key === 'fuel' || key === 'timeoutMs';
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!unlimited && !Number.isFinite(value))) {
+      throw new UsageError(`limits.${key} must be a non-negative number${unlimited ? ' or Infinity' : ''}`);
+    }
+    out[key as keyof ResolvedWasmLimits] = value;
+  }
+  return out;
+}
+
+export function checkRunOptions(options: WasmRunOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) throw new UsageError(`unknown option "${key}" (known: ${KNOWN.join(', ')})`);
+  }
+  if (options.stdin !== undefined && !['string', 'function'].includes(typeof options.stdin) && !(options.stdin instanceof Uint8Array)) throw new UsageError('stdin must be a string, a Uint8Array or a reader function');
+  if (options.args && (!Array.isArray(options.args) || options.args.some((a) => typeof a !== 'string'))) throw new UsageError('args must be an array of strings');
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (typeof v !== 'string' || k.includes('=') || k.includes('\0') || v.includes('\0')) throw new UsageError(`env.${k} must be a string without "=" in its name and without NUL`);
+  }
+  for (const [k, v] of Object.entries(options.imports ?? {})) {
+    if (typeof v !== 'function' || !/^[^.]+\..+$/.test(k)) throw new UsageError(`imports must map "module.name" to a function, got "${k}"`);
+  }
+  if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 2 ** 32 - 1)) {
+    throw new UsageError(`seed must be an integer from 0 to ${2 ** 32 - 1}`);
+  }
+  if (options.clock !== undefined && (typeof options.clock?.fixedMs !== 'number' || options.clock.fixedMs < 0)) {
+    throw new UsageError('clock must be { fixedMs } with a non-negative number of ms since the epoch');
+  }
+  if (options.files && (options.mounts ?? []).some((m) => m.guest.replace(/\/+$/, '') === '')) {
+    throw new UsageError('files cannot be combined with a mount at "/": both would be the root');
+  }
+}

@@ -1,0 +1,52 @@
+// What a run of a module gives back, and how a thrown value becomes that outcome.
+import { ProcExit } from '../../abi/wasi-p1/wasi.js';
+import type { ErrorKind } from '../../python/errors.js';
+import type { Audit } from './audit.js';
+
+export interface WasmErrorInfo {
+  kind: Exclude<ErrorKind, 'python'>;
+  type: string;
+  message: string;
+}
+
+export type WasmValue = number | bigint;
+
+export interface WasmRunResult {
+  /** The program ran to its end (returned, or called proc_exit), whatever its exit code. */
+  ok: boolean;
+  /** The program's exit code when ok; otherwise the stop's code in EXIT_CODES (what the CLI exits with). */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  error: WasmErrorInfo | null;
+  usage: { fuel: number; memoryPeakBytes: number; wallMs: number };
+  audit: Audit;
+  /** What an invoked export returned (i64 as BigInt). */
+  result?: WasmValue[];
+}
+
+/** Unwinds the guest from a host import; never catchable by the guest (exception handling is not enabled). */
+export class WasmStop extends Error {
+  constructor(
+    readonly kind: WasmErrorInfo['kind'],
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A thrown value as the run's outcome: an exit, a stop, or a trap. */
+export function classify(e: unknown, stopped: WasmStop | null, exit: (code: number) => void): WasmErrorInfo | null {
+  if (e instanceof ProcExit) {
+    exit(e.code);
+    return null;
+  }
+  // A stop wins even when the guest's unwinding raised something else on the way out.
+  if (stopped) return { kind: stopped.kind, type: stopped.type, message: stopped.message };
+  if (e instanceof WasmStop) return { kind: e.kind, type: e.type, message: e.message };
+  if (e instanceof WebAssembly.RuntimeError) return { kind: 'fault', type: 'Trap', message: e.message };
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'fault', type: 'StackOverflow', message: `stack overflow: ${e.message}` };
+  if (e instanceof WebAssembly.LinkError) return { kind: 'denied', type: 'LinkError', message: e.message };
+  return { kind: 'fault', type: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
+}

@@ -1,0 +1,95 @@
+// Turning guest bytes (binary or .wat text) into a compiled, instrumented WebAssembly.Module, once per
+// distinct module: cached in memory by the sha256 of the original bytes, and on disk when a cache
+// directory is given. binaryen runs in a worker (worker-client.ts), started only on a cache miss.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { META_SECTION, type ModuleMeta } from './meter.js';
+import { instrumenter } from './worker-client.js';
+
+/** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
+const INSTRUMENT_VERSION = 4;
+
+export type { ModuleMeta };
+
+export interface LoadedModule {
+  module: WebAssembly.Module;
+  meta: ModuleMeta;
+  sha256: string;
+  /** Where it came from: instrumented now, the memory cache, or the disk cache. */
+  source: 'instrumented' | 'memory' | 'disk';
+}
+
+export { InvalidModuleError } from './worker-client.js';
+import { InvalidModuleError } from './worker-client.js';
+
+/** Compiled modules kept in memory, least recently used dropped first. */
+const MAX_CACHED_MODULES = 64;
+const cache = new Map<string, { module: WebAssembly.Module; meta: ModuleMeta }>();
+
+function remember(sha256: string, entry: { module: WebAssembly.Module; meta: ModuleMeta }): void {
+  cache.delete(sha256);
+  cache.set(sha256, entry);
+  if (cache.size > MAX_CACHED_MODULES) cache.delete(cache.keys().next().value!);
+}
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+export function isBinary(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((v, i) => bytes[i] === v);
+}
+
+/** .wat text to binary (binaryen's text parser, in the instrumenting worker). */
+export async function watToBinary(text: string): Promise<Uint8Array> {
+  return instrumenter().wat(text);
+}
+
+function metaOf(module: WebAssembly.Module): ModuleMeta {
+  const [section] = WebAssembly.Module.customSections(module, META_SECTION);
+  if (!section) throw new InvalidModuleError('cached module has no metadata');
+  return JSON.parse(new TextDecoder().decode(section)) as ModuleMeta;
+}
+
+/**
+ * The instrumented, compiled form of `original` (a binary module). `cacheDir`: also keep the
+ * instrumented bytes there (only a directory the host alone can write: whoever can write it can
+ * replace the metering).
+ */
+export async function loadModule(original: Uint8Array, cacheDir?: string): Promise<LoadedModule> {
+  const sha256 = createHash('sha256').update(original).digest('hex');
+  const hit = cache.get(sha256);
+  if (hit) {
+    remember(sha256, hit);
+    return { ...hit, sha256, source: 'memory' };
+  }
+  try {
+    new WebAssembly.Module(original as Uint8Array<ArrayBuffer>); // validates before binaryen sees it (binaryen aborts on bad input)
+  } catch (e) {
+    throw new InvalidModuleError(`invalid module: ${(e as Error).message}`);
+  }
+  const file = cacheDir ? join(cacheDir, `${sha256}.v${INSTRUMENT_VERSION}.wasm`) : null;
+  if (file && fs.existsSync(file)) {
+    try {
+      const module = new WebAssembly.Module(fs.readFileSync(file));
+      const entry = { module, meta: metaOf(module) };
+      remember(sha256, entry);
+      return { ...entry, sha256, source: 'disk' };
+    } catch {
+      // a damaged entry: instrument again and overwrite it
+    }
+  }
+  const { bytes, meta } = await instrumenter().instrument(original);
+  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  if (file) {
+    fs.mkdirSync(cacheDir!, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  }
+  remember(sha256, { module, meta });
+  return { module, meta, sha256, source: 'instrumented' };
+}
+
+/** Forgets the in-memory cache (benchmarks measure first loads with it). */
+export function clearModuleCache(): void {
+  cache.clear();
+}
