@@ -33,7 +33,11 @@ const PRELOAD = [
   'operator', 'pprint', 'time', 'calendar', 'base64', 'hashlib', 'struct', 'abc', 'contextlib',
 ];
 
-const RUNNER_SOURCE = readFileSync(new URL('../../src/cpython/guest/_pyfence.py', import.meta.url), 'utf8');
+// Beside this file in src/ and in dist/ (build/finish-dist.mjs copies it), read when first needed.
+let runnerSource: string | null = null;
+function runner(): string {
+  return (runnerSource ??= readFileSync(new URL('./guest/_pyfence.py', import.meta.url), 'utf8'));
+}
 
 const initErrors: string[] = [];
 
@@ -81,7 +85,7 @@ const STATE_FORMAT = 'full-image';
 
 /** What a baked state must have been made from: this module and this runner and preload list. */
 export function stateOrigin(moduleSha256: string): string {
-  return createHash('sha256').update([STATE_FORMAT, moduleSha256, RUNNER_SOURCE, ...PRELOAD].join('\0')).digest('hex');
+  return createHash('sha256').update([STATE_FORMAT, moduleSha256, runner(), ...PRELOAD].join('\0')).digest('hex');
 }
 
 /** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the runner, PRELOAD) and captures it. */
@@ -104,7 +108,7 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
     "    sys.modules['_pyfence'] = m",
     '    for name in preload:',
     '        __import__(name)',
-    `__pyfence_boot(${JSON.stringify(RUNNER_SOURCE)}, ${JSON.stringify(PRELOAD)})`,
+    `__pyfence_boot(${JSON.stringify(runner())}, ${JSON.stringify(PRELOAD)})`,
     'del __pyfence_boot',
   ].join('\n');
   runOrThrow(inst, boot, 'the runner');
