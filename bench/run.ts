@@ -10,7 +10,7 @@ import { loadPrograms } from './lib/programs.js';
 import { benchPool, renderPool, type PoolReport } from './lib/pool.js';
 import { loadPyfence, parseVariants, type SandboxClass } from './lib/pyfence.js';
 import { python3Version } from './lib/python3.js';
-import { machineInfo, renderMarkdown, type BenchReport } from './lib/report.js';
+import { machineInfo, renderMarkdown, speedup, type BenchReport } from './lib/report.js';
 import { fmtMs, geomean } from './lib/stats.js';
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -50,12 +50,15 @@ async function main(): Promise<number> {
       runs: opt.runs,
       stockMode: opt.stockMode,
       stockHeap: opt.stockHeap ?? 'default (1 MiB)',
+      bigStockHeap: opt.bigStockHeap ?? 'none',
       pyfence: Sandbox ? 'yes' : 'no',
     },
     variants: Sandbox ? variants.map((v) => v.name) : [],
     latency: [],
     programs: [],
     geomeanSpeedup: {},
+    geomeanSpeedupBig: opt.bigStockHeap ? {} : undefined,
+    bigStockHeap: opt.bigStockHeap,
     notes,
     failures,
   };
@@ -86,6 +89,7 @@ async function main(): Promise<number> {
       warmup: 1,
       stockMode: opt.stockMode,
       stockOptions,
+      bigStockHeap: opt.bigStockHeap,
       Sandbox,
       variants,
       python3: opt.python3 && py3 !== undefined,
@@ -99,15 +103,11 @@ async function main(): Promise<number> {
       failures.push(...o.failures);
       for (const f of o.failures) log(f);
       const r = o.result;
-      log(`  stock ${fmtMs(r.stock.median)} ms, ${Object.entries(r.pyfence).map(([k, t]) => `${k} ${fmtMs(t.median)} ms`).join(', ') || 'pyfence —'}, python3 ${fmtMs(r.python3.median)} ms, monty ${r.monty.status === 'ok' ? fmtMs(r.monty.median) + ' ms' : r.monty.status}`);
+      log(`  stock ${fmtMs(r.stock.median)} ms, ${r.bigStock ? `stock[big heap] ${fmtMs(r.bigStock.median)} ms, ` : ''}${Object.entries(r.pyfence).map(([k, t]) => `${k} ${fmtMs(t.median)} ms`).join(', ') || 'pyfence —'}, python3 ${fmtMs(r.python3.median)} ms, monty ${r.monty.status === 'ok' ? fmtMs(r.monty.median) + ' ms' : r.monty.status}`);
     }
     for (const v of report.variants) {
-      report.geomeanSpeedup[v] = geomean(
-        report.programs.map((p) => {
-          const pf = p.pyfence[v];
-          return p.stock.status === 'ok' && pf?.status === 'ok' ? p.stock.median! / pf.median! : NaN;
-        }),
-      );
+      report.geomeanSpeedup[v] = geomean(report.programs.map((p) => speedup(p.stock, p.pyfence[v]) ?? NaN));
+      if (report.geomeanSpeedupBig) report.geomeanSpeedupBig[v] = geomean(report.programs.map((p) => speedup(p.bigStock, p.pyfence[v]) ?? NaN));
     }
   }
 

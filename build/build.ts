@@ -16,6 +16,7 @@ import { enableMidRunGc } from './passes/mid-run-gc.js';
 import { nameStackPointer, STACK_POINTER_NAME } from './gc/stack-pointer-name.js';
 import { MEMORY_BYTES_GLOBAL, useLogicalMemorySize } from './passes/logical-memory.js';
 import { growStringsGeometrically } from './passes/vstr-growth.js';
+import { improveHashTables } from './passes/hash-tables.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -51,6 +52,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   }
   const sleep = replaceSpinSleeps(m);
   const vstrGrowth = growStringsGeometrically(m);
+  const hashTables = improveHashTables(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -79,6 +81,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       fatalLoopsTrapped: fatal.length,
       sleep,
       vstrGrowth,
+      hashTables,
       logicalMemory,
       gc,
       metering,

@@ -12,6 +12,8 @@ export interface BenchOptions {
   programs?: string[];
   stockMode: StockMode;
   stockHeap?: number;
+  /** Heap of the second stock column; undefined: no second column. */
+  bigStockHeap?: number;
   latencyStock: number;
   latencyPyfence: number;
   variants: string;
@@ -32,12 +34,16 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
                         + gc.collect() before each run (untimed); fresh: new instance per run,
                         load untimed
   --stock-heap BYTES    MicroPython GC heap for the stock loader (stock default 1048576)
+  --big-stock-heap BYTES  heap of a second stock column, and speedups against it (default
+                        67108864: a heap that is never grown mid-run); --no-big-stock: no column
   --latency-stock N     fresh-sandbox iterations for stock (default 50, --quick: 10)
   --latency-pyfence N   fresh-sandbox iterations for pyfence (default 2000, --quick: 200)
   --variants a,b        pyfence variants to measure (default: default; known: default, unmetered, worker)
   --no-python3 / --no-monty   skip those baselines
   --no-latency / --no-cpu / --no-pool   skip a section
   -h, --help`;
+
+export const DEFAULT_BIG_STOCK_HEAP = 64 * 2 ** 20;
 
 function posInt(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -58,6 +64,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       programs: { type: 'string' },
       'stock-mode': { type: 'string', default: 'reuse' },
       'stock-heap': { type: 'string' },
+      'big-stock-heap': { type: 'string' },
+      'no-big-stock': { type: 'boolean', default: false },
       'latency-stock': { type: 'string' },
       'latency-pyfence': { type: 'string' },
       variants: { type: 'string', default: 'default' },
@@ -84,6 +92,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     programs: values.programs?.split(',').map((s) => s.trim().replace(/\.py$/, '')).filter(Boolean),
     stockMode: mode,
     stockHeap: values['stock-heap'] === undefined ? undefined : posInt('stock-heap', values['stock-heap'], 0),
+    bigStockHeap: values['no-big-stock'] ? undefined : posInt('big-stock-heap', values['big-stock-heap'], DEFAULT_BIG_STOCK_HEAP),
     latencyStock: posInt('latency-stock', values['latency-stock'], quick ? 10 : 50),
     latencyPyfence: posInt('latency-pyfence', values['latency-pyfence'], quick ? 200 : 2000),
     variants: values.variants ?? 'default',

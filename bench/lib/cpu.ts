@@ -16,18 +16,20 @@ export interface CpuContext {
   warmup: number;
   stockMode: StockMode;
   stockOptions: StockOptions;
+  /** A second stock column at this heap size (the stock loader with a 64 MiB heap, say). */
+  bigStockHeap?: number;
   Sandbox?: SandboxClass;
   variants: Variant[];
   python3: boolean;
   monty: boolean;
 }
 
-function stockContender(code: string, ctx: CpuContext): Contender {
+function stockContender(code: string, ctx: CpuContext, options: StockOptions, name = 'stock'): Contender {
   let session: StockSession | undefined;
   return {
-    name: 'stock',
+    name,
     before: async () => {
-      if (ctx.stockMode === 'fresh' || !session) session = await StockSession.load(ctx.stockOptions);
+      if (ctx.stockMode === 'fresh' || !session) session = await StockSession.load(options);
       else session.reset();
     },
     run: () => session!.run(code),
@@ -84,9 +86,12 @@ export interface CpuOutcome {
 export async function benchProgram(p: Program, ctx: CpuContext): Promise<CpuOutcome> {
   const failures: string[] = [];
   const notes: string[] = [];
-  const contenders = [stockContender(p.code, ctx)];
+  const contenders = [stockContender(p.code, ctx, ctx.stockOptions)];
+  if (ctx.bigStockHeap) contenders.push(stockContender(p.code, ctx, { ...ctx.stockOptions, heapsize: ctx.bigStockHeap }, 'bigStock'));
   if (ctx.Sandbox) for (const v of ctx.variants) contenders.push(pyfenceContender(p.code, ctx.Sandbox, v));
-  const [stockRes, ...pfRes] = await interleave(contenders, ctx.runs, ctx.warmup);
+  const [stockRes, ...rest] = await interleave(contenders, ctx.runs, ctx.warmup);
+  const bigRes = ctx.bigStockHeap ? rest.shift() : undefined;
+  const pfRes = rest;
 
   const stockOut = stockRes.first;
   const stock: EngineTiming = stockOut.ok
@@ -94,6 +99,12 @@ export async function benchProgram(p: Program, ctx: CpuContext): Promise<CpuOutc
     : { status: 'error', note: stockOut.error };
   if (!stockOut.ok) failures.push(`${p.name}: stock MicroPython raised ${stockOut.error}`);
   if (!stockRes.stable) notes.push(`${p.name}: stock output varied between runs`);
+  let bigStock: EngineTiming | undefined;
+  if (bigRes) {
+    const same = bigRes.first.ok && bigRes.first.stdout === stockOut.stdout;
+    bigStock = same ? { status: 'ok', sameOutputAsStock: true, ...pick(bigRes.sample) } : { status: 'error', note: bigRes.first.error };
+    if (!same) failures.push(`${p.name}: stock with a ${ctx.bigStockHeap}-byte heap ${bigRes.first.ok ? 'printed something else' : `raised ${bigRes.first.error}`}`);
+  }
 
   const pyfence: Record<string, EngineTiming> = {};
   for (const r of pfRes) {
@@ -133,7 +144,7 @@ export async function benchProgram(p: Program, ctx: CpuContext): Promise<CpuOutc
     }
   }
 
-  return { result: { program: p.name, stock, pyfence, python3, monty, stockStdout: stockOut.stdout }, failures, notes };
+  return { result: { program: p.name, stock, bigStock, pyfence, python3, monty, stockStdout: stockOut.stdout }, failures, notes };
 }
 
 function pick(s: { median: number; p10: number; p90: number; times: number[] }) {

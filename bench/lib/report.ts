@@ -2,7 +2,7 @@
 
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { fmtMs, fmtRatio } from './stats.js';
+import { fmtMs, fmtRatio, geomean } from './stats.js';
 import { fmtMem, type MemSnapshot } from './mem.js';
 import { variantLabel } from './pyfence.js';
 
@@ -23,6 +23,8 @@ export interface EngineTiming {
 export interface ProgramResult {
   program: string;
   stock: EngineTiming;
+  /** The stock loader with a larger heap (`--big-stock-heap`), when measured. */
+  bigStock?: EngineTiming;
   /** Keyed by variant name. */
   pyfence: Record<string, EngineTiming>;
   python3: EngineTiming;
@@ -59,6 +61,10 @@ export interface BenchReport {
   programs: ProgramResult[];
   /** Geometric mean of stock/pyfence per variant. */
   geomeanSpeedup: Record<string, number>;
+  /** The same against the large-heap stock column, when measured. */
+  geomeanSpeedupBig?: Record<string, number>;
+  /** Heap size of the large-heap stock column, in bytes. */
+  bigStockHeap?: number;
   notes: string[];
   failures: string[];
 }
@@ -102,8 +108,8 @@ function cell(t: EngineTiming | undefined): string {
   }
 }
 
-function speedup(stock: EngineTiming, other: EngineTiming | undefined): number | undefined {
-  if (!other || stock.status !== 'ok' || other.status !== 'ok') return undefined;
+export function speedup(stock: EngineTiming | undefined, other: EngineTiming | undefined): number | undefined {
+  if (!stock || !other || stock.status !== 'ok' || other.status !== 'ok') return undefined;
   return (stock.median ?? NaN) / (other.median ?? NaN);
 }
 
@@ -134,26 +140,40 @@ export function renderMarkdown(r: BenchReport): string {
 
   if (r.programs.length > 0) {
     const vs = r.variants;
-    const head = ['program', 'stock ms', ...vs.flatMap((v) => [`${variantLabel(v)} ms`, `speedup${v === 'default' ? '' : `[${v}]`}`]), 'python3 ms', 'monty ms'];
+    const big = r.bigStockHeap ? `${r.bigStockHeap / 2 ** 20} MiB` : undefined;
+    const speedups = (v: string) => {
+      const tag = v === 'default' ? '' : `[${v}]`;
+      return big ? [`speedup${tag}`, `vs ${big}${tag}`] : [`speedup${tag}`];
+    };
+    const head = ['program', 'stock ms', ...(big ? [`stock ${big} ms`] : []), ...vs.flatMap((v) => [`${variantLabel(v)} ms`, ...speedups(v)]), 'python3 ms', 'monty ms'];
     L.push('## CPU programs (median wall ms per run; compile + execute)', '');
     L.push(`| ${head.join(' | ')} |`);
     L.push(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const p of r.programs) {
-      const row = [p.program, cell(p.stock)];
-      for (const v of vs) row.push(cell(p.pyfence[v]), fmtRatio(speedup(p.stock, p.pyfence[v])));
+      const row = [p.program, cell(p.stock), ...(big ? [cell(p.bigStock)] : [])];
+      for (const v of vs) {
+        row.push(cell(p.pyfence[v]), fmtRatio(speedup(p.stock, p.pyfence[v])));
+        if (big) row.push(fmtRatio(speedup(p.bigStock, p.pyfence[v])));
+      }
       row.push(cell(p.python3), cell(p.monty));
       L.push(`| ${row.join(' | ')} |`);
     }
     if (vs.length > 0) {
-      const geo = ['**geomean**', ''];
-      for (const v of vs) geo.push('', `**${fmtRatio(r.geomeanSpeedup[v])}**`);
+      const geo = ['**geomean**', '', ...(big ? [''] : [])];
+      for (const v of vs) {
+        geo.push('', `**${fmtRatio(r.geomeanSpeedup[v])}**`);
+        if (big) geo.push(`**${fmtRatio(r.geomeanSpeedupBig?.[v])}**`);
+      }
       geo.push('', '');
       L.push(`| ${geo.join(' | ')} |`);
     }
     L.push('');
-    L.push('speedup = stock ms / pyfence ms. `n/s` = not supported by that engine; `*` = output differs from stock MicroPython.');
+    L.push((big ? `vs ${big} = stock ${big} ms / pyfence ms. ` : '') + 'speedup = stock ms / pyfence ms. `n/s` = not supported by that engine; `*` = output differs from stock MicroPython.');
     L.push('');
   }
+
+  const overhead = meteringOverhead(r);
+  if (overhead) L.push(overhead);
 
   if (r.notes.length > 0) {
     L.push('### Notes', '');
@@ -167,3 +187,20 @@ export function renderMarkdown(r: BenchReport): string {
   }
   return L.join('\n');
 }
+
+/** Metered vs unmetered time per program, when both variants ran. */
+function meteringOverhead(r: BenchReport): string | undefined {
+  if (!r.variants.includes('default') || !r.variants.includes('unmetered')) return undefined;
+  const L = ['## Metering overhead per program (same run)', '', '| program | unmetered ms | metered ms | overhead |', '| --- | ---: | ---: | ---: |'];
+  const ratios: number[] = [];
+  for (const p of r.programs) {
+    const [m, u] = [p.pyfence.default, p.pyfence.unmetered];
+    const ratio = speedup(m, u); // unmetered speedup over metered = metered ms / unmetered ms
+    if (ratio !== undefined) ratios.push(ratio);
+    L.push(`| ${p.program} | ${cell(u)} | ${cell(m)} | ${ratio === undefined ? '—' : fmtPct(ratio)} |`);
+  }
+  L.push(`| **geomean** | | | **${fmtPct(geomean(ratios))}** |`, '');
+  return L.join('\n');
+}
+
+const fmtPct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${Math.round((ratio - 1) * 100)}%`;

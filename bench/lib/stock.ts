@@ -7,8 +7,9 @@
 //  * Defaults: heapsize 1 MiB (MicroPython GC heap), pystack 2048.
 //  * Each load re-reads and re-instantiates micropython.wasm and overwrites global state on
 //    `globalThis` (`Module`, `proxy_js_ref`, `proxy_js_map`, `pyProxyFinalizationRegistry`,
-//    ...). Only the most recently loaded instance may be used safely; older instances share
-//    those globals, so this module only ever drives the latest one.
+//    ...), so by itself only the most recently loaded instance works; StockSession.run points
+//    globalThis.Module at its own instance before each run, which is enough for the programs here
+//    (no JS proxies) to run on any loaded instance (two heap sizes take turns).
 //  * `runPython` throws a `PythonError` (with `.type`) when the program raises.
 
 const STOCK_SPEC = '@micropython/micropython-webassembly-pyscript/micropython.mjs';
@@ -83,6 +84,9 @@ export class StockSession {
     this.out = [];
     this.err = [];
     let error: string | undefined;
+    // The loader's JS glue reaches its instance through globalThis.Module, which the last load set:
+    // point it at this one, so that two sessions (two heap sizes) can take turns.
+    (globalThis as { Module?: unknown }).Module = this.mp._module;
     try {
       this.mp.runPython(code);
     } catch (e) {
