@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { Sandbox, type AuditEvent, type RunResult } from '../src/index.js';
 import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
 import { RunResultSchema } from '../src/servers/core/schemas.js';
+import { describeResult } from '../src/servers/core/describe-result.js';
 
 const RAW = (payload: string) => `print(__pyfence__.chan(${JSON.stringify(payload)}))`;
 const ISOLATIONS = ['inline', 'worker'] as const;
@@ -274,5 +275,21 @@ describe('audit: the result as JSON', () => {
     const json = JSON.parse(JSON.stringify(r));
     assert.deepEqual(json.audit, { events: [{ kind: 'denied-import', detail: 'uctypes' }], dropped: 0 });
     assert.deepEqual(RunResultSchema.parse(json).audit, json.audit);
+  });
+
+  it('is summed up in the servers\' text for a reader, a few events and a count', async () => {
+    const r = await runIn({ fsQuota: { files: 1 } }, `
+for i in range(10):
+    try:
+        open('/f%d' % i, 'w').close()
+    except OSError:
+        pass
+`);
+    const text = describeResult(RunResultSchema.parse(r.toJSON()));
+    assert.match(text, /refused by the sandbox:\n  quota: \/f\d: /);
+    assert.equal(text.match(/^  quota: /gm)?.length, 5);
+    assert.match(text, new RegExp(`\\(and ${r.audit.events.length - 5} more\\)`));
+    const clean = await runIn({}, 'print(1)');
+    assert.doesNotMatch(describeResult(clean.toJSON()), /refused/);
   });
 });
