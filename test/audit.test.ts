@@ -1,6 +1,7 @@
 // The run result's audit: what the host refused the guest during the run, each event decided on the
 // host side (a guest cannot add one by printing or raising the same text), bounded in size.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +190,25 @@ for op in (lambda: open('/data/a.txt', 'w'), lambda: open('/data/new.txt', 'w'),
       assert.deepEqual(readdirSync(mount).sort(), ['a.txt', 'link-in', 'link-out']);
     });
   }
+
+  it('records other refusals of a mount (its root, a FIFO) as fs-denied', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyfence-audit-rw-'));
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    const r = await runIn(
+      { mounts: [{ host: dir, guest: '/out', mode: 'rw' }] },
+      `
+import os
+for op in (lambda: os.rmdir('/out'), lambda: os.stat('/out/fifo')):
+    try:
+        op()
+    except OSError as e:
+        print(e.errno)
+`,
+    );
+    r.throwIfError();
+    assert.deepEqual(kinds(r), ['fs-denied', 'fs-denied'], JSON.stringify(r.audit));
+    assert.equal(r.stdout, '13\n13\n');
+  });
 
   it('records quota refusals, in memory and on a rw mount', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pyfence-audit-rw-'));
