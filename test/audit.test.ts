@@ -11,6 +11,7 @@ import { Sandbox, type AuditEvent, type RunResult } from '../src/index.js';
 import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
 import { RunResultSchema } from '../src/servers/core/schemas.js';
 import { describeResult } from '../src/servers/core/describe-result.js';
+import { cli } from './helpers.js';
 
 const RAW = (payload: string) => `print(__pyfence__.chan(${JSON.stringify(payload)}))`;
 const ISOLATIONS = ['inline', 'worker'] as const;
@@ -295,6 +296,12 @@ describe('audit: the result as JSON', () => {
     const json = JSON.parse(JSON.stringify(r));
     assert.deepEqual(json.audit, { events: [{ kind: 'denied-import', detail: 'uctypes' }], dropped: 0 });
     assert.deepEqual(RunResultSchema.parse(json).audit, json.audit);
+  });
+
+  it('is in the CLI\'s --json output', () => {
+    const r = cli(['run', '--json', '-c', 'import uctypes']);
+    assert.equal(r.status, 7);
+    assert.deepEqual(JSON.parse(r.stdout).audit, { events: [{ kind: 'denied-import', detail: 'uctypes' }], dropped: 0 });
   });
 
   it('is summed up in the servers\' text for a reader, a few events and a count', async () => {
