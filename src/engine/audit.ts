@@ -33,8 +33,6 @@ const MAX_DETAIL = 256;
 /** Where a layer that refuses something reports it (an AuditTrail's `add`, or nothing). */
 export type AuditSink = (kind: AuditEventKind, detail: string) => void;
 
-export const MAX_AUDIT_EVENTS = MAX_EVENTS;
-
 export function emptyAudit(): Audit {
   return { events: [], dropped: 0 };
 }
