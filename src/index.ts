@@ -31,4 +31,4 @@ export {
 export { WasmModule, InvalidModuleError, type CompileOptions } from './guests/wasi/module.js';
 export type { WasmRunResult, WasmErrorInfo, WasmValue } from './guests/wasi/result.js';
 export { DEFAULT_WASM_LIMITS, type WasmLimits, type WasmRunOptions, type HostFunction as WasmHostFunction, type StdinReader } from './guests/wasi/options.js';
-export type { Audit, AuditEvent, AuditEventKind } from './guests/wasi/audit.js';
+export type { Audit, AuditEvent, AuditEventKind } from './engine/audit.js';

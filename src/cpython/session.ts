@@ -1,5 +1,6 @@
 // A CPython session on the calling thread: one interpreter, replaced by a fresh one from the template
 // after a hard stop or a fault. Same result shape and error kinds as the MicroPython sessions.
+import { AuditTrail } from '../engine/audit.js';
 import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
 import { guardedCall, type CallOutcome } from '../engine/stop.js';
 import { UsageError, type ErrorKind } from '../python/errors.js';
@@ -148,7 +149,10 @@ export class CPythonSession {
     const guard = new CPythonRunGuard(inst, limits, started);
     const virtual = this.virtualClock;
     const sleep = virtual ? (ms: number) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep;
-    inst.hooks = this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep);
+    // File refusals come through the engine's syscall layer, as for MicroPython; this engine's import
+    // policy and host calls are not audited yet.
+    const audit = new AuditTrail();
+    inst.hooks = { ...this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep), refused: audit.add };
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);
     virtual?.beginRun(() => inst.fuel.used());
@@ -171,7 +175,7 @@ export class CPythonSession {
     } else {
       error = errorOf(outcome, capReached, memoryLimit);
     }
-    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced).typed();
+    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced, null, audit.toJSON()).typed();
   }
 
   /** `sb.fs` operations, between runs. */

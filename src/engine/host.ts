@@ -1,5 +1,6 @@
 // What the engine asks of its embedder. The engine knows wasm, not Python policy: every decision
 // (where output goes, what time it is, how much memory may be used) comes through this interface.
+import type { AuditSink } from './audit.js';
 
 /** Largest host-channel request read from guest memory, in bytes: larger ones are refused unread. */
 export const HOST_REQUEST_MAX_BYTES = 16 * 1024 * 1024;
@@ -26,6 +27,8 @@ export interface HostHooks {
    * May block; may throw HostStop at the deadline.
    */
   hostCall(request: string | null): string;
+  /** Told of each refusal worth auditing (a file operation the VFS refused); absent: not recorded. */
+  refused?: AuditSink;
   /** Set only by the build's baking hooks: lets the prelude capture the host channel. */
   revealHostChannel?: boolean;
 }

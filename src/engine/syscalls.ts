@@ -8,6 +8,7 @@ import type { HostHooks } from './host.js';
 import type { GuestMemory } from './memory-view.js';
 import type { FuelMeter } from './fuel.js';
 import { HOST_WORK_FUEL as FUEL } from './host-work.js';
+import type { AuditEventKind } from './audit.js';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -67,9 +68,31 @@ function writeStat(m: GuestMemory, buf: number, st: StatInfo): void {
   view.setBigInt64(88, BigInt(st.ino), true);
 }
 
+/**
+ * The audit kind of a refusal the sandbox's grants decided (read-only mount, quota, a link or path
+ * leaving a mount, a mount's own root), or null for an ordinary failure (no such file, ...).
+ */
+function refusalKind(e: VfsError): AuditEventKind | null {
+  switch (e.errno) {
+    case Errno.ENOSPC:
+      return 'quota';
+    case Errno.EROFS:
+      return 'read-only';
+    case Errno.EACCES:
+    case Errno.EPERM:
+      if (e.message.includes('read-only')) return 'read-only';
+      if (e.message.includes('leaves the mount')) return 'path-escape';
+      return 'fs-denied';
+    default:
+      return null;
+  }
+}
+
 export function fileSyscalls(current: () => SyscallState): { env: Record<string, Fn>; wasi: Record<string, Fn> } {
   // Work of the syscall in progress beyond its base cost, charged when it ends (syscalls do not nest).
   let work = 0;
+  /** The last path the syscall in progress read, for its audit event. */
+  let lastPath: string | null = null;
   const addWork = (units: number) => (work += units);
   /**
    * Runs a syscall body; a VfsError becomes its errno (negated for __syscall_*, as is for WASI).
@@ -80,12 +103,15 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
   const guarded = (negate: boolean, body: () => number): number => {
     current().meter.charge(FUEL.syscall);
     work = 0;
+    lastPath = null;
     let result: number;
     try {
       result = body();
     } catch (e) {
       if (!(e instanceof VfsError)) throw e;
       result = negate ? -e.errno : e.errno;
+      const kind = refusalKind(e);
+      if (kind) current().hooks.refused?.(kind, `${lastPath ?? 'open file'}: ${e.message}`);
     }
     current().meter.charge(work);
     return result;
@@ -93,6 +119,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
   const path = (ptr: number) => {
     const p = current().memory.cString(ptr);
     addWork(FUEL.pathByte * p.length);
+    lastPath = p;
     return p;
   };
   /** Only paths relative to the cwd or absolute: the libc never passes another directory fd here. */

@@ -3,6 +3,7 @@
 // structured-cloned, so that the main thread never parses guest text. Structured cloning keeps
 // bigint, Uint8Array, arrays and Maps but not the Tuple class: dicts travel as Maps, tuples as the
 // only plain objects, and the main thread turns them back with one walk.
+import type { AuditEvent } from '../engine/audit.js';
 import { Tuple, type HostValue } from '../python/host-codec.js';
 import type { DecodedCall } from '../python/host-call-gate.js';
 
@@ -30,6 +31,12 @@ function unpack(v: Carried): HostValue {
     return out;
   }
   return Tuple.from(v.tuple, unpack);
+}
+
+/** The main thread's answer: the reply for the guest, and what it refused (for the run's audit). */
+export interface CarriedAnswer {
+  reply: string;
+  refused: AuditEvent[];
 }
 
 export function carryCall(call: DecodedCall): CarriedCall {

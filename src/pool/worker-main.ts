@@ -7,14 +7,15 @@ import { plainResult } from '../python/result.js';
 import { buildVfs } from '../python/sessions.js';
 import { runFsOp } from '../python/sandbox-fs.js';
 import { BlockingCallClient } from './blocking-call.js';
-import { carryCall, type CarriedCall } from './host-call-transport.js';
+import { carryCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import { HostCallGate } from '../python/host-call-gate.js';
+import { refusedCall } from '../python/host-functions.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
 adoptSandboxModule(data.variant, data.module);
-const hostCalls = new BlockingCallClient<CarriedCall, string>(data.hostPort, data.hostSignal);
+const hostCalls = new BlockingCallClient<CarriedCall, CarriedAnswer>(data.hostPort, data.hostSignal);
 const gate = new HostCallGate(data.granted);
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
 const session = new InlineSession(
@@ -26,10 +27,13 @@ const session = new InlineSession(
     vfs: () => buildVfs(data.vfs, data.restored?.files),
     interrupt: new Int32Array(data.interrupt),
     // Decoded here, on the guest's thread: a hostile request never costs the main thread (the watchdog's).
-    hostCall: (request, guard) => {
+    hostCall: (request, guard, audit) => {
       const call = gate.decode(request);
-      if ('error' in call) return JSON.stringify(call);
-      return hostCalls.call(carryCall(call), () => guard.waitBudgetMs()) ?? NO_ANSWER;
+      if ('error' in call) return refusedCall(call, audit);
+      const answer = hostCalls.call(carryCall(call), () => guard.waitBudgetMs());
+      if (!answer) return NO_ANSWER;
+      for (const { kind, detail } of answer.refused) audit(kind, detail);
+      return answer.reply;
     },
   },
   data.restored?.state,

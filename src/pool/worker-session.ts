@@ -13,7 +13,8 @@ import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
-import { unpackCall, type CarriedCall } from './host-call-transport.js';
+import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
+import type { AuditEvent } from '../engine/audit.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunOutcome, type RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
@@ -39,7 +40,11 @@ export interface WorkerSetup {
 
 function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: RestoredSession): Promise<Worker> {
   const channel = blockingChannel();
-  serveBlockingCalls(channel.local, channel.signal, (call: CarriedCall) => setup.bridge.call(unpackCall(call)));
+  serveBlockingCalls(channel.local, channel.signal, async (call: CarriedCall): Promise<CarriedAnswer> => {
+    const refused: AuditEvent[] = [];
+    const reply = await setup.bridge.call(unpackCall(call), (kind, detail) => refused.push({ kind, detail }));
+    return { reply, refused };
+  });
   channel.local.unref();
   const worker = newWorker({
     variant: setup.variant,

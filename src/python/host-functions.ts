@@ -2,9 +2,10 @@
 // work in Python. The guest sends `[module, function, args, kwargs]` through the host channel; this
 // module checks the call against the grant, converts data both ways (host-codec.ts) and turns every
 // failure into a Python exception carrying a message, never a stack or a host object.
+import type { AuditSink } from '../engine/audit.js';
 import { UsageError } from './errors.js';
 import { HostValueError, toWire, WireLimitError, type HostValue } from './host-codec.js';
-import { HostCallGate, type DecodedCall, type GrantedNames } from './host-call-gate.js';
+import { HostCallGate, type DecodedCall, type GateError, type GrantedNames } from './host-call-gate.js';
 
 /**
  * A function the guest may call. Arguments and the result are data (HostValue); a function that
@@ -17,10 +18,10 @@ export type HostModules = Record<string, Record<string, HostFunction>>;
 
 /** A function the sandbox itself provides (the network) under a reserved module name, in both forms. */
 export interface InternalHandler {
-  /** For inline sandboxes: may block up to `budgetMs()`. */
-  sync(args: HostValue[], budgetMs: () => number): HostValue;
+  /** For inline sandboxes: may block up to `budgetMs()`. Refusals of the grant go to `audit`. */
+  sync(args: HostValue[], budgetMs: () => number, audit: AuditSink): HostValue;
   /** For worker sandboxes, answered on the main thread. */
-  async(args: HostValue[]): Promise<HostValue>;
+  async(args: HostValue[], audit: AuditSink): Promise<HostValue>;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -92,8 +93,14 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 interface PreparedCall {
   label: string;
-  invoke: (budgetMs: () => number) => unknown;
-  invokeAsync: () => unknown;
+  invoke: (budgetMs: () => number, audit: AuditSink) => unknown;
+  invokeAsync: (audit: AuditSink) => unknown;
+}
+
+/** A refused call's reply, recorded: the guest asked for something its grant does not include. */
+export function refusedCall(refusal: GateError, audit: AuditSink): string {
+  audit('host-call', refusal.error[1]);
+  return JSON.stringify(refusal);
 }
 
 export class HostBridge {
@@ -117,11 +124,11 @@ export class HostBridge {
     return names;
   }
 
-  private prepare(call: DecodedCall): PreparedCall | Reply {
+  private prepare(call: DecodedCall): PreparedCall | GateError {
     const { module: mod, name, args } = call;
     const label = `${mod}.${name}`;
     const internal = Object.hasOwn(this.internal, label) ? this.internal[label] : undefined;
-    if (internal) return { label, invoke: (budgetMs) => internal.sync(args, budgetMs), invokeAsync: () => internal.async(args) };
+    if (internal) return { label, invoke: (budgetMs, audit) => internal.sync(args, budgetMs, audit), invokeAsync: (audit) => internal.async(args, audit) };
     const fns = Object.hasOwn(this.modules, mod) ? this.modules[mod] : undefined;
     const fn = fns && Object.hasOwn(fns, name) ? fns[name] : undefined;
     if (typeof fn !== 'function') return { error: ['AttributeError', `host module '${mod}' has no function '${name}'`] };
@@ -131,15 +138,15 @@ export class HostBridge {
 
   /**
    * Inline sandboxes: the guest waits on this thread, so a host function must answer synchronously.
-   * `request` null: larger than the engine reads (see HostCallGate.decode).
+   * `request` null: larger than the engine reads (see HostCallGate.decode). Refusals go to `audit`.
    */
-  callSync(request: string | null, budgetMs: () => number): string {
+  callSync(request: string | null, budgetMs: () => number, audit: AuditSink): string {
     const decoded = this.gate.decode(request);
     const call = 'error' in decoded ? decoded : this.prepare(decoded);
-    if (!('invoke' in call)) return encodeReply(call, '');
+    if (!('invoke' in call)) return refusedCall(call, audit);
     let result: unknown;
     try {
-      result = call.invoke(budgetMs);
+      result = call.invoke(budgetMs, audit);
     } catch (e) {
       return encodeReply(errorReply(e), call.label);
     }
@@ -162,11 +169,11 @@ export class HostBridge {
    * Worker sandboxes: the call was decoded and checked by the gate in the worker (host-call-transport.ts
    * carries it here); the guest thread blocks while this (main) thread awaits the answer.
    */
-  async call(decoded: DecodedCall): Promise<string> {
+  async call(decoded: DecodedCall, audit: AuditSink): Promise<string> {
     const call = this.prepare(decoded);
-    if (!('invoke' in call)) return encodeReply(call, '');
+    if (!('invoke' in call)) return refusedCall(call, audit);
     try {
-      return encodeReply({ ok: await call.invokeAsync() }, call.label);
+      return encodeReply({ ok: await call.invokeAsync(audit) }, call.label);
     } catch (e) {
       return encodeReply(errorReply(e), call.label);
     }

@@ -1,4 +1,5 @@
 // A session on the calling thread: one engine instance, replaced after a hard stop or fault.
+import { AuditTrail, type AuditSink } from '../engine/audit.js';
 import { systemClock, systemRandomU32 } from '../engine/host.js';
 import type { EngineInstance } from '../engine/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
@@ -36,6 +37,19 @@ function pythonErrorKind(type: string, message: string): ErrorKind {
   return KIND_OF_PYTHON_TYPE[type] ?? 'python';
 }
 
+const NOT_ALLOWED_MODULE = /^module '([^']+)' is not allowed in this sandbox$/;
+
+/**
+ * Audits an import the policy denied. The message comes from the guest, so the module it names must
+ * be one the host's policy denies: a guest raising that text itself for another name is not recorded.
+ */
+function auditDeniedImport(message: string, denied: readonly string[], audit: AuditSink): void {
+  const name = NOT_ALLOWED_MODULE.exec(message)?.[1];
+  if (name !== undefined && (denied.includes(name) || (name.startsWith('u') && denied.includes(name.slice(1))))) {
+    audit('denied-import', name);
+  }
+}
+
 /**
  * A denied builtin module is invisible to the interpreter, which says "no module named 'X'" when the
  * prelude's import wrapper (which says why) has been removed by the guest: say why here too.
@@ -49,7 +63,7 @@ function explainDeniedImport(type: string, traceback: string, denied: readonly s
   );
 }
 
-function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boolean): RunErrorReport | null {
+function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boolean, audit: AuditSink): RunErrorReport | null {
   switch (outcome.kind) {
     case 'ok':
       return null;
@@ -59,6 +73,7 @@ function errorOf(outcome: ExecOutcome, denied: readonly string[], wrapped: boole
       let traceback = explainDeniedImport(outcome.type, withoutSandboxFrames(outcome.traceback), denied);
       if (wrapped) traceback = withoutRunWrapperFrame(traceback);
       const message = exceptionMessage(outcome.type, traceback);
+      if (outcome.type === 'ImportError') auditDeniedImport(message, denied, audit);
       return { kind: pythonErrorKind(outcome.type, message), type: outcome.type, message, traceback };
     }
     case 'stopped':
@@ -90,8 +105,8 @@ function limitError(stop: NonNullable<RunGuard['softStop']>, outcome: ExecOutcom
 export interface GuestConfig {
   /** JSON for `__pyfence__.setup` (host modules, env, argv), or null. */
   spec: string | null;
-  /** Answers one host call; may block up to `guard.waitBudgetMs()`. */
-  hostCall(request: string | null, guard: RunGuard): string;
+  /** Answers one host call; may block up to `guard.waitBudgetMs()`. Refusals go to `audit`. */
+  hostCall(request: string | null, guard: RunGuard, audit: AuditSink): string;
   /** Deterministic mode: a fixed clock that moves with fuel, a seeded random source. */
   determinism?: Determinism;
   /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt. */
@@ -110,7 +125,10 @@ const NO_REPLY = '{"ok":null}';
 
 const NO_GRANTS: GuestConfig = {
   spec: null,
-  hostCall: () => JSON.stringify({ error: ['RuntimeError', 'no host functions are granted to this sandbox'] }),
+  hostCall: (_request, _guard, audit) => {
+    audit('host-call', 'no host functions are granted to this sandbox');
+    return JSON.stringify({ error: ['RuntimeError', 'no host functions are granted to this sandbox'] });
+  },
 };
 
 /** Budget for setting up a fresh interpreter (a few module objects): generous, but bounded. */
@@ -198,12 +216,13 @@ export class InlineSession {
     const inst = this.instance;
     if (!inst) throw new UsageError('this sandbox has been disposed');
     const output = new OutputCollector(limits.outputBytes, callbacks);
+    const audit = new AuditTrail();
     const started = performance.now();
     try {
-      return this.execute(inst, code, limits, output, started, program);
+      return this.execute(inst, code, limits, output, started, program, audit);
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      return this.faulted(inst, e, output, started);
+      return this.faulted(inst, e, output, started, audit);
     }
   }
 
@@ -211,7 +230,7 @@ export class InlineSession {
    * A host-side exception outside the guarded guest call (e.g. while preparing it): the run ends as a
    * fault with a fresh interpreter, never as a rejection.
    */
-  private faulted(inst: EngineInstance, e: unknown, output: OutputCollector, started: number): RunResult {
+  private faulted(inst: EngineInstance, e: unknown, output: OutputCollector, started: number, audit: AuditTrail): RunResult {
     let fuel = 0;
     try {
       fuel = inst.fuel.end();
@@ -223,7 +242,8 @@ export class InlineSession {
     const { stdout, stderr } = output.finish();
     const message = `host error during the run: ${describeError(e)}`;
     const usage = { fuel, memoryPeakBytes: inst.memoryPeakBytes, wallMs: performance.now() - started };
-    return new RunOutcome(false, stdout, stderr, { kind: 'fault', type: 'SandboxFault', message, traceback: null }, usage, true).typed();
+    const error: RunErrorReport = { kind: 'fault', type: 'SandboxFault', message, traceback: null };
+    return new RunOutcome(false, stdout, stderr, error, usage, true, null, audit.toJSON()).typed();
   }
 
   private execute(
@@ -233,6 +253,7 @@ export class InlineSession {
     output: OutputCollector,
     started: number,
     program: ProgramSpec,
+    audit: AuditTrail,
   ): RunResult {
     let value: ValueReport | null = null;
     if (this.guest.interrupt) Atomics.store(this.guest.interrupt, 0, 0); // a Ctrl-C between runs is moot
@@ -249,10 +270,11 @@ export class InlineSession {
       hostCall: (request) => {
         const report = request === null ? null : valueReportOf(request);
         if (report) return (value = report), NO_REPLY;
-        const reply = this.guest.hostCall(request, guard);
+        const reply = this.guest.hostCall(request, guard, audit.add);
         guard.checkpoint(); // time spent in the host counts against the deadline
         return reply;
       },
+      refused: audit.add,
     };
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);
@@ -275,9 +297,9 @@ export class InlineSession {
       ? limitError(guard.softStop, outcome, prepared.wrapped)
       : interruptedAtEnd && outcome.kind === 'ok'
         ? INTERRUPTED_AT_END // e.g. Ctrl-C in a final time.sleep: the guest had no check left to raise it
-        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED, prepared.wrapped);
+        : errorOf(outcome, this.guest.denied ?? DEFAULT_DENIED, prepared.wrapped, audit.add);
     const usage = { fuel, memoryPeakBytes, wallMs };
-    return new RunOutcome(error === null, stdout, stderr, error, usage, replaced, error ? null : value).typed();
+    return new RunOutcome(error === null, stdout, stderr, error, usage, replaced, error ? null : value, audit.toJSON()).typed();
   }
 
   dispose(): void {

@@ -1,3 +1,4 @@
+import { emptyAudit, type Audit } from '../engine/audit.js';
 import { errorFromInfo, type RunErrorInfo } from './errors.js';
 import type { HostValue } from './host-codec.js';
 import { decodeValue, type ValueReport } from './program.js';
@@ -20,6 +21,12 @@ interface RunResultBase {
    * continues from a fresh one, so globals from earlier runs are gone.
    */
   readonly sandboxReplaced: boolean;
+  /**
+   * What the guest was refused during the run (denied imports, ungranted host calls, blocked network
+   * requests, file operations outside its grants), as the host decided it: at most 64 events, the
+   * rest counted in `dropped`.
+   */
+  readonly audit: Audit;
   /** Throws the typed error for a failed run; returns the result otherwise. */
   throwIfError(): RunSuccess;
   toJSON(): RunResultJSON;
@@ -33,6 +40,7 @@ export type RunResultJSON = {
   error: RunErrorInfo | null;
   usage: RunUsage;
   sandboxReplaced: boolean;
+  audit: Audit;
 };
 
 /** A run that finished: normally, or with `sys.exit(0)`. */
@@ -71,6 +79,7 @@ export interface PlainResult {
   error: RunErrorReport | null;
   usage: RunUsage;
   sandboxReplaced: boolean;
+  audit: Audit;
   valueReport?: ValueReport | null;
 }
 
@@ -91,12 +100,13 @@ export class RunOutcome {
     readonly usage: RunUsage,
     readonly sandboxReplaced: boolean,
     private readonly valueReport: ValueReport | null = null,
+    readonly audit: Audit = emptyAudit(),
   ) {
     this.error = error && { ...error, frames: error.frames ?? framesOf(error.traceback ?? '') };
   }
 
   static fromPlain(p: PlainResult): RunResult {
-    return new RunOutcome(p.ok, p.stdout, p.stderr, p.error, p.usage, p.sandboxReplaced, p.valueReport ?? null).typed();
+    return new RunOutcome(p.ok, p.stdout, p.stderr, p.error, p.usage, p.sandboxReplaced, p.valueReport ?? null, p.audit).typed();
   }
 
   /** Decoded on first access: most callers never look at the value. */
@@ -123,13 +133,13 @@ export class RunOutcome {
   }
 
   toPlain(): PlainResult {
-    const { ok, stdout, stderr, error, usage, sandboxReplaced, valueReport } = this;
-    return { ok, stdout, stderr, error, usage, sandboxReplaced, valueReport };
+    const { ok, stdout, stderr, error, usage, sandboxReplaced, audit, valueReport } = this;
+    return { ok, stdout, stderr, error, usage, sandboxReplaced, audit, valueReport };
   }
 
   /** The CLI's --json shape; the value is left out (bigint, bytes and tuples have no JSON form). */
   toJSON(): RunResultJSON {
-    const { ok, stdout, stderr, error, usage, sandboxReplaced } = this;
-    return { ok, stdout, stderr, error, usage, sandboxReplaced };
+    const { ok, stdout, stderr, error, usage, sandboxReplaced, audit } = this;
+    return { ok, stdout, stderr, error, usage, sandboxReplaced, audit };
   }
 }

@@ -33,7 +33,7 @@ export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge,
       determinism: resolved.determinism,
       denied: resolved.denied,
       vfs: () => buildVfs(resolved.vfs, restored?.files),
-      hostCall: (request, guard) => bridge.callSync(request, () => guard.waitBudgetMs()),
+      hostCall: (request, guard, audit) => bridge.callSync(request, () => guard.waitBudgetMs(), audit),
     },
     restored?.state,
   );

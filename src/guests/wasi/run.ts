@@ -8,7 +8,7 @@ import { EXIT_CODES, UsageError } from '../../python/errors.js';
 import { seededRandomU32, VirtualClock } from '../../python/determinism.js';
 import { createWasi, WASI_MODULE, type WasiClock } from '../../abi/wasi-p1/wasi.js';
 import { MEMORY_EXPORT, MEMORY_GROW_IMPORT, TABLE_GROW_IMPORT, type ModuleMeta } from '../../instrument/meter.js';
-import { AuditTrail } from './audit.js';
+import { AuditTrail } from '../../engine/audit.js';
 import { buildPreopens, stdinOf, ungrantedImports } from './grants.js';
 import { checkRunOptions, resolveWasmLimits, type HostFunction, type WasmRunOptions } from './options.js';
 import { classify, WasmStop, type WasmErrorInfo, type WasmRunResult, type WasmValue } from './result.js';

@@ -1,5 +1,6 @@
 // The host side of the guest's `requests` module: one internal host function, `__net__.request`,
 // present only in sandboxes with a network grant.
+import type { AuditSink } from '../../engine/audit.js';
 import type { HostValue } from '../host-codec.js';
 import type { InternalHandler } from '../host-functions.js';
 import type { NetPolicy } from './allow-list.js';
@@ -23,8 +24,12 @@ function toNetRequest(arg: HostValue): NetRequest {
   };
 }
 
-function toGuest(outcome: FetchOutcome): HostValue {
-  if ('error' in outcome) return { error: outcome.error };
+/** A PermissionError is the grant refusing the request (allow list or address check): audited. */
+function toGuest(outcome: FetchOutcome, audit: AuditSink): HostValue {
+  if ('error' in outcome) {
+    if (outcome.error[0] === 'PermissionError') audit('network', outcome.error[1]);
+    return { error: outcome.error };
+  }
   const { status, reason, url, headers, body } = outcome.response;
   return { status, reason, url, headers, body };
 }
@@ -32,8 +37,8 @@ function toGuest(outcome: FetchOutcome): HostValue {
 export function netCalls(policy: NetPolicy): Record<string, InternalHandler> {
   return {
     [NET_REQUEST]: {
-      sync: (args, budgetMs) => toGuest(fetchSync(policy, toNetRequest(args[0]), budgetMs)),
-      async: async (args) => toGuest(await fetchAsync(policy, toNetRequest(args[0]))),
+      sync: (args, budgetMs, audit) => toGuest(fetchSync(policy, toNetRequest(args[0]), budgetMs), audit),
+      async: async (args, audit) => toGuest(await fetchAsync(policy, toNetRequest(args[0])), audit),
     },
   };
 }

@@ -10,6 +10,8 @@ const STOPS: Record<string, string> = {
   fault: 'stopped: sandbox fault',
 };
 
+const MAX_SHOWN = 5;
+
 export function describeResult(r: RunResultJson): string {
   const parts: string[] = [];
   if (r.stdout) parts.push(`stdout:\n${r.stdout}`);
@@ -21,6 +23,13 @@ export function describeResult(r: RunResultJson): string {
     if (r.sandboxReplaced) parts.push('the interpreter was replaced: variables from earlier runs are gone');
   }
   if (parts.length === 0) parts.push('(no output)');
+  const { events, dropped } = r.audit;
+  if (events.length > 0) {
+    // A few are enough to say why an operation failed; the result's audit has them all.
+    const shown = events.slice(0, MAX_SHOWN).map((e) => `  ${e.kind}: ${e.detail}`);
+    const more = events.length - shown.length + dropped;
+    parts.push(`refused by the sandbox:\n${shown.join('\n')}${more > 0 ? `\n  (and ${more} more)` : ''}`);
+  }
   parts.push(`usage: ${r.usage.fuel} fuel, ${r.usage.memoryPeakBytes} bytes memory peak, ${Math.round(r.usage.wallMs)} ms`);
   return parts.join('\n');
 }

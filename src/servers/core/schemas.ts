@@ -1,6 +1,7 @@
 // The wire shapes every server shares (HTTP bodies, MCP tool inputs and outputs), as zod schemas so
 // that validation and the published JSON Schemas come from one definition.
 import * as z from 'zod';
+import { AUDIT_EVENT_KINDS } from '../../engine/audit.js';
 
 export const LimitsSchema = z
   .strictObject({
@@ -38,6 +39,12 @@ export const RunResultSchema = z.object({
   error: RunErrorSchema.nullable(),
   usage: z.object({ fuel: z.number(), memoryPeakBytes: z.number(), wallMs: z.number() }),
   sandboxReplaced: z.boolean().describe('the interpreter was discarded after a hard stop: earlier session state is gone'),
+  audit: z
+    .object({
+      events: z.array(z.object({ kind: z.enum(AUDIT_EVENT_KINDS), detail: z.string() })),
+      dropped: z.number().int().describe('refusals beyond the 64 kept'),
+    })
+    .describe('what the sandbox refused the code during the run (denied imports, host calls, network, files)'),
 });
 
 export type RunResultJson = z.infer<typeof RunResultSchema>;
