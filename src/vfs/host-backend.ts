@@ -7,9 +7,9 @@
 // /proc), mounting fails: there is no race-free way to resolve paths from Node there.
 import * as fs from 'node:fs';
 import { Errno, VfsError } from './errno.js';
-import { DIR_OPEN, routeWorks, viaFd, type FdRoute } from './fd-route.js';
-import { HostWalk, type Found, type MountRoot } from './host-walk.js';
-import { entryBytes, type Quota } from './quota.js';
+import { DIR_OPEN, viaFd, type FdRoute } from './fd-route.js';
+import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from './host-walk.js';
+import { entryBytes, entryCost, type Quota } from './quota.js';
 import type { Backend, FileHandle, Handle, NodeKind, OpenFlags, StatInfo } from './types.js';
 
 function err(errno: number, what: string): never {
@@ -54,11 +54,6 @@ function isFileOrDir(st: fs.Stats): boolean {
   return st.isFile() || st.isDirectory();
 }
 
-/** What an existing entry gives back to the quota when it goes: its name and its data. */
-function entryCost(name: string, st: fs.Stats): number {
-  return entryBytes(name) + (st.isFile() ? st.size : 0);
-}
-
 export interface MountSpec {
   host: string;
   mode: 'ro' | 'rw';
@@ -73,37 +68,20 @@ export class HostBackend implements Backend {
     private readonly spec: MountSpec,
     private readonly route: FdRoute,
   ) {
-    let path: string;
-    let st: fs.Stats;
-    try {
-      path = fs.realpathSync(spec.host);
-      st = fs.statSync(path);
-      if (!st.isDirectory()) throw new Error('not a directory');
-    } catch (e) {
-      throw new Error(`cannot mount ${spec.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    if (!routeWorks(route, path)) {
-      throw new Error(
-        `cannot mount ${spec.host}: mounts need ${route.fdDir} (Linux with /proc) to resolve paths without races against other processes; it is not available here`,
-      );
-    }
-    this.root = { path, dev: st.dev, ino: st.ino };
+    this.root = mountRoot(spec.host, route);
   }
 
   /** Runs `use` on where `rel` leads; every descriptor of the walk is closed afterwards. */
   private at<T>(rel: readonly string[], followLast: boolean, use: (found: Found) => T): T {
-    const walk = new HostWalk(this.route, this.root);
     try {
-      return use(walk.resolve(rel, followLast));
+      return walkTo(this.route, this.root, rel, followLast, use);
     } catch (e) {
       return fromHost(e);
-    } finally {
-      walk.close();
     }
   }
 
   private path(found: Found): string {
-    return viaFd(this.route, found.dir, found.name ?? undefined);
+    return foundPath(this.route, found);
   }
 
   private static info(st: fs.Stats, writable: boolean): StatInfo {

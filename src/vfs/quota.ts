@@ -33,3 +33,13 @@ export class Quota {
     this.entries -= entries;
   }
 }
+
+/** What an existing host entry gives back when its name goes: the name, and data no other link keeps. */
+export function entryCost(
+  name: string,
+  st: { isFile(): boolean; isSymbolicLink(): boolean; size: number | bigint; nlink: number | bigint },
+): number {
+  const alone = Number(st.nlink) <= 1;
+  const data = st.isSymbolicLink() || (st.isFile() && alone) ? Number(st.size) : 0;
+  return entryBytes(name) + data;
+}
