@@ -311,6 +311,24 @@ describe('filesystem grants', () => {
     }
   });
 
+  it('entry_flood: empty directories and files in a rw preopen cost their entry and name, until ENOSPC', async () => {
+    const quota = 1000;
+    // e0..e6: 130 bytes each; the eighth entry would pass 1000.
+    const fit = Math.floor(quota / entryBytes('e0'));
+    for (const kind of ['dir', 'file']) {
+      const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-'));
+      try {
+        const r = await (await load('entry_flood.wasm')).run({ args: ['f', kind, '/out'], mounts: [{ host: dir, guest: '/out', mode: 'rw' }], limits: { writeQuotaBytes: quota } });
+        assert.equal(r.exitCode, 1, r.stdout);
+        assert.equal(r.stdout, `made ${fit}: No space left on device\n`, kind);
+        assert.equal(fs.readdirSync(dir).length, fit, kind);
+        assert.ok(r.audit.events.some((e) => e.kind === 'quota'), kind);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('in-memory files are preopened as /, readable and writable', async () => {
     const r = await (await load('fs_probe.wasm')).run({
       args: ['p', 'read', '/in/data.txt', 'write', '/scratch.txt', 'read', '/scratch.txt'],
