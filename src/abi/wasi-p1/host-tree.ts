@@ -131,8 +131,14 @@ export class HostTree implements Tree {
     const fd = this.at(rel, (found, p) => {
       if (found.st && how.exclusive) throw new WasiError(E.EXIST, rel.join('/'));
       if (found.st || !how.create) return fs.openSync(p, flags);
-      // O_EXCL: the entry charged is the one created; one made meanwhile by someone else is not ours.
-      return charged(this.quota, entryBytes(HostTree.named(found)), 1, () => fs.openSync(p, flags | C.O_CREAT | C.O_EXCL, 0o644));
+      // O_EXCL: the entry charged is the one created. One made meanwhile by someone else is not
+      // ours to charge; without `exclusive` it is opened as it would have been had it been first.
+      try {
+        return charged(this.quota, entryBytes(HostTree.named(found)), 1, () => fs.openSync(p, flags | C.O_CREAT | C.O_EXCL, 0o644));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !how.exclusive) return fs.openSync(p, flags);
+        throw e;
+      }
     });
     let st: fs.BigIntStats;
     try {
