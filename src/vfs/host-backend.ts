@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { Errno, VfsError } from './errno.js';
 import { DIR_OPEN, viaFd, type FdRoute } from './fd-route.js';
 import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from './host-walk.js';
-import { entryBytes, entryCost, type Quota } from './quota.js';
+import { entryBytes, entryCost, renameCost, type Quota } from './quota.js';
 import type { Backend, FileHandle, Handle, NodeKind, OpenFlags, StatInfo } from './types.js';
 
 function err(errno: number, what: string): never {
@@ -131,15 +131,8 @@ export class HostBackend implements Backend {
       fd = fs.openSync(this.path(found), mode);
     } else {
       if (!flags.create) err(Errno.ENOENT, found.name ?? '');
-      const cost = entryBytes(found.name!);
-      this.spec.quota.take(cost, 1);
-      try {
-        // O_EXCL: the entry charged is the one created; one made meanwhile by someone else is not ours.
-        fd = fs.openSync(this.path(found), mode | C.O_CREAT | C.O_EXCL, 0o644);
-      } catch (e) {
-        this.spec.quota.give(cost, 1);
-        throw e;
-      }
+      // O_EXCL: the entry charged is the one created; one made meanwhile by someone else is not ours.
+      fd = this.spec.quota.charged(entryBytes(found.name!), 1, () => fs.openSync(this.path(found), mode | C.O_CREAT | C.O_EXCL, 0o644));
     }
     let st: fs.Stats;
     try {
@@ -199,14 +192,7 @@ export class HostBackend implements Backend {
     this.writable('mkdir');
     this.at(rel, false, (found) => {
       if (found.st) err(Errno.EEXIST, rel.join('/') || '/'); // the mount's root too: it exists
-      const cost = entryBytes(found.name!);
-      this.spec.quota.take(cost, 1);
-      try {
-        fs.mkdirSync(this.path(found));
-      } catch (e) {
-        this.spec.quota.give(cost, 1);
-        throw e;
-      }
+      this.spec.quota.charged(entryBytes(found.name!), 1, () => fs.mkdirSync(this.path(found)));
     });
   }
 
@@ -241,16 +227,8 @@ export class HostBackend implements Backend {
         if (!src.st) err(Errno.ENOENT, from.join('/'));
         // The same file under either name (itself, or a hard link): rename changes nothing.
         if (dst.st && dst.st.dev === src.st.dev && dst.st.ino === src.st.ino) return;
-        // The entry now costs its new name; an entry replaced gives back its name and data.
-        const bytes = entryBytes(dst.name!) - entryBytes(src.name!) - (dst.st ? entryCost(dst.name!, dst.st) : 0);
-        const entries = dst.st ? -1 : 0;
-        this.spec.quota.take(bytes, entries);
-        try {
-          fs.renameSync(this.path(src), this.path(dst));
-        } catch (e) {
-          this.spec.quota.give(bytes, entries);
-          throw e;
-        }
+        const cost = renameCost(src.name!, dst.name!, dst.st);
+        this.spec.quota.charged(cost.bytes, cost.entries, () => fs.renameSync(this.path(src), this.path(dst)));
       }),
     );
   }

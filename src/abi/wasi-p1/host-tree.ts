@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { E, WasiError } from './errno.js';
 import { PROC_FD_ROUTE, viaFd, DIR_OPEN, type FdRoute } from '../../vfs/fd-route.js';
 import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from '../../vfs/host-walk.js';
-import { entryBytes, entryCost, type Quota } from '../../vfs/quota.js';
+import { entryBytes, entryCost, renameCost, type Quota } from '../../vfs/quota.js';
 import type { DirEntry, EntryKind, EntryStat, FileOpen, Tree, TreeFile } from './tree.js';
 
 const C = fs.constants;
@@ -43,17 +43,6 @@ interface SetTimes {
   guest: { atim: bigint; mtim: bigint };
 }
 const MAX_REMEMBERED_TIMES = 10_000;
-
-/** Reserves `bytes`/`entries` for `act`, and gives them back if it fails. */
-function charged<T>(quota: Quota, bytes: number, entries: number, act: () => T): T {
-  quota.take(bytes, entries);
-  try {
-    return act();
-  } catch (e) {
-    quota.give(bytes, entries);
-    throw e;
-  }
-}
 
 export class HostTree implements Tree {
   private readonly root: MountRoot;
@@ -134,7 +123,7 @@ export class HostTree implements Tree {
       // O_EXCL: the entry charged is the one created. One made meanwhile by someone else is not
       // ours to charge; without `exclusive` it is opened as it would have been had it been first.
       try {
-        return charged(this.quota, entryBytes(HostTree.named(found)), 1, () => fs.openSync(p, flags | C.O_CREAT | C.O_EXCL, 0o644));
+        return this.quota.charged(entryBytes(HostTree.named(found)), 1, () => fs.openSync(p, flags | C.O_CREAT | C.O_EXCL, 0o644));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !how.exclusive) return fs.openSync(p, flags);
         throw e;
@@ -163,7 +152,7 @@ export class HostTree implements Tree {
       stat: () => this.statOf(fs.fstatSync(fd, { bigint: true })),
       truncate: (to) => {
         const delta = to - size();
-        charged(this.quota, delta, 0, () => fs.ftruncateSync(fd, to));
+        this.quota.charged(delta, 0, () => fs.ftruncateSync(fd, to));
       },
       setTimes: (atim, mtim) => {
         const before = this.statOf(fs.fstatSync(fd, { bigint: true }));
@@ -199,7 +188,7 @@ export class HostTree implements Tree {
     this.mustWrite();
     this.at(rel, (found, p) => {
       if (found.st) throw new WasiError(E.EXIST, rel.join('/') || '.');
-      charged(this.quota, entryBytes(HostTree.named(found)), 1, () => fs.mkdirSync(p));
+      this.quota.charged(entryBytes(HostTree.named(found)), 1, () => fs.mkdirSync(p));
     });
   }
 
@@ -233,9 +222,8 @@ export class HostTree implements Tree {
         const st = HostTree.exists(src, from.join('/'));
         // The same file under either name (itself, or a hard link): rename changes nothing.
         if (dst.st && dst.st.dev === st.dev && dst.st.ino === st.ino) return;
-        // The entry now costs its new name; an entry replaced gives back its name and data.
-        const bytes = entryBytes(dstName) - entryBytes(srcName) - (dst.st ? entryCost(dstName, dst.st) : 0);
-        charged(this.quota, bytes, dst.st ? -1 : 0, () => fs.renameSync(a, b));
+        const cost = renameCost(srcName, dstName, dst.st);
+        this.quota.charged(cost.bytes, cost.entries, () => fs.renameSync(a, b));
       }),
     );
   }
@@ -244,7 +232,7 @@ export class HostTree implements Tree {
     this.mustWrite();
     this.at(rel, (found, p) => {
       if (found.st) throw new WasiError(E.EXIST, rel.join('/') || '.');
-      charged(this.quota, entryBytes(HostTree.named(found)) + Buffer.byteLength(target), 1, () => fs.symlinkSync(target, p));
+      this.quota.charged(entryBytes(HostTree.named(found)) + Buffer.byteLength(target), 1, () => fs.symlinkSync(target, p));
     });
   }
 
@@ -255,7 +243,7 @@ export class HostTree implements Tree {
         HostTree.named(src);
         HostTree.exists(src, from.join('/'));
         if (dst.st) throw new WasiError(E.EXIST, to.join('/') || '.');
-        charged(this.quota, entryBytes(HostTree.named(dst)), 1, () => fs.linkSync(a, b));
+        this.quota.charged(entryBytes(HostTree.named(dst)), 1, () => fs.linkSync(a, b));
       }),
     );
   }
