@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvalidModuleError, UsageError, WasmModule, type WasmRunResult } from '../src/index.js';
+import { entryBytes } from '../src/vfs/quota.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'wasm');
 const load = (name: string) => WasmModule.fromFile(join(FIXTURES, name));
@@ -299,11 +300,32 @@ describe('filesystem grants', () => {
         limits: { writeQuotaBytes: MiB },
       });
       assert.equal(r.exitCode, 1, r.stdout);
-      assert.match(r.stdout, /^write failed after 1048576 bytes: No space left on device$/m);
+      // The file's entry costs its name too: the last whole 64 KiB chunk that fit after it.
+      const chunk = 64 * 1024;
+      const fits = Math.floor((MiB - entryBytes('big.bin')) / chunk) * chunk;
+      assert.match(r.stdout, new RegExp(`^write failed after ${fits} bytes: No space left on device$`, 'm'));
       assert.ok(fs.statSync(join(dir, 'big.bin')).size <= MiB);
       assert.ok(r.audit.events.some((e) => e.kind === 'quota'));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('entry_flood: empty directories and files in a rw preopen cost their entry and name, until ENOSPC', async () => {
+    const quota = 1000;
+    // e0..e6: 130 bytes each; the eighth entry would pass 1000.
+    const fit = Math.floor(quota / entryBytes('e0'));
+    for (const kind of ['dir', 'file']) {
+      const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-'));
+      try {
+        const r = await (await load('entry_flood.wasm')).run({ args: ['f', kind, '/out'], mounts: [{ host: dir, guest: '/out', mode: 'rw' }], limits: { writeQuotaBytes: quota } });
+        assert.equal(r.exitCode, 1, r.stdout);
+        assert.equal(r.stdout, `made ${fit}: No space left on device\n`, kind);
+        assert.equal(fs.readdirSync(dir).length, fit, kind);
+        assert.ok(r.audit.events.some((e) => e.kind === 'quota'), kind);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 

@@ -7,9 +7,9 @@
 // /proc), mounting fails: there is no race-free way to resolve paths from Node there.
 import * as fs from 'node:fs';
 import { Errno, VfsError } from './errno.js';
-import { DIR_OPEN, routeWorks, viaFd, type FdRoute } from './fd-route.js';
-import { HostWalk, type Found, type MountRoot } from './host-walk.js';
-import { entryBytes, type Quota } from './quota.js';
+import { DIR_OPEN, viaFd, type FdRoute } from './fd-route.js';
+import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from './host-walk.js';
+import { entryBytes, entryCost, renameCost, type Quota } from './quota.js';
 import type { Backend, FileHandle, Handle, NodeKind, OpenFlags, StatInfo } from './types.js';
 
 function err(errno: number, what: string): never {
@@ -54,11 +54,6 @@ function isFileOrDir(st: fs.Stats): boolean {
   return st.isFile() || st.isDirectory();
 }
 
-/** What an existing entry gives back to the quota when it goes: its name and its data. */
-function entryCost(name: string, st: fs.Stats): number {
-  return entryBytes(name) + (st.isFile() ? st.size : 0);
-}
-
 export interface MountSpec {
   host: string;
   mode: 'ro' | 'rw';
@@ -73,37 +68,20 @@ export class HostBackend implements Backend {
     private readonly spec: MountSpec,
     private readonly route: FdRoute,
   ) {
-    let path: string;
-    let st: fs.Stats;
-    try {
-      path = fs.realpathSync(spec.host);
-      st = fs.statSync(path);
-      if (!st.isDirectory()) throw new Error('not a directory');
-    } catch (e) {
-      throw new Error(`cannot mount ${spec.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    if (!routeWorks(route, path)) {
-      throw new Error(
-        `cannot mount ${spec.host}: mounts need ${route.fdDir} (Linux with /proc) to resolve paths without races against other processes; it is not available here`,
-      );
-    }
-    this.root = { path, dev: st.dev, ino: st.ino };
+    this.root = mountRoot(spec.host, route);
   }
 
   /** Runs `use` on where `rel` leads; every descriptor of the walk is closed afterwards. */
   private at<T>(rel: readonly string[], followLast: boolean, use: (found: Found) => T): T {
-    const walk = new HostWalk(this.route, this.root);
     try {
-      return use(walk.resolve(rel, followLast));
+      return walkTo(this.route, this.root, rel, followLast, use);
     } catch (e) {
       return fromHost(e);
-    } finally {
-      walk.close();
     }
   }
 
   private path(found: Found): string {
-    return viaFd(this.route, found.dir, found.name ?? undefined);
+    return foundPath(this.route, found);
   }
 
   private static info(st: fs.Stats, writable: boolean): StatInfo {
@@ -153,15 +131,8 @@ export class HostBackend implements Backend {
       fd = fs.openSync(this.path(found), mode);
     } else {
       if (!flags.create) err(Errno.ENOENT, found.name ?? '');
-      const cost = entryBytes(found.name!);
-      this.spec.quota.take(cost, 1);
-      try {
-        // O_EXCL: the entry charged is the one created; one made meanwhile by someone else is not ours.
-        fd = fs.openSync(this.path(found), mode | C.O_CREAT | C.O_EXCL, 0o644);
-      } catch (e) {
-        this.spec.quota.give(cost, 1);
-        throw e;
-      }
+      // O_EXCL: the entry charged is the one created; one made meanwhile by someone else is not ours.
+      fd = this.spec.quota.charged(entryBytes(found.name!), 1, () => fs.openSync(this.path(found), mode | C.O_CREAT | C.O_EXCL, 0o644));
     }
     let st: fs.Stats;
     try {
@@ -221,14 +192,7 @@ export class HostBackend implements Backend {
     this.writable('mkdir');
     this.at(rel, false, (found) => {
       if (found.st) err(Errno.EEXIST, rel.join('/') || '/'); // the mount's root too: it exists
-      const cost = entryBytes(found.name!);
-      this.spec.quota.take(cost, 1);
-      try {
-        fs.mkdirSync(this.path(found));
-      } catch (e) {
-        this.spec.quota.give(cost, 1);
-        throw e;
-      }
+      this.spec.quota.charged(entryBytes(found.name!), 1, () => fs.mkdirSync(this.path(found)));
     });
   }
 
@@ -263,16 +227,8 @@ export class HostBackend implements Backend {
         if (!src.st) err(Errno.ENOENT, from.join('/'));
         // The same file under either name (itself, or a hard link): rename changes nothing.
         if (dst.st && dst.st.dev === src.st.dev && dst.st.ino === src.st.ino) return;
-        // The entry now costs its new name; an entry replaced gives back its name and data.
-        const bytes = entryBytes(dst.name!) - entryBytes(src.name!) - (dst.st ? entryCost(dst.name!, dst.st) : 0);
-        const entries = dst.st ? -1 : 0;
-        this.spec.quota.take(bytes, entries);
-        try {
-          fs.renameSync(this.path(src), this.path(dst));
-        } catch (e) {
-          this.spec.quota.give(bytes, entries);
-          throw e;
-        }
+        const cost = renameCost(src.name!, dst.name!, dst.st);
+        this.spec.quota.charged(cost.bytes, cost.entries, () => fs.renameSync(this.path(src), this.path(dst)));
       }),
     );
   }

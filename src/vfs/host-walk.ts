@@ -2,11 +2,12 @@
 // through the descriptor of the one before (fd-route.ts). A symlink is followed only when its
 // target, taken lexically, stays inside the mount; the walk then starts again from the mount's root
 // with the target's components, each checked the same way. A walk holds at most two descriptors
-// (the root and the current directory) and close() releases them.
+// (the root and the current directory) and close() releases them. Both the sandbox's mounts
+// (host-backend.ts) and WASI preopens (abi/wasi-p1/host-tree.ts) reach host directories only here.
 import * as fs from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { Errno, VfsError } from './errno.js';
-import { DIR_OPEN, viaFd, type FdRoute } from './fd-route.js';
+import { DIR_OPEN, routeWorks, viaFd, type FdRoute } from './fd-route.js';
 
 const MAX_LINKS = 32;
 
@@ -33,6 +34,44 @@ function err(errno: number, what: string): never {
 
 function codeOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
+}
+
+/**
+ * The host directory `host` as a mount root. Fails (an Error naming `host`) when it is not a
+ * directory, or when `route` does not lead into it: without the route no path resolution from Node
+ * is safe against another process swapping directories.
+ */
+export function mountRoot(host: string, route: FdRoute): MountRoot {
+  let path: string;
+  let st: fs.Stats;
+  try {
+    path = fs.realpathSync(host);
+    st = fs.statSync(path);
+    if (!st.isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    throw new Error(`cannot mount ${host}: ${codeOf(e) ?? (e as Error).message}`);
+  }
+  if (!routeWorks(route, path)) {
+    throw new Error(
+      `cannot mount ${host}: mounts need ${route.fdDir} (Linux with /proc) to resolve paths without races against other processes; it is not available here`,
+    );
+  }
+  return { path, dev: st.dev, ino: st.ino };
+}
+
+/** Runs `use` on where `rel` leads under `root`; every descriptor of the walk is closed afterwards. */
+export function walkTo<T>(route: FdRoute, root: MountRoot, rel: readonly string[], followLast: boolean, use: (found: Found) => T): T {
+  const walk = new HostWalk(route, root);
+  try {
+    return use(walk.resolve(rel, followLast));
+  } finally {
+    walk.close();
+  }
+}
+
+/** A host path for what `found` names that the kernel resolves through the open directory only. */
+export function foundPath(route: FdRoute, found: Found): string {
+  return viaFd(route, found.dir, found.name ?? undefined);
 }
 
 export class HostWalk {

@@ -32,4 +32,30 @@ export class Quota {
     this.bytes -= bytes;
     this.entries -= entries;
   }
+
+  /** Takes `bytes` and `entries` for `act`, and gives them back if it fails. */
+  charged<T>(bytes: number, entries: number, act: () => T): T {
+    this.take(bytes, entries);
+    try {
+      return act();
+    } catch (e) {
+      this.give(bytes, entries);
+      throw e;
+    }
+  }
+}
+
+/** A host entry's stat, as far as its cost goes (Node's Stats or BigIntStats). */
+type EntryStats = { isFile(): boolean; isSymbolicLink(): boolean; size: number | bigint; nlink: number | bigint };
+
+/** What an existing host entry gives back when its name goes: the name, and data no other link keeps. */
+export function entryCost(name: string, st: EntryStats): number {
+  const alone = Number(st.nlink) <= 1;
+  const data = st.isSymbolicLink() || (st.isFile() && alone) ? Number(st.size) : 0;
+  return entryBytes(name) + data;
+}
+
+/** What renaming the entry `from` to `to` changes: its new name's cost for the old, less what an entry replaced at `to` cost. */
+export function renameCost(from: string, to: string, replaced: EntryStats | null): { bytes: number; entries: number } {
+  return { bytes: entryBytes(to) - entryBytes(from) - (replaced ? entryCost(to, replaced) : 0), entries: replaced ? -1 : 0 };
 }

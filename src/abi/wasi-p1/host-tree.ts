@@ -1,11 +1,15 @@
-// A host directory as a WASI preopen. Every operation walks to its parent directory one component
-// at a time with O_DIRECTORY | O_NOFOLLOW, each step opened through the previous step's descriptor
-// (/proc/self/fd/N/NAME), and acts on the last component through that parent descriptor: a
-// directory swapped for a symlink at any moment fails the walk instead of leading outside. Symlinks
-// inside the tree are read with readlink and followed by resolve.ts, never by the kernel.
+// A host directory as a WASI preopen, on the same walker as the sandbox's mounts (vfs/host-walk.ts):
+// each operation opens the directories of its path one at a time through their verified parent's
+// descriptor and acts on the last entry through that descriptor, so a directory swapped for a
+// symlink at any moment cannot lead outside. resolve.ts has already followed the guest's symlinks
+// with WASI's rules; a link the walk still meets was swapped in meanwhile and is followed only inside.
+// What stays here is WASI's: symlinks and other kinds visible, readlink/symlink/link, nanosecond
+// times, ROFS for a read-only preopen, and the quota charged per entry, name and byte like a mount.
 import * as fs from 'node:fs';
 import { E, WasiError } from './errno.js';
-import type { Quota } from '../../vfs/quota.js';
+import { PROC_FD_ROUTE, viaFd, DIR_OPEN, type FdRoute } from '../../vfs/fd-route.js';
+import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from '../../vfs/host-walk.js';
+import { entryBytes, entryCost, renameCost, type Quota } from '../../vfs/quota.js';
 import type { DirEntry, EntryKind, EntryStat, FileOpen, Tree, TreeFile } from './tree.js';
 
 const C = fs.constants;
@@ -41,32 +45,38 @@ interface SetTimes {
 const MAX_REMEMBERED_TIMES = 10_000;
 
 export class HostTree implements Tree {
-  private readonly root: string;
+  private readonly root: MountRoot;
   private readonly setTimesByInode = new Map<string, SetTimes>();
 
+  /** `route`: how directories are reached by descriptor; only tests choose another. */
   constructor(
     host: string,
     readonly writable: boolean,
     private readonly quota: Quota,
+    private readonly route: FdRoute = PROC_FD_ROUTE,
   ) {
-    this.root = fs.realpathSync(host);
-    if (!fs.statSync(this.root).isDirectory()) throw new Error(`${host} is not a directory`);
+    this.root = mountRoot(host, route);
   }
 
-  /** Runs `fn` with the /proc path of `rel`'s parent directory (verified) and the last name. */
-  private at<T>(rel: readonly string[], fn: (path: string, parent: string) => T): T {
-    let fd = fs.openSync(this.root, C.O_RDONLY | C.O_DIRECTORY);
-    try {
-      for (const part of rel.slice(0, -1)) {
-        const next = fs.openSync(`/proc/self/fd/${fd}/${part}`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
-        fs.closeSync(fd);
-        fd = next;
-      }
-      const parent = `/proc/self/fd/${fd}`;
-      return fn(rel.length ? `${parent}/${rel[rel.length - 1]}` : parent, parent);
-    } finally {
-      fs.closeSync(fd);
-    }
+  /** Runs `use` on the entry `rel` names (never following a last symlink); the walk's descriptors are closed after. */
+  private at<T>(rel: readonly string[], use: (found: Found, path: string) => T): T {
+    return walkTo(this.route, this.root, rel, false, (found) => use(found, foundPath(this.route, found)));
+  }
+
+  /** The entry's own stat, to the nanosecond; the root is the walk's open descriptor. */
+  private static lstatOf(found: Found, path: string): fs.BigIntStats {
+    return found.name === null ? fs.fstatSync(found.dir, { bigint: true }) : fs.lstatSync(path, { bigint: true });
+  }
+
+  private static exists(found: Found, what: string): fs.Stats {
+    if (!found.st) throw new WasiError(E.NOENT, what);
+    return found.st;
+  }
+
+  /** For operations on a name (remove, rename, link): never the preopen itself. */
+  private static named(found: Found): string {
+    if (found.name === null) throw new WasiError(E.ACCES, 'the preopened directory itself');
+    return found.name;
   }
 
   private statOf(st: fs.BigIntStats): EntryStat {
@@ -90,47 +100,59 @@ export class HostTree implements Tree {
     if (!this.writable) throw new WasiError(E.ROFS, 'read-only mount');
   }
 
-  private grow(bytes: number): void {
-    if (bytes > 0 && this.quota.bytes + bytes > this.quota.maxBytes) throw new WasiError(E.NOSPC, 'write quota');
-    this.quota.bytes = Math.max(0, this.quota.bytes + bytes);
-  }
-
   lstat(rel: readonly string[]): EntryStat {
-    // The root itself is the walk's descriptor (/proc/self/fd/N is a link to it: stat follows it).
-    return this.at(rel, (p) => this.statOf(rel.length ? fs.lstatSync(p, { bigint: true }) : fs.statSync(p, { bigint: true })));
+    return this.at(rel, (found, p) => {
+      HostTree.exists(found, rel.join('/'));
+      return this.statOf(HostTree.lstatOf(found, p));
+    });
   }
 
   readlink(rel: readonly string[]): string {
-    return this.at(rel, (p) => fs.readlinkSync(p));
+    return this.at(rel, (found, p) => {
+      if (found.name === null) throw new WasiError(E.INVAL, 'not a symlink');
+      return fs.readlinkSync(p);
+    });
   }
 
   openFile(rel: readonly string[], how: FileOpen): TreeFile {
     if (how.write || how.create || how.truncate) this.mustWrite();
-    let flags = (how.write ? (how.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
-    if (how.create) flags |= C.O_CREAT;
-    if (how.exclusive) flags |= C.O_EXCL;
-    const fd = this.at(rel, (p) => fs.openSync(p, flags, 0o644));
-    const st = fs.fstatSync(fd, { bigint: true });
-    if (!st.isFile()) {
+    const flags = (how.write ? (how.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
+    const fd = this.at(rel, (found, p) => {
+      if (found.st && how.exclusive) throw new WasiError(E.EXIST, rel.join('/'));
+      if (found.st || !how.create) return fs.openSync(p, flags);
+      // O_EXCL: the entry charged is the one created. One made meanwhile by someone else is not
+      // ours to charge; without `exclusive` it is opened as it would have been had it been first.
+      try {
+        return this.quota.charged(entryBytes(HostTree.named(found)), 1, () => fs.openSync(p, flags | C.O_CREAT | C.O_EXCL, 0o644));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !how.exclusive) return fs.openSync(p, flags);
+        throw e;
+      }
+    });
+    let st: fs.BigIntStats;
+    try {
+      st = fs.fstatSync(fd, { bigint: true });
+      if (!st.isFile()) throw new WasiError(st.isDirectory() ? E.ISDIR : E.ACCES, 'not a regular file');
+      if (how.truncate && st.size > 0n) {
+        fs.ftruncateSync(fd, 0);
+        this.quota.give(Number(st.size));
+      }
+    } catch (e) {
       fs.closeSync(fd);
-      throw new WasiError(st.isDirectory() ? E.ISDIR : E.ACCES, 'not a regular file');
-    }
-    if (how.truncate && st.size > 0n) {
-      this.grow(-Number(st.size));
-      fs.ftruncateSync(fd, 0);
+      throw e;
     }
     let open = true;
     const size = () => Number(fs.fstatSync(fd, { bigint: true }).size);
     return {
       read: (into, position) => (into.length ? fs.readSync(fd, into, 0, into.length, position) : 0),
       write: (bytes, position) => {
-        this.grow(Math.max(0, position + bytes.length - size()));
+        this.quota.take(Math.max(0, position + bytes.length - size()));
         return fs.writeSync(fd, bytes, 0, bytes.length, position);
       },
       stat: () => this.statOf(fs.fstatSync(fd, { bigint: true })),
       truncate: (to) => {
-        this.grow(to - size());
-        fs.ftruncateSync(fd, to);
+        const delta = to - size();
+        this.quota.charged(delta, 0, () => fs.ftruncateSync(fd, to));
       },
       setTimes: (atim, mtim) => {
         const before = this.statOf(fs.fstatSync(fd, { bigint: true }));
@@ -146,63 +168,93 @@ export class HostTree implements Tree {
   }
 
   list(rel: readonly string[]): DirEntry[] {
-    return this.at(rel, (p) => {
-      // The root is the walk's own descriptor: its /proc link must be followed.
-      const dirFd = fs.openSync(p, C.O_RDONLY | C.O_DIRECTORY | (rel.length ? C.O_NOFOLLOW : 0));
+    return this.at(rel, (found, p) => {
+      HostTree.exists(found, rel.join('/'));
+      const dirFd = found.name === null ? found.dir : fs.openSync(p, DIR_OPEN);
       try {
-        const dir = `/proc/self/fd/${dirFd}`;
+        const dir = viaFd(this.route, dirFd);
         return fs.readdirSync(dir, { withFileTypes: true }).map((d) => ({
           name: d.name,
           kind: kindOf(d),
-          ino: fs.lstatSync(`${dir}/${d.name}`, { bigint: true }).ino,
+          ino: fs.lstatSync(viaFd(this.route, dirFd, d.name), { bigint: true }).ino,
         }));
       } finally {
-        fs.closeSync(dirFd);
+        if (dirFd !== found.dir) fs.closeSync(dirFd);
       }
     });
   }
 
   mkdir(rel: readonly string[]): void {
     this.mustWrite();
-    this.at(rel, (p) => fs.mkdirSync(p));
+    this.at(rel, (found, p) => {
+      if (found.st) throw new WasiError(E.EXIST, rel.join('/') || '.');
+      this.quota.charged(entryBytes(HostTree.named(found)), 1, () => fs.mkdirSync(p));
+    });
   }
 
   rmdir(rel: readonly string[]): void {
     this.mustWrite();
-    this.at(rel, (p) => fs.rmdirSync(p));
+    this.at(rel, (found, p) => {
+      const name = HostTree.named(found);
+      if (!HostTree.exists(found, rel.join('/')).isDirectory()) throw new WasiError(E.NOTDIR, name);
+      fs.rmdirSync(p);
+      this.quota.give(entryBytes(name), 1);
+    });
   }
 
   unlink(rel: readonly string[]): void {
     this.mustWrite();
-    this.at(rel, (p) => {
-      const st = fs.lstatSync(p);
+    this.at(rel, (found, p) => {
+      const name = HostTree.named(found);
+      const st = HostTree.exists(found, rel.join('/'));
       if (st.isDirectory()) throw new WasiError(E.ISDIR, 'is a directory');
       fs.unlinkSync(p);
-      if (st.isFile() && st.nlink === 1) this.grow(-st.size);
+      this.quota.give(entryCost(name, st), 1);
     });
   }
 
   rename(from: readonly string[], to: readonly string[]): void {
     this.mustWrite();
-    this.at(from, (a) => this.at(to, (b) => fs.renameSync(a, b)));
+    this.at(from, (src, a) =>
+      this.at(to, (dst, b) => {
+        const srcName = HostTree.named(src);
+        const dstName = HostTree.named(dst);
+        const st = HostTree.exists(src, from.join('/'));
+        // The same file under either name (itself, or a hard link): rename changes nothing.
+        if (dst.st && dst.st.dev === st.dev && dst.st.ino === st.ino) return;
+        const cost = renameCost(srcName, dstName, dst.st);
+        this.quota.charged(cost.bytes, cost.entries, () => fs.renameSync(a, b));
+      }),
+    );
   }
 
   symlink(target: string, rel: readonly string[]): void {
     this.mustWrite();
-    this.at(rel, (p) => fs.symlinkSync(target, p));
+    this.at(rel, (found, p) => {
+      if (found.st) throw new WasiError(E.EXIST, rel.join('/') || '.');
+      this.quota.charged(entryBytes(HostTree.named(found)) + Buffer.byteLength(target), 1, () => fs.symlinkSync(target, p));
+    });
   }
 
   link(from: readonly string[], to: readonly string[]): void {
     this.mustWrite();
-    this.at(from, (a) => this.at(to, (b) => fs.linkSync(a, b)));
+    this.at(from, (src, a) =>
+      this.at(to, (dst, b) => {
+        HostTree.named(src);
+        HostTree.exists(src, from.join('/'));
+        if (dst.st) throw new WasiError(E.EXIST, to.join('/') || '.');
+        this.quota.charged(entryBytes(HostTree.named(dst)), 1, () => fs.linkSync(a, b));
+      }),
+    );
   }
 
   setTimes(rel: readonly string[], atim: bigint | null, mtim: bigint | null): void {
     this.mustWrite();
-    this.at(rel, (p) => {
-      const before = this.statOf(rel.length ? fs.lstatSync(p, { bigint: true }) : fs.statSync(p, { bigint: true }));
-      (rel.length ? fs.lutimesSync : fs.utimesSync)(p, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
-      this.rememberTimes(before, rel.length ? fs.lstatSync(p, { bigint: true }) : fs.statSync(p, { bigint: true }), atim, mtim);
+    this.at(rel, (found, p) => {
+      const before = this.statOf(HostTree.lstatOf(found, p));
+      // The root is named through its descriptor's /proc link, which utimes must follow.
+      (found.name === null ? fs.utimesSync : fs.lutimesSync)(p, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
+      this.rememberTimes(before, HostTree.lstatOf(found, p), atim, mtim);
     });
   }
 }

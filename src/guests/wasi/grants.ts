@@ -4,7 +4,7 @@ import { HOST_IMPORT_MODULE } from '../../engine/abi.js';
 import { blockingSleep } from '../../engine/host.js';
 import { components, joinPath } from '../../vfs/paths.js';
 import { Quota } from '../../vfs/quota.js';
-import { VirtualFS } from '../../vfs/vfs.js';
+import { DEFAULT_FS_QUOTA, VirtualFS } from '../../vfs/vfs.js';
 import { HostTree } from '../../abi/wasi-p1/host-tree.js';
 import { VfsTree } from '../../abi/wasi-p1/vfs-tree.js';
 import type { Tree } from '../../abi/wasi-p1/tree.js';
@@ -38,9 +38,10 @@ export function buildPreopens(options: WasmRunOptions, limits: ResolvedWasmLimit
     seen.add(guest);
     let tree: HostTree;
     try {
-      tree = new HostTree(m.host, (m.mode ?? 'ro') === 'rw', new Quota(m.quotaBytes ?? limits.writeQuotaBytes));
+      // Entries are bounded as in the sandbox's mounts: names and empty files cost too.
+      tree = new HostTree(m.host, (m.mode ?? 'ro') === 'rw', new Quota(m.quotaBytes ?? limits.writeQuotaBytes, DEFAULT_FS_QUOTA.files));
     } catch (e) {
-      throw new UsageError(`cannot mount ${m.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError((e as Error).message); // names the host directory and why
     }
     preopens.push({ guest, tree });
   }

@@ -1,0 +1,108 @@
+// A host directory as a WASI preopen, below the WASI calls: what each operation charges to and gives
+// back to the quota (entries, names, data, links), that the preopened directory is identified once
+// and a replacement refused, that no descriptor is left open, and that without the descriptor route
+// (/proc/self/fd) the preopen is refused. Real directories, files, links and descriptors.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { HostTree } from '../src/abi/wasi-p1/host-tree.js';
+import { E, errnoOf } from '../src/abi/wasi-p1/errno.js';
+import { entryBytes, Quota } from '../src/vfs/quota.js';
+
+const openDescriptors = () => fs.readdirSync('/proc/self/fd').length;
+
+function fresh(): string {
+  return fs.mkdtempSync(join(tmpdir(), 'pyfence-tree-'));
+}
+
+function fails(errno: number | number[], call: () => unknown): void {
+  const wanted = ([] as number[]).concat(errno);
+  assert.throws(call, (e) => wanted.includes(errnoOf(e) ?? -1));
+}
+
+describe('WASI host tree', () => {
+  it('charges every entry its name (and data), and gives it all back as they go', () => {
+    const dir = fresh();
+    const quota = new Quota(10_000, 100);
+    const tree = new HostTree(dir, true, quota);
+    const descriptors = openDescriptors();
+
+    tree.mkdir(['d']);
+    assert.deepEqual([quota.bytes, quota.entries], [entryBytes('d'), 1]);
+    const f = tree.openFile(['d', 'f'], { read: false, write: true, create: true, exclusive: false, truncate: false });
+    f.write(new Uint8Array(10), 0);
+    f.truncate(4);
+    f.close();
+    assert.deepEqual([quota.bytes, quota.entries], [entryBytes('d') + entryBytes('f') + 4, 2]);
+
+    tree.link(['d', 'f'], ['hard']);
+    tree.symlink('d/f', ['soft']);
+    assert.equal(quota.entries, 4);
+    assert.equal(quota.bytes, entryBytes('d') + entryBytes('f') + 4 + entryBytes('hard') + entryBytes('soft') + 3);
+
+    tree.unlink(['d', 'f']); // the data stays with the other link
+    assert.equal(quota.bytes, entryBytes('d') + 4 + entryBytes('hard') + entryBytes('soft') + 3);
+    tree.rename(['hard'], ['soft']); // replaces the symlink: its name and target go
+    assert.deepEqual([quota.bytes, quota.entries], [entryBytes('d') + 4 + entryBytes('soft'), 2]);
+    tree.unlink(['soft']);
+    tree.rmdir(['d']);
+    assert.deepEqual([quota.bytes, quota.entries], [0, 0]);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.equal(openDescriptors(), descriptors);
+  });
+
+  it('refuses an entry past the byte or the entry quota, taking nothing and making nothing', () => {
+    const dir = fresh();
+    const quota = new Quota(10_000, 2);
+    const tree = new HostTree(dir, true, quota);
+    tree.mkdir(['a']);
+    tree.openFile(['b'], { read: false, write: true, create: true, exclusive: true, truncate: false }).close();
+    fails(E.NOSPC, () => tree.mkdir(['c']));
+    fails(E.NOSPC, () => tree.openFile(['c'], { read: false, write: true, create: true, exclusive: false, truncate: false }));
+    fails(E.NOSPC, () => tree.symlink('a', ['c']));
+    fails(E.NOSPC, () => tree.link(['b'], ['c']));
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['a', 'b']);
+    assert.deepEqual([quota.bytes, quota.entries], [entryBytes('a') + entryBytes('b'), 2]);
+
+    const small = new HostTree(fresh(), true, new Quota(entryBytes('x') + 1));
+    fails(E.NOSPC, () => small.mkdir(['longer-name']));
+    small.mkdir(['x']);
+  });
+
+  it('a failed creation gives back what it took', () => {
+    const dir = fresh();
+    fs.writeFileSync(join(dir, 'there'), 'x');
+    const quota = new Quota(10_000);
+    const tree = new HostTree(dir, true, quota);
+    fails(E.EXIST, () => tree.mkdir(['there']));
+    fails(E.EXIST, () => tree.symlink('t', ['there']));
+    fails(E.NOENT, () => tree.mkdir(['missing', 'x']));
+    assert.deepEqual([quota.bytes, quota.entries], [0, 0]);
+  });
+
+  it('refuses the preopened directory once replaced, by another directory or by a link to one', () => {
+    const root = fresh();
+    const dir = join(root, 'p');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(join(dir, 'a'), 'a');
+    fs.mkdirSync(join(root, 'outside'));
+    fs.writeFileSync(join(root, 'outside', 'a'), 'OUTSIDE');
+    const tree = new HostTree(dir, true, new Quota(10_000));
+    assert.equal(tree.lstat(['a']).size, 1n);
+    fs.renameSync(dir, join(root, 'old'));
+    fs.symlinkSync(join(root, 'outside'), dir);
+    // The root is opened with O_NOFOLLOW: a link in its place is refused by the kernel.
+    fails([E.NOTDIR, E.LOOP], () => tree.lstat(['a']));
+    fails([E.NOTDIR, E.LOOP], () => tree.mkdir(['made']));
+    fs.unlinkSync(dir);
+    fs.mkdirSync(dir);
+    fails(E.ACCES, () => tree.list([]));
+    assert.deepEqual(fs.readdirSync(join(root, 'outside')), ['a']);
+  });
+
+  it('is refused where the descriptor route does not exist', () => {
+    assert.throws(() => new HostTree(fresh(), false, new Quota(0), { fdDir: '/no-such-fd-dir' }), /cannot mount .*\/no-such-fd-dir \(Linux with \/proc\)/);
+  });
+});
