@@ -80,9 +80,7 @@ function refusalKind(e: VfsError): AuditEventKind | null {
       return 'read-only';
     case Errno.EACCES:
     case Errno.EPERM:
-      if (e.message.includes('read-only')) return 'read-only';
-      if (e.message.includes('leaves the mount')) return 'path-escape';
-      return 'fs-denied';
+      return e.refusal ?? 'fs-denied';
     default:
       return null;
   }

@@ -23,11 +23,15 @@ export const Errno = {
   ENAMETOOLONG: 36,
 } as const;
 
+/** Why a grant refused an operation (for the audit trail); ordinary failures have none. */
+export type VfsRefusal = 'read-only' | 'path-escape';
+
 /** A filesystem operation failed with `errno`; the message is for the host's logs and tests. */
 export class VfsError extends Error {
   constructor(
     readonly errno: number,
     message: string,
+    readonly refusal: VfsRefusal | null = null,
   ) {
     super(message);
   }

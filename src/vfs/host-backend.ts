@@ -90,7 +90,7 @@ export class HostBackend implements Backend {
 
   /** EACCES rather than EROFS: MicroPython's errno module names the former only. */
   private writable(what: string): void {
-    if (this.spec.mode !== 'rw') err(Errno.EACCES, `${what}: read-only mount`);
+    if (this.spec.mode !== 'rw') throw new VfsError(Errno.EACCES, `${what}: read-only mount`, 'read-only');
   }
 
   /** For operations on a name itself (remove, rename): never the mount's root. */

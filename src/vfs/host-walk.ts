@@ -166,7 +166,7 @@ export class HostWalk {
     }
     const absolute = resolve(this.mount.path, ...this.names, target);
     const prefix = this.mount.path.endsWith(sep) ? this.mount.path : this.mount.path + sep;
-    if (absolute !== this.mount.path && !absolute.startsWith(prefix)) err(Errno.EACCES, 'link leaves the mount');
+    if (absolute !== this.mount.path && !absolute.startsWith(prefix)) throw new VfsError(Errno.EACCES, 'link leaves the mount', 'path-escape');
     this.toRoot();
     return relative(this.mount.path, absolute).split(sep).filter((p) => p !== '');
   }
