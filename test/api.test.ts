@@ -36,6 +36,18 @@ describe('inputs and the value of the last expression', () => {
     assert.deepEqual((await sb.run('[float("inf"), 2**60, (1,)]')).value, [Infinity, 2n ** 60n, Tuple.of<HostValue>(1)]);
   });
 
+  it('costs nothing extra for programs ending in an assignment', async () => {
+    // The value machinery (a wrapper compiling the tail again) is paid only where a value may come.
+    using sb = await Sandbox.create();
+    const fuel = async (code: string) => (await sb.run(code)).usage.fuel;
+    const plain = await fuel('print(1 + 1)');
+    for (const code of ['x = 1 + 1', 'd = {"k": 0}\nd["k"] += 1', 'a: int = 2', 's = "a == b"']) {
+      assert.ok((await fuel(code)) < plain * 2, `${code}: ${await fuel(code)} fuel vs ${plain}`);
+    }
+    assert.equal((await sb.run('x = 2\nx == 2')).value, true);
+    assert.equal((await sb.run('f = lambda a=1: a\nf(a=3)')).value, 3);
+  });
+
   it('reports a value that is not data in valueError, and the run still succeeds', async () => {
     using sb = await Sandbox.create();
     const fn = await sb.run('def f(): pass\nf');

@@ -51,13 +51,41 @@ function inputsWire(inputs: unknown): string {
 const STATEMENT_START =
   /^(?:@|print\(|(?:def|class|if|elif|else|for|while|try|except|finally|with|import|from|return|pass|del|raise|global|nonlocal|assert|break|continue|async)\b)/;
 
-/** Whether the code may end in an expression statement, judged by its last line starting in column 0. */
+/**
+ * Whether the code may end in an expression statement, judged by its last line starting in column 0.
+ * Only a "maybe": the guest decides by compiling (guest/run_main.py). A "no" skips the value machinery,
+ * which costs a few hundred thousand fuel units per run, so the commonest endings must say no.
+ */
 export function mayEndInExpression(code: string): boolean {
   const lines = code.trimEnd().split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i];
     if (line === '' || line[0] === ' ' || line[0] === '\t' || line[0] === '#' || line[0] === '\r') continue;
-    return !STATEMENT_START.test(line);
+    return !STATEMENT_START.test(line) && !isAssignment(line);
+  }
+  return false;
+}
+
+/**
+ * An assignment (`x = 1`, `d[k] += v`, `a: int = 2`): a `=` outside brackets and strings that is not
+ * part of `==`, `!=`, `<=` or `>=`. Anything unusual reads as "not an assignment" (the guest decides).
+ */
+function isAssignment(line: string): boolean {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') return false;
+    else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (c === '=' && depth === 0) {
+      if (line[i + 1] === '=') i++;
+      else if (!'=!<>'.includes(line[i - 1] ?? '')) return true;
+    }
   }
   return false;
 }
