@@ -20,14 +20,14 @@ export interface SandboxFlags {
 }
 
 /** HOST:GUEST[:ro|:rw] (the host path may itself contain ':' only before the guest part). */
-function parseMount(spec: string): MountOptions {
+export function parseMount(spec: string): MountOptions {
   const m = /^(.+):(\/[^:]*)(?::(ro|rw))?$/.exec(spec);
   if (!m) throw new UsageError(`--mount takes HOST:GUEST[:ro|:rw] with an absolute GUEST path, got "${spec}"`);
   return { host: m[1], guest: m[2], mode: (m[3] as 'ro' | 'rw' | undefined) ?? 'ro' };
 }
 
 /** Adapts a value parser to commander, which reports InvalidArgumentError as a usage error. */
-function flagValue(parse: (text: string) => number): (text: string) => number {
+export function flagValue(parse: (text: string) => number): (text: string) => number {
   return (text) => {
     try {
       return parse(text);
@@ -37,14 +37,14 @@ function flagValue(parse: (text: string) => number): (text: string) => number {
   };
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+export const collect = (value: string, previous: string[]) => [...previous, value];
 
-function parseInteger(text: string): number {
+export function parseInteger(text: string): number {
   if (!/^\d+$/.test(text)) throw new Error(`expected a non-negative integer, got "${text}"`);
   return Number(text);
 }
 
-function parseEnv(pairs: string[]): Record<string, string> | undefined {
+export function parseEnv(pairs: string[]): Record<string, string> | undefined {
   if (pairs.length === 0) return undefined;
   const env: Record<string, string> = {};
   for (const pair of pairs) {

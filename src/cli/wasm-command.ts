@@ -5,13 +5,13 @@
 // Without --json the guest's output streams through and the exit status is the program's own; a
 // pyfence stop prints one line on stderr and exits with its code in EXIT_CODES.
 import { basename } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { InvalidModuleError, WasmModule } from '../guests/wasi/module.js';
 import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
 import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { ModuleMeta } from '../instrument/meter.js';
-import type { MountOptions } from '../vfs/vfs.js';
+import { collect, flagValue, parseEnv, parseInteger, parseMount } from './sandbox-flags.js';
 import { processStdin } from './stdin-reader.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
 
@@ -30,42 +30,9 @@ export interface WasmFlags {
   json: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function flagValue(parse: (text: string) => number): (text: string) => number {
-  return (text) => {
-    try {
-      return parse(text);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
-}
-
-function parseInteger(text: string): number {
-  if (!/^\d+$/.test(text)) throw new Error(`expected a non-negative integer, got "${text}"`);
-  return Number(text);
-}
-
 /** --fixed-clock's optional MS; anything else is the next argument, taken by mistake. */
 function fixedClockValue(text: string): number | { swallowed: string } {
   return /^\d+$/.test(text) ? Number(text) : { swallowed: text };
-}
-
-function parseMount(spec: string): MountOptions {
-  const m = /^(.+):(\/[^:]*)(?::(ro|rw))?$/.exec(spec);
-  if (!m) throw new UsageError(`--mount takes HOST:GUEST[:ro|:rw] with an absolute GUEST path, got "${spec}"`);
-  return { host: m[1], guest: m[2], mode: (m[3] as 'ro' | 'rw' | undefined) ?? 'ro' };
-}
-
-function parseEnv(pairs: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
 }
 
 /**
