@@ -31,13 +31,15 @@ def run_main(src, filename, want_value, inputs, tagged, is_async):
         try:
             compile(pad + tail, filename, "exec")
             expr = compile("(" + pad + tail + "\n)", filename, "eval")
-            body = compile(src[:start], filename, "exec")
+            # A one-statement program has no body: each compile costs tens of thousands of fuel units.
+            body = compile(src[:start], filename, "exec") if start else None
         except SyntaxError:
             expr = None
     if expr is None:
         exec(compile(src, filename, "exec"), g)
         return
-    exec(body, g)
+    if body is not None:
+        exec(body, g)
     value = eval(expr, g)
     if value is not None:
         P.report_value(value)
