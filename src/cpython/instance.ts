@@ -9,6 +9,7 @@ import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_IMPORT, WASM_PAGE_BYTES 
 import type { VirtualFS } from '../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import { buildCPythonImports, type CPythonImportState } from './imports.js';
+import { ActiveGuest, GuestCalls } from '../engine/guest-calls.js';
 
 export interface CPythonExports {
   memory: WebAssembly.Memory;
@@ -37,17 +38,14 @@ export interface CPythonState {
   zoneName: number;
 }
 
-let active: CPythonImportState | null = null;
+const active = new ActiveGuest<CPythonImportState>('CPythonInstance.call');
 const sharedImports = new WeakMap<WebAssembly.Module, WebAssembly.Imports>();
 
 /** One import object per module, with every import the module declares resolved (imports.ts). */
 function importsFor(module: WebAssembly.Module): WebAssembly.Imports {
   let imports = sharedImports.get(module);
   if (!imports) {
-    const lazy = buildCPythonImports(() => {
-      if (!active) throw new Error('pyfence: the CPython guest called the host outside CPythonInstance.call');
-      return active;
-    });
+    const lazy = buildCPythonImports(active.get);
     imports = {};
     for (const { module: ns, name, kind } of WebAssembly.Module.imports(module)) {
       if (kind === 'memory' && ns === HOST_IMPORT_MODULE && name === MEMORY_IMPORT) continue; // per instance
@@ -65,8 +63,8 @@ export class CPythonInstance {
   readonly fuel: FuelMeter;
   readonly exports: CPythonExports;
   private readonly state: CPythonImportState;
-  private depth = 0;
-  private released = false;
+  /** Guest calls in progress on this instance, and its release. */
+  private readonly calls = new GuestCalls(() => this.giveBackMemory());
 
   /** `memory`: for a module that imports its memory (src/cpython/wasm-edit.ts). */
   constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS, environ: string[] = [], memory?: WebAssembly.Memory) {
@@ -94,17 +92,7 @@ export class CPythonInstance {
 
   /** Calls into the guest with this instance as the one the host imports act on. */
   call<R>(fn: (exports: CPythonExports) => R): R {
-    if (this.released) throw new Error('pyfence: this interpreter has been released');
-    const previous = active;
-    active = this.state;
-    this.depth++;
-    try {
-      return fn(this.exports);
-    } finally {
-      this.depth--;
-      active = previous;
-      if (this.released && this.depth === 0) this.giveBackMemory();
-    }
+    return this.calls.enter(() => active.with(this.state, () => fn(this.exports)));
   }
 
   /** Called with the memory once the instance is released and no guest frame of it is left. */
@@ -112,10 +100,9 @@ export class CPythonInstance {
 
   /** Ends this instance: it never runs again. */
   release(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.calls.released) return;
     this.state.files.closeAll();
-    if (this.depth === 0) this.giveBackMemory();
+    this.calls.release();
   }
 
   private giveBackMemory(): void {

@@ -8,6 +8,7 @@ import type { HostHooks } from './host.js';
 import { buildImports, type ImportState } from './imports.js';
 import { GuestMemory } from './memory-view.js';
 import { FileTable } from './file-table.js';
+import { ActiveGuest, GuestCalls } from './guest-calls.js';
 import { VirtualFS } from '../vfs/vfs.js';
 
 /** The guest's malloc refused a block the host needed in guest memory (the memory cap is reached). */
@@ -33,14 +34,10 @@ export interface GuestExports {
   [name: string]: unknown;
 }
 
-// The instance whose code is running. Imports are shared by all instances and act on this one.
-// Every entry into a guest goes through EngineInstance.call, which sets and restores it, so nested
-// entries (an import of one sandbox running another) stay correct.
-let active: ImportState | null = null;
-const sharedImports = buildImports(() => {
-  if (!active) throw new Error('pyfence: a guest called the host outside EngineInstance.call');
-  return active;
-});
+// Imports are shared by all instances and act on the one whose code is running: every entry into a
+// guest goes through EngineInstance.call.
+const active = new ActiveGuest<ImportState>('EngineInstance.call');
+const sharedImports = buildImports(active.get);
 
 export class EngineInstance {
   readonly memory: GuestMemory;
@@ -49,9 +46,8 @@ export class EngineInstance {
   private readonly state: ImportState;
   /** Set when the memory is recycled (src/engine/memory-pool.ts), so it can be given back. */
   private readonly recycle: ((memory: WebAssembly.Memory) => void) | null;
-  /** Guest calls in progress on this instance (a host function may re-enter it). */
-  private depth = 0;
-  private released = false;
+  /** Guest calls in progress on this instance (a host function may re-enter it), and its release. */
+  private readonly calls = new GuestCalls(() => this.giveBackMemory());
 
   /** `files`: the sandbox's virtual filesystem; an empty one if not given. */
   constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS = new VirtualFS()) {
@@ -91,17 +87,7 @@ export class EngineInstance {
 
   /** Calls into the guest with this instance as the one the host imports act on. */
   call<R>(fn: (exports: GuestExports) => R): R {
-    if (this.released) throw new Error('pyfence: this interpreter has been released');
-    const previous = active;
-    active = this.state;
-    this.depth++;
-    try {
-      return fn(this.exports);
-    } finally {
-      this.depth--;
-      active = previous;
-      if (this.released && this.depth === 0) this.giveBackMemory();
-    }
+    return this.calls.enter(() => active.with(this.state, () => fn(this.exports)));
   }
 
   /**
@@ -110,10 +96,9 @@ export class EngineInstance {
    * that call first: the memory is given back only once no guest frame of it is left.
    */
   release(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.calls.released) return;
     this.state.files.closeAll();
-    if (this.depth === 0) this.giveBackMemory();
+    this.calls.release();
   }
 
   private giveBackMemory(): void {
