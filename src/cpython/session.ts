@@ -8,6 +8,7 @@ import type { ResolvedLimits } from '../python/options.js';
 import { OutputCollector, type OutputCallbacks } from '../python/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../python/result.js';
 import { runFsOp, type FsOp } from '../python/sandbox-fs.js';
+import { idleHooks } from '../python/instances.js';
 import { seededRandomU32, VirtualClock, type Determinism } from '../python/determinism.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import { GuestExit } from './imports.js';
@@ -36,16 +37,6 @@ type Outcome =
 
 /** Setting up a restored interpreter (environment, argv, a new random seed): bounded, generous. */
 const SETUP_FUEL = 1e9;
-
-const idleHooks: HostHooks = {
-  stdout: () => {},
-  stderr: () => {},
-  clock: systemClock,
-  randomU32: systemRandomU32,
-  memoryLimitBytes: 0,
-  sleep: () => {},
-  hostCall: () => '',
-};
 
 /** The last line of a traceback without its "Type: " prefix. */
 function messageOf(type: string, traceback: string): string {
