@@ -3,6 +3,8 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../../python/errors.js';
+import type { Runner } from './runner.js';
+import type { SessionStore } from './sessions.js';
 
 export interface Listening {
   server: Server;
@@ -29,4 +31,25 @@ export function listen(fetch: (request: Request) => Response | Promise<Response>
       resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual, close });
     });
   });
+}
+
+/**
+ * Listens once the runner's workers are ready; if either fails, the sessions and workers already
+ * started are released before the error goes on, so the process can end.
+ */
+export async function listenServing(
+  fetch: (request: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+  runner: Runner,
+  sessions: SessionStore,
+): Promise<Listening> {
+  try {
+    await runner.ready();
+    return await listen(fetch, host, port);
+  } catch (e) {
+    await sessions.closeAll();
+    await runner.close();
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 // `pyfence serve` as a library call: the HTTP API on a port, with a graceful stop that lets running
 // work finish before the workers are released.
 import { checkBind } from '../core/bind.js';
-import { listen } from '../core/listen.js';
+import { listenServing } from '../core/listen.js';
 import { Runner, type RunnerOptions } from '../core/runner.js';
 import { SessionStore, type SessionStoreOptions } from '../core/sessions.js';
 import { createHttpApi } from './app.js';
@@ -27,15 +27,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const sessions = new SessionStore(runner, options);
   let draining = false;
   const app = createHttpApi({ ...options, runner, sessions, draining: () => draining });
-  let listening;
-  try {
-    await runner.ready();
-    listening = await listen(app.fetch, options.host, options.port);
-  } catch (e) {
-    await sessions.closeAll();
-    await runner.close();
-    throw e;
-  }
+  const listening = await listenServing(app.fetch, options.host, options.port, runner, sessions);
   return {
     url: listening.url,
     port: listening.port,

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { browserGuard } from '../core/browser-guard.js';
 import { bearerAuth } from '../core/http-auth.js';
 import { checkBind } from '../core/bind.js';
-import { listen } from '../core/listen.js';
+import { listenServing } from '../core/listen.js';
 import { Runner, type RunnerOptions } from '../core/runner.js';
 import { SessionStore, type SessionStoreOptions } from '../core/sessions.js';
 import { createMcpServer } from './tools.js';
@@ -77,15 +77,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp>
     void server.close();
     return response;
   });
-  let listening;
-  try {
-    await runner.ready();
-    listening = await listen(app.fetch, options.host, options.port);
-  } catch (e) {
-    await sessions.closeAll();
-    await runner.close();
-    throw e;
-  }
+  const listening = await listenServing(app.fetch, options.host, options.port, runner, sessions);
   let stopped!: () => void;
   const closed = new Promise<void>((resolve) => (stopped = resolve));
   const close = shutdown(runner, sessions, () => listening.close());
