@@ -1,81 +1,10 @@
-// A walker over binaryen expressions. binaryen.js has no generic child iterator (and getExpressionInfo
-// throws on some leaves), so children are listed per node kind; an unknown kind stops the build.
+// A walker over binaryen expressions for the build's passes. binaryen.js has no generic child
+// iterator, so children are listed per node kind; an unknown kind stops the build.
 import binaryen from 'binaryen';
+import { makeChildren } from '../src/instrument/walk.js';
 
-type Info = Record<string, unknown>;
-const LEAVES = new Set<number>([
-  binaryen.ConstId,
-  binaryen.LocalGetId,
-  binaryen.GlobalGetId,
-  binaryen.MemorySizeId,
-  binaryen.NopId,
-  binaryen.UnreachableId,
-  binaryen.RethrowId,
-  binaryen.RefNullId,
-  binaryen.RefFuncId,
-  binaryen.PopId,
-  binaryen.DataDropId,
-  binaryen.TableSizeId,
-  binaryen.AtomicFenceId,
-]);
-
-const CHILD_FIELDS = new Map<number, string[]>([
-  [binaryen.BlockId, ['children']],
-  [binaryen.IfId, ['condition', 'ifTrue', 'ifFalse']],
-  [binaryen.LoopId, ['body']],
-  [binaryen.BreakId, ['condition', 'value']],
-  [binaryen.SwitchId, ['condition', 'value']],
-  [binaryen.CallId, ['operands']],
-  [binaryen.CallIndirectId, ['target', 'operands']],
-  [binaryen.LocalSetId, ['value']],
-  [binaryen.GlobalSetId, ['value']],
-  [binaryen.LoadId, ['ptr']],
-  [binaryen.StoreId, ['ptr', 'value']],
-  [binaryen.UnaryId, ['value']],
-  [binaryen.BinaryId, ['left', 'right']],
-  [binaryen.SelectId, ['ifTrue', 'ifFalse', 'condition']],
-  [binaryen.DropId, ['value']],
-  [binaryen.ReturnId, ['value']],
-  [binaryen.MemoryGrowId, ['delta']],
-  [binaryen.MemoryCopyId, ['dest', 'source', 'size']],
-  [binaryen.MemoryFillId, ['dest', 'value', 'size']],
-  [binaryen.TryId, ['body', 'catchBodies']],
-  [binaryen.ThrowId, ['operands']],
-  [binaryen.RefIsNullId, ['value']],
-  [binaryen.RefEqId, ['left', 'right']],
-  [binaryen.TableGetId, ['index']],
-  [binaryen.TableSetId, ['index', 'value']],
-  [binaryen.TableGrowId, ['value', 'delta']],
-  [binaryen.MemoryInitId, ['dest', 'offset', 'size']],
-  [binaryen.TupleMakeId, ['operands']],
-  [binaryen.TupleExtractId, ['tuple']],
-  [binaryen.AtomicRMWId, ['ptr', 'value']],
-  [binaryen.AtomicCmpxchgId, ['ptr', 'expected', 'replacement']],
-  [binaryen.AtomicWaitId, ['ptr', 'expected', 'timeout']],
-  [binaryen.AtomicNotifyId, ['ptr', 'notifyCount']],
-  [binaryen.SIMDExtractId, ['vec']],
-  [binaryen.SIMDReplaceId, ['vec', 'value']],
-  [binaryen.SIMDShuffleId, ['left', 'right']],
-  [binaryen.SIMDTernaryId, ['a', 'b', 'c']],
-  [binaryen.SIMDShiftId, ['vec', 'shift']],
-  [binaryen.SIMDLoadId, ['ptr']],
-  [binaryen.SIMDLoadStoreLaneId, ['ptr', 'vec']],
-]);
-
-export function children(expr: number): number[] {
-  const id = binaryen.getExpressionId(expr);
-  if (LEAVES.has(id)) return [];
-  const fields = CHILD_FIELDS.get(id);
-  if (!fields) throw new Error(`walk: unsupported expression kind ${id}`);
-  const info = binaryen.getExpressionInfo(expr) as unknown as Info;
-  const out: number[] = [];
-  for (const f of fields) {
-    const v = info[f];
-    if (Array.isArray(v)) out.push(...(v as number[]));
-    else if (typeof v === 'number' && v !== 0) out.push(v);
-  }
-  return out;
-}
+/** The children of any expression, per kind (src/instrument/walk.ts: one table for build and load time). */
+export const children = makeChildren(binaryen);
 
 /** `expr` and every expression under it, in source order. */
 export function expressions(expr: number): number[] {
