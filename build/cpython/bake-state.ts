@@ -16,18 +16,26 @@ export function bakeState(outDir: string): void {
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   const origin = stateOrigin(manifest.module.sha256);
   const statePath = join(outDir, CPYTHON_FILES.state);
-  if (existsSync(statePath) && !process.argv.includes('--force') && parseState(new Uint8Array(readFileSync(statePath)), origin)) {
+  const existing = existsSync(statePath) && !process.argv.includes('--force') ? new Uint8Array(readFileSync(statePath)) : null;
+  const upToDate = existing !== null && parseState(existing, origin);
+  const t0 = performance.now();
+  let bytes: Uint8Array;
+  if (upToDate) {
+    bytes = existing;
+  } else {
+    const module = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.module)));
+    const stdlib = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.stdlib)));
+    const clock = { ticksMs: () => 0, timeMs: () => BAKE_TIME_MS };
+    const state = initialiseState(module, stdlib, initHooks(clock, seededRandomU32(0)));
+    bytes = serializeState(state, origin);
+    writeFileSync(statePath, bytes);
+  }
+  // Recorded even when the state was kept: a rebuilt module writes a manifest without it.
+  manifest.state = { sha256: sha256(bytes), bytes: bytes.length, origin };
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  if (upToDate) {
     console.log(`pyfence: wasm/${CPYTHON_FILES.state} is up to date`);
     return;
   }
-  const t0 = performance.now();
-  const module = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.module)));
-  const stdlib = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.stdlib)));
-  const clock = { ticksMs: () => 0, timeMs: () => BAKE_TIME_MS };
-  const state = initialiseState(module, stdlib, initHooks(clock, seededRandomU32(0)));
-  const bytes = serializeState(state, origin);
-  writeFileSync(statePath, bytes);
-  manifest.state = { sha256: sha256(bytes), bytes: bytes.length, origin };
-  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   console.log(`pyfence: baked wasm/${CPYTHON_FILES.state} (${bytes.length} bytes) in ${Math.round(performance.now() - t0)} ms`);
 }
