@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,4 +42,23 @@ export function cliAsync(args: string[], opts: { input?: string; timeoutMs?: num
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * Descriptors this process holds on `dir` or anything below it. Counting only these (not every open
+ * descriptor) keeps leak checks exact while the runtime opens and closes its own files meanwhile.
+ */
+export function descriptorsUnder(path: string): number {
+  const dir = realpathSync(path);
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed while listing (the listing's own descriptor among them)
+    }
+    if (target === dir || target.startsWith(dir + '/')) n++;
+  }
+  return n;
 }

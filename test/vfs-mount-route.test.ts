@@ -3,17 +3,15 @@
 // (/proc/self/fd) does not exist, mounting is refused instead of running with races.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 import { PROC_FD_ROUTE, routeWorks } from '../src/vfs/fd-route.js';
 import { VirtualFS } from '../src/vfs/vfs.js';
+import { descriptorsUnder } from './helpers.js';
 
-function openDescriptors(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 /** mount/{a.txt, sub/b.txt, in -> sub, out -> ../outside, loop1 <-> loop2, fifo}, outside/secret. */
 function layout() {
@@ -36,7 +34,7 @@ describe('mount descriptors and platform', () => {
   it('closes every descriptor it opens, on success and on every kind of error', async () => {
     const { mount } = layout();
     const sb = await Sandbox.create({ mounts: [{ host: mount, guest: '/data', mode: 'rw' }] });
-    const before = openDescriptors();
+    const before = descriptorsUnder(mount);
     const r = await sb.run(`
 import os
 results = []
@@ -78,13 +76,13 @@ print(results.count('ok'), len(results))
     assert.match(r.stdout, /^mkdir root 17\n/); // EEXIST, as for any existing directory
     const [ok, total] = r.stdout.trim().split('\n')[1].split(' ').map(Number);
     assert.ok(ok > 0 && ok < total, r.stdout); // both outcomes were exercised
-    assert.equal(openDescriptors(), before + 5);
+    assert.equal(descriptorsUnder(mount), before + 5);
     const listed = await sb.fs.list('/data');
     assert.ok(listed.some((e) => e.name === 'in') && !listed.some((e) => e.name === 'out' || e.name === 'fifo'));
     await sb.fs.writeFile('/data/host.txt', 'h');
     await assert.rejects(sb.fs.readFile('/data/out/secret'));
     sb.dispose();
-    assert.equal(openDescriptors(), before);
+    assert.equal(descriptorsUnder(mount), before);
   });
 
   it('refuses a mounted directory replaced on disk after mounting', async () => {

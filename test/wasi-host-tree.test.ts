@@ -10,8 +10,8 @@ import { describe, it } from 'node:test';
 import { HostTree } from '../src/abi/wasi-p1/host-tree.js';
 import { E, errnoOf } from '../src/abi/wasi-p1/errno.js';
 import { entryBytes, Quota } from '../src/vfs/quota.js';
+import { descriptorsUnder } from './helpers.js';
 
-const openDescriptors = () => fs.readdirSync('/proc/self/fd').length;
 
 function fresh(): string {
   return fs.mkdtempSync(join(tmpdir(), 'pyfence-tree-'));
@@ -27,7 +27,7 @@ describe('WASI host tree', () => {
     const dir = fresh();
     const quota = new Quota(10_000, 100);
     const tree = new HostTree(dir, true, quota);
-    const descriptors = openDescriptors();
+    const descriptors = descriptorsUnder(dir);
 
     tree.mkdir(['d']);
     assert.deepEqual([quota.bytes, quota.entries], [entryBytes('d'), 1]);
@@ -50,7 +50,7 @@ describe('WASI host tree', () => {
     tree.rmdir(['d']);
     assert.deepEqual([quota.bytes, quota.entries], [0, 0]);
     assert.deepEqual(fs.readdirSync(dir), []);
-    assert.equal(openDescriptors(), descriptors);
+    assert.equal(descriptorsUnder(dir), descriptors);
   });
 
   it('refuses an entry past the byte or the entry quota, taking nothing and making nothing', () => {
