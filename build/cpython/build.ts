@@ -9,7 +9,7 @@ import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '..
 import { sha256 } from '../pinned.js';
 import { injectFuelMetering } from '../passes/metering.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
-import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows } from './module-edits.js';
+import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,6 +66,7 @@ function transform(input: Uint8Array) {
   m.setFeatures(FEATURES);
   const gotImports = resolveGotImports(m);
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
+  const sleep = sleepThroughHost(m);
   const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
   const metering = timed(times, 'meteringMs', () => injectFuelMetering(m));
   const memoryGrows = timed(times, 'scanMs', () => countMemoryGrows(m));
@@ -73,7 +74,7 @@ function transform(input: Uint8Array) {
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
   const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
 }
 
 function upToDate(hash: string): boolean {

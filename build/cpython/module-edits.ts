@@ -1,7 +1,9 @@
 // Edits of the pyodide module that make it runnable without Pyodide's JS glue and snapshot-able.
 import binaryen from 'binaryen';
-import { definedFunctionNames, mutableGlobals, type Module } from '../wasm-inspect.js';
+import { definedFunctionNames, exportedFunction, mutableGlobals, type Module } from '../wasm-inspect.js';
 import { children } from '../walk.js';
+import { FunctionNode } from '../binaryen-extra.js';
+import { HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from '../../src/engine/abi.js';
 
 /**
  * The module is a dynamic-linking main module: each `GOT.func`/`GOT.mem` import is the address of a
@@ -61,3 +63,19 @@ export function countMemoryGrows(m: Module): number {
   }
   return n;
 }
+
+/**
+ * Without threads, Emscripten's libc sleeps by spinning on the clock: every sleep (time.sleep ->
+ * clock_nanosleep -> emscripten_thread_sleep(ms)) burns CPU and fuel. Its body becomes one host call,
+ * which blocks without spinning, bounded by the run's deadline (or advances the virtual clock).
+ */
+export function sleepThroughHost(m: Module): string {
+  const name = exportedFunction(m, 'emscripten_thread_sleep');
+  const info = binaryen.getFunctionInfo(m.getFunction(name));
+  if (info.params !== binaryen.f64 || info.results !== binaryen.none) throw new Error('cpython: emscripten_thread_sleep is not (f64) -> ()');
+  m.addFunctionImport(HOST_SLEEP_FUNC, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, binaryen.f64, binaryen.none);
+  FunctionNode.setBody(m.getFunction(name), m.call(HOST_SLEEP_FUNC, [m.local.get(0, binaryen.f64)], binaryen.none));
+  return name;
+}
+
+const HOST_SLEEP_FUNC = 'pyfence_sleep_ms';

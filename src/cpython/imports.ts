@@ -2,7 +2,7 @@
 // through the sandbox's VFS (src/engine/syscalls.ts, errno translated), time and randomness through
 // the session's hooks. Pyodide's JS FFI and everything else not listed answers "not available":
 // syscalls with ENOSYS, other functions by stopping the run with kind `denied`.
-import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, WASM_PAGE_BYTES } from '../engine/abi.js';
+import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES } from '../engine/abi.js';
 import type { FileTable } from '../engine/file-table.js';
 import type { FuelMeter } from '../engine/fuel.js';
 import type { HostHooks } from '../engine/host.js';
@@ -254,6 +254,8 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
 
   const host: Record<string, ImportFn> = {
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
+    // Every libc sleep (build/cpython/module-edits.ts); NaN or a negative length is no wait.
+    [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms > 0 ? ms : 0),
   };
   return { env: notAvailable(env, 'env'), wasi_snapshot_preview1: notAvailable(wasi, 'wasi'), [HOST_IMPORT_MODULE]: host };
 }
