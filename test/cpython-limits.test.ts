@@ -218,7 +218,7 @@ describe('CPython engine: determinism and options', () => {
     const refused: [object, RegExp][] = [
       [{ modules: { m: { f: () => 1 } } }, /host functions .* not yet supported with engine 'cpython'/],
       [{ net: { allow: ['example.com'] } }, /network .* not yet supported/],
-      [{ isolation: 'worker' }, /isolation 'worker' is not yet supported/],
+      [{ isolation: 'worker', imports: { deny: ['sqlite3'] } }, /import policy .* not yet supported/],
       [{ imports: { deny: ['sqlite3'] } }, /import policy .* not yet supported/],
       [{ limits: { memoryBytes: 16 * 2 ** 20 } }, /memoryBytes must be at least \d+ with engine 'cpython'/],
     ];
@@ -229,6 +229,7 @@ describe('CPython engine: determinism and options', () => {
     const sb = await Sandbox.create({ engine: 'cpython' });
     await assert.rejects(sb.snapshot(), /snapshots are not yet supported with engine 'cpython'/);
     await assert.rejects(sb.fork(), /not yet supported with engine 'cpython'/);
+    assert.throws(() => sb.interrupt(), /interrupt needs a worker sandbox/);
     sb.dispose();
     await assert.rejects(sb.run('1'), UsageError);
   });

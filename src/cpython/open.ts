@@ -3,28 +3,33 @@
 import { UsageError } from '../python/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../python/options.js';
 import { resolveImportPolicy } from '../python/import-policy.js';
-import { CPythonSession } from './session.js';
+import { CPythonSession, type CPythonConfig } from './session.js';
 import { cpythonTemplate } from './template.js';
 
 function notYet(what: string): never {
   throw new UsageError(`${what} not yet supported with engine 'cpython'`);
 }
 
-export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean): CPythonSession {
+/** Refuses what this engine cannot do, before any interpreter (or worker) is started. */
+export function checkCPythonOptions(resolved: ResolvedSandboxOptions, restoring: boolean): void {
   if (restoring) notYet('snapshots are');
   if (Object.keys(resolved.modules).length) notYet('host functions (modules) are');
   if (resolved.net) notYet('network access (net) is');
-  if (resolved.isolation !== 'inline') notYet("isolation 'worker' is");
   if (resolved.denied.join() !== resolveImportPolicy(undefined).join()) notYet('an import policy (imports) is');
   const initialBytes = cpythonTemplate().state.memoryBytes;
   if (resolved.limits.memoryBytes < initialBytes) {
     throw new UsageError(`limits.memoryBytes must be at least ${initialBytes} with engine 'cpython' (its initial memory)`);
   }
-  const spec = (resolved.guestSpec ? JSON.parse(resolved.guestSpec) : {}) as GuestSpec;
-  return new CPythonSession({
-    env: spec.env ?? {},
-    argv: spec.argv ?? [],
-    determinism: resolved.determinism,
-    vfs: resolved.vfs,
-  });
+}
+
+/** A session's configuration: from resolved options, or from what a worker was started with. */
+export function cpythonConfig(options: Pick<ResolvedSandboxOptions, 'guestSpec' | 'determinism' | 'vfs'>, interrupt?: Int32Array): CPythonConfig {
+  const spec = (options.guestSpec ? JSON.parse(options.guestSpec) : {}) as GuestSpec;
+  return { env: spec.env ?? {}, argv: spec.argv ?? [], determinism: options.determinism, vfs: options.vfs, interrupt };
+}
+
+/** A session on the calling thread (worker sandboxes: src/python/sessions.ts). */
+export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean): CPythonSession {
+  checkCPythonOptions(resolved, restoring);
+  return new CPythonSession(cpythonConfig(resolved));
 }

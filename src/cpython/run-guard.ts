@@ -1,7 +1,8 @@
 // Fuel and deadline of one CPython run. First a soft stop: KeyboardInterrupt is raised in the guest
 // (PyErr_SetInterrupt, checked by CPython's eval loop) with a small grace budget, so `finally` blocks
 // run and the interpreter stays usable. Code that swallows it, or a C loop that never checks, gets the
-// hard stop: a HostStop thrown through the guest, which discards the interpreter.
+// hard stop: a HostStop thrown through the guest, which discards the interpreter. An interrupt from
+// another thread (a worker sandbox's `interrupt()`) raises KeyboardInterrupt the same way.
 import { blockingSleep } from '../engine/host.js';
 import type { FuelPolicy } from '../engine/fuel.js';
 import { HostStop } from '../engine/stop.js';
@@ -18,6 +19,8 @@ export interface GuardLimits {
 
 export class CPythonRunGuard implements FuelPolicy {
   softStop: { reason: 'fuel' | 'timeout'; message: string } | null = null;
+  /** Set once an interrupt from another thread has been raised in the guest. */
+  interrupted = false;
   private readonly deadline: number;
   private graceDeadline = Infinity;
 
@@ -25,11 +28,17 @@ export class CPythonRunGuard implements FuelPolicy {
     private readonly inst: CPythonInstance,
     private readonly limits: GuardLimits,
     started: number,
+    /** A cell another thread sets to 1 (and notifies) to raise KeyboardInterrupt in the guest. */
+    private readonly interrupt?: Int32Array,
   ) {
     this.deadline = started + limits.timeoutMs;
   }
 
   checkpoint(): void {
+    if (this.interrupt && Atomics.exchange(this.interrupt, 0, 0) !== 0) {
+      this.interrupted = true;
+      this.inst.call((e) => e.PyErr_SetInterrupt());
+    }
     const now = performance.now();
     if (now >= this.graceDeadline) this.hardStop();
     if (now >= this.deadline) this.limitHit('timeout');
@@ -39,10 +48,10 @@ export class CPythonRunGuard implements FuelPolicy {
     this.limitHit('fuel');
   }
 
-  /** Waits without spinning, but never past the deadline. */
+  /** Waits without spinning, but never past the deadline; an interrupt ends the wait at once. */
   readonly sleep = (ms: number): void => {
     const limit = Math.min(this.deadline, this.graceDeadline);
-    blockingSleep(Math.max(0, Math.min(ms, limit - performance.now())));
+    blockingSleep(Math.max(0, Math.min(ms, limit - performance.now())), this.interrupt);
     this.checkpoint();
   };
 

@@ -22,6 +22,8 @@ export interface CPythonConfig {
   argv: string[];
   determinism: Determinism;
   vfs: VfsOptions;
+  /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt (worker sandboxes). */
+  interrupt?: Int32Array;
 }
 
 const SEPARATOR = '\x04';
@@ -59,18 +61,14 @@ function runnerCall(fn: string, ...args: unknown[]): string {
 }
 
 export class CPythonSession {
-  readonly vfs: CPythonFS;
+  vfs: CPythonFS;
   private instance: CPythonInstance | null;
   private readonly virtualClock: VirtualClock | null;
   private readonly randomU32: () => number;
   private running = false;
 
   constructor(private readonly config: CPythonConfig) {
-    try {
-      this.vfs = new CPythonFS(config.vfs, cpythonTemplate().stdlib);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    this.vfs = newFS(config.vfs);
     const { fixedMs, seed } = config.determinism;
     this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
     this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
@@ -121,6 +119,13 @@ export class CPythonSession {
     return this.instance === null;
   }
 
+  /** A fresh interpreter and files for a pool's next run: nothing of the last run is left. */
+  renew(): void {
+    if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    this.vfs = newFS(this.config.vfs);
+    this.instance = this.freshInstance();
+  }
+
   /** Tracebacks name the program as python3 would: by sys.argv[0] (the CLI's file), else <stdin>. */
   run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename = this.config.argv[0] || '<stdin>'): RunResult {
     const inst = this.instance;
@@ -137,7 +142,9 @@ export class CPythonSession {
   private runNow(inst: CPythonInstance, code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename: string): RunResult {
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
-    const guard = new CPythonRunGuard(inst, limits, started);
+    const interrupt = this.config.interrupt;
+    if (interrupt) Atomics.store(interrupt, 0, 0); // a Ctrl-C between runs is moot
+    const guard = new CPythonRunGuard(inst, limits, started, interrupt);
     const virtual = this.virtualClock;
     const sleep = virtual ? (ms: number) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep;
     // File refusals come through the engine's syscall layer, as for MicroPython; this engine's import
@@ -158,15 +165,25 @@ export class CPythonSession {
     const interruptConsumed = outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
     const replaced = !(outcome.kind === 'ok' || outcome.kind === 'exception') || (guard.softStop !== null && !interruptConsumed);
     if (replaced) this.instance = this.freshInstance();
+    // An interrupt that came as the program ended is still pending: taken now, it is the run's error.
+    const interruptedAtEnd = !replaced && guard.interrupted && !interruptConsumed && this.drainInterrupt(inst);
     const { stdout, stderr } = output.finish();
     let error: RunErrorReport | null;
-    if (guard.softStop) {
+    if (interruptedAtEnd && outcome.kind === 'ok') {
+      error = { kind: 'python', type: 'KeyboardInterrupt', message: '', traceback: 'KeyboardInterrupt\n' };
+    } else if (guard.softStop) {
       const traceback = outcome.kind === 'exception' ? outcome.traceback : null;
       error = { kind: guard.softStop.reason, type: STOP_TYPE[guard.softStop.reason], message: guard.softStop.message, traceback };
     } else {
       error = errorOf(outcome, capReached, memoryLimit);
     }
     return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced, null, audit.toJSON()).typed();
+  }
+
+  /** True if an interrupt was pending: any Python code takes it (as KeyboardInterrupt). */
+  private drainInterrupt(inst: CPythonInstance): boolean {
+    const outcome = this.exec(inst, runnerCall('run', 'pass', '<pyfence>'));
+    return outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
   }
 
   /** `sb.fs` operations, between runs. */
@@ -178,14 +195,18 @@ export class CPythonSession {
     throw new UsageError("snapshots are not yet supported with engine 'cpython'");
   }
 
-  interrupt(): never {
-    throw new UsageError("interrupt is not yet supported with engine 'cpython'");
-  }
-
   dispose(): void {
     if (this.running) throw new UsageError('dispose a running CPython sandbox after its run');
     this.instance?.release();
     this.instance = null;
+  }
+}
+
+function newFS(options: VfsOptions): CPythonFS {
+  try {
+    return new CPythonFS(options, cpythonTemplate().stdlib);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
 }
 
