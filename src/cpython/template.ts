@@ -124,11 +124,23 @@ export function cpythonTemplate(): Template {
   const started = performance.now();
   const { bytes, module, limits, stdlib, sha256, state: baked } = loadCPythonModule();
   const parsed = baked ? parseState(baked, stateOrigin(sha256)) : null;
-  const state = parsed ?? initialiseState(bytes, stdlib);
-  const image = new Uint8Array(state.memoryBytes);
-  for (const [at, chunk] of state.chunks) image.set(chunk, at);
-  template = { module, stdlib, state, image, limits, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  const loadedState = parsed ?? initialiseState(bytes, stdlib);
+  // In shared memory, so that posting the template to a worker thread copies none of it.
+  const image = new Uint8Array(new SharedArrayBuffer(loadedState.memoryBytes));
+  for (const [at, chunk] of loadedState.chunks) image.set(chunk, at);
+  const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
+  const sharedStdlib = new Uint8Array(new SharedArrayBuffer(stdlib.length));
+  sharedStdlib.set(stdlib);
+  template = { module, stdlib: sharedStdlib, state, image, limits, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
+}
+
+/**
+ * Uses the template of another thread of this process (posted to a worker): its compiled module and
+ * its shared state and stdlib, instead of loading and compiling them again. Read-only everywhere.
+ */
+export function adoptCPythonTemplate(shared: Template): void {
+  template ??= shared;
 }
 
 /** A fresh interpreter in the template's state, over the session's filesystem. */

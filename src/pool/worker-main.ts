@@ -1,43 +1,86 @@
-// The worker thread behind a WorkerSession: an InlineSession driven by messages. Host calls block
-// this thread until the main thread, which owns the host functions, answers.
+// The worker thread behind a WorkerSession: a session of either engine, driven by messages. Host calls
+// block this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AuditSink } from '../engine/audit.js';
 import { adoptSandboxModule } from '../engine/module.js';
+import { cpythonConfig } from '../cpython/open.js';
+import { CPythonSession } from '../cpython/session.js';
+import { adoptCPythonTemplate } from '../cpython/template.js';
+import { UsageError } from '../python/errors.js';
 import { InlineSession } from '../python/inline-session.js';
-import { plainResult } from '../python/result.js';
+import type { ResolvedLimits } from '../python/options.js';
+import type { OutputCallbacks } from '../python/output.js';
+import type { ProgramSpec } from '../python/program.js';
+import { plainResult, type RunResult } from '../python/result.js';
 import { buildVfs } from '../python/sessions.js';
 import { runFsOp } from '../python/sandbox-fs.js';
+import type { VirtualFS } from '../vfs/vfs.js';
 import { BlockingCallClient } from './blocking-call.js';
 import { carryCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import { HostCallGate } from '../python/host-call-gate.js';
 import { refusedCall } from '../python/host-functions.js';
-import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
-adoptSandboxModule(data.variant, data.module);
+const interrupt = new Int32Array(data.interrupt);
 const hostCalls = new BlockingCallClient<CarriedCall, CarriedAnswer>(data.hostPort, data.hostSignal);
 const gate = new HostCallGate(data.granted);
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
-const session = new InlineSession(
-  data.variant,
-  {
-    spec: data.guestSpec,
-    determinism: data.determinism,
-    denied: data.denied,
-    vfs: () => buildVfs(data.vfs, data.restored?.files),
-    interrupt: new Int32Array(data.interrupt),
-    // Decoded here, on the guest's thread: a hostile request never costs the main thread (the watchdog's).
-    hostCall: (request, guard, audit) => {
-      const call = gate.decode(request);
-      if ('error' in call) return refusedCall(call, audit);
-      const answer = hostCalls.call(carryCall(call), () => guard.waitBudgetMs());
-      if (!answer) return NO_ANSWER;
-      for (const { kind, detail } of answer.refused) audit(kind, detail);
-      return answer.reply;
+
+/**
+ * One host call of the guest, answered by the main thread within `budgetMs()`, for either engine.
+ * Decoded here, on the guest's thread: a hostile request never costs the main thread (the watchdog's).
+ */
+function hostCall(request: string | null, budgetMs: () => number, audit: AuditSink): string {
+  const call = gate.decode(request);
+  if ('error' in call) return refusedCall(call, audit);
+  const answer = hostCalls.call(carryCall(call), budgetMs);
+  if (!answer) return NO_ANSWER;
+  for (const { kind, detail } of answer.refused) audit(kind, detail);
+  return answer.reply;
+}
+
+/** What this thread runs, whichever the engine. */
+interface WorkerGuest {
+  readonly vfs: VirtualFS;
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program?: ProgramSpec): RunResult;
+  snapshot(): Uint8Array;
+  /** A fresh interpreter and files (a pool's next run). */
+  renew(): void;
+}
+
+function micropythonGuest(engine: Extract<WorkerEngine, { name: 'micropython' }>): WorkerGuest {
+  adoptSandboxModule(engine.variant, engine.module);
+  return new InlineSession(
+    engine.variant,
+    {
+      spec: data.guestSpec,
+      determinism: data.determinism,
+      denied: data.denied,
+      vfs: () => buildVfs(data.vfs, data.restored?.files),
+      interrupt,
+      hostCall: (request, guard, audit) => hostCall(request, () => guard.waitBudgetMs(), audit),
     },
-  },
-  data.restored?.state,
-);
+    data.restored?.state,
+  );
+}
+
+function cpythonGuest(engine: Extract<WorkerEngine, { name: 'cpython' }>): WorkerGuest {
+  adoptCPythonTemplate(engine.template);
+  const session = new CPythonSession(cpythonConfig(data, interrupt));
+  return {
+    get vfs() {
+      return session.vfs;
+    },
+    // No file name given: the session names the program after argv[0], as python3 does.
+    run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program?.filename),
+    snapshot: () => session.snapshot(),
+    renew: () => session.renew(),
+  };
+}
+
+const session = data.engine.name === 'cpython' ? cpythonGuest(data.engine) : micropythonGuest(data.engine);
 const send = (msg: FromWorker) => port.postMessage(msg);
 
 port.on('message', (msg: ToWorker) => {
@@ -56,9 +99,10 @@ port.on('message', (msg: ToWorker) => {
       onStderr: (text) => send({ type: 'stderr', id: msg.id, text }),
     }, msg.program);
     send({ type: 'result', id: msg.id, result: plainResult(result) });
-    if (msg.fresh && !result.sandboxReplaced) session.renew(); // off the next run's path
+    // Off the next run's path; also after a stop, whose fresh interpreter still has this run's files.
+    if (msg.fresh) session.renew();
   } catch (e) {
-    send({ type: 'failed', id: msg.id, message: (e as Error).message });
+    send({ type: 'failed', id: msg.id, message: (e as Error).message, usage: e instanceof UsageError });
   }
 });
 send({ type: 'ready' });

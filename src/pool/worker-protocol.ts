@@ -10,11 +10,15 @@ import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import type { GrantedNames } from '../python/host-call-gate.js';
+import type { Template } from '../cpython/template.js';
+
+/** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
+export type WorkerEngine =
+  | { name: 'micropython'; variant: ModuleVariant; module: LoadedModule }
+  | { name: 'cpython'; template: Template };
 
 export interface WorkerData {
-  variant: ModuleVariant;
-  /** The compiled module, shared with the main thread. */
-  module: LoadedModule;
+  engine: WorkerEngine;
   /** JSON for `__pyfence__.setup`, or null. */
   guestSpec: string | null;
   /** The functions the guest may call: the worker's gate checks and decodes requests against them. */
@@ -44,4 +48,5 @@ export type FromWorker =
   | { type: 'result'; id: number; result: PlainResult }
   | { type: 'snapshot'; id: number; bytes: Uint8Array }
   | { type: 'fs'; id: number; result: { value: unknown } | { code: string; message: string } }
-  | { type: 'failed'; id: number; message: string };
+  /** `usage`: the request was refused as a UsageError (e.g. what the engine does not support). */
+  | { type: 'failed'; id: number; message: string; usage?: boolean };

@@ -3,6 +3,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { loadSandboxModule } from '../engine/module.js';
+import { cpythonTemplate } from '../cpython/template.js';
+import type { Engine } from '../python/options.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
@@ -17,7 +19,7 @@ import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-tr
 import type { AuditEvent } from '../engine/audit.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunOutcome, type RunResult } from '../python/result.js';
-import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
 export const WATCHDOG_MARGIN_MS = 1000;
@@ -30,12 +32,18 @@ function newWorker(workerData: WorkerData): Worker {
 
 /** What every worker of a session is started with. */
 export interface WorkerSetup {
+  engine: Engine;
   variant: ModuleVariant;
   guestSpec: string | null;
   bridge: HostBridge;
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
+}
+
+function workerEngine(setup: WorkerSetup): WorkerEngine {
+  if (setup.engine === 'cpython') return { name: 'cpython', template: cpythonTemplate() };
+  return { name: 'micropython', variant: setup.variant, module: loadSandboxModule(setup.variant) };
 }
 
 function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: RestoredSession): Promise<Worker> {
@@ -47,8 +55,7 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
   });
   channel.local.unref();
   const worker = newWorker({
-    variant: setup.variant,
-    module: loadSandboxModule(setup.variant),
+    engine: workerEngine(setup),
     guestSpec: setup.guestSpec,
     granted: setup.bridge.grantedNames(),
     determinism: setup.determinism,
@@ -119,7 +126,8 @@ export class WorkerSession {
         if (msg.type === 'ready' || msg.id !== id) return;
         worker.off('message', onMessage);
         if (msg.type === type) resolve(msg as Extract<FromWorker, { type: T }>);
-        else reject(new Error(msg.type === 'failed' ? msg.message : `unexpected ${msg.type} from worker`));
+        else if (msg.type === 'failed') reject(msg.usage ? new UsageError(msg.message) : new Error(msg.message));
+        else reject(new Error(`unexpected ${msg.type} from worker`));
       };
       worker.on('message', onMessage);
       worker.postMessage(message(id));

@@ -45,6 +45,15 @@ function inputsWire(inputs: unknown): string {
 }
 
 /**
+ * A CPython run's program: inputs are not supported yet; without a file name (undefined) the session
+ * names the program after argv[0], as python3 does.
+ */
+export function cpythonProgram(program: ProgramSpec, filenameGiven: boolean): ProgramSpec | undefined {
+  if (program.inputs !== null) throw new UsageError("inputs are not yet supported with engine 'cpython'");
+  return filenameGiven ? program : undefined;
+}
+
+/**
  * Lines that end a program without a value: statements, and a call of print (None), so the
  * commonest program ending skips the value machinery.
  */

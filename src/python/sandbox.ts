@@ -3,12 +3,12 @@ import type { ModuleVariant } from '../engine/abi.js';
 import type { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from './errors.js';
 import { InlineSession } from './inline-session.js';
-import { openSession } from './sessions.js';
+import { openCPythonWorker, openSession } from './sessions.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
 import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
 import type { HostValue } from './host-codec.js';
-import { resolveProgramSpec, type ProgramSpec } from './program.js';
+import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from './program.js';
 import { abortable, checkSignal } from './abort.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
@@ -68,7 +68,11 @@ export class Sandbox {
     restore?: (maxMemoryBytes: number, key: SnapshotKey | undefined) => RestoredSession,
   ): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
-    if (resolved.engine === 'cpython') return new Sandbox(openCPythonSession(resolved, restore !== undefined), resolved.limits, options, variant);
+    if (resolved.engine === 'cpython') {
+      const restoring = restore !== undefined;
+      const session = resolved.isolation === 'worker' ? await openCPythonWorker(resolved, variant, restoring) : openCPythonSession(resolved, restoring);
+      return new Sandbox(session, resolved.limits, options, variant);
+    }
     if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
     // Options are the caller's and fail as UsageError above; from here on a failure is the snapshot's.
     try {
@@ -99,7 +103,9 @@ export class Sandbox {
    * state survive. Worker sandboxes only: an inline sandbox's run occupies the thread that would call this.
    */
   interrupt(): void {
-    if (this.session instanceof InlineSession) throw new UsageError('interrupt needs a worker sandbox (isolation: "worker")');
+    if (this.session instanceof InlineSession || this.session instanceof CPythonSession) {
+      throw new UsageError('interrupt needs a worker sandbox (isolation: "worker")');
+    }
     this.session.interrupt();
   }
 
@@ -150,7 +156,8 @@ export class Sandbox {
     const signal = checkSignal(options.signal);
     if (session instanceof CPythonSession) return abortable(signal, async () => runCPython(session, code, limits, options, program));
     if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
-    return abortable(signal, () => session.run(code, limits, options, false, program), () => session.interrupt());
+    const spec = this.options?.engine === 'cpython' ? cpythonProgram(program, options.filename !== undefined) : program;
+    return abortable(signal, () => session.run(code, limits, options, false, spec), () => session.interrupt());
   }
 
   /** The synchronous form of `run`, for inline sandboxes only. */
@@ -193,7 +200,5 @@ export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbo
 }
 
 function runCPython(session: CPythonSession, code: string, limits: ResolvedLimits, options: RunOptions, program: ProgramSpec): RunResult {
-  if (program.inputs !== null) throw new UsageError("inputs are not yet supported with engine 'cpython'");
-  // Without a filename the CPython session names the program after argv[0], as python3 does.
-  return session.run(code, limits, options, options.filename === undefined ? undefined : program.filename);
+  return session.run(code, limits, options, cpythonProgram(program, options.filename !== undefined)?.filename);
 }

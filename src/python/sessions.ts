@@ -9,6 +9,7 @@ import { HostBridge } from './host-functions.js';
 import { InlineSession } from './inline-session.js';
 import { netCalls } from './net/net-calls.js';
 import type { Isolation, ResolvedSandboxOptions } from './options.js';
+import { checkCPythonOptions } from '../cpython/open.js';
 
 export type Session = InlineSession | WorkerSession;
 
@@ -42,9 +43,15 @@ export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge,
 export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: RestoredSession): Promise<WorkerSession> {
   buildVfs(resolved.vfs); // mount errors surface here, as a UsageError, before a worker starts
   return WorkerSession.start(
-    { variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism, denied: resolved.denied, vfs: resolved.vfs },
+    { engine: resolved.engine, variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism, denied: resolved.denied, vfs: resolved.vfs },
     restored,
   );
+}
+
+/** A CPython session in a worker thread; what the engine does not support is refused here first. */
+export function openCPythonWorker(resolved: ResolvedSandboxOptions, variant: ModuleVariant, restoring: boolean): Promise<WorkerSession> {
+  checkCPythonOptions(resolved, restoring);
+  return openWorker(resolved, hostBridge(resolved), variant);
 }
 
 export async function openSession(
