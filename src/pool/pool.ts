@@ -4,12 +4,13 @@
 import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../python/errors.js';
-import type { InlineSession } from '../python/inline-session.js';
-import { resolveLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
+import { checkCPythonOptions, openCPythonSession } from '../cpython/open.js';
+import { resolveLimits, resolveSandboxOptions, type ResolvedLimits, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
+import type { OutputCallbacks } from '../python/output.js';
 import type { RunResult } from '../python/result.js';
 import { Sandbox, type RunOptions } from '../python/sandbox.js';
 import { hostBridge, openInline, openWorker } from '../python/sessions.js';
-import { resolveProgramSpec, type ProgramSpec } from '../python/program.js';
+import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../python/program.js';
 import { abortable, checkSignal } from '../python/abort.js';
 import type { WorkerSession } from './worker-session.js';
 
@@ -25,10 +26,19 @@ export class PoolOverloadError extends Error {
   override name = 'PoolOverloadError';
 }
 
+/** An interpreter an inline pool keeps ready, whichever the engine. */
+interface Spare {
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program?: ProgramSpec): RunResult;
+  /** A fresh interpreter and files for the next run. */
+  renew(): void;
+  dispose(): void;
+}
+
 interface Job {
   code: string;
   options: RunOptions;
-  program: ProgramSpec;
+  /** Undefined: a CPython run without a file name (named after argv[0]). */
+  program: ProgramSpec | undefined;
   /** Set while the job runs: raises KeyboardInterrupt in it. */
   interrupt?: () => void;
   resolve: (r: RunResult) => void;
@@ -49,7 +59,7 @@ export class Pool {
   private readonly bridge;
   private readonly size: number;
   private readonly maxQueue: number;
-  private readonly spare: InlineSession[] = [];
+  private readonly spare: Spare[] = [];
   private readonly workers: Promise<WorkerSession>[] = [];
   private readonly idle: WorkerSession[] = [];
   private readonly queue: Job[] = [];
@@ -61,7 +71,7 @@ export class Pool {
     const { size, maxQueue, ...sandboxOptions } = options;
     this.sandboxOptions = sandboxOptions;
     this.resolved = resolveSandboxOptions(sandboxOptions);
-    if (this.resolved.engine !== 'micropython') throw new UsageError(`Pool is not yet supported with engine '${this.resolved.engine}'`);
+    if (this.resolved.engine === 'cpython') checkCPythonOptions(this.resolved, false);
     this.bridge = hostBridge(this.resolved);
     const worker = this.resolved.isolation === 'worker';
     this.size = positiveInt('size', size, worker ? availableParallelism() : 4);
@@ -72,9 +82,7 @@ export class Pool {
         w.then((s) => this.release(s), () => {});
         this.workers.push(w);
       } else {
-        const session = openInline(this.resolved, this.bridge, VARIANT);
-        session.renew();
-        this.spare.push(session);
+        this.spare.push(this.openSpare(true));
       }
     }
   }
@@ -97,7 +105,8 @@ export class Pool {
     if (this.closed) throw new UsageError('this pool is closed');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     resolveLimits(this.resolved.limits, options.limits);
-    const program = resolveProgramSpec(options.inputs, options.filename);
+    const resolvedProgram = resolveProgramSpec(options.inputs, options.filename);
+    const program = this.resolved.engine === 'cpython' ? cpythonProgram(resolvedProgram, options.filename !== undefined) : resolvedProgram;
     const signal = checkSignal(options.signal);
     if (this.resolved.isolation === 'inline') return abortable(signal, async () => this.runInline(code, options, program));
     signal?.throwIfAborted();
@@ -145,13 +154,29 @@ export class Pool {
     for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
   }
 
-  private runInline(code: string, options: RunOptions, program: ProgramSpec): RunResult {
-    const session = this.spare.pop() ?? openInline(this.resolved, this.bridge, VARIANT);
+  /** `warm`: renewed once, which for MicroPython touches the pages its first run would fault in. */
+  private openSpare(warm: boolean): Spare {
+    if (this.resolved.engine === 'cpython') {
+      const session = openCPythonSession(this.resolved, false);
+      return {
+        run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program?.filename),
+        renew: () => session.renew(),
+        dispose: () => session.dispose(),
+      };
+    }
+    const session = openInline(this.resolved, this.bridge, VARIANT);
+    if (warm) session.renew();
+    return session;
+  }
+
+  private runInline(code: string, options: RunOptions, program: ProgramSpec | undefined): RunResult {
+    const session = this.spare.pop() ?? this.openSpare(false);
     const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options, program);
-    // A fresh interpreter for a later run, prepared when the caller's turn is over.
+    // A fresh interpreter and files for a later run, prepared when the caller's turn is over (also
+    // after a stop: the interpreter that replaced the stopped one still has this run's files).
     setImmediate(() => {
       if (this.closed) return session.dispose();
-      if (!result.sandboxReplaced) session.renew();
+      session.renew();
       this.spare.push(session);
     });
     return result;
