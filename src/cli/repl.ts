@@ -32,6 +32,11 @@ async function openSandbox(input: ReplInput): Promise<Sandbox> {
   }
 }
 
+/** One input as a run: each engine's guest compiles it as Python's interactive prompt does. */
+function inputRun(src: string, cpython: boolean): string {
+  return cpython ? `__import__('_pyfence').repl(${JSON.stringify(src)})` : `__pyfence__.repl(${JSON.stringify(src)})`;
+}
+
 function withoutWrapper(result: RunResult): RunResult {
   const tb = result.error?.traceback;
   if (!tb) return result;
@@ -40,6 +45,16 @@ function withoutWrapper(result: RunResult): RunResult {
 
 export async function replCommand(input: ReplInput): Promise<number> {
   const sandbox = await openSandbox(input);
+  const cpython = input.options.engine === 'cpython';
+  if (input.save !== undefined) {
+    // Before anything is typed: a session that cannot be saved says so now, not after the work.
+    try {
+      await sandbox.snapshot();
+    } catch (e) {
+      sandbox.dispose();
+      throw new UsageError(`cannot save the session: ${(e as Error).message}`);
+    }
+  }
   const tty = process.stdin.isTTY === true;
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, historySize: 1000 });
   const prompt = (more: boolean) => {
@@ -61,7 +76,7 @@ export async function replCommand(input: ReplInput): Promise<number> {
   const execute = async (src: string) => {
     if (!src.trim()) return;
     running = true;
-    const result = await sandbox.run(`__pyfence__.repl(${JSON.stringify(src)})`, {
+    const result = await sandbox.run(inputRun(src, cpython), {
       onStdout: (text) => process.stdout.write(text),
       onStderr: (text) => process.stderr.write(text),
     });
@@ -69,7 +84,8 @@ export async function replCommand(input: ReplInput): Promise<number> {
     if (!result.ok) reportError(withoutWrapper(result));
   };
 
-  if (tty) process.stdout.write('pyfence REPL (MicroPython 1.27 in a sandbox). Ctrl-C interrupts, Ctrl-D exits.\n');
+  const engine = cpython ? 'CPython 3.14' : 'MicroPython 1.27';
+  if (tty) process.stdout.write(`pyfence REPL (${engine} in a sandbox). Ctrl-C interrupts, Ctrl-D exits.\n`);
   prompt(false);
   for await (const line of rl) {
     lines.push(line);

@@ -62,14 +62,14 @@ def _flush():
             pass
 
 
-def run(code, filename):
+def run(code, filename, mode="exec"):
     """Runs a program in __main__, as `python3 FILE` would; records how it ended in `outcome`."""
     global outcome
     outcome = ""
     main = sys.modules["__main__"].__dict__
     try:
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-        exec(compile(code, filename, "exec"), main)
+        exec(compile(code, filename, mode), main)
     except SystemExit as exc:
         if exc.code is not None and exc.code != 0:
             if not isinstance(exc.code, int):
@@ -79,3 +79,10 @@ def run(code, filename):
         outcome = _describe(exc)
     finally:
         _flush()
+
+
+def repl(src):
+    """One input of `pyfence repl`, as python3's interactive prompt runs it (expression values are
+    printed). Called from a run of its own: how the input ended replaces that run's outcome, and its
+    traceback starts at the input, not at the call."""
+    run(src, "<stdin>", "single")
