@@ -1,5 +1,6 @@
 // Opening a CPython session from resolved Sandbox options. What this engine does not support yet is
 // refused with a UsageError, never silently ignored.
+import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../python/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../python/options.js';
 import { resolveImportPolicy } from '../python/import-policy.js';
@@ -23,13 +24,17 @@ export function checkCPythonOptions(resolved: ResolvedSandboxOptions, restoring:
 }
 
 /** A session's configuration: from resolved options, or from what a worker was started with. */
-export function cpythonConfig(options: Pick<ResolvedSandboxOptions, 'guestSpec' | 'determinism' | 'vfs'>, interrupt?: Int32Array): CPythonConfig {
+export function cpythonConfig(
+  options: Pick<ResolvedSandboxOptions, 'guestSpec' | 'determinism' | 'vfs'>,
+  variant: ModuleVariant,
+  interrupt?: Int32Array,
+): CPythonConfig {
   const spec = (options.guestSpec ? JSON.parse(options.guestSpec) : {}) as GuestSpec;
-  return { env: spec.env ?? {}, argv: spec.argv ?? [], determinism: options.determinism, vfs: options.vfs, interrupt };
+  return { env: spec.env ?? {}, argv: spec.argv ?? [], determinism: options.determinism, vfs: options.vfs, interrupt, unmetered: variant === 'unmetered' };
 }
 
 /** A session on the calling thread (worker sandboxes: src/python/sessions.ts). */
-export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean): CPythonSession {
+export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean, variant: ModuleVariant = 'metered'): CPythonSession {
   checkCPythonOptions(resolved, restoring);
-  return new CPythonSession(cpythonConfig(resolved));
+  return new CPythonSession(cpythonConfig(resolved, variant));
 }

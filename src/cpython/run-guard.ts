@@ -48,10 +48,14 @@ export class CPythonRunGuard implements FuelPolicy {
     this.limitHit('fuel');
   }
 
+  /** How long the guest may still wait on the host (sleep, host calls) before a stop is due. */
+  waitBudgetMs(): number {
+    return Math.max(0, Math.min(this.deadline, this.graceDeadline) - performance.now());
+  }
+
   /** Waits without spinning, but never past the deadline; an interrupt ends the wait at once. */
   readonly sleep = (ms: number): void => {
-    const limit = Math.min(this.deadline, this.graceDeadline);
-    blockingSleep(Math.max(0, Math.min(ms, limit - performance.now())), this.interrupt);
+    blockingSleep(Math.min(ms, this.waitBudgetMs()), this.interrupt);
     this.checkpoint();
   };
 

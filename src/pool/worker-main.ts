@@ -68,7 +68,7 @@ function micropythonGuest(engine: Extract<WorkerEngine, { name: 'micropython' }>
 
 function cpythonGuest(engine: Extract<WorkerEngine, { name: 'cpython' }>): WorkerGuest {
   adoptCPythonTemplate(engine.template);
-  const session = new CPythonSession(cpythonConfig(data, interrupt));
+  const session = new CPythonSession(cpythonConfig(data, engine.variant, interrupt));
   return {
     get vfs() {
       return session.vfs;

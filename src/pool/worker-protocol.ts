@@ -15,7 +15,7 @@ import type { Template } from '../cpython/template.js';
 /** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
 export type WorkerEngine =
   | { name: 'micropython'; variant: ModuleVariant; module: LoadedModule }
-  | { name: 'cpython'; template: Template };
+  | { name: 'cpython'; template: Template; variant: ModuleVariant };
 
 export interface WorkerData {
   engine: WorkerEngine;

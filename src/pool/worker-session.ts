@@ -42,7 +42,7 @@ export interface WorkerSetup {
 }
 
 function workerEngine(setup: WorkerSetup): WorkerEngine {
-  if (setup.engine === 'cpython') return { name: 'cpython', template: cpythonTemplate() };
+  if (setup.engine === 'cpython') return { name: 'cpython', template: cpythonTemplate(), variant: setup.variant };
   return { name: 'micropython', variant: setup.variant, module: loadSandboxModule(setup.variant) };
 }
 

@@ -70,7 +70,7 @@ export class Sandbox {
     const resolved = resolveSandboxOptions(options);
     if (resolved.engine === 'cpython') {
       const restoring = restore !== undefined;
-      const session = resolved.isolation === 'worker' ? await openCPythonWorker(resolved, variant, restoring) : openCPythonSession(resolved, restoring);
+      const session = resolved.isolation === 'worker' ? await openCPythonWorker(resolved, variant, restoring) : openCPythonSession(resolved, restoring, variant);
       return new Sandbox(session, resolved.limits, options, variant);
     }
     if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
@@ -192,8 +192,9 @@ export class Sandbox {
 
 /**
  * Internal, for benchmarks and watchdog tests only: a sandbox on the unmetered build, which cannot
- * stop itself (no fuel, no deadline inside wasm). Not a method of Sandbox and not exported from the
- * package entry point, so no embedder reaches it through the public API.
+ * stop itself (no fuel, no deadline inside wasm; with engine 'cpython', the metered module with no
+ * limit set on its meter). Not a method of Sandbox and not exported from the package entry point, so
+ * no embedder reaches it through the public API.
  */
 export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbox> {
   return openVariant(options, 'unmetered');
