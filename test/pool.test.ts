@@ -27,8 +27,11 @@ describe('Pool', () => {
       const pool = new Pool({ isolation, size: 1, limits: { fuel: 20_000_000 } });
       const stopped = await pool.run('while True: pass');
       assert.equal(stopped.error?.kind, 'fuel');
-      const ok = await pool.run('print("next")');
-      assert.equal(ok.stdout, 'next\n');
+      // A hard stop (the guest swallows the soft one): the stopped run's files still go with it.
+      const hard = await pool.run('with open("/left.txt", "w") as f:\n    f.write("x")\nwhile True:\n    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass');
+      assert.equal(hard.sandboxReplaced, true);
+      const ok = await pool.run('import os\nprint("next", os.listdir("/"))');
+      assert.equal(ok.stdout, 'next []\n');
       await pool.close();
     });
   }
