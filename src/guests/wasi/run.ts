@@ -162,11 +162,18 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     const [mod, name] = [key.slice(0, dot), key.slice(dot + 1)];
     (granted[mod] ??= {})[name] = (...args) => {
       if (stopped) throw stopped;
+      let value: ReturnType<HostFunction>;
       try {
-        return fn(...args);
+        value = fn(...args);
       } catch (e) {
-        return stop(new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${(e as Error)?.message ?? e}`));
+        // A stop raised for the guest (a worker's proxy past the deadline) keeps its kind.
+        return stop(e instanceof WasmStop ? e : new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${(e as Error)?.message ?? e}`));
       }
+      if (value instanceof Promise) {
+        value.catch(() => {}); // its outcome can no longer reach the guest
+        return stop(new WasmStop('fault', 'HostFunctionError', `host function ${key} returned a promise: async host functions need isolation 'worker'`));
+      }
+      return value;
     };
   }
   const importObject: WebAssembly.Imports = {
