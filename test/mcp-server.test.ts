@@ -11,7 +11,7 @@ import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
 const TOKEN = 'mcp-token-19';
-const TOOLS = ['run_python', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
+const TOOLS = ['run_python', 'run_wasm', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
 
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
