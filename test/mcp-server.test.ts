@@ -42,6 +42,15 @@ function toolCases(client: () => Client) {
     assert.match(textOf(r), /stopped: (fuel|wall-clock)/);
   });
 
+  it('runs a WebAssembly module given as .wat (run_wasm)', async () => {
+    const wat = '(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32))) (func (export "_start") (call $exit (i32.const 3))))';
+    const r = await call('run_wasm', { wat });
+    assert.equal(r.structuredContent!.ok, true);
+    assert.equal(r.structuredContent!.exitCode, 3);
+    assert.equal(r.isError, true, 'a non-zero exit code is an error for the model');
+    assert.match(textOf(r), /exit code 3/);
+  });
+
   it('gives the traceback of a Python error as text', async () => {
     const r = await call('run_python', { code: 'def f():\n    return 1 / 0\nf()' });
     assert.equal(r.isError, true);

@@ -161,6 +161,11 @@ export class WasmPool {
     let worker: Worker;
     try {
       worker = await slot.worker;
+      if (worker.threadId === -1) {
+        // It ended while idle (a runtime failure): this run gets a new one rather than no answer.
+        slot.worker = this.spawn(slot);
+        worker = await slot.worker;
+      }
     } catch (e) {
       slot.worker = this.spawn(slot); // a worker that failed to start is replaced for the next run
       slot.worker.catch(() => {});
