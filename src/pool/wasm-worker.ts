@@ -27,23 +27,47 @@ function proxies(job: WasmJob, deadline: number, timeoutMs: number): Record<stri
   return out;
 }
 
-function streamTo(type: 'stdout' | 'stderr', id: number) {
-  return (bytes: Uint8Array) => {
-    const copy = bytes.slice(); // the guest's chunk may be a view of its memory
-    send({ type, id, bytes: copy }, [copy.buffer]);
-  };
+/** Largest batch of output held back; a batch also goes at every deadline check and at the end. */
+const BATCH_BYTES = 16 * 1024;
+
+/**
+ * Streamed output in batches: one message per write would let a guest writing single bytes cost
+ * the caller's thread a message each (a million for a 1 MiB output cap).
+ */
+class OutputBatches {
+  private pending: { type: 'stdout' | 'stderr'; chunks: Uint8Array[]; size: number } | null = null;
+
+  constructor(private readonly id: number) {}
+
+  writer(type: 'stdout' | 'stderr'): (bytes: Uint8Array) => void {
+    return (bytes) => {
+      if (this.pending && this.pending.type !== type) this.flush();
+      this.pending ??= { type, chunks: [], size: 0 };
+      this.pending.chunks.push(bytes);
+      this.pending.size += bytes.length;
+      if (this.pending.size >= BATCH_BYTES) this.flush();
+    };
+  }
+
+  flush(): void {
+    if (!this.pending) return;
+    const { type, chunks } = this.pending;
+    this.pending = null;
+    // A new buffer, transferred: the run keeps its own chunks for the result.
+    const bytes = new Uint8Array(Buffer.concat(chunks));
+    send({ type, id: this.id, bytes }, [bytes.buffer]);
+  }
 }
 
 port.on('message', (job: WasmJob) => {
   try {
     const { timeoutMs } = resolveWasmLimits(job.options.limits);
-    const options: WasmRunOptions = {
-      ...job.options,
-      imports: job.hostImports.length ? proxies(job, performance.now() + timeoutMs, timeoutMs) : undefined,
-      ...(job.stream ? { onStdout: streamTo('stdout', job.id), onStderr: streamTo('stderr', job.id) } : {}),
-    };
-    if (options.imports === undefined) delete options.imports;
-    const result = runOnce({ module: job.module, meta: job.meta }, job.entry, options);
+    const output = job.stream ? new OutputBatches(job.id) : null;
+    const options: WasmRunOptions = { ...job.options };
+    if (job.hostImports.length) options.imports = proxies(job, performance.now() + timeoutMs, timeoutMs);
+    if (output) Object.assign(options, { onStdout: output.writer('stdout'), onStderr: output.writer('stderr') });
+    const result = runOnce({ module: job.module, meta: job.meta }, job.entry, options, output ? () => output.flush() : undefined);
+    output?.flush();
     send({ type: 'result', id: job.id, result });
   } catch (e) {
     send({ type: 'failed', id: job.id, usage: e instanceof UsageError, message: (e as Error)?.message ?? String(e) });
