@@ -80,6 +80,16 @@ describe('a run in a worker', () => {
     assert.equal(r.stdout, 'A\nB\n2 lines\n');
   });
 
+  it('streams a flood of one-byte writes in batches, not a message per write', async () => {
+    let messages = 0;
+    let streamed = 0;
+    const r = await (await onWorker('byte_flood.wat')).run({ limits: { outputBytes: 65536 }, onStdout: (b) => (messages++, (streamed += b.length)) });
+    assert.equal(r.error?.kind, 'output');
+    assert.equal(r.stdout.length, 65536);
+    assert.equal(streamed, 65536);
+    assert.ok(messages < 1000, `${messages} messages for 65,536 one-byte writes`);
+  });
+
   it('refuses what cannot cross to a worker, and reports bad calls as UsageError', async () => {
     const m = await onWorker('stdin_echo.wasm');
     await assert.rejects(m.run({ stdin: () => null }), (e) => e instanceof UsageError && /isolation 'inline'/.test(e.message));

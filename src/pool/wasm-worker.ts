@@ -14,10 +14,12 @@ const data = workerData as WasmWorkerData;
 const hostCalls = new BlockingCallClient<HostCallRequest, HostCallAnswer>(data.hostPort, data.hostSignal);
 const send = (msg: FromWasmWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
-function proxies(job: WasmJob, deadline: number, timeoutMs: number): Record<string, HostFunction> {
+/** `beforeWait`: the guest's output so far goes out before it waits on the caller's thread. */
+function proxies(job: WasmJob, deadline: number, timeoutMs: number, beforeWait: () => void): Record<string, HostFunction> {
   const out: Record<string, HostFunction> = {};
   for (const key of job.hostImports) {
     out[key] = (...args) => {
+      beforeWait();
       const answer = hostCalls.call({ job: job.id, key, args }, () => deadline - performance.now());
       if (!answer) throw new WasmStop('timeout', 'Timeout', `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
       if ('error' in answer) throw new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${answer.error}`);
@@ -64,7 +66,7 @@ port.on('message', (job: WasmJob) => {
     const { timeoutMs } = resolveWasmLimits(job.options.limits);
     const output = job.stream ? new OutputBatches(job.id) : null;
     const options: WasmRunOptions = { ...job.options };
-    if (job.hostImports.length) options.imports = proxies(job, performance.now() + timeoutMs, timeoutMs);
+    if (job.hostImports.length) options.imports = proxies(job, performance.now() + timeoutMs, timeoutMs, () => output?.flush());
     if (output) Object.assign(options, { onStdout: output.writer('stdout'), onStderr: output.writer('stderr') });
     const result = runOnce({ module: job.module, meta: job.meta }, job.entry, options, output ? () => output.flush() : undefined);
     output?.flush();
