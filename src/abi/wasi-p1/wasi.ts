@@ -527,6 +527,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       let wakeNs: bigint | null = null;
       let timer: { userdata: bigint } | null = null;
       for (let i = 0; i < count; i++) {
+        if ((i & 4095) === 4095) ctx.checkpoint?.(); // a million subscriptions take the host ~0.5 s
         const o = i * 48;
         const userdata = dv.getBigUint64(o, true);
         const type = dv.getUint8(o + 8);
