@@ -143,6 +143,16 @@ describe('host functions from a worker', () => {
     assert.match(rejects.error!.message, /env\.double threw: no such city/);
   });
 
+  it('one that returns something that cannot cross threads is a fault, and the caller carries on', async () => {
+    const m = await onWorker('call_host.wat');
+    for (const value of [{ toString: () => 'x' }, Symbol('s'), () => 1]) {
+      const r = await m.invokeWith({ imports: { 'env.double': (() => value) as never } }, 'quadruple', 1n);
+      assert.equal(r.error?.kind, 'fault', String(typeof value));
+      assert.match(r.error!.message, /not a number or bigint/);
+    }
+    assert.deepEqual((await m.invokeWith({ imports: { 'env.double': (x) => (x as bigint) * 2n } }, 'quadruple', 2n)).result, [8n]);
+  });
+
   it('inline, an async host function is a clear fault (the guest cannot wait on its own thread)', async () => {
     const r = await (await load('call_host.wat')).invokeWith({ imports: { 'env.double': async (x) => x } }, 'quadruple', 1n);
     assert.equal(r.error?.kind, 'fault');
@@ -190,6 +200,7 @@ describe('WasmPool', () => {
       await own.close();
     }
     await assert.rejects((await load('hello.wasm', { pool: own })).run(), /closed/);
+    await own.close(); // closing again is harmless
     assert.throws(() => new WasmPool({ size: 0 }), UsageError);
   });
 });

@@ -8,7 +8,7 @@ import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { emptyAudit } from '../engine/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
 import type { Entry, RunTarget } from '../guests/wasi/run.js';
-import type { WasmErrorInfo, WasmRunResult } from '../guests/wasi/result.js';
+import type { WasmErrorInfo, WasmRunResult, WasmValue } from '../guests/wasi/result.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { PoolOverloadError } from './pool.js';
 import { siblingModule, startWorker } from './thread.js';
@@ -62,6 +62,7 @@ export class WasmPool {
   private running = 0;
   private closed = false;
   private drained: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(options: WasmPoolOptions = {}) {
     for (const key of Object.keys(options)) if (key !== 'size' && key !== 'maxQueue') throw new UsageError(`unknown option "${key}" (known: size, maxQueue)`);
@@ -91,7 +92,11 @@ export class WasmPool {
   }
 
   /** Stops taking runs, lets queued and running ones finish, then ends every worker. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return (this.closing ??= this.drainAndEnd());
+  }
+
+  private async drainAndEnd(): Promise<void> {
     this.closed = true;
     if (this.queue.length || this.running) await new Promise<void>((resolve) => (this.drained = resolve));
     const workers = await Promise.allSettled(this.slots.splice(0).map((s) => s.worker));
@@ -132,11 +137,16 @@ export class WasmPool {
     // Only the job now running on that worker, and only a function it was granted.
     const fn = slot.running?.id === call.job ? slot.running.options.imports?.[call.key] : undefined;
     if (!fn || !Object.hasOwn(slot.running!.options.imports!, call.key)) return { error: `${call.key} is not granted to this run` };
+    let value: unknown;
     try {
-      return { value: (await fn(...call.args)) ?? undefined };
+      value = await fn(...call.args);
     } catch (e) {
       return { error: (e as Error)?.message ?? String(e) };
     }
+    // What crosses must be cloneable; the guest's side converts it to the import's type, as inline.
+    if (value === undefined || value === null) return { value: undefined };
+    if (!['number', 'bigint', 'boolean', 'string'].includes(typeof value)) return { error: `it returned ${typeof value === 'object' ? 'an object' : `a ${typeof value}`}, not a number or bigint` };
+    return { value: value as WasmValue };
   }
 
   private dispatch(): void {

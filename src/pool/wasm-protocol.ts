@@ -40,4 +40,5 @@ export interface HostCallRequest {
   args: WasmValue[];
 }
 
-export type HostCallAnswer = { value: WasmValue | undefined } | { error: string };
+/** `value`: a number or bigint, or a boolean or string the guest's side converts as inline. */
+export type HostCallAnswer = { value: WasmValue | boolean | string | undefined } | { error: string };

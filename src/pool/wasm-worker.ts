@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../python/errors.js';
 import { runOnce } from '../guests/wasi/run.js';
-import { WasmStop } from '../guests/wasi/result.js';
+import { WasmStop, type WasmValue } from '../guests/wasi/result.js';
 import { resolveWasmLimits, type HostFunction, type WasmRunOptions } from '../guests/wasi/options.js';
 import { BlockingCallClient } from './blocking-call.js';
 import type { FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob, WasmWorkerData } from './wasm-protocol.js';
@@ -23,7 +23,7 @@ function proxies(job: WasmJob, deadline: number, timeoutMs: number, beforeWait: 
       const answer = hostCalls.call({ job: job.id, key, args }, () => deadline - performance.now());
       if (!answer) throw new WasmStop('timeout', 'Timeout', `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
       if ('error' in answer) throw new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${answer.error}`);
-      return answer.value;
+      return answer.value as WasmValue | undefined; // a boolean or string converts as it would inline
     };
   }
   return out;
