@@ -3,13 +3,15 @@
 //     bench/.cache; the row is skipped with the reason when it cannot be built) on bench/wasi/cpu.lua;
 //  2. a fresh instance of an already compiled WASI hello-world (test/fixtures/wasm/hello.wasm);
 //  3. first load (instrumentation) and cached loads (memory, disk) of lua.wasm.
-// Usage: npm run bench:wasi [-- --runs N]. Markdown on stdout, progress on stderr.
+// Usage: npm run bench:wasi [-- --runs N] [--no-lua]. Markdown on stdout, progress on stderr.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasmModule } from '../src/guests/wasi/module.js';
 import { clearModuleCache } from '../src/instrument/load.js';
+import { WasmPool } from '../src/pool/wasm-pool.js';
+import { availableParallelism } from 'node:os';
 
 const ROOT = join(import.meta.dirname, '..');
 const runsFlag = process.argv.indexOf('--runs');
@@ -115,12 +117,43 @@ async function helloRows(lines: string[]): Promise<void> {
   const node = nodeWasi(file, '-', '-', HELLO_RUNS + 20, ['hello']);
   const nodeCell = node ? `${fmt(median(node.wallMs.slice(20)))} ms` : 'crashed';
   lines.push(`| fresh instance of a compiled WASI hello-world (wall), median of ${HELLO_RUNS} | ${nodeCell} | ${fmt(median(fence))} ms | |`);
+  await workerRows(fs.readFileSync(file), lines);
+}
+
+/** The same hello-world on worker threads: one run's round trip, and a pool's throughput. */
+async function workerRows(bytes: Uint8Array, lines: string[]): Promise<void> {
+  const one = new WasmPool({ size: 1 });
+  const started = performance.now();
+  await one.ready();
+  const startMs = performance.now() - started;
+  const m = await WasmModule.compile(bytes, { pool: one });
+  for (let i = 0; i < 20; i++) await m.run(); // warm-up
+  const rounds: number[] = [];
+  for (let i = 0; i < HELLO_RUNS; i++) {
+    const t = performance.now();
+    const r = await m.run();
+    rounds.push(performance.now() - t);
+    if (r.stdout !== 'Hello, WASI!\n') throw new Error(`hello in a worker: ${JSON.stringify(r)}`);
+  }
+  await one.close();
+  const size = availableParallelism();
+  const many = new WasmPool({ size });
+  await many.ready();
+  const pooled = await WasmModule.compile(bytes, { pool: many });
+  const count = 1000; // within the default queue bound (1024)
+  const t = performance.now();
+  await Promise.all(Array.from({ length: count }, () => pooled.run()));
+  const perSecond = count / ((performance.now() - t) / 1000);
+  await many.close();
+  lines.push(`| the same on a worker thread (isolation 'worker'): one run's round trip, median of ${HELLO_RUNS} | — | ${fmt(median(rounds))} ms | the module is posted, not recompiled; starting the worker took ${fmt(startMs)} ms |`);
+  lines.push(`| the same on a WasmPool of ${size} workers: ${count} runs at once | — | ${perSecond.toFixed(0)} runs/s | |`);
 }
 
 const lines = ['| what | node:wasi | pyfence | |', '| --- | --- | --- | --- |'];
 await helloRows(lines);
-const lua = buildLua();
+const noLua = process.argv.includes('--no-lua');
+const lua = noLua ? null : buildLua();
 if (lua) await luaRows(lua, lines);
-else lines.push('| Lua 5.4 (WASI) | skipped: bench/wasi/build-lua.sh could not build lua.wasm (see stderr) | | |');
+else lines.push(`| Lua 5.4 (WASI) | skipped: ${noLua ? '--no-lua' : 'bench/wasi/build-lua.sh could not build lua.wasm (see stderr)'} | | |`);
 process.stdout.write(`${lines.join('\n')}\n\nNode ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
 process.exit(0);

@@ -29,6 +29,7 @@ export {
   type RunErrorInfo,
 } from './python/errors.js';
 export { WasmModule, InvalidModuleError, type CompileOptions } from './guests/wasi/module.js';
+export { WasmPool, type WasmPoolOptions } from './pool/wasm-pool.js';
 export type { WasmRunResult, WasmErrorInfo, WasmValue } from './guests/wasi/result.js';
 export { DEFAULT_WASM_LIMITS, type WasmLimits, type WasmRunOptions, type HostFunction as WasmHostFunction, type StdinReader } from './guests/wasi/options.js';
 export type { Audit, AuditEvent, AuditEventKind } from './engine/audit.js';

@@ -11,7 +11,7 @@ import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
 const TOKEN = 'mcp-token-19';
-const TOOLS = ['run_python', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
+const TOOLS = ['run_python', 'run_wasm', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
 
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
@@ -40,6 +40,15 @@ function toolCases(client: () => Client) {
     assert.equal(r.isError, true);
     assert.ok(['fuel', 'timeout'].includes(r.structuredContent!.error.kind), JSON.stringify(r.structuredContent));
     assert.match(textOf(r), /stopped: (fuel|wall-clock)/);
+  });
+
+  it('runs a WebAssembly module given as .wat (run_wasm)', async () => {
+    const wat = '(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32))) (func (export "_start") (call $exit (i32.const 3))))';
+    const r = await call('run_wasm', { wat });
+    assert.equal(r.structuredContent!.ok, true);
+    assert.equal(r.structuredContent!.exitCode, 3);
+    assert.equal(r.isError, true, 'a non-zero exit code is an error for the model');
+    assert.match(textOf(r), /exit code 3/);
   });
 
   it('gives the traceback of a Python error as text', async () => {

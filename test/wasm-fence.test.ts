@@ -123,6 +123,13 @@ describe('limits', () => {
     assert.equal(virtual.stdout, 'woke\n');
   });
 
+  it('host_work_flood: cheap calls asking for much host work meet the deadline (checked after every WASI call); past IOV_MAX is EINVAL', async () => {
+    // Checked only at fuel checkpoints, this loop ran past 40 s with a 500 ms deadline.
+    const r = await (await load('host_work_flood.wat')).run({ limits: { fuel: Infinity, timeoutMs: 500 } });
+    stoppedWith(r, 'timeout', 4);
+    assert.ok(r.usage.wallMs < 10_000, `${r.usage.wallMs} ms`);
+  });
+
   it('a stdin reader that never answers still meets the deadline', async () => {
     const r = await (await load('stdin_echo.wasm')).run({ stdin: () => null, limits: { timeoutMs: 300 } });
     stoppedWith(r, 'timeout', 4);

@@ -54,7 +54,15 @@ export interface WasiContext {
   random: ((into: Uint8Array) => void) | null;
   audit(kind: AuditKind, detail: string): void;
   memory(): WebAssembly.Memory;
+  /**
+   * Called after every call; may throw to stop the guest (the deadline). A call costs the guest
+   * little fuel but may cost the host much work, so the deadline cannot wait for a fuel checkpoint.
+   */
+  checkpoint?(): void;
 }
+
+/** The most iovecs one read or write takes, as POSIX's IOV_MAX (wasi-libc's is 1024); more is EINVAL. */
+export const IOV_MAX = 1024;
 
 const FILETYPE_OF: Record<EntryKind, number> = {
   file: FILETYPE.REGULAR_FILE,
@@ -106,6 +114,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     view().setBigUint64(ptr, BigInt.asUintN(64, value), true);
   };
   const iovecs = (ptr: number, count: number): Uint8Array[] => {
+    if (count >>> 0 > IOV_MAX) throw new WasiError(E.INVAL, `more than ${IOV_MAX} iovecs`);
     const raw = bytes(ptr, count * 8);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: Uint8Array[] = [];
@@ -140,11 +149,14 @@ export function createWasi(ctx: WasiContext): WasiInstance {
   const call =
     <A extends unknown[]>(name: string, fn: (...args: A) => number | void) =>
     (...args: A): number => {
+      let errno: number;
       try {
-        return fn(...args) ?? E.SUCCESS;
+        errno = fn(...args) ?? E.SUCCESS;
       } catch (e) {
-        return refusal(e, name);
+        errno = refusal(e, name);
       }
+      ctx.checkpoint?.();
+      return errno;
     };
 
   const resolveAt = (dirfd: number, ptr: number, len: number, follow: boolean, right: bigint): { dir: DirFd; r: Resolved; path: string } => {
@@ -515,6 +527,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       let wakeNs: bigint | null = null;
       let timer: { userdata: bigint } | null = null;
       for (let i = 0; i < count; i++) {
+        if ((i & 4095) === 4095) ctx.checkpoint?.(); // a million subscriptions take the host ~0.5 s
         const o = i * 48;
         const userdata = dv.getBigUint64(o, true);
         const type = dv.getUint8(o + 8);

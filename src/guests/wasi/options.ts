@@ -32,8 +32,11 @@ export const DEFAULT_WASM_LIMITS: ResolvedWasmLimits = {
 
 export type StdinReader = (max: number) => Uint8Array | null;
 
-/** A granted host function, called with the guest's values (i64 as BigInt). */
-export type HostFunction = (...args: (number | bigint)[]) => number | bigint | void;
+/**
+ * A granted host function, called with the guest's values (i64 as BigInt). It may return a promise
+ * only with isolation 'worker' (the guest's thread then waits for it, within the deadline).
+ */
+export type HostFunction = (...args: (number | bigint)[]) => number | bigint | void | Promise<number | bigint | void>;
 
 export interface WasmRunOptions {
   /** argv, the program name first (default: ["main.wasm"]). */

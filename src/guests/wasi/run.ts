@@ -30,8 +30,12 @@ function concat(chunks: Uint8Array[]): string {
   return decoder.decode(Buffer.concat(chunks));
 }
 
-/** Runs `entry` of `target` once, in a fresh instance. Throws UsageError for invalid options only. */
-export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions): WasmRunResult {
+/**
+ * Runs `entry` of `target` once, in a fresh instance. Throws UsageError for invalid options only.
+ * `onCheckpoint` is called wherever the deadline is checked (fuel slices, sleeps, stdin waits): a
+ * worker flushes batched output there.
+ */
+export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions, onCheckpoint?: () => void): WasmRunResult {
   checkRunOptions(options);
   const limits = resolveWasmLimits(options.limits);
   const started = performance.now();
@@ -88,8 +92,13 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   const checkDeadline = () => {
     if (performance.now() > deadline) stop(new WasmStop('timeout', 'Timeout', `the run exceeded its ${limits.timeoutMs} ms deadline`));
   };
+  // Where the guest spends time without writing (fuel slices, sleeps, stdin waits), batched output goes out.
+  const checkpoint = () => {
+    onCheckpoint?.();
+    checkDeadline();
+  };
   const policy: FuelPolicy = {
-    checkpoint: checkDeadline,
+    checkpoint,
     exhausted: () => stop(new WasmStop('fuel', 'FuelExhausted', `fuel exhausted (budget ${limits.fuel})`)),
   };
 
@@ -106,7 +115,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
         sleep: (ms) => {
           const until = performance.now() + ms;
           for (;;) {
-            checkDeadline();
+            checkpoint();
             const left = Math.min(until, deadline + 1) - performance.now();
             if (left <= 0) break;
             blockingSleep(Math.min(left, 50));
@@ -146,7 +155,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   const wasi = createWasi({
     args: options.args ?? ['main.wasm'],
     env: options.env ?? {},
-    stdin: stdinOf(options.stdin, checkDeadline),
+    stdin: stdinOf(options.stdin, checkpoint),
     stdout: output(stdout, options.onStdout),
     stderr: output(stderr, options.onStderr),
     preopens,
@@ -154,6 +163,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     random,
     audit: (kind, detail) => audit.add(kind, detail),
     memory,
+    checkpoint: checkDeadline,
   });
 
   const granted: Record<string, Record<string, HostFunction>> = {};
@@ -162,11 +172,18 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     const [mod, name] = [key.slice(0, dot), key.slice(dot + 1)];
     (granted[mod] ??= {})[name] = (...args) => {
       if (stopped) throw stopped;
+      let value: ReturnType<HostFunction>;
       try {
-        return fn(...args);
+        value = fn(...args);
       } catch (e) {
-        return stop(new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${(e as Error)?.message ?? e}`));
+        // A stop raised for the guest (a worker's proxy past the deadline) keeps its kind.
+        return stop(e instanceof WasmStop ? e : new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${(e as Error)?.message ?? e}`));
       }
+      if (value instanceof Promise) {
+        value.catch(() => {}); // its outcome can no longer reach the guest
+        return stop(new WasmStop('fault', 'HostFunctionError', `host function ${key} returned a promise: async host functions need isolation 'worker'`));
+      }
+      return value;
     };
   }
   const importObject: WebAssembly.Imports = {

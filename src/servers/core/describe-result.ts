@@ -1,7 +1,7 @@
 // A run result as text a reader (or an LLM) can act on: output, the traceback, why the run stopped.
 import type { RunResultJson } from './schemas.js';
 
-const STOPS: Record<string, string> = {
+export const STOPS: Record<string, string> = {
   fuel: 'stopped: fuel (CPU budget) exhausted',
   timeout: 'stopped: wall-clock time limit reached',
   memory: 'stopped: memory limit reached',
@@ -23,6 +23,12 @@ export function describeResult(r: RunResultJson): string {
     if (r.sandboxReplaced) parts.push('the interpreter was replaced: variables from earlier runs are gone');
   }
   if (parts.length === 0) parts.push('(no output)');
+  return [...parts, ...describeAuditAndUsage(r)].join('\n');
+}
+
+/** The closing lines every result's text shares: what was refused, and what the run used. */
+export function describeAuditAndUsage(r: Pick<RunResultJson, 'audit' | 'usage'>): string[] {
+  const parts: string[] = [];
   const { events, dropped } = r.audit;
   if (events.length > 0) {
     // A few are enough to say why an operation failed; the result's audit has them all.
@@ -31,5 +37,5 @@ export function describeResult(r: RunResultJson): string {
     parts.push(`refused by the sandbox:\n${shown.join('\n')}${more > 0 ? `\n  (and ${more} more)` : ''}`);
   }
   parts.push(`usage: ${r.usage.fuel} fuel, ${r.usage.memoryPeakBytes} bytes memory peak, ${Math.round(r.usage.wallMs)} ms`);
-  return parts.join('\n');
+  return parts;
 }

@@ -9,6 +9,9 @@ import { describeResult } from '../core/describe-result.js';
 import type { Runner } from '../core/runner.js';
 import { CodeSchema, FilesSchema, LimitsSchema, RunResultSchema } from '../core/schemas.js';
 import type { SessionStore } from '../core/sessions.js';
+import { describeWasmResult } from '../core/describe-wasm-result.js';
+import { MAX_WASM_MODULE_BYTES, type WasmRunner } from '../core/wasm-runner.js';
+import { WasmRunInput, WasmRunResultSchema } from '../core/wasm-schemas.js';
 
 const SESSION_ID = z.string().describe('id from session_create');
 
@@ -21,7 +24,7 @@ function text(value: string, structured?: Record<string, unknown>): CallToolResu
   return { content: [{ type: 'text', text: value }], structuredContent: structured };
 }
 
-export function createMcpServer(runner: Runner, sessions: SessionStore, version: string): McpServer {
+export function createMcpServer(runner: Runner, sessions: SessionStore, wasm: WasmRunner, version: string): McpServer {
   const server = new McpServer({ name: 'pyfence', version });
   const limitsNote = `Server limits: fuel ${runner.limits.fuel}, timeout ${runner.limits.timeoutMs} ms, memory ${runner.limits.memoryBytes} bytes.`;
 
@@ -34,6 +37,23 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, version:
       outputSchema: RunResultSchema.shape,
     },
     async ({ code, limits, files }) => runResult(await runner.run({ code, limits, files })),
+  );
+
+  server.registerTool(
+    'run_wasm',
+    {
+      title: 'Run WebAssembly',
+      description:
+        `Run a WebAssembly module as a WASI preview1 command (its _start) in a fresh instance: argv, env, stdin and in-memory files from the call, ` +
+        `the server's mounts, nothing else (no network; any import other than wasi_snapshot_preview1 is refused). ` +
+        `Give the module as wasm_base64 or as wat text, at most ${MAX_WASM_MODULE_BYTES} bytes. ${limitsNote}`,
+      inputSchema: WasmRunInput,
+      outputSchema: WasmRunResultSchema.shape,
+    },
+    async (request) => {
+      const result = await wasm.run(request);
+      return { content: [{ type: 'text', text: describeWasmResult(result) }], structuredContent: { ...result }, isError: !result.ok || result.exitCode !== 0 };
+    },
   );
 
   server.registerTool(
