@@ -4,14 +4,15 @@ import { UsageError } from '../python/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../python/options.js';
 import { resolveImportPolicy } from '../python/import-policy.js';
 import { CPythonSession } from './session.js';
+import type { CPythonSessionState } from './snapshot.js';
 import { cpythonTemplate } from './template.js';
 
 function notYet(what: string): never {
   throw new UsageError(`${what} not yet supported with engine 'cpython'`);
 }
 
-export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean): CPythonSession {
-  if (restoring) notYet('snapshots are');
+/** `restore`: the snapshot's session (it is read after the options are checked, so that their errors come first). */
+export function openCPythonSession(resolved: ResolvedSandboxOptions, restore?: () => CPythonSessionState): CPythonSession {
   if (Object.keys(resolved.modules).length) notYet('host functions (modules) are');
   if (resolved.net) notYet('network access (net) is');
   if (resolved.isolation !== 'inline') notYet("isolation 'worker' is");
@@ -21,10 +22,6 @@ export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: 
     throw new UsageError(`limits.memoryBytes must be at least ${initialBytes} with engine 'cpython' (its initial memory)`);
   }
   const spec = (resolved.guestSpec ? JSON.parse(resolved.guestSpec) : {}) as GuestSpec;
-  return new CPythonSession({
-    env: spec.env ?? {},
-    argv: spec.argv ?? [],
-    determinism: resolved.determinism,
-    vfs: resolved.vfs,
-  });
+  const config = { env: spec.env ?? {}, argv: spec.argv ?? [], determinism: resolved.determinism, vfs: resolved.vfs };
+  return new CPythonSession(config, restore && { state: restore(), limits: resolved.limits });
 }
