@@ -104,6 +104,15 @@ export function applySession(inst: CPythonInstance, state: CPythonSessionState):
   inst.restoreState({ memoryBytes: state.memoryBytes, chunks, globals: state.globals, zoneName: state.zoneName });
 }
 
+/** XORs each page of `data` (page `pages[i]` at `i`) with the template's (none past its end). */
+function xorWithTemplate(data: Uint8Array, pages: number[], image: Uint8Array): void {
+  pages.forEach((page, i) => {
+    const at = page * SNAPSHOT_PAGE_BYTES;
+    if (at >= image.length) return;
+    xorInto(data.subarray(i * SNAPSHOT_PAGE_BYTES, (i + 1) * SNAPSHOT_PAGE_BYTES), image.subarray(at, at + SNAPSHOT_PAGE_BYTES));
+  });
+}
+
 /** Pages as runs of consecutive indices. */
 function runsOf(pages: number[]): [number, number][] {
   const runs: [number, number][] = [];
@@ -136,10 +145,7 @@ export function encodeSession(state: CPythonSessionState, key?: SnapshotKey): Ui
   plain.set(metaBytes, 4);
   const body = plain.subarray(4 + metaBytes.length);
   body.set(state.data);
-  state.pages.forEach((page, i) => {
-    const at = page * SNAPSHOT_PAGE_BYTES;
-    if (at < image.length) xorInto(body.subarray(i * SNAPSHOT_PAGE_BYTES, (i + 1) * SNAPSHOT_PAGE_BYTES), image.subarray(at, at + SNAPSHOT_PAGE_BYTES));
-  });
+  xorWithTemplate(body, state.pages, image);
   return sealSnapshot('cpython', loadCPythonModule().sha256, deflateRawSync(plain, { level: 1 }), key);
 }
 
@@ -176,10 +182,7 @@ export function decodeSession(bytes: Uint8Array, bounds: RestoreBounds, key?: Sn
   const pages = checkPages(meta.pages, memoryBytes / SNAPSHOT_PAGE_BYTES);
   const data = new Uint8Array(plain.subarray(4 + metaLength)); // a copy of its own: aligned for the XOR
   if (data.length !== pages.length * SNAPSHOT_PAGE_BYTES) throw new SnapshotError('snapshot memory pages do not match their index');
-  pages.forEach((page, i) => {
-    const at = page * SNAPSHOT_PAGE_BYTES;
-    if (at < template.image.length) xorInto(data.subarray(i * SNAPSHOT_PAGE_BYTES, (i + 1) * SNAPSHOT_PAGE_BYTES), template.image.subarray(at, at + SNAPSHOT_PAGE_BYTES));
-  });
+  xorWithTemplate(data, pages, template.image);
   return {
     memoryBytes,
     pages,

@@ -154,11 +154,16 @@ export function openSnapshot(bytes: Uint8Array, engine: SnapshotEngine, moduleSh
   const flags = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(FLAGS_OFFSET, true);
   const made = SNAPSHOT_ENGINES[(flags & ENGINE_MASK) >>> ENGINE_SHIFT];
   if (made !== engine) {
-    throw new SnapshotError(`snapshot was made with engine '${made}': restore it with { engine: '${made}' } (this sandbox's engine is '${engine}')`);
+    throw new SnapshotError(
+      `snapshot was made with engine '${made}': restore it with { engine: '${made}' } (this sandbox's engine is '${engine}')`,
+    );
   }
   const moduleHash = Buffer.from(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + HASH_BYTES)).toString('hex');
   if (moduleHash !== moduleSha256) {
-    throw new SnapshotError(`snapshot was made by another sandbox module (${moduleHash.slice(0, 12)}, this one is ${moduleSha256.slice(0, 12)})`);
+    throw new SnapshotError(
+      `snapshot was made by another sandbox module (${engine} build ${moduleHash.slice(0, 12)}, this one is ${moduleSha256.slice(0, 12)}): ` +
+        'snapshots restore only into the same build',
+    );
   }
   return bytes.subarray(HEADER_BYTES, HEADER_BYTES + bodyLength);
 }
