@@ -210,6 +210,23 @@ describe('CPython snapshots: keys, engines and misuse', () => {
     sb.dispose();
   });
 
+  it("a session that sabotaged the runner's setup is refused in bounded time, under the restorer's limits", async () => {
+    const sabotage = {
+      spin: 'import sys\ndef spin(*a):\n    while True: pass\nsys.modules["_pyfence"].setup = spin',
+      hog: 'import sys\ndef hog(*a):\n    keep = []\n    while True: keep.append(bytearray(2**20))\nsys.modules["_pyfence"].setup = hog',
+    };
+    for (const [name, code] of Object.entries(sabotage)) {
+      const bytes = await snapshotOf({}, code);
+      const started = performance.now();
+      await assert.rejects(
+        Sandbox.restore(bytes, { ...CPY, limits: { timeoutMs: 1_000, memoryBytes: 64 * 2 ** 20 } }),
+        (e: unknown) => e instanceof SnapshotError && /cannot be set up/.test(e.message),
+        name,
+      );
+      assert.ok(performance.now() - started < 30_000, name);
+    }
+  });
+
   it('a session whose memory grew restores only under a limit that holds it', async () => {
     const bytes = await snapshotOf({ limits: { memoryBytes: 128 * 2 ** 20 } }, 'keep = bytearray(60 * 2**20)');
     await assert.rejects(Sandbox.restore(bytes, { ...CPY, limits: { memoryBytes: 64 * 2 ** 20 } }), (e: unknown) => e instanceof SnapshotError && /over the limit/.test(e.message));
@@ -310,6 +327,7 @@ describe('CPython snapshots: forgeries', () => {
       ['files escaping the root', forged(good, (o) => (o.meta.sections.files = { '/../../etc/x': 'aGk=' })), /files section is malformed/],
       ['a file that is not base64 text', forged(good, (o) => (o.meta.sections.files = { '/f': 5 })), /files section is malformed/],
       ['files not an object', forged(good, (o) => (o.meta.sections.files = 'x')), /files section is malformed/],
+      ['files over the restorer\'s quota', forged(good, (o) => (o.meta.sections.files = { '/big': Buffer.alloc(2 ** 20).toString('base64') })), /files cannot be restored here/],
       ['determinism malformed', forged(good, (o) => (o.meta.sections.determinism = { clock: { startMs: 0, elapsedMs: -1 }, random: null })), /determinism section/],
       ['random state out of range', forged(good, (o) => (o.meta.sections.determinism = { clock: null, random: { seed: 1, state: 2 ** 32 } })), /determinism section/],
       ['sections missing', forged(good, (o) => delete o.meta.sections), /metadata is malformed/],
@@ -317,7 +335,7 @@ describe('CPython snapshots: forgeries', () => {
     ];
     for (const [name, bytes, message] of cases) {
       await assert.rejects(
-        Sandbox.restore(bytes, { ...CPY, limits: { timeoutMs: 5_000 } }),
+        Sandbox.restore(bytes, { ...CPY, limits: { timeoutMs: 5_000 }, fsQuota: { bytes: 2 ** 19 } }),
         (e: unknown) => e instanceof SnapshotError && message.test(e.message),
         name,
       );
