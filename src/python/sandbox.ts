@@ -70,7 +70,8 @@ export class Sandbox {
   /**
    * Continues a session from `sb.snapshot()` bytes, in this or another process. Grants and limits
    * come from `options`, never from the snapshot. A foreign, truncated or altered snapshot is refused
-   * with a SnapshotError before anything is loaded.
+   * with a SnapshotError before anything is loaded. A CPython session's snapshot restores with
+   * `engine: 'cpython'` in `options` (src/cpython/snapshot.ts).
    */
   static async restore(snapshot: Uint8Array, options?: SandboxOptions): Promise<Sandbox> {
     return Sandbox.open(options, 'metered', {
