@@ -329,6 +329,7 @@ describe('CPython snapshots: forgeries', () => {
       ['files not an object', forged(good, (o) => (o.meta.sections.files = 'x')), /files section is malformed/],
       ['files over the restorer\'s quota', forged(good, (o) => (o.meta.sections.files = { '/big': Buffer.alloc(2 ** 20).toString('base64') })), /files cannot be restored here/],
       ['determinism malformed', forged(good, (o) => (o.meta.sections.determinism = { clock: { startMs: 0, elapsedMs: -1 }, random: null })), /determinism section/],
+      ['virtual time beyond any clock', forged(good, (o) => (o.meta.sections.determinism = { clock: { startMs: 0, elapsedMs: 1e300 }, random: null })), /determinism section/],
       ['random state out of range', forged(good, (o) => (o.meta.sections.determinism = { clock: null, random: { seed: 1, state: 2 ** 32 } })), /determinism section/],
       ['sections missing', forged(good, (o) => delete o.meta.sections), /metadata is malformed/],
       ['metadata not JSON', forged(good, (o) => (o.meta = null as never)), /metadata is malformed/],

@@ -20,6 +20,8 @@ import { cpythonTemplate } from './template.js';
 export const SNAPSHOT_PAGE_BYTES = 4096;
 const ZERO_BLOCK = Buffer.alloc(SNAPSHOT_PAGE_BYTES);
 const MiB = 1 << 20;
+/** A virtual clock's elapsed time beyond this (about 30,000 years) is forged: nanoseconds overflow. */
+const MAX_VIRTUAL_ELAPSED_MS = 1e15;
 /** Room for the metadata beyond the memory and the files (page runs, globals, JSON framing). */
 const META_ALLOWANCE_BYTES = 4 * MiB;
 
@@ -256,7 +258,8 @@ function checkPointer(value: unknown, memoryBytes: number): number {
 function checkDeterminism(value: unknown): DeterminismState {
   if (!isRecord(value)) throw new SnapshotError('snapshot determinism section is malformed');
   const { clock, random } = value;
-  const clockOk = clock === null || (isRecord(clock) && Number.isFinite(clock.startMs) && Number.isFinite(clock.elapsedMs) && (clock.elapsedMs as number) >= 0);
+  const ms = (n: unknown) => typeof n === 'number' && n >= 0 && n <= MAX_VIRTUAL_ELAPSED_MS;
+  const clockOk = clock === null || (isRecord(clock) && Number.isFinite(clock.startMs) && ms(clock.elapsedMs));
   const u32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 2 ** 32;
   const randomOk = random === null || (isRecord(random) && Number.isSafeInteger(random.seed) && u32(random.state));
   if (!clockOk || !randomOk) throw new SnapshotError('snapshot determinism section is malformed');
