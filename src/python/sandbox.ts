@@ -83,6 +83,7 @@ export class Sandbox {
   private static async open(options: SandboxOptions | undefined, variant: ModuleVariant, restore?: Restorer): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
     const key = resolved.snapshotKey ?? undefined;
+    if (restore && !restore[resolved.engine]) throw new SnapshotError(`this session cannot be restored with engine '${resolved.engine}'`);
     if (resolved.engine === 'cpython') {
       const read = restore?.cpython;
       const bounds = { maxMemoryBytes: resolved.limits.memoryBytes, maxFileBytes: resolved.vfs.quota?.bytes ?? DEFAULT_FS_QUOTA.bytes };
@@ -156,7 +157,10 @@ export class Sandbox {
       return Sandbox.open(this.options, this.variant, { micropython: () => restored });
     }
     const bytes = await this.session.snapshot();
-    return Sandbox.open(this.options, this.variant, { micropython: (max) => readSnapshot(bytes, this.variant, max) });
+    return Sandbox.open(this.options, this.variant, {
+      micropython: (max) => readSnapshot(bytes, this.variant, max),
+      cpython: (bounds) => decodeSession(bytes, bounds),
+    });
   }
 
   get disposed(): boolean {
