@@ -227,8 +227,6 @@ describe('CPython engine: determinism and options', () => {
     }
     await assert.rejects(Sandbox.create({ engine: 'nope' as 'cpython' }), UsageError);
     const sb = await Sandbox.create({ engine: 'cpython' });
-    await assert.rejects(sb.snapshot(), /snapshots are not yet supported with engine 'cpython'/);
-    await assert.rejects(sb.fork(), /not yet supported with engine 'cpython'/);
     assert.throws(() => sb.interrupt(), /interrupt needs a worker sandbox/);
     sb.dispose();
     await assert.rejects(sb.run('1'), UsageError);

@@ -138,11 +138,16 @@ export class CPythonInstance {
       const end = Math.min(now.length, at + chunkBytes);
       if (!allZero(now, at, end)) chunks.push([at, now.slice(at, end)]);
     }
+    return { memoryBytes: now.length, chunks, ...this.registers() };
+  }
+
+  /** The state outside memory, between calls: the module's mutable globals and the libc's zone name. */
+  registers(): { globals: Record<string, number>; zoneName: number } {
     const globals: Record<string, number> = {};
     for (const [name, value] of Object.entries(this.exports)) {
       if (name.startsWith(CPYTHON_STATE_PREFIX) && value instanceof WebAssembly.Global) globals[name] = value.value as number;
     }
-    return { memoryBytes: now.length, chunks, globals, zoneName: this.state.zoneName.ptr };
+    return { globals, zoneName: this.state.zoneName.ptr };
   }
 
   /**

@@ -5,6 +5,7 @@ import { UsageError } from '../python/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../python/options.js';
 import { resolveImportPolicy } from '../python/import-policy.js';
 import { CPythonSession, type CPythonConfig } from './session.js';
+import type { CPythonSessionState } from './snapshot.js';
 import { cpythonTemplate } from './template.js';
 
 function notYet(what: string): never {
@@ -12,8 +13,7 @@ function notYet(what: string): never {
 }
 
 /** Refuses what this engine cannot do, before any interpreter (or worker) is started. */
-export function checkCPythonOptions(resolved: ResolvedSandboxOptions, restoring: boolean): void {
-  if (restoring) notYet('snapshots are');
+export function checkCPythonOptions(resolved: ResolvedSandboxOptions): void {
   if (Object.keys(resolved.modules).length) notYet('host functions (modules) are');
   if (resolved.net) notYet('network access (net) is');
   if (resolved.denied.join() !== resolveImportPolicy(undefined).join()) notYet('an import policy (imports) is');
@@ -33,8 +33,15 @@ export function cpythonConfig(
   return { env: spec.env ?? {}, argv: spec.argv ?? [], determinism: options.determinism, vfs: options.vfs, interrupt, unmetered: variant === 'unmetered' };
 }
 
-/** A session on the calling thread (worker sandboxes: src/python/sessions.ts). */
-export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean, variant: ModuleVariant = 'metered'): CPythonSession {
-  checkCPythonOptions(resolved, restoring);
-  return new CPythonSession(cpythonConfig(resolved, variant));
+/**
+ * A session on the calling thread (worker sandboxes: src/python/sessions.ts). `restore`: the
+ * snapshot's session, read after the options are checked so that their errors come first.
+ */
+export function openCPythonSession(
+  resolved: ResolvedSandboxOptions,
+  restore?: () => CPythonSessionState,
+  variant: ModuleVariant = 'metered',
+): CPythonSession {
+  checkCPythonOptions(resolved);
+  return new CPythonSession(cpythonConfig(resolved, variant), restore && { state: restore(), limits: resolved.limits });
 }

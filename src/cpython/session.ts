@@ -9,11 +9,13 @@ import { OutputCollector, type OutputCallbacks } from '../python/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../python/result.js';
 import { runFsOp, type FsOp } from '../python/sandbox-fs.js';
 import { idleHooks } from '../python/instances.js';
-import { seededRandomU32, VirtualClock, type Determinism } from '../python/determinism.js';
+import { SeededRandom, VirtualClock, type Determinism } from '../python/determinism.js';
+import { SnapshotError } from '../engine/snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import { GuestExit } from './imports.js';
 import type { CPythonInstance } from './instance.js';
 import { CPythonRunGuard } from './run-guard.js';
+import { applySession, captureSession, encodeSession, filesWithRestored, resumedElapsedMs, resumedRandomState, type CPythonSessionState } from './snapshot.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { cpythonTemplate, newCPythonInstance } from './template.js';
 
@@ -62,9 +64,10 @@ function pythonError(type: string, traceback: string): RunErrorReport {
   return { kind, type, message, traceback };
 }
 
-/** Python source for a call of the runner with string arguments (a JSON string is a Python literal). */
+/** Python source for a call of the runner with JSON-like arguments (a JSON string is a Python literal). */
 function runnerCall(fn: string, ...args: unknown[]): string {
-  return `__import__('sys').modules['_pyfence'].${fn}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+  const literal = (a: unknown) => (typeof a === 'boolean' ? (a ? 'True' : 'False') : JSON.stringify(a));
+  return `__import__('sys').modules['_pyfence'].${fn}(${args.map(literal).join(', ')})`;
 }
 
 export class CPythonSession {
@@ -72,14 +75,45 @@ export class CPythonSession {
   private instance: CPythonInstance | null;
   private readonly virtualClock: VirtualClock | null;
   private readonly randomU32: () => number;
+  private readonly seeded: SeededRandom | null;
   private running = false;
 
-  constructor(private readonly config: CPythonConfig) {
-    this.vfs = newFS(config.vfs);
+  /** `restored`: continue a snapshot's session (checked by snapshot.ts) under these limits. */
+  constructor(
+    private readonly config: CPythonConfig,
+    restored?: { state: CPythonSessionState; limits: ResolvedLimits },
+  ) {
+    this.vfs = newFS(config.vfs, restored?.state);
     const { fixedMs, seed } = config.determinism;
-    this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs);
-    this.randomU32 = seed === null ? systemRandomU32 : seededRandomU32(seed);
-    this.instance = this.freshInstance();
+    this.virtualClock = fixedMs === null ? null : new VirtualClock(fixedMs, resumedElapsedMs(restored?.state, fixedMs));
+    this.seeded = seed === null ? null : new SeededRandom(seed, resumedRandomState(restored?.state, seed));
+    this.randomU32 = this.seeded?.next ?? systemRandomU32;
+    this.instance = restored ? this.restoredInstance(restored.state, restored.limits) : this.freshInstance();
+  }
+
+  /**
+   * A fresh interpreter made to continue `state`, then given this sandbox's environment and argv.
+   * That setup runs the snapshot's own code (its `_pyfence` may be anything), so it runs under the
+   * sandbox's memory limit and deadline, with bounded fuel.
+   */
+  private restoredInstance(state: CPythonSessionState, limits: ResolvedLimits): CPythonInstance {
+    const inst = newCPythonInstance(this.hooks(idleHooks.stdout, idleHooks.stderr, limits.memoryBytes, idleHooks.sleep), this.vfs);
+    try {
+      applySession(inst, state);
+    } catch (e) {
+      inst.release();
+      throw e;
+    }
+    const guard = new CPythonRunGuard(inst, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
+    inst.fuel.begin(Math.min(SETUP_FUEL, limits.fuel), guard);
+    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv, false));
+    inst.fuel.end();
+    inst.hooks = idleHooks;
+    if (outcome.kind !== 'ok' || guard.softStop !== null) {
+      inst.release();
+      throw new SnapshotError(`the restored session cannot be set up: ${guard.softStop?.message ?? JSON.stringify(outcome)}`);
+    }
+    return inst;
   }
 
   private freshInstance(): CPythonInstance {
@@ -107,15 +141,18 @@ export class CPythonSession {
 
   /** Runs Python source with PyRun_SimpleString; a program's own outcome is read from the runner. */
   private exec(inst: CPythonInstance, source: string): Outcome {
-    const ptr = inst.allocString(source);
     let status = 0;
+    let text = null as string | null;
+    // The allocator and the runner's module are guest memory (a restored snapshot's, maybe forged):
+    // a trap in any of these calls is a fault of this interpreter, never an exception of the host.
     const call = guardedCallOrExit(() => {
+      const ptr = inst.allocString(source);
       status = inst.call((e) => e.PyRun_SimpleString(ptr));
+      inst.call((e) => e.free(ptr));
+      if (status === 0) text = readOutcome(inst);
     });
     if (call.kind !== 'returned') return call;
-    inst.call((e) => e.free(ptr));
     if (status !== 0) return { kind: 'fault', message: 'the runner failed (was _pyfence replaced?)' };
-    const text = readOutcome(inst);
     if (text === null) return { kind: 'fault', message: 'the runner left no outcome (was _pyfence replaced?)' };
     if (text === '') return { kind: 'ok' };
     const sep = text.indexOf(SEPARATOR);
@@ -199,8 +236,18 @@ export class CPythonSession {
     return runFsOp(this.vfs, op);
   }
 
-  snapshot(): never {
-    throw new UsageError("snapshots are not yet supported with engine 'cpython'");
+  /** The session's whole state between runs (snapshot.ts): what `fork` copies in this process. */
+  captureState(): CPythonSessionState {
+    if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    if (this.running) throw new UsageError('a CPython sandbox cannot be snapshotted while it runs (take the snapshot after the run)');
+    const clock = this.virtualClock && { startMs: this.virtualClock.startMs, elapsedMs: this.virtualClock.elapsedBeforeRunMs };
+    const random = this.seeded && { seed: this.seeded.seed, state: this.seeded.state };
+    return captureSession(this.instance, this.vfs, { clock, random });
+  }
+
+  /** `captureState` as snapshot bytes (unkeyed: the Sandbox signs them when it has a key). */
+  snapshot(): Uint8Array {
+    return encodeSession(this.captureState());
   }
 
   dispose(): void {
@@ -210,11 +257,13 @@ export class CPythonSession {
   }
 }
 
-function newFS(options: VfsOptions): CPythonFS {
+/** The session's files: the options' (and a restored session's). Refusals are the caller's kind of error. */
+function newFS(options: VfsOptions, restored?: CPythonSessionState): CPythonFS {
   try {
-    return new CPythonFS(options, cpythonTemplate().stdlib);
+    return new CPythonFS(filesWithRestored(options, restored), cpythonTemplate().stdlib);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    const message = (e as Error).message;
+    throw restored ? new SnapshotError(`snapshot files cannot be restored here: ${message}`) : new UsageError(message);
   }
 }
 

@@ -7,6 +7,9 @@
 // - keyed (`key`), it is an HMAC-SHA256: only a holder of the key can make a snapshot that restores.
 // A restorer with a key refuses unkeyed snapshots and one without refuses keyed ones, so a key can
 // never be stripped off silently.
+// The flags word also names the engine whose snapshot it is (second byte: 0 MicroPython, so the
+// MicroPython snapshots of before keep their bytes), so a snapshot of one engine is refused clearly
+// by the other. The body's layout is the engine's own.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WASM_PAGE_BYTES } from './abi.js';
@@ -18,6 +21,8 @@ const FLAGS_OFFSET = MAGIC.length + 4 + HASH_BYTES;
 const LENGTH_OFFSET = FLAGS_OFFSET + 4;
 const HEADER_BYTES = LENGTH_OFFSET + 4;
 const FLAG_KEYED = 1;
+const ENGINE_SHIFT = 8;
+const ENGINE_MASK = 0xff << ENGINE_SHIFT;
 /** Shorter keys are refused: an HMAC is only as strong as its key. */
 const MIN_SNAPSHOT_KEY_BYTES = 16;
 
@@ -27,6 +32,10 @@ export type SnapshotKey = string | Uint8Array;
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
 }
+
+/** The interpreters whose sessions snapshot, by their code in the header. */
+const SNAPSHOT_ENGINES = ['micropython', 'cpython'] as const;
+export type SnapshotEngine = (typeof SNAPSHOT_ENGINES)[number];
 
 export interface InstanceState {
   memory: Uint8Array;
@@ -45,7 +54,7 @@ interface Meta {
   sections: Record<string, unknown>;
 }
 
-function xorInto(target: Uint8Array, base: Uint8Array): void {
+export function xorInto(target: Uint8Array, base: Uint8Array): void {
   const n = Math.min(target.length, base.length);
   const words = n >>> 2;
   const t32 = new Uint32Array(target.buffer, target.byteOffset, words);
@@ -71,7 +80,9 @@ function checkSnapshotKey(key: SnapshotKey): void {
 }
 
 function seal(out: Uint8Array, bodyEnd: number, key: SnapshotKey | undefined): void {
-  new DataView(out.buffer, out.byteOffset).setUint32(FLAGS_OFFSET, key === undefined ? 0 : FLAG_KEYED, true);
+  const view = new DataView(out.buffer, out.byteOffset);
+  const engineBits = view.getUint32(FLAGS_OFFSET, true) & ENGINE_MASK;
+  view.setUint32(FLAGS_OFFSET, engineBits | (key === undefined ? 0 : FLAG_KEYED), true);
   out.set(tag(out.subarray(0, bodyEnd), key), bodyEnd);
 }
 
@@ -92,7 +103,9 @@ function verifyFrame(bytes: Uint8Array, key: SnapshotKey | undefined): number {
   const bodyLength = view.getUint32(LENGTH_OFFSET, true);
   if (bytes.length !== HEADER_BYTES + bodyLength + HASH_BYTES) throw new SnapshotError('snapshot is truncated or has trailing bytes');
   const flags = view.getUint32(FLAGS_OFFSET, true);
-  if (flags & ~FLAG_KEYED) throw new SnapshotError('snapshot header has unknown flags');
+  if (flags & ~(FLAG_KEYED | ENGINE_MASK) || SNAPSHOT_ENGINES[(flags & ENGINE_MASK) >>> ENGINE_SHIFT] === undefined) {
+    throw new SnapshotError('snapshot header has unknown flags');
+  }
   const keyed = (flags & FLAG_KEYED) !== 0;
   if (keyed && key === undefined) throw new SnapshotError('snapshot is signed with a key: restore it with its snapshotKey');
   if (!keyed && key !== undefined) throw new SnapshotError('snapshot is not signed, but a snapshotKey was given: refusing it');
@@ -117,6 +130,44 @@ export function signSnapshot(bytes: Uint8Array, key: SnapshotKey): Uint8Array {
   return out;
 }
 
+/** Frames an engine's `body` (already compressed) as a snapshot of `moduleSha256`, tagged with `key`. */
+export function sealSnapshot(engine: SnapshotEngine, moduleSha256: string, body: Uint8Array, key?: SnapshotKey): Uint8Array {
+  if (key !== undefined) checkSnapshotKey(key);
+  const out = new Uint8Array(HEADER_BYTES + body.length + HASH_BYTES);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  view.setUint32(MAGIC.length, SNAPSHOT_FORMAT_VERSION, true);
+  out.set(Buffer.from(moduleSha256, 'hex'), MAGIC.length + 4);
+  view.setUint32(FLAGS_OFFSET, SNAPSHOT_ENGINES.indexOf(engine) << ENGINE_SHIFT, true);
+  view.setUint32(LENGTH_OFFSET, body.length, true);
+  out.set(body, HEADER_BYTES);
+  seal(out, HEADER_BYTES + body.length, key);
+  return out;
+}
+
+/**
+ * The body of a snapshot of `engine` and `moduleSha256`, once its framing, tag, engine and module
+ * have been checked (in that order: nothing is trusted before the tag).
+ */
+export function openSnapshot(bytes: Uint8Array, engine: SnapshotEngine, moduleSha256: string, key?: SnapshotKey): Uint8Array {
+  const bodyLength = verifyFrame(bytes, key);
+  const flags = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(FLAGS_OFFSET, true);
+  const made = SNAPSHOT_ENGINES[(flags & ENGINE_MASK) >>> ENGINE_SHIFT];
+  if (made !== engine) {
+    throw new SnapshotError(
+      `snapshot was made with engine '${made}': restore it with { engine: '${made}' } (this sandbox's engine is '${engine}')`,
+    );
+  }
+  const moduleHash = Buffer.from(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + HASH_BYTES)).toString('hex');
+  if (moduleHash !== moduleSha256) {
+    throw new SnapshotError(
+      `snapshot was made by another sandbox module (${engine} build ${moduleHash.slice(0, 12)}, this one is ${moduleSha256.slice(0, 12)}): ` +
+        'snapshots restore only into the same build',
+    );
+  }
+  return bytes.subarray(HEADER_BYTES, HEADER_BYTES + bodyLength);
+}
+
 export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents: SnapshotContents, key?: SnapshotKey): Uint8Array {
   const { memory, globals } = contents.state;
   // Padded with spaces (still JSON) so the memory that follows is 4-byte aligned.
@@ -129,17 +180,7 @@ export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents:
   const diff = plain.subarray(4 + meta.length);
   diff.set(memory);
   xorInto(diff, base);
-  const body = deflateRawSync(plain, { level: 6 });
-
-  const out = new Uint8Array(HEADER_BYTES + body.length + HASH_BYTES);
-  const view = new DataView(out.buffer);
-  out.set(MAGIC, 0);
-  view.setUint32(MAGIC.length, SNAPSHOT_FORMAT_VERSION, true);
-  out.set(Buffer.from(moduleSha256, 'hex'), MAGIC.length + 4);
-  view.setUint32(LENGTH_OFFSET, body.length, true);
-  out.set(body, HEADER_BYTES);
-  seal(out, HEADER_BYTES + body.length, key);
-  return out;
+  return sealSnapshot('micropython', moduleSha256, deflateRawSync(plain, { level: 6 }), key);
 }
 
 /**
@@ -153,14 +194,10 @@ export function decodeSnapshot(
   maxMemoryBytes: number,
   key?: SnapshotKey,
 ): SnapshotContents {
-  const bodyLength = verifyFrame(bytes, key);
-  const moduleHash = Buffer.from(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + HASH_BYTES)).toString('hex');
-  if (moduleHash !== moduleSha256) {
-    throw new SnapshotError(`snapshot was made by another sandbox module (${moduleHash.slice(0, 12)}, this one is ${moduleSha256.slice(0, 12)})`);
-  }
+  const body = openSnapshot(bytes, 'micropython', moduleSha256, key);
   let plain: Buffer;
   try {
-    plain = inflateRawSync(bytes.subarray(HEADER_BYTES, HEADER_BYTES + bodyLength), { maxOutputLength: maxMemoryBytes + (1 << 20) });
+    plain = inflateRawSync(body, { maxOutputLength: maxMemoryBytes + (1 << 20) });
   } catch (e) {
     throw new SnapshotError(`snapshot body cannot be read (${(e as Error).message}); is it larger than the memory limit of ${maxMemoryBytes} bytes?`);
   }

@@ -71,7 +71,7 @@ export class Pool {
     const { size, maxQueue, ...sandboxOptions } = options;
     this.sandboxOptions = sandboxOptions;
     this.resolved = resolveSandboxOptions(sandboxOptions);
-    if (this.resolved.engine === 'cpython') checkCPythonOptions(this.resolved, false);
+    if (this.resolved.engine === 'cpython') checkCPythonOptions(this.resolved);
     this.bridge = hostBridge(this.resolved);
     const worker = this.resolved.isolation === 'worker';
     this.size = positiveInt('size', size, worker ? availableParallelism() : 4);
@@ -157,7 +157,7 @@ export class Pool {
   /** `warm`: renewed once, which for MicroPython touches the pages its first run would fault in. */
   private openSpare(warm: boolean): Spare {
     if (this.resolved.engine === 'cpython') {
-      const session = openCPythonSession(this.resolved, false);
+      const session = openCPythonSession(this.resolved);
       return {
         run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program?.filename),
         renew: () => session.renew(),

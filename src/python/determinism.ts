@@ -15,11 +15,19 @@ export const FUEL_PER_VIRTUAL_MS = 2_000_000;
 
 /** A clock that moves with fuel used and virtual sleeps, carried over from run to run. */
 export class VirtualClock implements Clock {
-  private elapsedMs = 0; // before the current run
   private sleptMs = 0; // in the current run
   private fuelUsed: () => number = () => 0;
 
-  constructor(private readonly startMs: number) {}
+  /** `elapsedMs`: virtual time already passed (a restored session's clock goes on from there). */
+  constructor(
+    readonly startMs: number,
+    private elapsedMs = 0,
+  ) {}
+
+  /** Virtual time passed before the current run. */
+  get elapsedBeforeRunMs(): number {
+    return this.elapsedMs;
+  }
 
   beginRun(fuelUsed: () => number): void {
     this.fuelUsed = fuelUsed;
@@ -51,10 +59,20 @@ export class VirtualClock implements Clock {
 
 /** splitmix32: small, fast, and every seed gives a full-period sequence. */
 export function seededRandomU32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
+  return new SeededRandom(seed).next;
+}
+
+/** The seeded source with its position readable, so a restored session can go on from it. */
+export class SeededRandom {
+  /** `state`: where the sequence is (the seed at its start). */
+  constructor(
+    readonly seed: number,
+    public state = seed >>> 0,
+  ) {}
+
+  readonly next = (): number => {
+    this.state = (this.state + 0x9e3779b9) >>> 0;
+    let z = this.state;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;

@@ -15,6 +15,8 @@ import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapsho
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
 import { CPythonSession } from '../cpython/session.js';
 import { openCPythonSession } from '../cpython/open.js';
+import { decodeSession, type CPythonSessionState, type RestoreBounds } from '../cpython/snapshot.js';
+import { DEFAULT_FS_QUOTA } from '../vfs/vfs.js';
 
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
@@ -36,6 +38,18 @@ export interface RunOptions extends OutputCallbacks {
 
 let openVariant: (options: SandboxOptions | undefined, variant: ModuleVariant) => Promise<Sandbox>;
 
+/** Where a restored session comes from, per engine: a snapshot's bytes, or a fork's copy. */
+interface Restorer {
+  micropython?(maxMemoryBytes: number, key: SnapshotKey | undefined): RestoredSession;
+  cpython?(bounds: RestoreBounds, key: SnapshotKey | undefined): CPythonSessionState;
+}
+
+/** A failure while restoring is the snapshot's, unless it is the options' (a UsageError). */
+function asSnapshotError(e: unknown): Error {
+  if (e instanceof SnapshotError || e instanceof UsageError) return e;
+  return new SnapshotError(`snapshot could not be restored: ${(e as Error)?.message ?? String(e)}`);
+}
+
 export class Sandbox {
   private constructor(
     private readonly session: InlineSession | WorkerSession | CPythonSession,
@@ -56,31 +70,40 @@ export class Sandbox {
   /**
    * Continues a session from `sb.snapshot()` bytes, in this or another process. Grants and limits
    * come from `options`, never from the snapshot. A foreign, truncated or altered snapshot is refused
-   * with a SnapshotError before anything is loaded.
+   * with a SnapshotError before anything is loaded. A CPython session's snapshot restores with
+   * `engine: 'cpython'` in `options` (src/cpython/snapshot.ts).
    */
   static async restore(snapshot: Uint8Array, options?: SandboxOptions): Promise<Sandbox> {
-    return Sandbox.open(options, 'metered', (maxMemoryBytes, key) => readSnapshot(snapshot, 'metered', maxMemoryBytes, key));
+    return Sandbox.open(options, 'metered', {
+      micropython: (maxMemoryBytes, key) => readSnapshot(snapshot, 'metered', maxMemoryBytes, key),
+      cpython: (bounds, key) => decodeSession(snapshot, bounds, key),
+    });
   }
 
-  private static async open(
-    options: SandboxOptions | undefined,
-    variant: ModuleVariant,
-    restore?: (maxMemoryBytes: number, key: SnapshotKey | undefined) => RestoredSession,
-  ): Promise<Sandbox> {
+  private static async open(options: SandboxOptions | undefined, variant: ModuleVariant, restore?: Restorer): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
+    const key = resolved.snapshotKey ?? undefined;
+    if (restore && !restore[resolved.engine]) throw new SnapshotError(`this session cannot be restored with engine '${resolved.engine}'`);
     if (resolved.engine === 'cpython') {
-      const restoring = restore !== undefined;
-      const session = resolved.isolation === 'worker' ? await openCPythonWorker(resolved, variant, restoring) : openCPythonSession(resolved, restoring, variant);
-      return new Sandbox(session, resolved.limits, options, variant);
+      if (resolved.isolation === 'worker') {
+        if (restore) throw new UsageError("restoring a snapshot into isolation 'worker' is not yet supported with engine 'cpython'");
+        return new Sandbox(await openCPythonWorker(resolved, variant), resolved.limits, options, variant);
+      }
+      const read = restore?.cpython;
+      const bounds = { maxMemoryBytes: resolved.limits.memoryBytes, maxFileBytes: resolved.vfs.quota?.bytes ?? DEFAULT_FS_QUOTA.bytes };
+      try {
+        return new Sandbox(openCPythonSession(resolved, read && (() => read(bounds, key)), variant), resolved.limits, options, variant);
+      } catch (e) {
+        throw read ? asSnapshotError(e) : e;
+      }
     }
     if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
     // Options are the caller's and fail as UsageError above; from here on a failure is the snapshot's.
     try {
-      const restored = restore(resolved.limits.memoryBytes, resolved.snapshotKey ?? undefined);
+      const restored = restore.micropython!(resolved.limits.memoryBytes, key);
       return new Sandbox(await openSession(resolved, variant, restored), resolved.limits, options, variant);
     } catch (e) {
-      if (e instanceof SnapshotError || e instanceof UsageError) throw e;
-      throw new SnapshotError(`snapshot could not be restored: ${(e as Error)?.message ?? String(e)}`);
+      throw asSnapshotError(e);
     }
   }
 
@@ -124,19 +147,26 @@ export class Sandbox {
 
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
-    if (!(this.session instanceof InlineSession)) throw new UsageError('snapshotSync needs an inline sandbox');
+    if (!(this.session instanceof InlineSession || this.session instanceof CPythonSession)) throw new UsageError('snapshotSync needs an inline sandbox');
     return this.signed(this.session.snapshot());
   }
 
   /** An independent copy of this session, with the same options (grants, limits, isolation). */
   async fork(): Promise<Sandbox> {
+    // No compression needed within one process.
+    if (this.session instanceof CPythonSession) {
+      const state = this.session.captureState();
+      return Sandbox.open(this.options, this.variant, { cpython: () => state });
+    }
     if (this.session instanceof InlineSession) {
-      // No compression needed within one process.
       const restored = { state: this.session.captureState(), files: Object.fromEntries(this.session.vfs.memory.files()) };
-      return Sandbox.open(this.options, this.variant, () => restored);
+      return Sandbox.open(this.options, this.variant, { micropython: () => restored });
     }
     const bytes = await this.session.snapshot();
-    return Sandbox.open(this.options, this.variant, (max) => readSnapshot(bytes, this.variant, max));
+    return Sandbox.open(this.options, this.variant, {
+      micropython: (max) => readSnapshot(bytes, this.variant, max),
+      cpython: (bounds) => decodeSession(bytes, bounds),
+    });
   }
 
   get disposed(): boolean {

@@ -24,9 +24,25 @@ function startImage(variant: ModuleVariant): Uint8Array {
 
 /** The in-memory files go with the session (host mounts do not: the restorer grants its own). */
 export function snapshotInstance(inst: EngineInstance, variant: ModuleVariant, vfs: VirtualFS): Uint8Array {
+  return encodeSnapshot(loadSandboxModule(variant).sha256, startImage(variant), { state: inst.captureState(), sections: { files: filesSection(vfs) } });
+}
+
+/** The session's in-memory files as a snapshot section (base64 by path). */
+export function filesSection(vfs: VirtualFS): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [path, data] of vfs.memory.files()) files[path] = Buffer.from(data).toString('base64');
-  return encodeSnapshot(loadSandboxModule(variant).sha256, startImage(variant), { state: inst.captureState(), sections: { files } });
+  return files;
+}
+
+/** A snapshot's files section, checked: only paths the session itself could have written. */
+export function readFilesSection(raw: unknown): Record<string, Uint8Array> {
+  const files: Record<string, Uint8Array> = {};
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) throw new SnapshotError('snapshot files section is malformed');
+  for (const [path, data] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    if (typeof data !== 'string' || !isNormalPath(path)) throw new SnapshotError('snapshot files section is malformed');
+    files[path] = new Uint8Array(Buffer.from(data, 'base64'));
+  }
+  return files;
 }
 
 export interface RestoredSession {
@@ -36,14 +52,7 @@ export interface RestoredSession {
 
 export function readSnapshot(bytes: Uint8Array, variant: ModuleVariant, maxMemoryBytes: number, key?: SnapshotKey): RestoredSession {
   const { state, sections } = decodeSnapshot(bytes, loadSandboxModule(variant).sha256, startImage(variant), maxMemoryBytes, key);
-  const files: Record<string, Uint8Array> = {};
-  const raw = sections.files;
-  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) throw new SnapshotError('snapshot files section is malformed');
-  for (const [path, data] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    if (typeof data !== 'string' || !isNormalPath(path)) throw new SnapshotError('snapshot files section is malformed');
-    files[path] = new Uint8Array(Buffer.from(data, 'base64'));
-  }
-  return { state, files };
+  return { state, files: readFilesSection(sections.files) };
 }
 
 /** Only paths the session itself could have written: absolute and already normalised. */

@@ -49,8 +49,8 @@ export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge,
 }
 
 /** A CPython session in a worker thread; what the engine does not support is refused here first. */
-export function openCPythonWorker(resolved: ResolvedSandboxOptions, variant: ModuleVariant, restoring: boolean): Promise<WorkerSession> {
-  checkCPythonOptions(resolved, restoring);
+export function openCPythonWorker(resolved: ResolvedSandboxOptions, variant: ModuleVariant): Promise<WorkerSession> {
+  checkCPythonOptions(resolved);
   return openWorker(resolved, hostBridge(resolved), variant);
 }
 

@@ -37,12 +37,15 @@ for _name in list(sys.modules):
 outcome = ""
 
 
-def setup(env, argv):
-    """Applies a sandbox's grants to a fresh interpreter (restored from the process's template)."""
+def setup(env, argv, reseed=True):
+    """Applies a sandbox's grants to an interpreter restored from the process's template or from a
+    snapshot (whose `random` goes on where it was: reseed=False)."""
+    global outcome
+    outcome = ""
     os.environ.clear()
     os.environ.update(env)
     sys.argv[:] = argv
-    if "random" in sys.modules:
+    if reseed and "random" in sys.modules:
         # The template was initialised once for every sandbox: each draws its own seed (the host's
         # random source, seeded in deterministic mode).
         sys.modules["random"].seed()
