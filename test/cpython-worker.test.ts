@@ -2,6 +2,9 @@
 // MicroPython worker sandbox (limits, watchdog, interrupt, files), and sleeps that do not spin.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pool, Sandbox, UsageError } from '../src/index.js';
 import { createUnmeteredSandbox } from '../src/python/sandbox.js';
@@ -52,7 +55,10 @@ describe("CPython engine: isolation 'worker'", () => {
     assert.equal(r.stdout, "[{'a': '1', 'b': '2'}]\n");
     assert.equal(await text('/out.txt'), 'done');
     assert.deepEqual((await sb.fs.list('/')).map((e) => e.name).sort(), ['data.csv', 'in.txt', 'out.txt']);
-    await assert.rejects(sb.snapshot(), (e: Error) => e instanceof UsageError && /snapshots are not yet supported/.test(e.message));
+    // A worker's session snapshots; restoring it inline gives the same globals and files.
+    const copy = await Sandbox.restore(await sb.snapshot(), { engine: 'cpython' });
+    assert.equal((await copy.run('print(rows[0]["b"], open("/out.txt").read())')).stdout, '2 done\n');
+    copy.dispose();
   });
 
   it('enforces fuel, deadline and memory; the interpreter survives a soft stop', async () => {
@@ -283,10 +289,17 @@ describe('pyfence repl --engine cpython', () => {
     assert.match(stderr, /KeyboardInterrupt/);
   });
 
-  it('--save is refused before anything is typed while CPython has no snapshots', async () => {
-    const repl = startRepl(['--save', '/nonexistent/never-written.snap']);
-    const { code, stderr } = await repl.end();
-    assert.equal(code, 2);
-    assert.match(stderr, /cannot save the session: snapshots are not yet supported/);
+  it('--save keeps the session and --load continues it', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pyfence-repl-')), 'session.snap');
+    const first = startRepl(['--save', file]);
+    first.write('total = 40 + 2\n');
+    first.write('def twice(x):\n    return 2 * x\n\n');
+    const saved = await first.end();
+    assert.equal(saved.code, 0, saved.stderr);
+    const second = startRepl(['--load', file]);
+    second.write('print(twice(total))\n');
+    const loaded = await second.end();
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.match(loaded.stdout, /84\n/);
   });
 });
