@@ -216,10 +216,7 @@ describe('CPython engine: determinism and options', () => {
 
   it('what the engine does not support yet is refused clearly', async () => {
     const refused: [object, RegExp][] = [
-      [{ modules: { m: { f: () => 1 } } }, /host functions .* not yet supported with engine 'cpython'/],
-      [{ net: { allow: ['example.com'] } }, /network .* not yet supported/],
       [{ isolation: 'worker' }, /isolation 'worker' is not yet supported/],
-      [{ imports: { deny: ['sqlite3'] } }, /import policy .* not yet supported/],
       [{ limits: { memoryBytes: 16 * 2 ** 20 } }, /memoryBytes must be at least \d+ with engine 'cpython'/],
     ];
     for (const [options, message] of refused) {

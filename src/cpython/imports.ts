@@ -12,6 +12,7 @@ import { HostStop } from '../engine/stop.js';
 import { fileSyscalls } from '../engine/syscalls.js';
 import { VfsError } from '../vfs/errno.js';
 import { toWasiErrno, WasiErrno } from './errno.js';
+import { withHostChannel, type HostChannel } from './host-channel.js';
 import { timeImports } from './time-imports.js';
 
 /** The guest called exit(): the run ends with this status (os._exit, a fatal error). */
@@ -36,6 +37,8 @@ export interface CPythonImportState {
   malloc(size: number): number;
   /** Where the libc keeps the time zone's name (written by _tzset_js), for struct tm's tm_zone. */
   zoneName: { ptr: number };
+  /** The host channel's unread answer (host-channel.ts). */
+  channel: HostChannel;
 }
 
 type ImportFn = (...args: any[]) => unknown;
@@ -255,7 +258,11 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
   const host: Record<string, ImportFn> = {
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
   };
-  return { env: notAvailable(env, 'env'), wasi_snapshot_preview1: notAvailable(wasi, 'wasi'), [HOST_IMPORT_MODULE]: host };
+  return {
+    env: notAvailable(env, 'env'),
+    wasi_snapshot_preview1: notAvailable(withHostChannel(current, wasi), 'wasi'),
+    [HOST_IMPORT_MODULE]: host,
+  };
 }
 
 /** Completes an import namespace for the module's actual imports (see `importsFor`). */

@@ -2,7 +2,8 @@
 // refused with a UsageError, never silently ignored.
 import { UsageError } from '../python/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../python/options.js';
-import { resolveImportPolicy } from '../python/import-policy.js';
+import { hostBridge } from '../python/sessions.js';
+import { cpythonGrants } from './grants.js';
 import { CPythonSession } from './session.js';
 import { cpythonTemplate } from './template.js';
 
@@ -12,10 +13,7 @@ function notYet(what: string): never {
 
 export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean): CPythonSession {
   if (restoring) notYet('snapshots are');
-  if (Object.keys(resolved.modules).length) notYet('host functions (modules) are');
-  if (resolved.net) notYet('network access (net) is');
   if (resolved.isolation !== 'inline') notYet("isolation 'worker' is");
-  if (resolved.denied.join() !== resolveImportPolicy(undefined).join()) notYet('an import policy (imports) is');
   const initialBytes = cpythonTemplate().state.memoryBytes;
   if (resolved.limits.memoryBytes < initialBytes) {
     throw new UsageError(`limits.memoryBytes must be at least ${initialBytes} with engine 'cpython' (its initial memory)`);
@@ -26,5 +24,6 @@ export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: 
     argv: spec.argv ?? [],
     determinism: resolved.determinism,
     vfs: resolved.vfs,
+    grants: cpythonGrants(resolved, hostBridge(resolved)),
   });
 }

@@ -39,6 +39,11 @@ export class CPythonRunGuard implements FuelPolicy {
     this.limitHit('fuel');
   }
 
+  /** How long the guest may still wait on the host (a host call) before a stop is due. */
+  waitBudgetMs(): number {
+    return Math.max(0, Math.min(this.deadline, this.graceDeadline) - performance.now());
+  }
+
   /** Waits without spinning, but never past the deadline. */
   readonly sleep = (ms: number): void => {
     const limit = Math.min(this.deadline, this.graceDeadline);

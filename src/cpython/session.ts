@@ -9,6 +9,7 @@ import { OutputCollector, type OutputCallbacks } from '../python/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../python/result.js';
 import { runFsOp, type FsOp } from '../python/sandbox-fs.js';
 import { idleHooks } from '../python/instances.js';
+import { mayEndInExpression } from '../python/program.js';
 import { seededRandomU32, VirtualClock, type Determinism } from '../python/determinism.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import { GuestExit } from './imports.js';
@@ -16,18 +17,20 @@ import type { CPythonInstance } from './instance.js';
 import { CPythonRunGuard } from './run-guard.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { cpythonTemplate, newCPythonInstance } from './template.js';
+import { auditDeniedImport, runChannel, type CPythonGrants } from './grants.js';
 
 export interface CPythonConfig {
   env: Record<string, string>;
   argv: string[];
   determinism: Determinism;
   vfs: VfsOptions;
+  grants: CPythonGrants;
 }
 
 const SEPARATOR = '\x04';
 const STOP_TYPE = { fuel: 'FuelExhausted', timeout: 'Timeout', memory: 'MemoryLimit', output: 'OutputLimit', denied: 'Denied' } as const;
 const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };
-const POLICY_IMPORT_ERROR = /not allowed in this sandbox/;
+const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
 
 type Outcome =
   | { kind: 'ok' }
@@ -81,7 +84,7 @@ export class CPythonSession {
     this.instance?.release();
     const inst = newCPythonInstance(this.hooks(idleHooks.stdout, idleHooks.stderr, 2 ** 31, idleHooks.sleep), this.vfs);
     inst.fuel.begin(SETUP_FUEL, { checkpoint() {}, exhausted() {} });
-    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv));
+    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv, this.config.grants.json));
     inst.fuel.end();
     if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the CPython sandbox failed: ${JSON.stringify(outcome)}`);
     inst.hooks = idleHooks;
@@ -121,33 +124,36 @@ export class CPythonSession {
     return this.instance === null;
   }
 
-  /** Tracebacks name the program as python3 would: by sys.argv[0] (the CLI's file), else <stdin>. */
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename = this.config.argv[0] || '<stdin>'): RunResult {
+  /**
+   * Tracebacks name the program as python3 would: by sys.argv[0] (the CLI's file), else <stdin>.
+   * `inputs`: wire JSON of the run's globals (program.ts), or null.
+   */
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename = this.config.argv[0] || '<stdin>', inputs: string | null = null): RunResult {
     const inst = this.instance;
     if (!inst) throw new UsageError('this sandbox has been disposed');
     if (this.running) throw new UsageError('this sandbox is already running');
     this.running = true;
     try {
-      return this.runNow(inst, code, limits, callbacks, filename);
+      return this.runNow(inst, code, limits, callbacks, filename, inputs);
     } finally {
       this.running = false;
     }
   }
 
-  private runNow(inst: CPythonInstance, code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename: string): RunResult {
+  private runNow(inst: CPythonInstance, code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename: string, inputs: string | null): RunResult {
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
     const guard = new CPythonRunGuard(inst, limits, started);
     const virtual = this.virtualClock;
     const sleep = virtual ? (ms: number) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep;
-    // File refusals come through the engine's syscall layer, as for MicroPython; this engine's import
-    // policy and host calls are not audited yet.
+    // File refusals come through the engine's syscall layer, host calls through the bridge's gate.
     const audit = new AuditTrail();
-    inst.hooks = { ...this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep), refused: audit.add };
+    const channel = runChannel(this.config.grants.hostCall, () => guard.waitBudgetMs(), audit.add, () => guard.checkpoint());
+    inst.hooks = { ...this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep), hostCall: channel.hostCall, refused: audit.add };
     inst.resetMemoryPeak();
     inst.fuel.begin(limits.fuel, guard);
     virtual?.beginRun(() => inst.fuel.used());
-    const outcome = this.exec(inst, runnerCall('run', code, filename));
+    const outcome = this.exec(inst, runnerCall('run', code, filename, mayEndInExpression(code) ? 1 : 0, inputs ?? ''));
     virtual?.endRun();
     const fuel = inst.fuel.end();
     const wallMs = performance.now() - started;
@@ -155,6 +161,7 @@ export class CPythonSession {
     const capReached = inst.memoryCapReached;
     const memoryLimit = limits.memoryBytes;
     inst.hooks = idleHooks;
+    inst.clearHostChannel();
     const interruptConsumed = outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
     const replaced = !(outcome.kind === 'ok' || outcome.kind === 'exception') || (guard.softStop !== null && !interruptConsumed);
     if (replaced) this.instance = this.freshInstance();
@@ -165,8 +172,10 @@ export class CPythonSession {
       error = { kind: guard.softStop.reason, type: STOP_TYPE[guard.softStop.reason], message: guard.softStop.message, traceback };
     } else {
       error = errorOf(outcome, capReached, memoryLimit);
+      auditDeniedImport(error, this.config.grants.denied, audit.add);
     }
-    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced, null, audit.toJSON()).typed();
+    const value = error ? null : channel.value();
+    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced, value, audit.toJSON()).typed();
   }
 
   /** `sb.fs` operations, between runs. */

@@ -193,7 +193,6 @@ export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbo
 }
 
 function runCPython(session: CPythonSession, code: string, limits: ResolvedLimits, options: RunOptions, program: ProgramSpec): RunResult {
-  if (program.inputs !== null) throw new UsageError("inputs are not yet supported with engine 'cpython'");
   // Without a filename the CPython session names the program after argv[0], as python3 does.
-  return session.run(code, limits, options, options.filename === undefined ? undefined : program.filename);
+  return session.run(code, limits, options, options.filename === undefined ? undefined : program.filename, program.inputs);
 }
