@@ -259,14 +259,14 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
   };
   return {
-    env: notAvailable(env, 'env'),
-    wasi_snapshot_preview1: notAvailable(withHostChannel(current, wasi), 'wasi'),
+    env: notAvailable(env, 'env', current),
+    wasi_snapshot_preview1: notAvailable(withHostChannel(current, wasi), 'wasi', current),
     [HOST_IMPORT_MODULE]: host,
   };
 }
 
 /** Completes an import namespace for the module's actual imports (see `importsFor`). */
-function notAvailable(impl: Record<string, ImportFn>, kind: 'env' | 'wasi'): Record<string, ImportFn> {
+function notAvailable(impl: Record<string, ImportFn>, kind: 'env' | 'wasi', current: () => CPythonImportState): Record<string, ImportFn> {
   return new Proxy(impl, {
     get(target, name) {
       if (typeof name !== 'string') return undefined;
@@ -274,7 +274,9 @@ function notAvailable(impl: Record<string, ImportFn>, kind: 'env' | 'wasi'): Rec
       if (kind === 'wasi') return () => WasiErrno.ENOSYS;
       if (name.startsWith('__syscall_')) return () => -WasiErrno.ENOSYS;
       return () => {
-        throw new HostStop('denied', `the host function ${name} is not available in this sandbox`);
+        const message = `the host function ${name} is not available in this sandbox`;
+        current().hooks.refused?.('host-call', message);
+        throw new HostStop('denied', message);
       };
     },
   });

@@ -7,13 +7,14 @@ import { cpythonGrants } from './grants.js';
 import { CPythonSession } from './session.js';
 import { cpythonTemplate } from './template.js';
 
-function notYet(what: string): never {
-  throw new UsageError(`${what} not yet supported with engine 'cpython'`);
+function notYet(what: string, hint = ''): never {
+  throw new UsageError(`${what} not yet supported with engine 'cpython'${hint}`);
 }
 
 export function openCPythonSession(resolved: ResolvedSandboxOptions, restoring: boolean): CPythonSession {
   if (restoring) notYet('snapshots are');
-  if (resolved.isolation !== 'inline') notYet("isolation 'worker' is");
+  // A network grant or an async host function makes 'worker' the default: say how to run inline.
+  if (resolved.isolation !== 'inline') notYet("isolation 'worker' is", " (the default with net or an async host function: give isolation: 'inline')");
   const initialBytes = cpythonTemplate().state.memoryBytes;
   if (resolved.limits.memoryBytes < initialBytes) {
     throw new UsageError(`limits.memoryBytes must be at least ${initialBytes} with engine 'cpython' (its initial memory)`);
