@@ -190,6 +190,16 @@ m.plain()
     assert.equal(r.error?.traceback, 'Traceback (most recent call last):\n  File "<stdin>", line 8, in <module>\n    m.plain()\n    ~~~~~~~^^\nRuntimeError: it broke\n');
   });
 
+  it('reads answers of any size (exactly two read buffers, several), within the memory cap', async () => {
+    const exact = 2 * 65536 - '{"ok":""}'.length;
+    const r = await runIn(
+      { modules: { m: { text: (n: HostValue) => 'é'.repeat(Number(n) / 2) + 'x'.repeat(Number(n) % 2), huge: () => 'y'.repeat(100 << 20) } } },
+      `import m\nprint(len(m.text(${exact}).encode()), len(m.text(300_001).encode()), len(m.text(0)))\nm.huge()`,
+    );
+    assert.equal(r.stdout, `${exact} 300001 0\n`);
+    assert.equal(r.error?.kind, 'memory', JSON.stringify(r.error));
+  });
+
   it('has no module that was not granted, no function that was not granted', async () => {
     const r = await runIn(
       { modules: { m: { f: () => 1 } } },

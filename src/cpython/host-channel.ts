@@ -1,7 +1,7 @@
 // The host channel of a CPython sandbox: a device at a fixed descriptor, outside the file table, so it
 // needs no JS object in the guest and no change to the module. One write is one request (the bytes of
 // one fd_write); the host answers it during that write, and reads return the answer until it is used
-// up (then 0, end of file). A request's size is checked before any of it is read from guest memory,
+// up (then 0, end of file); a read fills its buffers unless the answer ends in them. A request's size is checked before any of it is read from guest memory,
 // it is charged as host work, and it goes to `hooks.hostCall`, where the gate of the host-function
 // bridge (src/python/host-call-gate.ts) decides what it may reach.
 import { HOST_REQUEST_MAX_BYTES } from '../engine/host.js';

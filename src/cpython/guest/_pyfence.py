@@ -150,7 +150,7 @@ def _report_value(value):
     """The value goes to the host as data only; what cannot cross is reported as why not, and the
     run still succeeds. A limit's KeyboardInterrupt is not an Exception and still ends the run."""
     try:
-        text = "v" + json.dumps(bridge.enc(value))
+        text = "v" + bridge.dumps(bridge.enc(value))
     except RecursionError:
         text = "eValueError: " + bridge.TOO_DEEP
     except Exception as e:
