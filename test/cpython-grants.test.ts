@@ -208,6 +208,10 @@ m.plain()
     assert.equal(r.stdout, 'ModuleNotFoundError\n1\n');
     assert.equal(r.error?.type, 'AttributeError');
     assert.equal(r.error?.message, "host module 'm' has no function 'g'");
+    // Grants stay with their sandbox: the next interpreter made from the same template has none.
+    const next = await runIn({}, 'import sys\nprint("m" in sys.modules, "requests" in sys.modules)\nimport m');
+    assert.equal(next.stdout, 'False False\n');
+    assert.equal(next.error?.type, 'ModuleNotFoundError');
   });
 
   it('says at once that an inline sandbox cannot wait for a Promise (plain or async function)', async () => {

@@ -3,7 +3,9 @@
 // keys replaced by a qstr no name can produce, so `import`, `__import__`, importlib-style helpers,
 // `sys.modules` edits and `u`-prefixed aliases all miss them. Only a raw memory write could undo
 // that, and the one module that gives the guest such writes, uctypes, is denied by default. The
-// message "module 'X' is not allowed in this sandbox" comes from the prelude's import wrapper.
+// message "module 'X' is not allowed in this sandbox" comes from the prelude's import wrapper. The
+// CPython engine resolves the same options against its own defaults (CPYTHON_IMPORTS) and denies in
+// the guest (src/cpython/guest/_pyfence.py).
 import type { ModuleVariant } from '../engine/abi.js';
 import type { EngineInstance } from '../engine/instance.js';
 import { loadSandboxModule } from '../engine/module.js';
