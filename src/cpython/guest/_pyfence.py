@@ -86,7 +86,7 @@ def setup(env, argv, grants="{}"):
     for name in installed:
         sys.modules.pop(name, None)
     installed.clear()
-    if "denied" in grants:
+    if "denied" in grants and frozenset(grants["denied"]) != denied:
         denied = frozenset(grants["denied"])
         _forget_denied()
     for name, functions in grants.get("modules", {}).items():
