@@ -1,7 +1,7 @@
 # The guest's `requests` module for the CPython engine (the subset agent code uses), importable only
 # in sandboxes with a network grant. Every request is one host call, `__net__.request`; the host checks
 # the allow list on every hop of a redirect chain, pins the address it checked and caps size and time
-# (src/python/net/). The same module as MicroPython sandboxes get (src/python/requests-module.ts).
+# (src/python/net/). The same subset and behaviour as MicroPython sandboxes get (src/python/requests-module.ts).
 # Nothing here is a security boundary.
 import base64
 import json as _json
