@@ -1,8 +1,10 @@
 // After tsc: the CommonJS entry (src/index.cjs, not compiled) beside dist/index.js, the guest-side
 // Python read at run time beside the modules that read it, and the CLI executable.
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 
 copyFileSync('src/index.cjs', 'dist/index.cjs');
 mkdirSync('dist/cpython/guest', { recursive: true });
-copyFileSync('src/cpython/guest/_pyfence.py', 'dist/cpython/guest/_pyfence.py');
+for (const file of readdirSync('src/cpython/guest').filter((f) => f.endsWith('.py'))) {
+  copyFileSync(`src/cpython/guest/${file}`, `dist/cpython/guest/${file}`);
+}
 chmodSync('dist/cli/main.js', 0o755);

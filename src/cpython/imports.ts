@@ -12,6 +12,7 @@ import { HostStop } from '../engine/stop.js';
 import { fileSyscalls } from '../engine/syscalls.js';
 import { VfsError } from '../vfs/errno.js';
 import { toWasiErrno, WasiErrno } from './errno.js';
+import { withHostChannel, type HostChannel } from './host-channel.js';
 import { timeImports } from './time-imports.js';
 
 /** The guest called exit(): the run ends with this status (os._exit, a fatal error). */
@@ -36,6 +37,8 @@ export interface CPythonImportState {
   malloc(size: number): number;
   /** Where the libc keeps the time zone's name (written by _tzset_js), for struct tm's tm_zone. */
   zoneName: { ptr: number };
+  /** The host channel's unread answer (host-channel.ts). */
+  channel: HostChannel;
 }
 
 type ImportFn = (...args: any[]) => unknown;
@@ -257,11 +260,15 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
     // Every libc sleep (build/cpython/module-edits.ts); NaN or a negative length is no wait.
     [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms > 0 ? ms : 0),
   };
-  return { env: notAvailable(env, 'env'), wasi_snapshot_preview1: notAvailable(wasi, 'wasi'), [HOST_IMPORT_MODULE]: host };
+  return {
+    env: notAvailable(env, 'env', current),
+    wasi_snapshot_preview1: notAvailable(withHostChannel(current, wasi), 'wasi', current),
+    [HOST_IMPORT_MODULE]: host,
+  };
 }
 
 /** Completes an import namespace for the module's actual imports (see `importsFor`). */
-function notAvailable(impl: Record<string, ImportFn>, kind: 'env' | 'wasi'): Record<string, ImportFn> {
+function notAvailable(impl: Record<string, ImportFn>, kind: 'env' | 'wasi', current: () => CPythonImportState): Record<string, ImportFn> {
   return new Proxy(impl, {
     get(target, name) {
       if (typeof name !== 'string') return undefined;
@@ -269,7 +276,9 @@ function notAvailable(impl: Record<string, ImportFn>, kind: 'env' | 'wasi'): Rec
       if (kind === 'wasi') return () => WasiErrno.ENOSYS;
       if (name.startsWith('__syscall_')) return () => -WasiErrno.ENOSYS;
       return () => {
-        throw new HostStop('denied', `the host function ${name} is not available in this sandbox`);
+        const message = `the host function ${name} is not available in this sandbox`;
+        current().hooks.refused?.('host-call', message);
+        throw new HostStop('denied', message);
       };
     },
   });

@@ -10,6 +10,7 @@ import type { VirtualFS } from '../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import { buildCPythonImports, type CPythonImportState } from './imports.js';
 import { ActiveGuest, GuestCalls } from '../engine/guest-calls.js';
+import { HostChannel } from './host-channel.js';
 
 export interface CPythonExports {
   memory: WebAssembly.Memory;
@@ -87,6 +88,7 @@ export class CPythonInstance {
       capRefusedGrowth: false,
       malloc: (size) => exports.malloc(size),
       zoneName: { ptr: 0 },
+      channel: new HostChannel(),
     };
   }
 
@@ -115,6 +117,10 @@ export class CPythonInstance {
   }
   set hooks(hooks: HostHooks) {
     this.state.hooks = hooks;
+  }
+  /** Drops the host channel's unread answer (between runs). */
+  clearHostChannel(): void {
+    this.state.channel.clear();
   }
   get memoryBytes(): number {
     return this.memory.byteLength;

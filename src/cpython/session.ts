@@ -9,6 +9,7 @@ import { OutputCollector, type OutputCallbacks } from '../python/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../python/result.js';
 import { runFsOp, type FsOp } from '../python/sandbox-fs.js';
 import { idleHooks } from '../python/instances.js';
+import { mayEndInExpression, type ProgramSpec } from '../python/program.js';
 import { SeededRandom, VirtualClock, type Determinism } from '../python/determinism.js';
 import { SnapshotError } from '../engine/snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
@@ -18,12 +19,14 @@ import { CPythonRunGuard } from './run-guard.js';
 import { applySession, captureSession, encodeSession, filesWithRestored, resumedElapsedMs, resumedRandomState, type CPythonSessionState } from './snapshot.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { cpythonTemplate, newCPythonInstance } from './template.js';
+import { auditDeniedImport, runChannel, type CPythonGrants } from './grants.js';
 
 export interface CPythonConfig {
   env: Record<string, string>;
   argv: string[];
   determinism: Determinism;
   vfs: VfsOptions;
+  grants: CPythonGrants;
   /** Set to 1 by another thread to interrupt the running code with KeyboardInterrupt (worker sandboxes). */
   interrupt?: Int32Array;
   /**
@@ -33,12 +36,18 @@ export interface CPythonConfig {
   unmetered?: boolean;
 }
 
+/** A snapshot's session to continue, and the limits its setup runs under. */
+export interface CPythonRestore {
+  state: CPythonSessionState;
+  limits: ResolvedLimits;
+}
+
 const UNCHECKED = { checkpoint() {}, exhausted() {} };
 
 const SEPARATOR = '\x04';
 const STOP_TYPE = { fuel: 'FuelExhausted', timeout: 'Timeout', memory: 'MemoryLimit', output: 'OutputLimit', denied: 'Denied' } as const;
 const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };
-const POLICY_IMPORT_ERROR = /not allowed in this sandbox/;
+const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
 
 type Outcome =
   | { kind: 'ok' }
@@ -81,7 +90,7 @@ export class CPythonSession {
   /** `restored`: continue a snapshot's session (checked by snapshot.ts) under these limits. */
   constructor(
     private readonly config: CPythonConfig,
-    restored?: { state: CPythonSessionState; limits: ResolvedLimits },
+    restored?: CPythonRestore,
   ) {
     this.vfs = newFS(config.vfs, restored?.state);
     const { fixedMs, seed } = config.determinism;
@@ -106,7 +115,7 @@ export class CPythonSession {
     }
     const guard = new CPythonRunGuard(inst, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
     inst.fuel.begin(Math.min(SETUP_FUEL, limits.fuel), guard);
-    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv, false));
+    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv, this.config.grants.json, false));
     inst.fuel.end();
     inst.hooks = idleHooks;
     if (outcome.kind !== 'ok' || guard.softStop !== null) {
@@ -120,7 +129,7 @@ export class CPythonSession {
     this.instance?.release();
     const inst = newCPythonInstance(this.hooks(idleHooks.stdout, idleHooks.stderr, 2 ** 31, idleHooks.sleep), this.vfs);
     inst.fuel.begin(SETUP_FUEL, { checkpoint() {}, exhausted() {} });
-    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv));
+    const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv, this.config.grants.json));
     inst.fuel.end();
     if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the CPython sandbox failed: ${JSON.stringify(outcome)}`);
     inst.hooks = idleHooks;
@@ -170,20 +179,25 @@ export class CPythonSession {
     this.instance = this.freshInstance();
   }
 
-  /** Tracebacks name the program as python3 would: by sys.argv[0] (the CLI's file), else <stdin>. */
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename = this.config.argv[0] || '<stdin>'): RunResult {
+  /**
+   * Tracebacks name the program as python3 would: by `program.filename`, else sys.argv[0] (the CLI's
+   * file), else <stdin>. `program.inputs`: wire JSON of the run's globals (program.ts), or null.
+   */
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program?: ProgramSpec): RunResult {
+    const filename = program?.filename || this.config.argv[0] || '<stdin>';
+    const inputs = program?.inputs ?? null;
     const inst = this.instance;
     if (!inst) throw new UsageError('this sandbox has been disposed');
     if (this.running) throw new UsageError('this sandbox is already running');
     this.running = true;
     try {
-      return this.runNow(inst, code, limits, callbacks, filename);
+      return this.runNow(inst, code, limits, callbacks, filename, inputs);
     } finally {
       this.running = false;
     }
   }
 
-  private runNow(inst: CPythonInstance, code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename: string): RunResult {
+  private runNow(inst: CPythonInstance, code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, filename: string, inputs: string | null): RunResult {
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const started = performance.now();
     const interrupt = this.config.interrupt;
@@ -191,15 +205,15 @@ export class CPythonSession {
     const guard = new CPythonRunGuard(inst, limits, started, interrupt);
     const virtual = this.virtualClock;
     const sleep = virtual ? (ms: number) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep;
-    // File refusals come through the engine's syscall layer, as for MicroPython; this engine's import
-    // policy and host calls are not audited yet.
+    // File refusals come through the engine's syscall layer, host calls through the bridge's gate.
     const audit = new AuditTrail();
-    inst.hooks = { ...this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep), refused: audit.add };
+    const channel = runChannel(this.config.grants.hostCall, () => guard.waitBudgetMs(), audit.add, () => guard.checkpoint());
+    inst.hooks = { ...this.hooks(output.stdout, output.stderr, limits.memoryBytes, sleep), hostCall: channel.hostCall, refused: audit.add };
     inst.resetMemoryPeak();
     if (this.config.unmetered) inst.fuel.begin(Infinity, UNCHECKED);
     else inst.fuel.begin(limits.fuel, guard);
     virtual?.beginRun(() => inst.fuel.used());
-    const outcome = this.exec(inst, runnerCall('run', code, filename));
+    const outcome = this.exec(inst, runnerCall('run', code, filename, mayEndInExpression(code) ? 1 : 0, inputs ?? ''));
     virtual?.endRun();
     const fuel = inst.fuel.end();
     const wallMs = performance.now() - started;
@@ -207,6 +221,7 @@ export class CPythonSession {
     const capReached = inst.memoryCapReached;
     const memoryLimit = limits.memoryBytes;
     inst.hooks = idleHooks;
+    inst.clearHostChannel();
     const interruptConsumed = outcome.kind === 'exception' && outcome.type === 'KeyboardInterrupt';
     const replaced = !(outcome.kind === 'ok' || outcome.kind === 'exception') || (guard.softStop !== null && !interruptConsumed);
     if (replaced) this.instance = this.freshInstance();
@@ -221,8 +236,10 @@ export class CPythonSession {
       error = { kind: guard.softStop.reason, type: STOP_TYPE[guard.softStop.reason], message: guard.softStop.message, traceback };
     } else {
       error = errorOf(outcome, capReached, memoryLimit);
+      auditDeniedImport(error, this.config.grants.denied, audit.add);
     }
-    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced, null, audit.toJSON()).typed();
+    const value = error ? null : channel.value();
+    return new RunOutcome(error === null, stdout, stderr, error, { fuel, memoryPeakBytes, wallMs }, replaced, value, audit.toJSON()).typed();
   }
 
   /** True if an interrupt was pending: any Python code takes it (as KeyboardInterrupt). */

@@ -33,10 +33,20 @@ const PRELOAD = [
   'operator', 'pprint', 'time', 'calendar', 'base64', 'hashlib', 'struct', 'abc', 'contextlib',
 ];
 
-// Beside this file in src/ and in dist/ (build/finish-dist.mjs copies it), read when first needed.
-let runnerSource: string | null = null;
-function runner(): string {
-  return (runnerSource ??= readFileSync(new URL('./guest/_pyfence.py', import.meta.url), 'utf8'));
+/**
+ * The guest-side Python, loaded in this order as modules of these names (the runner last: it takes
+ * `requests` out of sys.modules until a network grant puts it back). Beside this file in src/ and in
+ * dist/ (build/finish-dist.mjs copies them), read when first needed.
+ */
+const GUEST_MODULES = [
+  ['_pyfence_bridge', '_pyfence_bridge.py'],
+  ['requests', '_pyfence_requests.py'],
+  ['_pyfence', '_pyfence.py'],
+] as const;
+
+let guestSources: [string, string][] | null = null;
+function guestModules(): [string, string][] {
+  return (guestSources ??= GUEST_MODULES.map(([name, file]) => [name, readFileSync(new URL(`./guest/${file}`, import.meta.url), 'utf8')]));
 }
 
 const initErrors: string[] = [];
@@ -83,12 +93,12 @@ function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
 /** The state's format: its chunks are the whole non-zero memory, not a difference from the data. */
 const STATE_FORMAT = 'full-image';
 
-/** What a baked state must have been made from: this module and this runner and preload list. */
+/** What a baked state must have been made from: this module, this guest-side Python and preload list. */
 export function stateOrigin(moduleSha256: string): string {
-  return createHash('sha256').update([STATE_FORMAT, moduleSha256, runner(), ...PRELOAD].join('\0')).digest('hex');
+  return createHash('sha256').update([STATE_FORMAT, moduleSha256, ...guestModules().flat(), ...PRELOAD].join('\0')).digest('hex');
 }
 
-/** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the runner, PRELOAD) and captures it. */
+/** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the guest modules, PRELOAD) and captures it. */
 export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Uint8Array, hooks: HostHooks = initHooks()): CPythonState {
   // The module as built: it defines its memory and writes its data into it.
   const inst = new CPythonInstance(new WebAssembly.Module(moduleBytes), hooks, new CPythonFS({}, stdlib), INIT_ENVIRON);
@@ -100,15 +110,17 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
     }),
   );
   if (init.kind !== 'returned') throw new Error(`pyfence: initialising CPython failed: ${JSON.stringify(init)} ${initErrors.join('')}`);
+  // Compiled as <pyfence>: the runner leaves frames of that name out of the program's tracebacks.
   const boot = [
-    'def __pyfence_boot(src, preload):',
+    'def __pyfence_boot(modules, preload):',
     '    import sys, types',
-    "    m = types.ModuleType('_pyfence')",
-    "    exec(compile(src, '<pyfence>', 'exec'), m.__dict__)",
-    "    sys.modules['_pyfence'] = m",
+    '    for name, src in modules:',
+    '        m = types.ModuleType(name)',
+    "        sys.modules[name] = m",
+    "        exec(compile(src, '<pyfence>', 'exec'), m.__dict__)",
     '    for name in preload:',
     '        __import__(name)',
-    `__pyfence_boot(${JSON.stringify(runner())}, ${JSON.stringify(PRELOAD)})`,
+    `__pyfence_boot(${JSON.stringify(guestModules())}, ${JSON.stringify(PRELOAD)})`,
     'del __pyfence_boot',
   ].join('\n');
   runOrThrow(inst, boot, 'the runner');

@@ -159,7 +159,7 @@ export class Pool {
     if (this.resolved.engine === 'cpython') {
       const session = openCPythonSession(this.resolved);
       return {
-        run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program?.filename),
+        run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program),
         renew: () => session.renew(),
         dispose: () => session.dispose(),
       };

@@ -68,13 +68,13 @@ function micropythonGuest(engine: Extract<WorkerEngine, { name: 'micropython' }>
 
 function cpythonGuest(engine: Extract<WorkerEngine, { name: 'cpython' }>): WorkerGuest {
   adoptCPythonTemplate(engine.template);
-  const session = new CPythonSession(cpythonConfig(data, engine.variant, interrupt));
+  const grants = { json: engine.grants, denied: data.denied, hostCall };
+  const session = new CPythonSession(cpythonConfig(data, grants, engine.variant, interrupt), engine.restored);
   return {
     get vfs() {
       return session.vfs;
     },
-    // No file name given: the session names the program after argv[0], as python3 does.
-    run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program?.filename),
+    run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program),
     snapshot: () => session.snapshot(),
     renew: () => session.renew(),
   };

@@ -11,11 +11,20 @@ import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import type { GrantedNames } from '../python/host-call-gate.js';
 import type { Template } from '../cpython/template.js';
+import type { CPythonRestore } from '../cpython/session.js';
 
 /** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
 export type WorkerEngine =
   | { name: 'micropython'; variant: ModuleVariant; module: LoadedModule }
-  | { name: 'cpython'; template: Template; variant: ModuleVariant };
+  | {
+      name: 'cpython';
+      template: Template;
+      variant: ModuleVariant;
+      /** JSON of the runner's grants (src/cpython/grants.ts); host calls go through this worker's gate. */
+      grants: string;
+      /** Continue this snapshot's session (the first worker only; a replacement starts fresh). */
+      restored?: CPythonRestore;
+    };
 
 export interface WorkerData {
   engine: WorkerEngine;
@@ -26,7 +35,7 @@ export interface WorkerData {
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
-  /** Start from this state (a restored snapshot) instead of a fresh interpreter. */
+  /** Start from this state (a restored MicroPython snapshot) instead of a fresh interpreter. */
   restored?: RestoredSession;
   /** Set to 1 (and notified) to interrupt the running code. */
   interrupt: SharedArrayBuffer;

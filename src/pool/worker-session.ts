@@ -13,6 +13,7 @@ import type { HostBridge } from '../python/host-functions.js';
 import type { Determinism } from '../python/determinism.js';
 import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
+import type { CPythonRestore } from '../cpython/session.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
@@ -39,14 +40,22 @@ export interface WorkerSetup {
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
+  /** JSON of the runner's grants, for engine 'cpython' (src/cpython/grants.ts). */
+  cpythonGrants?: string;
 }
 
-function workerEngine(setup: WorkerSetup): WorkerEngine {
-  if (setup.engine === 'cpython') return { name: 'cpython', template: cpythonTemplate(), variant: setup.variant };
+/** A restored session to start the first worker from: MicroPython's or CPython's. */
+export type WorkerRestore = RestoredSession | CPythonRestore;
+
+function workerEngine(setup: WorkerSetup, restored: CPythonRestore | undefined): WorkerEngine {
+  if (setup.engine === 'cpython') {
+    return { name: 'cpython', template: cpythonTemplate(), variant: setup.variant, grants: setup.cpythonGrants ?? '{}', restored };
+  }
   return { name: 'micropython', variant: setup.variant, module: loadSandboxModule(setup.variant) };
 }
 
-function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: RestoredSession): Promise<Worker> {
+function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: WorkerRestore): Promise<Worker> {
+  const cpythonRestore = restored && 'limits' in restored ? restored : undefined;
   const channel = blockingChannel();
   serveBlockingCalls(channel.local, channel.signal, async (call: CarriedCall): Promise<CarriedAnswer> => {
     const refused: AuditEvent[] = [];
@@ -55,13 +64,13 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
   });
   channel.local.unref();
   const worker = newWorker({
-    engine: workerEngine(setup),
+    engine: workerEngine(setup, cpythonRestore),
     guestSpec: setup.guestSpec,
     granted: setup.bridge.grantedNames(),
     determinism: setup.determinism,
     denied: setup.denied,
     vfs: setup.vfs,
-    restored,
+    restored: cpythonRestore ? undefined : (restored as RestoredSession | undefined),
     interrupt,
     hostPort: channel.port,
     hostSignal: channel.signal,
@@ -93,7 +102,7 @@ export class WorkerSession {
   }
 
   /** A replaced worker starts fresh, not from `restored` (as an inline session does). */
-  static async start(setup: WorkerSetup, restored?: RestoredSession): Promise<WorkerSession> {
+  static async start(setup: WorkerSetup, restored?: WorkerRestore): Promise<WorkerSession> {
     const interrupt = new SharedArrayBuffer(4);
     return new WorkerSession(await spawnWorker(setup, interrupt, restored), setup, interrupt);
   }

@@ -3,7 +3,9 @@
 // keys replaced by a qstr no name can produce, so `import`, `__import__`, importlib-style helpers,
 // `sys.modules` edits and `u`-prefixed aliases all miss them. Only a raw memory write could undo
 // that, and the one module that gives the guest such writes, uctypes, is denied by default. The
-// message "module 'X' is not allowed in this sandbox" comes from the prelude's import wrapper.
+// message "module 'X' is not allowed in this sandbox" comes from the prelude's import wrapper. The
+// CPython engine resolves the same options against its own defaults (CPYTHON_IMPORTS) and denies in
+// the guest (src/cpython/guest/_pyfence.py).
 import type { ModuleVariant } from '../engine/abi.js';
 import type { EngineInstance } from '../engine/instance.js';
 import { loadSandboxModule } from '../engine/module.js';
@@ -20,6 +22,29 @@ export interface ImportPolicy {
 export const DEFAULT_DENIED = ['uctypes', 'js', 'jsffi'] as const;
 /** The sandbox's own Python uses these; denying them would leave references behind. */
 const REQUIRED = new Set(['sys', 'builtins', 'os', 'json', 'binascii', 'micropython', '__main__']);
+
+/** An engine's import defaults: what is denied unless allowed, and what cannot be denied. */
+export interface EngineImports {
+  denied: readonly string[];
+  required: ReadonlySet<string>;
+}
+
+export const MICROPYTHON_IMPORTS: EngineImports = { denied: DEFAULT_DENIED, required: REQUIRED };
+
+/**
+ * CPython: Pyodide's JS bridge and ctypes, whose host functions pyfence does not provide (allowing
+ * one only moves the refusal to the first of them it calls). Required: what the sandbox's runner and
+ * CPython's import machinery use.
+ */
+export const CPYTHON_IMPORTS: EngineImports = {
+  denied: ['_ctypes', '_pyodide', '_pyodide_core', 'ctypes', 'js', 'micropip', 'pyodide', 'pyodide_js'],
+  required: new Set([
+    ...REQUIRED, 'encodings', 'codecs', '_codecs', 'io', '_io', 'importlib', 'zipimport', '_imp', '_frozen_importlib',
+    '_frozen_importlib_external', 'marshal', 'posix', '_thread', '_warnings', '_weakref', 'signal', '_signal',
+    'traceback', 'linecache', 'types', '_pyfence', '_pyfence_bridge',
+  ]),
+};
+
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 function names(what: string, value: unknown): string[] {
@@ -31,8 +56,8 @@ function names(what: string, value: unknown): string[] {
 }
 
 /** The denied module names, sorted. */
-export function resolveImportPolicy(policy: unknown): string[] {
-  if (policy === undefined) return [...DEFAULT_DENIED].sort();
+export function resolveImportPolicy(policy: unknown, engine: EngineImports = MICROPYTHON_IMPORTS): string[] {
+  if (policy === undefined) return [...engine.denied].sort();
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
     throw new UsageError("imports must be an object: { deny?: ['name'], allow?: ['uctypes'] }");
   }
@@ -43,10 +68,10 @@ export function resolveImportPolicy(policy: unknown): string[] {
   const deny = names('deny', p.deny);
   const allow = names('allow', p.allow);
   for (const name of deny) {
-    if (REQUIRED.has(name)) throw new UsageError(`imports.deny: '${name}' is needed by the sandbox itself and cannot be denied`);
+    if (engine.required.has(name)) throw new UsageError(`imports.deny: '${name}' is needed by the sandbox itself and cannot be denied`);
     if (allow.includes(name)) throw new UsageError(`imports: '${name}' is both denied and allowed`);
   }
-  return [...new Set([...DEFAULT_DENIED, ...deny])].filter((n) => !allow.includes(n)).sort();
+  return [...new Set([...engine.denied, ...deny])].filter((n) => !allow.includes(n)).sort();
 }
 
 /** The string a qstr object with qstr 0 (MP_QSTRnull) is: no import can look it up. */

@@ -3,7 +3,7 @@ import { UsageError } from './errors.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
 import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
 import type { Determinism } from './determinism.js';
-import { resolveImportPolicy, type ImportPolicy } from './import-policy.js';
+import { CPYTHON_IMPORTS, MICROPYTHON_IMPORTS, resolveImportPolicy, type ImportPolicy } from './import-policy.js';
 import { resolve as resolvePath } from 'node:path';
 import { normalize } from '../vfs/paths.js';
 import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';
@@ -65,7 +65,8 @@ export interface SandboxOptions {
   seed?: number;
   /**
    * Which modules the guest may import. Denied by default: uctypes (raw interpreter memory), js and
-   * jsffi. `deny` adds modules; `allow` re-enables default-denied ones. A denied import raises
+   * jsffi (engine 'cpython': ctypes and Pyodide's JS bridge modules). `deny` adds modules; `allow`
+   * re-enables default-denied ones. A denied import raises
    * `ImportError: module 'X' is not allowed in this sandbox` (uncaught: kind 'denied').
    */
   imports?: ImportPolicy;
@@ -258,13 +259,15 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   if (options.argv !== undefined) spec.argv = stringList('argv', options.argv);
   const net = resolveNetGrant(options.net);
   if (net) spec.net = true;
-  const denied = resolveImportPolicy(options.imports);
-  if (denied.join() !== resolveImportPolicy(undefined).join()) spec.denied = denied;
   if (options.engine !== undefined && options.engine !== 'micropython' && options.engine !== 'cpython') {
     throw new UsageError(`engine must be 'micropython' or 'cpython', got ${String(options.engine)}`);
   }
+  const engine = options.engine ?? 'micropython';
+  const engineImports = engine === 'cpython' ? CPYTHON_IMPORTS : MICROPYTHON_IMPORTS;
+  const denied = resolveImportPolicy(options.imports, engineImports);
+  if (denied.join() !== resolveImportPolicy(undefined, engineImports).join()) spec.denied = denied;
   return {
-    engine: options.engine ?? 'micropython',
+    engine,
     limits: resolveLimits(DEFAULT_LIMITS, options.limits),
     isolation,
     modules: options.modules ?? {},

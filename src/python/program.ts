@@ -44,13 +44,9 @@ function inputsWire(inputs: unknown): string {
   return JSON.stringify(wire);
 }
 
-/**
- * A CPython run's program: inputs are not supported yet; without a file name (undefined) the session
- * names the program after argv[0], as python3 does.
- */
-export function cpythonProgram(program: ProgramSpec, filenameGiven: boolean): ProgramSpec | undefined {
-  if (program.inputs !== null) throw new UsageError("inputs are not yet supported with engine 'cpython'");
-  return filenameGiven ? program : undefined;
+/** A CPython run's program: without a file name ('') the session names the program after argv[0], as python3 does. */
+export function cpythonProgram(program: ProgramSpec, filenameGiven: boolean): ProgramSpec {
+  return filenameGiven ? program : { ...program, filename: '' };
 }
 
 /**

@@ -85,14 +85,13 @@ export class Sandbox {
     const key = resolved.snapshotKey ?? undefined;
     if (restore && !restore[resolved.engine]) throw new SnapshotError(`this session cannot be restored with engine '${resolved.engine}'`);
     if (resolved.engine === 'cpython') {
-      if (resolved.isolation === 'worker') {
-        if (restore) throw new UsageError("restoring a snapshot into isolation 'worker' is not yet supported with engine 'cpython'");
-        return new Sandbox(await openCPythonWorker(resolved, variant), resolved.limits, options, variant);
-      }
       const read = restore?.cpython;
       const bounds = { maxMemoryBytes: resolved.limits.memoryBytes, maxFileBytes: resolved.vfs.quota?.bytes ?? DEFAULT_FS_QUOTA.bytes };
+      const restoreState = read && (() => read(bounds, key));
       try {
-        return new Sandbox(openCPythonSession(resolved, read && (() => read(bounds, key)), variant), resolved.limits, options, variant);
+        const session =
+          resolved.isolation === 'worker' ? await openCPythonWorker(resolved, variant, restoreState) : openCPythonSession(resolved, restoreState, variant);
+        return new Sandbox(session, resolved.limits, options, variant);
       } catch (e) {
         throw read ? asSnapshotError(e) : e;
       }
@@ -231,5 +230,5 @@ export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbo
 }
 
 function runCPython(session: CPythonSession, code: string, limits: ResolvedLimits, options: RunOptions, program: ProgramSpec): RunResult {
-  return session.run(code, limits, options, cpythonProgram(program, options.filename !== undefined)?.filename);
+  return session.run(code, limits, options, cpythonProgram(program, options.filename !== undefined));
 }

@@ -10,6 +10,9 @@ import { InlineSession } from './inline-session.js';
 import { netCalls } from './net/net-calls.js';
 import type { Isolation, ResolvedSandboxOptions } from './options.js';
 import { checkCPythonOptions } from '../cpython/open.js';
+import { cpythonGrants } from '../cpython/grants.js';
+import type { CPythonSessionState } from '../cpython/snapshot.js';
+import type { WorkerRestore } from '../pool/worker-session.js';
 
 export type Session = InlineSession | WorkerSession;
 
@@ -40,18 +43,32 @@ export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge,
   );
 }
 
-export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: RestoredSession): Promise<WorkerSession> {
+export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: WorkerRestore): Promise<WorkerSession> {
   buildVfs(resolved.vfs); // mount errors surface here, as a UsageError, before a worker starts
+  const cpythonGrantsJson = resolved.engine === 'cpython' ? cpythonGrants(resolved, bridge).json : undefined;
   return WorkerSession.start(
-    { engine: resolved.engine, variant, guestSpec: resolved.guestSpec, bridge, determinism: resolved.determinism, denied: resolved.denied, vfs: resolved.vfs },
+    {
+      engine: resolved.engine,
+      variant,
+      guestSpec: resolved.guestSpec,
+      bridge,
+      determinism: resolved.determinism,
+      denied: resolved.denied,
+      vfs: resolved.vfs,
+      cpythonGrants: cpythonGrantsJson,
+    },
     restored,
   );
 }
 
-/** A CPython session in a worker thread; what the engine does not support is refused here first. */
-export function openCPythonWorker(resolved: ResolvedSandboxOptions, variant: ModuleVariant): Promise<WorkerSession> {
+/**
+ * A CPython session in a worker thread; what the engine does not support is refused here first.
+ * `restore`: the snapshot's session, read after the options are checked.
+ */
+export function openCPythonWorker(resolved: ResolvedSandboxOptions, variant: ModuleVariant, restore?: () => CPythonSessionState): Promise<WorkerSession> {
   checkCPythonOptions(resolved);
-  return openWorker(resolved, hostBridge(resolved), variant);
+  const state = restore?.();
+  return openWorker(resolved, hostBridge(resolved), variant, state && { state, limits: resolved.limits });
 }
 
 export async function openSession(
