@@ -213,7 +213,7 @@ describe("CPython engine: Pool", () => {
       assert.equal(stopped.error?.kind, 'fuel');
       outs.push((await pool.run(program)).stdout);
       assert.deepEqual(outs, Array(4).fill("0 pool ['in.txt']\n"));
-      await assert.rejects(pool.run('x', { inputs: { a: 1 } }), /inputs are not yet supported with engine 'cpython'/);
+      assert.equal((await pool.run('a + 1', { inputs: { a: 41 } })).value, 42);
       await pool.close();
     });
   }
@@ -233,8 +233,19 @@ describe("CPython engine: Pool", () => {
     assert.ok(overlapping, 'no two runs were in their sleep at the same time');
   });
 
-  it('refuses what the engine does not support, before any worker starts', () => {
-    assert.throws(() => new Pool({ engine: 'cpython', isolation: 'worker', modules: { m: { f: () => 1 } } }), /host functions .* not yet supported/);
+  it('grants host functions, sync and async, to its worker sandboxes; the gate refuses the rest', async () => {
+    const pool = new Pool({
+      engine: 'cpython',
+      isolation: 'worker',
+      size: 1,
+      modules: { calc: { twice: (x) => 2 * (x as number), later: async (x) => `got ${String(x)}` } },
+    });
+    const r = await pool.run('import calc\nprint(calc.twice(21), calc.later("it"))\ncalc.twice(5)');
+    assert.equal(r.stdout, '42 got it\n', r.error?.traceback ?? '');
+    assert.equal(r.value, 10);
+    const forged = await pool.run('import calc\ncalc.__dict__.get("missing", None) or calc.missing()');
+    assert.equal(forged.ok, false);
+    await pool.close();
   });
 });
 

@@ -41,7 +41,8 @@ export class CPythonRunGuard implements FuelPolicy {
     }
     const now = performance.now();
     if (now >= this.graceDeadline) this.hardStop();
-    if (now >= this.deadline) this.limitHit('timeout');
+    // Past the deadline once soft-stopped, the grace period decides (a second limit would end it at once).
+    if (now >= this.deadline && this.softStop === null) this.limitHit('timeout');
   }
 
   exhausted(): void {
