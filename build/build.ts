@@ -17,6 +17,7 @@ import { nameStackPointer, STACK_POINTER_NAME } from './gc/stack-pointer-name.js
 import { MEMORY_BYTES_GLOBAL, useLogicalMemorySize } from './passes/logical-memory.js';
 import { growStringsGeometrically } from './passes/vstr-growth.js';
 import { improveHashTables } from './passes/hash-tables.js';
+import { walkAsciiEightAtATime } from './passes/utf8-index.js';
 import { filterInternedLookups } from './passes/qstr-filter.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,6 +55,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const sleep = replaceSpinSleeps(m);
   const vstrGrowth = growStringsGeometrically(m);
   const hashTables = improveHashTables(m);
+  const utf8Index = walkAsciiEightAtATime(m);
   const qstrFilter = filterInternedLookups(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
@@ -85,6 +87,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       vstrGrowth,
       hashTables,
       qstrFilter,
+      utf8Index,
       logicalMemory,
       gc,
       metering,
