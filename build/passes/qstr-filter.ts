@@ -7,9 +7,9 @@
 // So: a bitset of 2^16 bits, one per value of the 16-bit qstr hash, set for the hash of every qstr
 // that exists. The lookup returns "not found" at once when its hash's bit is clear, and scans as before
 // otherwise. The bitset never has a bit clear for an existing qstr: the bake fills it from every pool
-// (src of truth: the pools themselves) and the one place that appends to a pool sets the new entry's
-// bit. A false "not found" would let a second qstr with the same bytes be created, which breaks
-// identity comparisons of names, hence the verification at bake time.
+// (checking each entry's stored hash against its bytes, so a misread layout stops the build) and the
+// one place that appends to a pool sets the new entry's bit. A false "not found" would let a second
+// qstr with the same bytes be created, and names are compared by qstr: attribute lookups would fail.
 //
 // The bitset is an 8 KiB block malloc'd at bake time; its address is a wasm global (0 before the bake:
 // no filtering), so guest code can at worst corrupt the bitset's bytes, which only changes the
