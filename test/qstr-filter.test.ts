@@ -43,6 +43,21 @@ describe('interned-string filter', () => {
     assert.ok(perIteration < 6000, `fuel per iteration: ${perIteration}`);
   });
 
+  it('finds names interned before a snapshot in the restored sandbox', async () => {
+    const sb = await Sandbox.create();
+    (await sb.run('class C:\n    pass\nfor i in range(300):\n    setattr(C, "snap_" + str(i), i)')).throwIfError();
+    const bytes = await sb.snapshot();
+    sb.dispose();
+    const restored = await Sandbox.restore(bytes);
+    try {
+      const r = await restored.run('names = {k: k for k in dir(C)}\nprint(sum(("snap_" + str(i)) is names["snap_" + str(i)] for i in range(300)))');
+      r.throwIfError();
+      assert.equal(r.stdout, '300\n');
+    } finally {
+      restored.dispose();
+    }
+  });
+
   it('charges the same fuel in every sandbox', async () => {
     const code = 'class C:\n    pass\nfor i in range(500):\n    setattr(C, "n" + str(i), i)\nprint(sum(getattr(C, "n" + str(i)) for i in range(500)))';
     const [a, b] = [await run(code), await run(code)];
