@@ -1,20 +1,23 @@
 // Compares builds of the sandbox module on the CPU benchmark programs: every program runs on a fresh
 // instance of each module, interleaved run by run (bench/lib/interleave.ts); prints the median ms per
 // module and its ratio to the first module, and the geometric mean of those ratios.
-// usage: npx tsx bench/ab-modules.ts <runs> <a.wasm> <b.wasm>... [-- program ...]
+// usage: npx tsx bench/ab-modules.ts [--cpu] <runs> <a.wasm> <b.wasm>... [-- program ...]
+// --cpu times each run by the process's CPU time instead of the wall clock (steadier on a loaded machine).
 import { readFileSync } from 'node:fs';
 import { EngineInstance } from '../src/engine/instance.js';
 import { execSource } from '../src/python/interpreter.js';
-import { interleave, type Contender } from './lib/interleave.js';
+import { cpuClock, interleave, wallClock, type Contender } from './lib/interleave.js';
 import { loadPrograms } from './lib/programs.js';
 import { geomean } from './lib/stats.js';
 
 function usage(message: string): never {
-  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts <runs> <a.wasm> <b.wasm>... [-- program ...]`);
+  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts [--cpu] <runs> <a.wasm> <b.wasm>... [-- program ...]`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
+const cpu = args[0] === '--cpu';
+if (cpu) args.shift();
 const runs = Number(args.shift());
 if (!Number.isInteger(runs) || runs < 1) usage('<runs> must be a positive integer');
 const sep = args.includes('--') ? args.indexOf('--') : args.length;
@@ -63,7 +66,7 @@ const ratios: number[][] = files.map(() => []);
 let mismatch = false;
 for (const program of programs) {
   const contenders = modules.map((m, k) => contender(files[k], m, program.code));
-  const results = await interleave(contenders, runs);
+  const results = await interleave(contenders, runs, 1, cpu ? cpuClock : wallClock);
   const base = results[0];
   const cells = results.map((r, k) => {
     const same = r.first.ok && r.stable && r.first.stdout === base.first.stdout;

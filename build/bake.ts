@@ -8,6 +8,7 @@ import { execSource } from '../src/python/interpreter.js';
 import { PRELUDE } from '../src/python/prelude.js';
 import { findModuleTable, type ModuleTableEntry } from './module-table.js';
 import { setInitialMemoryBytes } from './passes/logical-memory.js';
+import { fillQstrFilter, QSTR_FILTER_GLOBAL, type QstrFilterFill, type QstrFilterReport } from './passes/qstr-filter.js';
 import { HOST_IMPORT_MODULE, MEMORY_IMPORT, MEMORY_SECTION, WASM_PAGE_BYTES as PAGE } from '../src/engine/abi.js';
 
 export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
@@ -37,6 +38,8 @@ export interface BakeReport {
   /** Builtin-module table entries, for the import policy (src/python/import-policy.ts). */
   moduleTable: ModuleTableEntry[];
   stackLimit: { address: number; from: number; to: number };
+  /** Absent for a module built without build/passes/qstr-filter.ts (docs/research builds). */
+  qstrFilter?: QstrFilterFill;
 }
 
 /** Non-zero runs of memory, merging zero gaps shorter than `gap` bytes. */
@@ -89,7 +92,7 @@ function findHeapTop(inst: EngineInstance, before: Uint8Array, staticEnd: number
   return top;
 }
 
-export function bakeInitialisedState(m: Module): BakeReport {
+export function bakeInitialisedState(m: Module, qstrs?: QstrFilterReport): BakeReport {
   const globals = mutableGlobals(m);
   globals.forEach((g, i) => m.addGlobalExport(g.name, GLOBAL_EXPORT_PREFIX + i));
   const compiled = new WebAssembly.Module(new Uint8Array(m.emitBinary()));
@@ -109,6 +112,13 @@ export function bakeInitialisedState(m: Module): BakeReport {
   if (threshold.kind !== 'ok') throw new Error(`bake: gc.threshold failed: ${JSON.stringify(threshold)}`);
 
   const stackLimit = raiseStackLimit(inst);
+  // Last before the capture: every qstr the baked state holds is in the bitset.
+  const qstrFilter = qstrs && fillQstrFilter(inst, qstrs.lastPoolAddress);
+  if (qstrFilter) {
+    const filterGlobal = globals.findIndex((g) => g.name === QSTR_FILTER_GLOBAL);
+    if (filterGlobal < 0) throw new Error('bake: the qstr filter has no global');
+    inst.exportedGlobal(GLOBAL_EXPORT_PREFIX + filterGlobal)!.value = qstrFilter.address;
+  }
   const captured = inst.memory.bytes(0, inst.memory.byteLength).slice();
   const moduleTable = findModuleTable(inst, captured, dataEnd); // imports modules: after the capture
   const values: Record<string, number> = {};
@@ -151,6 +161,7 @@ export function bakeInitialisedState(m: Module): BakeReport {
     globals: values,
     moduleTable,
     stackLimit,
+    qstrFilter,
   };
 }
 

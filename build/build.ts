@@ -17,6 +17,8 @@ import { nameStackPointer, STACK_POINTER_NAME } from './gc/stack-pointer-name.js
 import { MEMORY_BYTES_GLOBAL, useLogicalMemorySize } from './passes/logical-memory.js';
 import { growStringsGeometrically } from './passes/vstr-growth.js';
 import { improveHashTables } from './passes/hash-tables.js';
+import { walkAsciiEightAtATime } from './passes/utf8-index.js';
+import { filterInternedLookups } from './passes/qstr-filter.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -53,6 +55,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const sleep = replaceSpinSleeps(m);
   const vstrGrowth = growStringsGeometrically(m);
   const hashTables = improveHashTables(m);
+  const utf8Index = walkAsciiEightAtATime(m);
+  const qstrFilter = filterInternedLookups(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -65,7 +69,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   binaryen.setFlexibleInlineMaxSize(60);
   binaryen.setOneCallerInlineMaxSize(100);
   m.optimize();
-  const bake = bakeInitialisedState(m);
+  const bake = bakeInitialisedState(m, qstrFilter);
   const keep = variant === 'metered' ? RUNTIME_EXPORTS : RUNTIME_EXPORTS.filter((e) => e !== FUEL_GLOBAL_EXPORT);
   const stateGlobals = exportStateGlobals(m);
   const exportsRemoved = keepOnlyExports(m, [...keep, ...stateGlobals]).length;
@@ -82,6 +86,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       sleep,
       vstrGrowth,
       hashTables,
+      qstrFilter,
+      utf8Index,
       logicalMemory,
       gc,
       metering,
