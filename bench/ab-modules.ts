@@ -4,7 +4,7 @@
 // usage: npx tsx bench/ab-modules.ts [--cpu] <runs> <a.wasm> <b.wasm>... [-- program ...]
 // --cpu times each run by the process's CPU time instead of the wall clock (steadier on a loaded machine).
 import { readFileSync } from 'node:fs';
-import { EngineInstance } from '../src/engine/instance.js';
+import { EngineInstance } from '../src/guests/micropython/instance.js';
 import { execSource } from '../src/python/interpreter.js';
 import { cpuClock, interleave, wallClock, type Contender } from './lib/interleave.js';
 import { loadPrograms } from './lib/programs.js';

@@ -3,7 +3,7 @@
 // against the same unmetered module without it. npm run bench:asyncify
 import binaryen from 'binaryen';
 import { readFileSync } from 'node:fs';
-import { EngineInstance } from '../src/engine/instance.js';
+import { EngineInstance } from '../src/guests/micropython/instance.js';
 import { idleHooks } from '../src/python/instances.js';
 import { execSource } from '../src/python/interpreter.js';
 

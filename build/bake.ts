@@ -1,7 +1,7 @@
 // Snapshot baking: run the interpreter's initialisation once at build time and write the resulting
 // memory and globals back into the module, so a new instance starts already initialised.
 import binaryen from 'binaryen';
-import { EngineInstance } from '../src/engine/instance.js';
+import { EngineInstance } from '../src/guests/micropython/instance.js';
 import type { HostHooks } from '../src/engine/host.js';
 import { mutableGlobals, type Module } from './wasm-inspect.js';
 import { execSource } from '../src/python/interpreter.js';

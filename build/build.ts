@@ -40,6 +40,8 @@ function inputHash(): string {
   };
   walk(join(root, 'build'));
   walk(join(root, 'src', 'engine'));
+  walk(join(root, 'src', 'abi', 'emscripten')); // the syscalls the interpreter runs on while baking
+  walk(join(root, 'src', 'guests', 'micropython'));
   walk(join(root, 'src', 'python')); // the prelude and the exec path used while baking
   const binaryenVersion = JSON.parse(readFileSync(join(root, 'node_modules/binaryen/package.json'), 'utf8')).version;
   return sha256([PINNED_SHA256, binaryenVersion, ...sources].join('\0'));

@@ -3,8 +3,8 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 
 copyFileSync('src/index.cjs', 'dist/index.cjs');
-mkdirSync('dist/cpython/guest', { recursive: true });
-for (const file of readdirSync('src/cpython/guest').filter((f) => f.endsWith('.py'))) {
-  copyFileSync(`src/cpython/guest/${file}`, `dist/cpython/guest/${file}`);
+mkdirSync('dist/guests/cpython/guest', { recursive: true });
+for (const file of readdirSync('src/guests/cpython/guest').filter((f) => f.endsWith('.py'))) {
+  copyFileSync(`src/guests/cpython/guest/${file}`, `dist/guests/cpython/guest/${file}`);
 }
 chmodSync('dist/cli/main.js', 0o755);

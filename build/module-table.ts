@@ -4,7 +4,7 @@
 // qstr object ((qstr << 3) | 2) and the value points at a module object in static data. The running
 // interpreter tells us every module's name (help('modules')) and its object's address (id()); each
 // static word equal to such an address, preceded by a qstr-shaped word, is a table entry.
-import type { EngineInstance } from '../src/engine/instance.js';
+import type { EngineInstance } from '../src/guests/micropython/instance.js';
 import { execSource } from '../src/python/interpreter.js';
 
 export interface ModuleTableEntry {

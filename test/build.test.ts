@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './helpers.js';
-import { sandboxModule } from '../src/engine/module.js';
+import { sandboxModule } from '../src/guests/micropython/module.js';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/manifest.json'), 'utf8'));
 

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './helpers.js';
-import { cpythonTemplate, initHooks, newCPythonInstance } from '../src/cpython/template.js';
-import { loadCPythonModule } from '../src/cpython/module.js';
-import { CPythonFS } from '../src/cpython/stdlib-fs.js';
+import { cpythonTemplate, initHooks, newCPythonInstance } from '../src/guests/cpython/template.js';
+import { loadCPythonModule } from '../src/guests/cpython/module.js';
+import { CPythonFS } from '../src/guests/cpython/stdlib-fs.js';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/cpython-manifest.json'), 'utf8'));
 

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { Sandbox, Tuple, UsageError, type HostModules, type HostValue, type RunResult, type SandboxOptions } from '../src/index.js';
 import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
 import { MAX_INT_DIGITS } from '../src/python/host-codec.js';
-import { HOST_CHANNEL_FD } from '../src/cpython/host-channel.js';
+import { HOST_CHANNEL_FD } from '../src/guests/cpython/host-channel.js';
 
 const CPY = { engine: 'cpython' } as const;
 

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { EngineInstance } from '../src/engine/instance.js';
+import { EngineInstance } from '../src/guests/micropython/instance.js';
 import type { HostHooks } from '../src/engine/host.js';
-import { sandboxModulePath } from '../src/engine/module.js';
+import { sandboxModulePath } from '../src/guests/micropython/module.js';
 import { execSource } from '../src/python/interpreter.js';
 import { Sandbox } from '../src/index.js';
 

@@ -3,10 +3,10 @@
 // sandbox re-seeds `random` and sees its own clock after the restore).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CPYTHON_FILES } from '../../src/cpython/abi.js';
+import { CPYTHON_FILES } from '../../src/guests/cpython/abi.js';
 import { seededRandomU32 } from '../../src/python/determinism.js';
-import { serializeState, parseState } from '../../src/cpython/state-file.js';
-import { initHooks, initialiseState, stateOrigin } from '../../src/cpython/template.js';
+import { serializeState, parseState } from '../../src/guests/cpython/state-file.js';
+import { initHooks, initialiseState, stateOrigin } from '../../src/guests/cpython/template.js';
 import { sha256 } from '../pinned.js';
 
 const BAKE_TIME_MS = Date.UTC(2025, 0, 1);

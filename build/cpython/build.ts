@@ -5,7 +5,7 @@ import binaryen from 'binaryen';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '../../src/cpython/abi.js';
+import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '../../src/guests/cpython/abi.js';
 import { sha256 } from '../pinned.js';
 import { injectFuelMetering } from '../passes/metering.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
@@ -36,7 +36,7 @@ const FEATURES =
 
 /** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
 const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/passes/metering.ts', 'build/walk.ts', 'build/call-graph.ts', 'build/counted-loops.ts',
-  'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/cpython/abi.ts', 'src/engine/abi.ts'];
+  'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/guests/cpython/abi.ts', 'src/engine/abi.ts'];
 
 function inputHash(): string {
   const parts: string[] = [];

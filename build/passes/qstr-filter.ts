@@ -23,7 +23,7 @@ import binaryen from 'binaryen';
 import { BlockNode, FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
 import { expressions, info, isConst, kind } from '../walk.js';
-import type { EngineInstance } from '../../src/engine/instance.js';
+import type { EngineInstance } from '../../src/guests/micropython/instance.js';
 
 export const QSTR_FILTER_GLOBAL = 'pyfence_qstr_filter';
 /** One bit per 16-bit hash. */

@@ -1,6 +1,12 @@
 // How a call into the guest can end other than by returning: the host stopped it on purpose (a limit),
 // or it trapped. Either way the instance is left mid-call and must be discarded.
-import { GuestAbort } from './imports.js';
+
+/** Thrown by an abort import: the guest's C code called abort(). The instance is broken afterwards. */
+export class GuestAbort extends Error {
+  constructor() {
+    super('the interpreter called abort()');
+  }
+}
 
 export type StopReason = 'fuel' | 'timeout' | 'memory' | 'output' | 'denied';
 

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../python/errors.js';
-import { checkCPythonOptions, openCPythonSession } from '../cpython/open.js';
+import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.js';
 import { resolveLimits, resolveSandboxOptions, type ResolvedLimits, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
 import type { OutputCallbacks } from '../python/output.js';
 import type { RunResult } from '../python/result.js';

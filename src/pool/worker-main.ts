@@ -2,10 +2,10 @@
 // block this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AuditSink } from '../engine/audit.js';
-import { adoptSandboxModule } from '../engine/module.js';
-import { cpythonConfig } from '../cpython/open.js';
-import { CPythonSession } from '../cpython/session.js';
-import { adoptCPythonTemplate } from '../cpython/template.js';
+import { adoptSandboxModule } from '../guests/micropython/module.js';
+import { cpythonConfig } from '../guests/cpython/open.js';
+import { CPythonSession } from '../guests/cpython/session.js';
+import { adoptCPythonTemplate } from '../guests/cpython/template.js';
 import { UsageError } from '../python/errors.js';
 import { InlineSession } from '../python/inline-session.js';
 import type { ResolvedLimits } from '../python/options.js';

@@ -1,7 +1,7 @@
 // Messages between a WorkerSession and its worker thread.
 import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
-import type { LoadedModule } from '../engine/module.js';
+import type { LoadedModule } from '../guests/micropython/module.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { PlainResult } from '../python/result.js';
 import type { ProgramSpec } from '../python/program.js';
@@ -10,8 +10,8 @@ import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import type { GrantedNames } from '../python/host-call-gate.js';
-import type { Template } from '../cpython/template.js';
-import type { CPythonRestore } from '../cpython/session.js';
+import type { Template } from '../guests/cpython/template.js';
+import type { CPythonRestore } from '../guests/cpython/session.js';
 
 /** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
 export type WorkerEngine =
@@ -20,7 +20,7 @@ export type WorkerEngine =
       name: 'cpython';
       template: Template;
       variant: ModuleVariant;
-      /** JSON of the runner's grants (src/cpython/grants.ts); host calls go through this worker's gate. */
+      /** JSON of the runner's grants (src/guests/cpython/grants.ts); host calls go through this worker's gate. */
       grants: string;
       /** Continue this snapshot's session (the first worker only; a replacement starts fresh). */
       restored?: CPythonRestore;

@@ -2,8 +2,8 @@
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
-import { loadSandboxModule } from '../engine/module.js';
-import { cpythonTemplate } from '../cpython/template.js';
+import { loadSandboxModule } from '../guests/micropython/module.js';
+import { cpythonTemplate } from '../guests/cpython/template.js';
 import type { Engine } from '../python/options.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
@@ -13,7 +13,7 @@ import type { HostBridge } from '../python/host-functions.js';
 import type { Determinism } from '../python/determinism.js';
 import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
-import type { CPythonRestore } from '../cpython/session.js';
+import type { CPythonRestore } from '../guests/cpython/session.js';
 import type { FsOp } from '../python/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
@@ -40,7 +40,7 @@ export interface WorkerSetup {
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
-  /** JSON of the runner's grants, for engine 'cpython' (src/cpython/grants.ts). */
+  /** JSON of the runner's grants, for engine 'cpython' (src/guests/cpython/grants.ts). */
   cpythonGrants?: string;
 }
 

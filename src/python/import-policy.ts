@@ -5,10 +5,10 @@
 // that, and the one module that gives the guest such writes, uctypes, is denied by default. The
 // message "module 'X' is not allowed in this sandbox" comes from the prelude's import wrapper. The
 // CPython engine resolves the same options against its own defaults (CPYTHON_IMPORTS) and denies in
-// the guest (src/cpython/guest/_pyfence.py).
+// the guest (src/guests/cpython/guest/_pyfence.py).
 import type { ModuleVariant } from '../engine/abi.js';
-import type { EngineInstance } from '../engine/instance.js';
-import { loadSandboxModule } from '../engine/module.js';
+import type { EngineInstance } from '../guests/micropython/instance.js';
+import { loadSandboxModule } from '../guests/micropython/module.js';
 import { UsageError } from './errors.js';
 
 export interface ImportPolicy {

@@ -1,7 +1,7 @@
 // A session on the calling thread: one engine instance, replaced after a hard stop or fault.
 import { AuditTrail, type AuditSink } from '../engine/audit.js';
 import { systemClock, systemRandomU32 } from '../engine/host.js';
-import type { EngineInstance } from '../engine/instance.js';
+import type { EngineInstance } from '../guests/micropython/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
 import { applyImportPolicy, DEFAULT_DENIED } from './import-policy.js';
 import { idleHooks, newInstance } from './instances.js';

@@ -2,7 +2,7 @@
 // ship pyfence's wasm/ directory beside its code: both files are in the package (wasm/pyfence.wasm
 // and wasm/manifest.json).
 import { createHash } from 'node:crypto';
-import { adoptSandboxModule, loadSandboxModule, type BuildReport } from '../engine/module.js';
+import { adoptSandboxModule, loadSandboxModule, type BuildReport } from '../guests/micropython/module.js';
 import { UsageError } from './errors.js';
 
 /**

@@ -3,7 +3,7 @@
 // it, or a C loop that never checks for it, gets the hard stop: a HostStop thrown through the guest.
 import { blockingSleep } from '../engine/host.js';
 import type { FuelPolicy } from '../engine/fuel.js';
-import type { EngineInstance } from '../engine/instance.js';
+import type { EngineInstance } from '../guests/micropython/instance.js';
 import { HostStop, type StopReason } from '../engine/stop.js';
 
 /** Fuel and time allowed after a soft stop before the hard stop. */

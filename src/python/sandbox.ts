@@ -13,9 +13,9 @@ import { abortable, checkSignal } from './abort.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
-import { CPythonSession } from '../cpython/session.js';
-import { openCPythonSession } from '../cpython/open.js';
-import { decodeSession, type CPythonSessionState, type RestoreBounds } from '../cpython/snapshot.js';
+import { CPythonSession } from '../guests/cpython/session.js';
+import { openCPythonSession } from '../guests/cpython/open.js';
+import { decodeSession, type CPythonSessionState, type RestoreBounds } from '../guests/cpython/snapshot.js';
 import { DEFAULT_FS_QUOTA } from '../vfs/vfs.js';
 
 export interface RunOptions extends OutputCallbacks {
@@ -71,7 +71,7 @@ export class Sandbox {
    * Continues a session from `sb.snapshot()` bytes, in this or another process. Grants and limits
    * come from `options`, never from the snapshot. A foreign, truncated or altered snapshot is refused
    * with a SnapshotError before anything is loaded. A CPython session's snapshot restores with
-   * `engine: 'cpython'` in `options` (src/cpython/snapshot.ts).
+   * `engine: 'cpython'` in `options` (src/guests/cpython/snapshot.ts).
    */
   static async restore(snapshot: Uint8Array, options?: SandboxOptions): Promise<Sandbox> {
     return Sandbox.open(options, 'metered', {

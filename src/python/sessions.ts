@@ -9,9 +9,9 @@ import { HostBridge } from './host-functions.js';
 import { InlineSession } from './inline-session.js';
 import { netCalls } from './net/net-calls.js';
 import type { Isolation, ResolvedSandboxOptions } from './options.js';
-import { checkCPythonOptions } from '../cpython/open.js';
-import { cpythonGrants } from '../cpython/grants.js';
-import type { CPythonSessionState } from '../cpython/snapshot.js';
+import { checkCPythonOptions } from '../guests/cpython/open.js';
+import { cpythonGrants } from '../guests/cpython/grants.js';
+import type { CPythonSessionState } from '../guests/cpython/snapshot.js';
 import type { WorkerRestore } from '../pool/worker-session.js';
 
 export type Session = InlineSession | WorkerSession;

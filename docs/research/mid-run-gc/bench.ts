@@ -1,7 +1,7 @@
 // usage: tsx bench.ts <reps> <wasm...> -- <prog.py...> ; min/median ms per (wasm, prog), fresh instance per run
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { EngineInstance } from '../../../src/engine/instance.js';
+import { EngineInstance } from '../../../src/guests/micropython/instance.js';
 import { execSource } from '../../../src/python/interpreter.js';
 const args = process.argv.slice(2);
 const reps = Number(args.shift());

@@ -1,7 +1,7 @@
 // usage: tsx runner.ts <wasm> <prog.py> [memLimitMiB] [thresh] -> one JSON line
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { EngineInstance } from '../../../src/engine/instance.js';
+import { EngineInstance } from '../../../src/guests/micropython/instance.js';
 import { execSource } from '../../../src/python/interpreter.js';
 const [wasmPath, progPath, memMiB = '256', thresh] = process.argv.slice(2);
 const module = new WebAssembly.Module(readFileSync(wasmPath));

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MODULE_FILES, type ModuleVariant } from './abi.js';
+import { MODULE_FILES, type ModuleVariant } from '../../engine/abi.js';
 
-const WASM_DIR = new URL('../../wasm/', import.meta.url);
+const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
 export interface LoadedModule {
   module: WebAssembly.Module;

@@ -3,9 +3,9 @@
 // run and the interpreter stays usable. Code that swallows it, or a C loop that never checks, gets the
 // hard stop: a HostStop thrown through the guest, which discards the interpreter. An interrupt from
 // another thread (a worker sandbox's `interrupt()`) raises KeyboardInterrupt the same way.
-import { blockingSleep } from '../engine/host.js';
-import type { FuelPolicy } from '../engine/fuel.js';
-import { HostStop } from '../engine/stop.js';
+import { blockingSleep } from '../../engine/host.js';
+import type { FuelPolicy } from '../../engine/fuel.js';
+import { HostStop } from '../../engine/stop.js';
 import type { CPythonInstance } from './instance.js';
 
 /** Fuel and time allowed after a soft stop before the hard stop. */

@@ -4,8 +4,8 @@
 // string in and one string out per call (the host-function bridge encodes data on both sides). Every
 // other lookup answers "not found", every other call or conversion yields `undefined`. There is no
 // table of JS objects.
-import { HOST_REQUEST_MAX_BYTES } from './host.js';
-import type { GuestMemory } from './memory-view.js';
+import { HOST_REQUEST_MAX_BYTES } from '../../engine/host.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
 
 /** The attribute of the `js` module (the JS global scope) that yields the host channel. */
 export const HOST_CHANNEL_NAME = '__pyfence_host__';

@@ -5,7 +5,7 @@ export const CPYTHON_FILES = {
   module: 'cpython.wasm',
   stdlib: 'python_stdlib.zip',
   manifest: 'cpython-manifest.json',
-  /** The initialised interpreter (src/cpython/state-file.ts), baked by the build. */
+  /** The initialised interpreter (src/guests/cpython/state-file.ts), baked by the build. */
   state: 'cpython-state.bin',
 } as const;
 

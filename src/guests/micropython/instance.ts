@@ -1,15 +1,15 @@
 // One instance of the sandbox module: its exports, its memory, its host state. An instance is cheap
 // (a fresh one per run is normal) and is thrown away after a trap, never repaired.
-import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_BYTES_EXPORT, MEMORY_IMPORT, STATE_GLOBAL_PREFIX, WASM_PAGE_BYTES } from './abi.js';
-import { acquireMemory, importedMemoryShape, releaseMemory } from './memory-pool.js';
-import { SnapshotError, type InstanceState } from './snapshot.js';
-import { FuelMeter } from './fuel.js';
-import type { HostHooks } from './host.js';
+import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_BYTES_EXPORT, MEMORY_IMPORT, STATE_GLOBAL_PREFIX, WASM_PAGE_BYTES } from '../../engine/abi.js';
+import { acquireMemory, importedMemoryShape, releaseMemory } from '../../engine/memory-pool.js';
+import { SnapshotError, type InstanceState } from '../../engine/snapshot.js';
+import { FuelMeter } from '../../engine/fuel.js';
+import type { HostHooks } from '../../engine/host.js';
 import { buildImports, type ImportState } from './imports.js';
-import { GuestMemory } from './memory-view.js';
-import { FileTable } from './file-table.js';
-import { ActiveGuest, GuestCalls } from './guest-calls.js';
-import { VirtualFS } from '../vfs/vfs.js';
+import { GuestMemory } from '../../engine/memory-view.js';
+import { FileTable } from '../../abi/emscripten/file-table.js';
+import { ActiveGuest, GuestCalls } from '../../engine/guest-calls.js';
+import { VirtualFS } from '../../vfs/vfs.js';
 
 /** The guest's malloc refused a block the host needed in guest memory (the memory cap is reached). */
 export class GuestMallocError extends Error {

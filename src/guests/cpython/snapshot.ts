@@ -7,10 +7,10 @@
 // interpreter, and nothing in it can widen a grant or a limit (those are the restorer's).
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { WASM_PAGE_BYTES } from '../engine/abi.js';
-import { openSnapshot, sealSnapshot, SnapshotError, xorInto, type SnapshotKey } from '../engine/snapshot.js';
-import { readFilesSection } from '../python/session-snapshot.js';
-import type { VirtualFS } from '../vfs/vfs.js';
+import { WASM_PAGE_BYTES } from '../../engine/abi.js';
+import { openSnapshot, sealSnapshot, SnapshotError, xorInto, type SnapshotKey } from '../../engine/snapshot.js';
+import { readFilesSection } from '../../python/session-snapshot.js';
+import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import type { CPythonInstance } from './instance.js';
 import { loadCPythonModule } from './module.js';

@@ -1,15 +1,15 @@
 // One CPython interpreter: an instance of the module, its memory, its host state. Made from the
 // process's initialised template (template.ts) by copying the pages that differ from a fresh
 // instance; thrown away after a trap or a hard stop, never repaired.
-import { FuelMeter } from '../engine/fuel.js';
-import type { HostHooks } from '../engine/host.js';
-import { FileTable } from '../engine/file-table.js';
-import { GuestMemory } from '../engine/memory-view.js';
-import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_IMPORT, WASM_PAGE_BYTES } from '../engine/abi.js';
-import type { VirtualFS } from '../vfs/vfs.js';
+import { FuelMeter } from '../../engine/fuel.js';
+import type { HostHooks } from '../../engine/host.js';
+import { FileTable } from '../../abi/emscripten/file-table.js';
+import { GuestMemory } from '../../engine/memory-view.js';
+import { FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE, MEMORY_IMPORT, WASM_PAGE_BYTES } from '../../engine/abi.js';
+import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import { buildCPythonImports, type CPythonImportState } from './imports.js';
-import { ActiveGuest, GuestCalls } from '../engine/guest-calls.js';
+import { ActiveGuest, GuestCalls } from '../../engine/guest-calls.js';
 import { HostChannel } from './host-channel.js';
 
 export interface CPythonExports {
@@ -67,7 +67,7 @@ export class CPythonInstance {
   /** Guest calls in progress on this instance, and its release. */
   private readonly calls = new GuestCalls(() => this.giveBackMemory());
 
-  /** `memory`: for a module that imports its memory (src/cpython/wasm-edit.ts). */
+  /** `memory`: for a module that imports its memory (src/guests/cpython/wasm-edit.ts). */
   constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS, environ: string[] = [], memory?: WebAssembly.Memory) {
     const shared = importsFor(module);
     const imports = memory ? { ...shared, [HOST_IMPORT_MODULE]: { ...shared[HOST_IMPORT_MODULE], [MEMORY_IMPORT]: memory } } : shared;

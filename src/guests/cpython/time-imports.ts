@@ -1,7 +1,7 @@
 // Clocks and calendar conversions for CPython's libc. The sandbox's time zone is UTC; the clock is the
 // session's (the system clock, or the deterministic one that moves with fuel).
-import type { HostHooks } from '../engine/host.js';
-import type { GuestMemory } from '../engine/memory-view.js';
+import type { HostHooks } from '../../engine/host.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
 import { WasiErrno } from './errno.js';
 
 interface TimeState {

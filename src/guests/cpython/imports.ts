@@ -1,16 +1,15 @@
 // Every import of the CPython module, implemented by pyfence (no Emscripten or Pyodide JS). Files go
-// through the sandbox's VFS (src/engine/syscalls.ts, errno translated), time and randomness through
+// through the sandbox's VFS (src/abi/emscripten/syscalls.ts, errno translated), time and randomness through
 // the session's hooks. Pyodide's JS FFI and everything else not listed answers "not available":
 // syscalls with ENOSYS, other functions by stopping the run with kind `denied`.
-import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES } from '../engine/abi.js';
-import type { FileTable } from '../engine/file-table.js';
-import type { FuelMeter } from '../engine/fuel.js';
-import type { HostHooks } from '../engine/host.js';
-import { GuestAbort } from '../engine/imports.js';
-import type { GuestMemory } from '../engine/memory-view.js';
-import { HostStop } from '../engine/stop.js';
-import { fileSyscalls } from '../engine/syscalls.js';
-import { VfsError } from '../vfs/errno.js';
+import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES } from '../../engine/abi.js';
+import type { FileTable } from '../../abi/emscripten/file-table.js';
+import type { FuelMeter } from '../../engine/fuel.js';
+import type { HostHooks } from '../../engine/host.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
+import { GuestAbort, HostStop } from '../../engine/stop.js';
+import { fileSyscalls } from '../../abi/emscripten/syscalls.js';
+import { VfsError } from '../../vfs/errno.js';
 import { toWasiErrno, WasiErrno } from './errno.js';
 import { withHostChannel, type HostChannel } from './host-channel.js';
 import { timeImports } from './time-imports.js';

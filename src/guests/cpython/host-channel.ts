@@ -4,9 +4,9 @@
 // up (then 0, end of file); a read fills its buffers unless the answer ends in them. A request's size is checked before any of it is read from guest memory,
 // it is charged as host work, and it goes to `hooks.hostCall`, where the gate of the host-function
 // bridge (src/python/host-call-gate.ts) decides what it may reach.
-import { HOST_REQUEST_MAX_BYTES } from '../engine/host.js';
-import { HOST_WORK_FUEL } from '../engine/host-work.js';
-import type { GuestMemory } from '../engine/memory-view.js';
+import { HOST_REQUEST_MAX_BYTES } from '../../engine/host.js';
+import { HOST_WORK_FUEL } from '../../engine/host-work.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
 import type { CPythonImportState } from './imports.js';
 import { WasiErrno } from './errno.js';
 

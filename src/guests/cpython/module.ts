@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES } from './abi.js';
 import { importMemoryWithoutData, type MemoryLimits } from './wasm-edit.js';
 
-const WASM_DIR = new URL('../../wasm/', import.meta.url);
+const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
 export interface CPythonModule {
   /** The module as built (it defines its memory and data): what the build initialises. */

@@ -1,6 +1,6 @@
 # The guest side of pyfence's CPython engine: sets up a sandbox's grants, runs programs and records
 # how they ended. It is a convenience, not a boundary: the guest may rewrite any of it, and every
-# limit and grant is enforced by the host (src/cpython/), outside the interpreter's memory.
+# limit and grant is enforced by the host (src/guests/cpython/), outside the interpreter's memory.
 import ast
 import builtins
 import json

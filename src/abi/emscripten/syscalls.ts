@@ -1,14 +1,14 @@
 // The module's file syscalls (Emscripten's __syscall_* and WASI fd_*), decoded from linear memory
 // and answered by the sandbox's FileTable. Struct layouts are Emscripten's (stat: 96 bytes;
 // dirent64 records: 280 bytes). Errors are returned in the Linux numbering MicroPython's errno names.
-import { Errno, VfsError } from '../vfs/errno.js';
-import type { OpenFlags, StatInfo } from '../vfs/types.js';
+import { Errno, VfsError } from '../../vfs/errno.js';
+import type { OpenFlags, StatInfo } from '../../vfs/types.js';
 import type { FileTable } from './file-table.js';
-import type { HostHooks } from './host.js';
-import type { GuestMemory } from './memory-view.js';
-import type { FuelMeter } from './fuel.js';
-import { HOST_WORK_FUEL as FUEL } from './host-work.js';
-import type { AuditEventKind } from './audit.js';
+import type { HostHooks } from '../../engine/host.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
+import type { FuelMeter } from '../../engine/fuel.js';
+import { HOST_WORK_FUEL as FUEL } from '../../engine/host-work.js';
+import type { AuditEventKind } from '../../engine/audit.js';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;

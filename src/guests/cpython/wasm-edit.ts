@@ -2,7 +2,7 @@
 // its data segments go. The interpreter's initial memory is the build's baked image (state-file.ts),
 // which already holds that data, so the engine writes it once instead of the module on every
 // instantiation, and a memory can be recycled from one interpreter to the next (memory.ts).
-import { HOST_IMPORT_MODULE, MEMORY_IMPORT } from '../engine/abi.js';
+import { HOST_IMPORT_MODULE, MEMORY_IMPORT } from '../../engine/abi.js';
 
 const SECTION = { import: 2, memory: 5, dataCount: 12, data: 11 } as const;
 const IMPORT_KIND_MEMORY = 0x02;

@@ -2,9 +2,9 @@
 // then captured: every interpreter is a new instance with the pages the initialisation changed copied in.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../engine/host.js';
-import { guardedCall } from '../engine/stop.js';
-import type { VirtualFS } from '../vfs/vfs.js';
+import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../engine/host.js';
+import { guardedCall } from '../../engine/stop.js';
+import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPythonInstance, type CPythonState } from './instance.js';
 import { loadCPythonModule } from './module.js';
 import { CPythonFS } from './stdlib-fs.js';

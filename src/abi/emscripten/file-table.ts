@@ -1,8 +1,8 @@
 // Open files of one interpreter: POSIX-style descriptors over the sandbox's virtual filesystem.
 // Descriptors 0-2 are the standard streams; the rest map to VFS handles with their own positions.
-import { Errno, VfsError } from '../vfs/errno.js';
-import type { Handle, OpenFlags } from '../vfs/types.js';
-import type { VirtualFS } from '../vfs/vfs.js';
+import { Errno, VfsError } from '../../vfs/errno.js';
+import type { Handle, OpenFlags } from '../../vfs/types.js';
+import type { VirtualFS } from '../../vfs/vfs.js';
 
 const FIRST_FD = 3;
 const MAX_OPEN = 256;

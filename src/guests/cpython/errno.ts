@@ -1,6 +1,6 @@
 // The VFS answers in Linux errno numbers (what MicroPython's errno module names); CPython's libc is
 // Emscripten's musl, whose errno values are WASI's (ENOENT = 44). Errors cross this table.
-import { Errno } from '../vfs/errno.js';
+import { Errno } from '../../vfs/errno.js';
 
 /** Emscripten/WASI errno values the CPython engine returns itself. */
 export const WasiErrno = {

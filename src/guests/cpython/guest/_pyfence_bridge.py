@@ -1,7 +1,7 @@
 # The guest half of the host-function bridge for the CPython engine: the data format of
 # src/python/host-codec.ts (JSON, with one-key tags for what JSON lacks: {"$dict": {...}},
 # {"$tuple": [...]}, {"$bytes": hex}, {"$int": digits}, {"$float": repr}), one request and one reply per
-# call through the host channel (a device at a fixed descriptor, src/cpython/host-channel.ts), and
+# call through the host channel (a device at a fixed descriptor, src/guests/cpython/host-channel.ts), and
 # granted host functions as importable modules. A convenience, not a boundary: the host checks every
 # request against the grant, its size, nesting and values before it calls anything.
 import os

@@ -1,21 +1,15 @@
 // Every import of the sandbox module, implemented by us. Nothing here touches globalThis; files are
 // the sandbox's virtual filesystem (syscalls.ts), never the host's directly.
-import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES as WASM_PAGE } from './abi.js';
-import type { FileTable } from './file-table.js';
-import { HOST_REQUEST_MAX_BYTES, type HostHooks } from './host.js';
+import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES as WASM_PAGE } from '../../engine/abi.js';
+import type { FileTable } from '../../abi/emscripten/file-table.js';
+import { HOST_REQUEST_MAX_BYTES, type HostHooks } from '../../engine/host.js';
 import { jsBridge } from './js-bridge.js';
-import { HOST_WORK_FUEL } from './host-work.js';
-import type { FuelMeter } from './fuel.js';
-import type { GuestMemory } from './memory-view.js';
-import { fileSyscalls } from './syscalls.js';
+import { HOST_WORK_FUEL } from '../../engine/host-work.js';
+import type { FuelMeter } from '../../engine/fuel.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
+import { fileSyscalls } from '../../abi/emscripten/syscalls.js';
+import { GuestAbort } from '../../engine/stop.js';
 
-
-/** Thrown by `_abort_js`: the C code called abort(). The instance is broken afterwards. */
-export class GuestAbort extends Error {
-  constructor() {
-    super('the interpreter called abort()');
-  }
-}
 
 export interface ImportState {
   memory: GuestMemory;

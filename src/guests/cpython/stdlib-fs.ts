@@ -1,9 +1,9 @@
 // The sandbox's filesystem as CPython sees it: the session's VFS, plus the standard library zip at
 // /lib/python314.zip, read-only, shared by every interpreter and never counted against quotas.
-import { Errno, VfsError } from '../vfs/errno.js';
-import { normalize } from '../vfs/paths.js';
-import type { FileHandle, Handle, OpenFlags, StatInfo } from '../vfs/types.js';
-import { VirtualFS, type VfsOptions } from '../vfs/vfs.js';
+import { Errno, VfsError } from '../../vfs/errno.js';
+import { normalize } from '../../vfs/paths.js';
+import type { FileHandle, Handle, OpenFlags, StatInfo } from '../../vfs/types.js';
+import { VirtualFS, type VfsOptions } from '../../vfs/vfs.js';
 import { STDLIB_GUEST_PATH } from './abi.js';
 
 const STDLIB_INO = 0x7fff_0001;
