@@ -7,4 +7,7 @@ mkdirSync('dist/guests/cpython/guest', { recursive: true });
 for (const file of readdirSync('src/guests/cpython/guest').filter((f) => f.endsWith('.py'))) {
   copyFileSync(`src/guests/cpython/guest/${file}`, `dist/guests/cpython/guest/${file}`);
 }
+// The `requests` module both engines share: CPython reads it at run time (src/guests/cpython/template.ts).
+mkdirSync('dist/python/guest', { recursive: true });
+copyFileSync('src/python/guest/requests.py', 'dist/python/guest/requests.py');
 chmodSync('dist/cli/main.js', 0o755);

@@ -9,7 +9,7 @@ import { fetchAsync, fetchSync, type FetchOutcome } from './sync-fetch.js';
 
 export const NET_REQUEST = '__net__.request';
 
-/** The request as the guest's `requests` module sends it (see requests-module.ts). */
+/** The request as the guest's `requests` module sends it (see guest/requests.py). */
 function toNetRequest(arg: HostValue): NetRequest {
   const r = (arg ?? {}) as Record<string, HostValue>;
   const headers: Record<string, string> = {};

@@ -1,8 +1,9 @@
-// The guest's `requests` module (the subset agent code uses), baked into every interpreter as a
-// factory and instantiated only in sandboxes with a network grant. Every request is one host call,
-// `__net__.request`; the host checks the allow list on every hop and caps size and time
-// (src/python/net/). Nothing here is a security boundary.
-export const REQUESTS_FACTORY = String.raw`
+# The guest's `requests` module (the subset agent code uses), for both Python engines: MicroPython
+# compiles it on first use in a sandbox with a network grant (src/python/prelude.ts), CPython loads it
+# as `_pyfence_requests_factory` (src/guests/cpython/guest/_pyfence_requests.py). Written in what both
+# interpreters run. Every request is one host call, `__net__.request`, through `call` (the engine's
+# bridge); the host checks the allow list on every hop, pins the address it checked and caps size and
+# time (src/python/net/). Nothing here is a security boundary.
 def make_requests(call):
     import json as _json
     from binascii import b2a_base64
@@ -103,7 +104,8 @@ def make_requests(call):
             except UnicodeError:
                 return "".join(chr(b) for b in self.content)
         def json(self, **kwargs):
-            return _json.loads(self.text)
+            # MicroPython's json.loads takes no options.
+            return _json.loads(self.text, **kwargs) if kwargs else _json.loads(self.text)
         def raise_for_status(self):
             if 400 <= self.status_code < 600:
                 side = "Client" if self.status_code < 500 else "Server"
@@ -116,6 +118,10 @@ def make_requests(call):
             for line in self.content.split(b"\n"):
                 yield line.decode() if decode_unicode else line
         def close(self):
+            pass
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
             pass
         def __bool__(self):
             return self.ok
@@ -223,4 +229,3 @@ def make_requests(call):
         not_found = 404
     module.codes = codes
     return module
-`;
