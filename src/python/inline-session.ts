@@ -16,7 +16,7 @@ import type { ResolvedLimits } from './options.js';
 import { OutputCollector, type OutputCallbacks } from './output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from './result.js';
 import { DEFAULT_FILENAME, prepareProgram, valueReportOf, type ProgramSpec, type ValueReport } from './program.js';
-import { RunGuard } from './run-guard.js';
+import { micropythonGuard, type RunGuard } from './run-guard.js';
 import { seededRandomU32, VirtualClock, type Determinism } from './determinism.js';
 
 const STOP_TYPE: Record<StopReason, string> = {
@@ -161,7 +161,7 @@ export class InlineSession {
     // A restored interpreter still holds the grants of the session it came from: replace them.
     const spec = this.guest.spec ?? (restored ? '{}' : null);
     if (spec !== null) {
-      inst.fuel.begin(SETUP_LIMITS.fuel, new RunGuard(inst, SETUP_LIMITS, performance.now()));
+      inst.fuel.begin(SETUP_LIMITS.fuel, micropythonGuard(inst, SETUP_LIMITS, performance.now()));
       const outcome = execSource(inst, `__pyfence__.setup(${JSON.stringify(spec)})`);
       inst.fuel.end();
       if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the sandbox failed: ${JSON.stringify(outcome)}`);
@@ -257,7 +257,7 @@ export class InlineSession {
   ): RunResult {
     let value: ValueReport | null = null;
     if (this.guest.interrupt) Atomics.store(this.guest.interrupt, 0, 0); // a Ctrl-C between runs is moot
-    const guard = new RunGuard(inst, limits, started, this.guest.interrupt);
+    const guard = micropythonGuard(inst, limits, started, this.guest.interrupt);
     const virtual = this.virtualClock;
     inst.hooks = {
       stdout: output.stdout,

@@ -15,7 +15,7 @@ import { SnapshotError } from '../../engine/snapshot.js';
 import type { VfsOptions } from '../../vfs/vfs.js';
 import { GuestExit } from './imports.js';
 import type { CPythonInstance } from './instance.js';
-import { CPythonRunGuard } from './run-guard.js';
+import { cpythonGuard } from './run-guard.js';
 import { applySession, captureSession, encodeSession, filesWithRestored, resumedElapsedMs, resumedRandomState, type CPythonSessionState } from './snapshot.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { cpythonTemplate, newCPythonInstance } from './template.js';
@@ -113,7 +113,7 @@ export class CPythonSession {
       inst.release();
       throw e;
     }
-    const guard = new CPythonRunGuard(inst, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
+    const guard = cpythonGuard(inst, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
     inst.fuel.begin(Math.min(SETUP_FUEL, limits.fuel), guard);
     const outcome = this.exec(inst, runnerCall('setup', this.config.env, this.config.argv, this.config.grants.json, false));
     inst.fuel.end();
@@ -202,7 +202,7 @@ export class CPythonSession {
     const started = performance.now();
     const interrupt = this.config.interrupt;
     if (interrupt) Atomics.store(interrupt, 0, 0); // a Ctrl-C between runs is moot
-    const guard = new CPythonRunGuard(inst, limits, started, interrupt);
+    const guard = cpythonGuard(inst, limits, started, interrupt);
     const virtual = this.virtualClock;
     const sleep = virtual ? (ms: number) => (virtual.sleep(ms), guard.checkpoint()) : guard.sleep;
     // File refusals come through the engine's syscall layer, host calls through the bridge's gate.
