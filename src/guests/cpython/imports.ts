@@ -10,6 +10,7 @@ import type { GuestMemory } from '../../engine/memory-view.js';
 import { GuestAbort, HostStop } from '../../engine/stop.js';
 import { fileSyscalls } from '../../abi/emscripten/syscalls.js';
 import { VfsError } from '../../vfs/errno.js';
+import { resizeHeap as growHeap } from '../../engine/heap-growth.js';
 import { toWasiErrno, WasiErrno } from './errno.js';
 import { withHostChannel, type HostChannel } from './host-channel.js';
 import { timeImports } from './time-imports.js';
@@ -96,22 +97,11 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
 
   const resizeHeap = (requested: number): number => {
     const state = current();
-    requested >>>= 0;
-    const limit = state.hooks.memoryLimitBytes;
-    if (requested > limit) {
-      state.capRefusedGrowth = true;
-      return 0;
-    }
-    const old = state.memory.byteLength;
-    // Some headroom, as Emscripten does, so that many small steps are not many grow calls.
-    const target = Math.min(limit, Math.max(requested, Math.ceil(old * 1.25)));
-    const pages = Math.ceil(Math.max(0, target - old) / WASM_PAGE_BYTES);
-    if (pages > 0 && !state.memory.grow(pages)) {
-      state.capRefusedGrowth = true;
-      return 0;
-    }
-    if (state.memory.byteLength > state.peakBytes) state.peakBytes = state.memory.byteLength;
-    return 1;
+    const heap = {
+      size: () => state.memory.byteLength,
+      growTo: (bytes: number) => bytes <= state.memory.byteLength || state.memory.grow((bytes - state.memory.byteLength) / WASM_PAGE_BYTES),
+    };
+    return growHeap(state, heap, requested);
   };
 
   const fcntl = (fd: number, cmd: number): number => {

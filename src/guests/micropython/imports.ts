@@ -9,6 +9,7 @@ import type { FuelMeter } from '../../engine/fuel.js';
 import type { GuestMemory } from '../../engine/memory-view.js';
 import { fileSyscalls } from '../../abi/emscripten/syscalls.js';
 import { GuestAbort } from '../../engine/stop.js';
+import { resizeHeap as growHeap } from '../../engine/heap-growth.js';
 
 
 export interface ImportState {
@@ -47,27 +48,12 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
 
   const resizeHeap = (requested: number): number => {
     const state = current();
-    const m = state.memory;
-    requested >>>= 0;
-    const limit = state.hooks.memoryLimitBytes;
-    if (requested > limit) {
-      state.capRefusedGrowth = true;
-      return 0;
-    }
-    const old = state.memoryBytes.value;
-    // Grow with some headroom (as Emscripten does) so that many small steps are not many grow calls.
-    const target = Math.min(limit, Math.max(requested, Math.ceil(old * 1.25)));
-    let size = old + Math.ceil((target - old) / WASM_PAGE) * WASM_PAGE;
-    if (!physicallyAtLeast(m, size)) {
-      size = old + Math.ceil((requested - old) / WASM_PAGE) * WASM_PAGE;
-      if (!physicallyAtLeast(m, size)) {
-        state.capRefusedGrowth = true;
-        return 0;
-      }
-    }
-    state.memoryBytes.value = size;
-    if (size > state.peakBytes) state.peakBytes = size;
-    return 1;
+    // The guest sees the size the host keeps; a recycled memory may be physically larger already.
+    const heap = {
+      size: () => state.memoryBytes.value,
+      growTo: (bytes: number) => physicallyAtLeast(state.memory, bytes) && ((state.memoryBytes.value = bytes), true),
+    };
+    return growHeap(state, heap, requested);
   };
 
   const env: Record<string, ImportFn> = {
