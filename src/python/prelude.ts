@@ -1,6 +1,4 @@
 import { DEFAULT_DENIED } from './import-policy.js';
-import { ASYNCIO_FACTORY } from './asyncio-module.js';
-import { BRIDGE_FACTORY } from './bridge-module.js';
 import { readFileSync } from 'node:fs';
 
 // Only the build imports this module (to bake the prelude), from src/, where the .py files are.
@@ -151,9 +149,9 @@ del _chan, run_main, report_value, is_plain, input, PermissionError, ConnectionE
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
 const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', () => `REQUESTS_SRC = ${JSON.stringify(guestSource('requests.py'))}`)
-  .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', `ASYNCIO_SRC = ${JSON.stringify(ASYNCIO_FACTORY)}`)
+  .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', () => `ASYNCIO_SRC = ${JSON.stringify(guestSource('asyncio.py'))}`)
   .replace('RUN_MAIN', () => guestSource('run_main.py'))
-  .replace('BRIDGE_SRC = BRIDGE_FACTORY', `BRIDGE_SRC = ${JSON.stringify(BRIDGE_FACTORY)}`)
+  .replace('BRIDGE_SRC = BRIDGE_FACTORY', () => `BRIDGE_SRC = ${JSON.stringify(guestSource('bridge.py'))}`)
   .replaceAll(
   'DEFAULT_DENIED',
   JSON.stringify([...DEFAULT_DENIED].sort()),

@@ -1,8 +1,8 @@
-// The guest side of the host-function bridge, compiled in a sandbox the first time it is granted host
-// functions or network (prelude.ts get_bridge): the names it would intern at bake time slow every new
-// str of every sandbox (see prelude.ts). `bridge.enc/dec` are the guest half of the data format in
-// host-codec.ts; `bridge.call` sends one request through the host channel and decodes the reply.
-export const BRIDGE_FACTORY = String.raw`
+# The guest side of the host-function bridge, compiled in a sandbox the first time it is granted host
+# functions or network (prelude.ts get_bridge): the names it would intern at bake time slow every new
+# str of every sandbox (see prelude.ts). `bridge.enc/dec` are the guest half of the data format in
+# host-codec.ts; `bridge.call` sends one request through the host channel and decodes the reply.
+# MicroPython compiles it on first use (src/python/prelude.ts), not at bake time.
 class bridge:
     INF = float("inf")
     ERRORS = {
@@ -146,4 +146,3 @@ class bridge:
             return "<module '%s' (host functions)>" % self.__name__
         def __getattr__(self, name):
             raise AttributeError("host module '%s' has no function '%s'" % (self.__name__, name))
-`;

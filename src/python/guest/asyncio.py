@@ -1,9 +1,9 @@
-// The guest's `asyncio`: a small single-threaded event loop in Python. The port's own asyncio is
-// driven by JavaScript promises through the `js` module, which reaches nothing in a sandbox. Here
-// sleeping blocks in time.sleep (bounded by the run's deadline; virtual in deterministic mode) and
-// blocking host calls simply return. Coroutines are generators: an awaitable yields one command
-// to the loop: ("sleep", seconds), ("wait", task_or_event) or ("wait_for", task, seconds).
-export const ASYNCIO_FACTORY = String.raw`
+# The guest's `asyncio`: a small single-threaded event loop in Python. The port's own asyncio is
+# driven by JavaScript promises through the `js` module, which reaches nothing in a sandbox. Here
+# sleeping blocks in time.sleep (bounded by the run's deadline; virtual in deterministic mode) and
+# blocking host calls simply return. Coroutines are generators: an awaitable yields one command
+# to the loop: ("sleep", seconds), ("wait", task_or_event) or ("wait_for", task, seconds).
+# MicroPython compiles it on first use (src/python/prelude.ts), not at bake time.
 def make_asyncio():
     import time
 
@@ -314,4 +314,3 @@ def make_asyncio():
         setattr(module, name, value)
     module.running = lambda: RUNNING[0] is not None
     return module
-`;
