@@ -170,18 +170,54 @@ export function openSnapshot(bytes: Uint8Array, engine: SnapshotEngine, moduleSh
 
 export function encodeSnapshot(moduleSha256: string, base: Uint8Array, contents: SnapshotContents, key?: SnapshotKey): Uint8Array {
   const { memory, globals } = contents.state;
-  // Padded with spaces (still JSON) so the memory that follows is 4-byte aligned.
-  let metaText = JSON.stringify({ memoryBytes: memory.length, globals, sections: contents.sections } satisfies Meta);
-  while (new TextEncoder().encode(metaText).length % 4) metaText += ' ';
-  const meta = new TextEncoder().encode(metaText);
-  const plain = new Uint8Array(4 + meta.length + memory.length);
-  new DataView(plain.buffer).setUint32(0, meta.length, true);
-  plain.set(meta, 4);
-  const diff = plain.subarray(4 + meta.length);
-  diff.set(memory);
-  xorInto(diff, base);
-  return sealSnapshot('micropython', moduleSha256, deflateRawSync(plain, { level: 6 }), key);
+  const meta: Meta = { memoryBytes: memory.length, globals, sections: contents.sections };
+  const body = packBody(meta, memory.length, (diff) => {
+    diff.set(memory);
+    xorInto(diff, base);
+  }, 6);
+  return sealSnapshot('micropython', moduleSha256, body, key);
 }
+
+/**
+ * The body both engines seal, deflated at `level`: the metadata's length (u32 LE), the metadata as
+ * JSON padded with spaces (still JSON) so that the `dataLength` bytes after it, which `fill` writes,
+ * are 4-byte aligned for XOR-ing with a base.
+ */
+export function packBody(meta: object, dataLength: number, fill: (data: Uint8Array) => void, level: number): Uint8Array {
+  let metaText = JSON.stringify(meta);
+  while (Buffer.byteLength(metaText) % 4) metaText += ' ';
+  const metaBytes = Buffer.from(metaText);
+  const plain = new Uint8Array(4 + metaBytes.length + dataLength);
+  new DataView(plain.buffer).setUint32(0, metaBytes.length, true);
+  plain.set(metaBytes, 4);
+  fill(plain.subarray(4 + metaBytes.length));
+  return deflateRawSync(plain, { level });
+}
+
+/**
+ * `packBody` undone, inflating at most `maxPlainBytes` (a bomb is refused, not expanded): the parsed
+ * metadata (unchecked: a forged snapshot may hold anything) and a copy of the data of its own,
+ * aligned for the XOR. `memoryLimit` only words the refusal.
+ */
+export function unpackBody(body: Uint8Array, maxPlainBytes: number, memoryLimit: number): { meta: unknown; data: Uint8Array } {
+  let plain: Buffer;
+  try {
+    plain = inflateRawSync(body, { maxOutputLength: maxPlainBytes });
+  } catch (e) {
+    throw new SnapshotError(`snapshot body cannot be read (${(e as Error).message}); is it larger than the memory limit of ${memoryLimit} bytes?`);
+  }
+  const metaLength = plain.length >= 4 ? plain.readUInt32LE(0) : -1;
+  if (metaLength < 0 || 4 + metaLength > plain.length) throw new SnapshotError('snapshot metadata is malformed');
+  let meta: unknown;
+  try {
+    meta = JSON.parse(plain.subarray(4, 4 + metaLength).toString('utf8'));
+  } catch {
+    throw new SnapshotError('snapshot metadata is malformed');
+  }
+  return { meta, data: new Uint8Array(plain.subarray(4 + metaLength)) };
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks everything before inflating; `maxMemoryBytes` bounds what the snapshot may expand to. `key`
@@ -195,16 +231,9 @@ export function decodeSnapshot(
   key?: SnapshotKey,
 ): SnapshotContents {
   const body = openSnapshot(bytes, 'micropython', moduleSha256, key);
-  let plain: Buffer;
-  try {
-    plain = inflateRawSync(body, { maxOutputLength: maxMemoryBytes + (1 << 20) });
-  } catch (e) {
-    throw new SnapshotError(`snapshot body cannot be read (${(e as Error).message}); is it larger than the memory limit of ${maxMemoryBytes} bytes?`);
-  }
-  const metaLength = plain.length >= 4 ? plain.readUInt32LE(0) : -1;
-  if (metaLength < 0 || 4 + metaLength > plain.length) throw new SnapshotError('snapshot metadata is malformed');
-  const meta = parseMeta(plain.subarray(4, 4 + metaLength));
-  const memory = new Uint8Array(plain.subarray(4 + metaLength)); // a copy of its own: aligned for the XOR
+  const unpacked = unpackBody(body, maxMemoryBytes + (1 << 20), maxMemoryBytes);
+  const meta = checkMeta(unpacked.meta);
+  const memory = unpacked.data;
   if (memory.length !== meta.memoryBytes || memory.length % WASM_PAGE_BYTES !== 0) throw new SnapshotError('snapshot memory size is inconsistent');
   if (memory.length > maxMemoryBytes) {
     throw new SnapshotError(`snapshot needs ${memory.length} bytes of memory, over the limit of ${maxMemoryBytes}`);
@@ -214,15 +243,8 @@ export function decodeSnapshot(
 }
 
 /** The metadata's shape, checked: a forged (re-checksummed) snapshot may hold anything here. */
-function parseMeta(text: Uint8Array): Meta {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(Buffer.from(text).toString('utf8'));
-  } catch {
-    throw new SnapshotError('snapshot metadata is malformed');
-  }
+function checkMeta(meta: unknown): Meta {
   const m = meta as Partial<Meta> | null;
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isRecord(m) || !Number.isSafeInteger(m.memoryBytes) || !isRecord(m.globals) || (m.sections !== undefined && !isRecord(m.sections))) {
     throw new SnapshotError('snapshot metadata is malformed');
   }

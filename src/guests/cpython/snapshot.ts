@@ -6,9 +6,8 @@
 // source. A snapshot is untrusted input: every field is checked before any of it reaches an
 // interpreter, and nothing in it can widen a grant or a limit (those are the restorer's).
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WASM_PAGE_BYTES } from '../../engine/abi.js';
-import { openSnapshot, sealSnapshot, SnapshotError, xorInto, type SnapshotKey } from '../../engine/snapshot.js';
+import { isRecord, openSnapshot, packBody, sealSnapshot, SnapshotError, unpackBody, xorInto, type SnapshotKey } from '../../engine/snapshot.js';
 import { readFilesSection } from '../../python/session-snapshot.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
@@ -138,17 +137,11 @@ export function encodeSession(state: CPythonSessionState, key?: SnapshotKey): Ui
     template: templateDigest(),
     sections: { files, determinism: state.determinism },
   };
-  // Padded with spaces (still JSON) so the pages that follow are 4-byte aligned for the XOR.
-  let metaText = JSON.stringify(meta);
-  while (Buffer.byteLength(metaText) % 4) metaText += ' ';
-  const metaBytes = Buffer.from(metaText);
-  const plain = new Uint8Array(4 + metaBytes.length + state.data.length);
-  new DataView(plain.buffer).setUint32(0, metaBytes.length, true);
-  plain.set(metaBytes, 4);
-  const body = plain.subarray(4 + metaBytes.length);
-  body.set(state.data);
-  xorWithTemplate(body, state.pages, image);
-  return sealSnapshot('cpython', loadCPythonModule().sha256, deflateRawSync(plain, { level: 1 }), key);
+  const body = packBody(meta, state.data.length, (pages) => {
+    pages.set(state.data);
+    xorWithTemplate(pages, state.pages, image);
+  }, 1);
+  return sealSnapshot('cpython', loadCPythonModule().sha256, body, key);
 }
 
 /** What a restore may hold: the sandbox's memory limit, its files quota. */
@@ -164,16 +157,10 @@ export interface RestoreBounds {
 export function decodeSession(bytes: Uint8Array, bounds: RestoreBounds, key?: SnapshotKey): CPythonSessionState {
   const body = openSnapshot(bytes, 'cpython', loadCPythonModule().sha256, key);
   const { maxMemoryBytes, maxFileBytes } = bounds;
-  let plain: Buffer;
-  try {
-    // base64 files take 4/3 of their size.
-    plain = inflateRawSync(body, { maxOutputLength: maxMemoryBytes + Math.ceil((maxFileBytes * 4) / 3) + META_ALLOWANCE_BYTES });
-  } catch (e) {
-    throw new SnapshotError(`snapshot body cannot be read (${(e as Error).message}); is it larger than the memory limit of ${maxMemoryBytes} bytes?`);
-  }
-  const metaLength = plain.length >= 4 ? plain.readUInt32LE(0) : -1;
-  if (metaLength < 0 || 4 + metaLength > plain.length) throw new SnapshotError('snapshot metadata is malformed');
-  const meta = parseMeta(plain.subarray(4, 4 + metaLength));
+  // base64 files take 4/3 of their size.
+  const maxPlainBytes = maxMemoryBytes + Math.ceil((maxFileBytes * 4) / 3) + META_ALLOWANCE_BYTES;
+  const { meta: raw, data } = unpackBody(body, maxPlainBytes, maxMemoryBytes);
+  const meta = checkMeta(raw);
   const template = cpythonTemplate();
   if (meta.template !== templateDigest()) {
     throw new SnapshotError(
@@ -182,7 +169,6 @@ export function decodeSession(bytes: Uint8Array, bounds: RestoreBounds, key?: Sn
   }
   const memoryBytes = checkMemorySize(meta.memoryBytes, template.state.memoryBytes, maxMemoryBytes, template.limits.maximumPages);
   const pages = checkPages(meta.pages, memoryBytes / SNAPSHOT_PAGE_BYTES);
-  const data = new Uint8Array(plain.subarray(4 + metaLength)); // a copy of its own: aligned for the XOR
   if (data.length !== pages.length * SNAPSHOT_PAGE_BYTES) throw new SnapshotError('snapshot memory pages do not match their index');
   xorWithTemplate(data, pages, template.image);
   return {
@@ -196,15 +182,7 @@ export function decodeSession(bytes: Uint8Array, bounds: RestoreBounds, key?: Sn
   };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function parseMeta(text: Uint8Array): Meta {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(Buffer.from(text).toString('utf8'));
-  } catch {
-    throw new SnapshotError('snapshot metadata is malformed');
-  }
+function checkMeta(meta: unknown): Meta {
   if (!isRecord(meta) || !isRecord(meta.sections) || !Array.isArray(meta.pages) || typeof meta.template !== 'string') {
     throw new SnapshotError('snapshot metadata is malformed');
   }
