@@ -10,6 +10,7 @@ import { PoolOverloadError, UsageError, WasmModule, WasmPool, type CompileOption
 import { clearModuleCache, watToBinary } from '../src/instrument/load.js';
 import { META_SECTION } from '../src/instrument/meter.js';
 import { WATCHDOG_MARGIN_MS } from '../src/pool/worker-session.js';
+import { wasmName, wasmSection } from '../src/engine/wasm-binary.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'wasm');
 const pool = new WasmPool({ size: 2 });
@@ -207,17 +208,6 @@ describe('WasmPool', () => {
 
 /** A custom section: id 0, size, then the name and the payload. */
 function customSection(name: string, payload: string): Buffer {
-  const body = Buffer.concat([leb(Buffer.byteLength(name)), Buffer.from(name), Buffer.from(payload)]);
-  return Buffer.concat([Buffer.from([0]), leb(body.length), body]);
+  return Buffer.from(wasmSection(0, [...wasmName(name), ...Buffer.from(payload)]));
 }
 
-function leb(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return Buffer.from(out);
-}

@@ -2,30 +2,15 @@
 // this binary has no name section. This appends one (subsection 7, global names) naming that global.
 import binaryen from 'binaryen';
 import { stackPointerGlobal } from '../wasm-inspect.js';
+import { uleb, wasmName, wasmSection } from '../../src/engine/wasm-binary.js';
 
 export const STACK_POINTER_NAME = '__stack_pointer';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
-
 /** `bytes` with a name section appended naming global `index` (subsection 7, global names). */
 export function withGlobalName(bytes: Uint8Array, index: number, globalName: string): Uint8Array {
-  const entries = [...uleb(1), ...uleb(index), ...name(globalName)];
-  const payload = [...name('name'), 7, ...uleb(entries.length), ...entries];
-  const section = [0, ...uleb(payload.length), ...payload];
+  const entries = [...uleb(1), ...uleb(index), ...wasmName(globalName)];
+  const payload = [...wasmName('name'), 7, ...uleb(entries.length), ...entries];
+  const section = wasmSection(0, payload);
   const out = new Uint8Array(bytes.length + section.length);
   out.set(bytes);
   out.set(section, bytes.length);

@@ -3,6 +3,7 @@
 // which already holds that data, so the engine writes it once instead of the module on every
 // instantiation, and a memory can be recycled from one interpreter to the next (memory.ts).
 import { HOST_IMPORT_MODULE, MEMORY_IMPORT } from '../../engine/abi.js';
+import { readUleb, uleb, wasmName, wasmSection } from '../../engine/wasm-binary.js';
 
 const SECTION = { import: 2, memory: 5, dataCount: 12, data: 11 } as const;
 const IMPORT_KIND_MEMORY = 0x02;
@@ -10,42 +11,6 @@ const IMPORT_KIND_MEMORY = 0x02;
 export interface MemoryLimits {
   initialPages: number;
   maximumPages: number;
-}
-
-function readLeb(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  let byte: number;
-  do {
-    byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return { value, next: at };
-}
-
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value) byte |= 0x80;
-    out.push(byte);
-  } while (value);
-  return out;
-}
-
-function name(text: string): number[] {
-  const b = [...new TextEncoder().encode(text)];
-  return [...leb(b.length), ...b];
-}
-
-function section(id: number, payload: Uint8Array | number[]): Uint8Array {
-  const head = [id, ...leb(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
 }
 
 /** The module with its one defined memory turned into HOST_IMPORT_MODULE.MEMORY_IMPORT, and no data. */
@@ -56,7 +21,7 @@ export function importMemoryWithoutData(bytes: Uint8Array): { bytes: Uint8Array<
   const sections: { id: number; payload: Uint8Array }[] = [];
   for (let at = 8; at < bytes.length; ) {
     const id = bytes[at];
-    const size = readLeb(bytes, at + 1);
+    const size = readUleb(bytes, at + 1);
     sections.push({ id, payload: bytes.subarray(size.next, size.next + size.value) });
     at = size.next + size.value;
   }
@@ -64,12 +29,12 @@ export function importMemoryWithoutData(bytes: Uint8Array): { bytes: Uint8Array<
   if (!memory) throw new Error('pyfence: the CPython module defines no memory');
   {
     const p = memory.payload;
-    const count = readLeb(p, 0);
+    const count = readUleb(p, 0);
     if (count.value !== 1) throw new Error('pyfence: the CPython module must define exactly one memory');
     const flags = p[count.next];
     if (flags !== 1) throw new Error(`pyfence: unexpected memory limits flags ${flags}`);
-    const min = readLeb(p, count.next + 1);
-    const max = readLeb(p, min.next);
+    const min = readUleb(p, count.next + 1);
+    const max = readUleb(p, min.next);
     limits = { initialPages: min.value, maximumPages: max.value };
     memoryLimitBytes = p.subarray(count.next, max.next);
   }
@@ -77,14 +42,14 @@ export function importMemoryWithoutData(bytes: Uint8Array): { bytes: Uint8Array<
   for (const s of sections) {
     if (s.id === SECTION.memory) continue;
     if (s.id === SECTION.import) {
-      const count = readLeb(s.payload, 0);
-      const entry = [...name(HOST_IMPORT_MODULE), ...name(MEMORY_IMPORT), IMPORT_KIND_MEMORY, ...memoryLimitBytes!];
-      const payload = new Uint8Array([...leb(count.value + 1), ...s.payload.subarray(count.next), ...entry]);
-      parts.push(section(s.id, payload));
+      const count = readUleb(s.payload, 0);
+      const entry = [...wasmName(HOST_IMPORT_MODULE), ...wasmName(MEMORY_IMPORT), IMPORT_KIND_MEMORY, ...memoryLimitBytes!];
+      const payload = new Uint8Array([...uleb(count.value + 1), ...s.payload.subarray(count.next), ...entry]);
+      parts.push(wasmSection(s.id, payload));
     } else if (s.id === SECTION.dataCount || s.id === SECTION.data) {
-      parts.push(section(s.id, leb(0)));
+      parts.push(wasmSection(s.id, uleb(0)));
     } else {
-      parts.push(section(s.id, s.payload));
+      parts.push(wasmSection(s.id, s.payload));
     }
   }
   const total = parts.reduce((n, p) => n + p.length, 0);
