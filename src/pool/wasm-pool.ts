@@ -13,6 +13,7 @@ import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
 import { PoolOverloadError } from './pool.js';
 import { siblingModule, startWorker } from './thread.js';
 import { WATCHDOG_MARGIN_MS } from './worker-session.js';
+import { watchRun, type LostWorker } from './watched-run.js';
 import type { CarriedRunOptions, FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob } from './wasm-protocol.js';
 
 const WORKER_URL = siblingModule(import.meta.url, 'wasm-worker');
@@ -202,10 +203,6 @@ export class WasmPool {
     worker.ref();
     await new Promise<void>((done) => {
       const finish = () => {
-        clearTimeout(watchdog);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
         worker.unref();
         done();
       };
@@ -225,12 +222,14 @@ export class WasmPool {
           audit: emptyAudit(),
         });
       };
-      const onMessage = (msg: FromWasmWorker) => {
+      const onMessage = (msg: FromWasmWorker, end: () => void) => {
         if (msg.type === 'ready' || msg.id !== id) return;
         if (msg.type === 'result') {
+          end();
           finish();
           job.resolve(msg.result);
         } else if (msg.type === 'failed') {
+          end();
           finish();
           job.reject(msg.usage ? new UsageError(msg.message) : new Error(msg.message));
         } else {
@@ -238,18 +237,14 @@ export class WasmPool {
           (msg.type === 'stdout' ? options.onStdout : options.onStderr)?.(msg.bytes);
         }
       };
-      const onError = (e: Error) => replace({ kind: 'fault', type: 'WorkerError', message: `the worker failed: ${e.message}` });
-      const onExit = () => replace({ kind: 'fault', type: 'WorkerError', message: 'the worker exited unexpectedly' });
-      const budget = timeoutMs + WATCHDOG_MARGIN_MS;
-      const watchdog = Number.isFinite(budget)
-        ? setTimeout(
-            () => replace({ kind: 'timeout', type: 'Timeout', message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` }),
-            budget,
-          )
-        : undefined;
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
+      const onLost = (lost: LostWorker) => {
+        if (lost.kind === 'timeout') {
+          replace({ kind: 'timeout', type: 'Timeout', message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` });
+        } else {
+          replace({ kind: 'fault', type: 'WorkerError', message: lost.kind === 'error' ? `the worker failed: ${lost.error.message}` : 'the worker exited unexpectedly' });
+        }
+      };
+      watchRun(worker, timeoutMs + WATCHDOG_MARGIN_MS, onMessage, onLost);
       worker.postMessage(message);
     });
   }

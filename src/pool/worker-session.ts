@@ -21,6 +21,7 @@ import type { AuditEvent } from '../engine/audit.js';
 import { siblingModule, startWorker } from './thread.js';
 import { RunOutcome, type RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
+import { watchRun, type LostWorker } from './watched-run.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
 export const WATCHDOG_MARGIN_MS = 1000;
@@ -169,14 +170,7 @@ export class WorkerSession {
     let stdout = '';
     let stderr = '';
     return new Promise<RunResult>((resolve) => {
-      const finish = () => {
-        clearTimeout(watchdog);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
       const replaceWorker = async (message: string, kind: 'timeout' | 'fault') => {
-        finish();
         await worker.terminate();
         if (this.worker) {
           this.worker = spawnWorker(this.setup, this.interruptCell);
@@ -186,7 +180,7 @@ export class WorkerSession {
         const type = kind === 'timeout' ? 'Timeout' : 'SandboxFault';
         resolve(new RunOutcome(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true).typed());
       };
-      const onMessage = (msg: FromWorker) => {
+      const onMessage = (msg: FromWorker, end: () => void) => {
         if (msg.type === 'ready' || msg.id !== id) return;
         if (msg.type === 'stdout') {
           stdout += msg.text;
@@ -195,24 +189,22 @@ export class WorkerSession {
           stderr += msg.text;
           cb.onStderr?.(msg.text);
         } else if (msg.type === 'result') {
-          finish();
+          end();
           resolve(RunOutcome.fromPlain(msg.result));
         } else if (msg.type === 'failed') {
           // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
+          end();
           void replaceWorker(`host error during the run: ${msg.message}`, 'fault');
         }
       };
-      const onError = (e: Error) => void replaceWorker(`worker failed: ${e.message}`, 'fault');
-      const onExit = () => void replaceWorker('worker exited unexpectedly', 'fault');
-      const budget = limits.timeoutMs + WATCHDOG_MARGIN_MS;
-      const watchdog = Number.isFinite(budget)
-        ? setTimeout(() => {
-            void replaceWorker(`time limit of ${limits.timeoutMs} ms exceeded; the worker was terminated by the watchdog`, 'timeout');
-          }, budget)
-        : undefined;
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
+      const onLost = (lost: LostWorker) => {
+        if (lost.kind === 'timeout') {
+          void replaceWorker(`time limit of ${limits.timeoutMs} ms exceeded; the worker was terminated by the watchdog`, 'timeout');
+        } else {
+          void replaceWorker(lost.kind === 'error' ? `worker failed: ${lost.error.message}` : 'worker exited unexpectedly', 'fault');
+        }
+      };
+      watchRun(worker, limits.timeoutMs + WATCHDOG_MARGIN_MS, onMessage, onLost);
       // Output always streams back, so a run the watchdog kills still returns what it printed.
       worker.postMessage({ type: 'run', id, code, limits, fresh, program } satisfies ToWorker);
     });
