@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 import { HOST_WORK_FUEL } from '../src/engine/host-work.js';
+import { IOV_MAX } from '../src/engine/iovecs.js';
 
 const ENTRIES = 100_000;
 const LIST_FOREVER = 'import os\nwhile True:\n    next(os.ilistdir("/d"))';
@@ -83,5 +84,30 @@ describe('fuel for host work', () => {
     } finally {
       sb.dispose();
     }
+  });
+});
+
+describe('buffers of one read or write (the Emscripten syscalls both interpreters use)', () => {
+  it('more than IOV_MAX buffers is EINVAL before any is read; IOV_MAX is served', async () => {
+    // Unbounded, 8 million empty buffers in one os.writev kept the host busy 2.4 s for no fuel.
+    const sb = await Sandbox.create({ engine: 'cpython' });
+    const r = await sb.run(`
+import errno, os
+fd = os.open("/f", os.O_WRONLY | os.O_CREAT)
+print(os.writev(fd, [b"x"] * ${IOV_MAX}))
+try:
+    os.writev(fd, [b""] * 100_000)
+except OSError as e:
+    print(e.errno == errno.EINVAL)
+os.close(fd)
+fd = os.open("/f", os.O_RDONLY)
+print(os.readv(fd, [bytearray(1)] * ${IOV_MAX}))
+try:
+    os.readv(fd, [bytearray(1)] * ${IOV_MAX + 1})
+except OSError as e:
+    print(e.errno == errno.EINVAL)
+`);
+    sb.dispose();
+    assert.equal(r.stdout, `${IOV_MAX}\nTrue\n${IOV_MAX}\nTrue\n`, r.error?.traceback ?? '');
   });
 });

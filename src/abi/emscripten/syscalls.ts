@@ -6,9 +6,17 @@ import type { OpenFlags, StatInfo } from '../../vfs/types.js';
 import type { FileTable } from './file-table.js';
 import type { HostHooks } from '../../engine/host.js';
 import type { GuestMemory } from '../../engine/memory-view.js';
+import { IOV_MAX, readIovecs, type Iovec } from '../../engine/iovecs.js';
 import type { FuelMeter } from '../../engine/fuel.js';
 import { HOST_WORK_FUEL as FUEL } from '../../engine/host-work.js';
 import type { AuditEventKind } from '../../engine/audit.js';
+
+/** A read's or write's buffers; EINVAL past IOV_MAX, before any is read. */
+function iovecsOf(m: GuestMemory, iovs: number, count: number): Iovec[] {
+  const list = readIovecs(m, iovs, count);
+  if (!list) throw new VfsError(Errno.EINVAL, `more than ${IOV_MAX} buffers`);
+  return list;
+}
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -206,9 +214,7 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
         const sink = fd === 1 ? hooks.stdout : fd === 2 ? hooks.stderr : null;
         const file = sink ? null : current().files.get(fd);
         if (file && (file.handle.kind !== 'file' || !file.flags.write)) throw new VfsError(Errno.EBADF, 'not open for writing');
-        for (let i = 0; i < iovsLen; i++) {
-          const ptr = m.u32(iovs + i * 8);
-          const len = m.u32(iovs + i * 8 + 4);
+        for (const { ptr, len } of iovecsOf(m, iovs, iovsLen)) {
           if (!len) continue;
           const bytes = m.bytes(ptr, len).slice();
           if (sink) sink(bytes);
@@ -233,8 +239,8 @@ export function fileSyscalls(current: () => SyscallState): { env: Record<string,
         if (file.handle.kind !== 'file') throw new VfsError(Errno.EISDIR, 'read');
         if (!file.flags.read) throw new VfsError(Errno.EBADF, 'not open for reading');
         let total = 0;
-        for (let i = 0; i < iovsLen; i++) {
-          const into = m.bytes(m.u32(iovs + i * 8), m.u32(iovs + i * 8 + 4));
+        for (const { ptr, len } of iovecsOf(m, iovs, iovsLen)) {
+          const into = m.bytes(ptr, len);
           const n = file.handle.read(into, file.position);
           file.position += n;
           total += n;

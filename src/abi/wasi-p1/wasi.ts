@@ -23,6 +23,7 @@ import {
 import { FdTable, type DirFd, type Fd } from './fd-table.js';
 import { EscapeError, resolvePath, type Resolved } from './resolve.js';
 import type { EntryKind, EntryStat, Tree } from './tree.js';
+import { IOV_MAX } from '../../engine/iovecs.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
 
@@ -61,8 +62,6 @@ export interface WasiContext {
   checkpoint?(): void;
 }
 
-/** The most iovecs one read or write takes, as POSIX's IOV_MAX (wasi-libc's is 1024); more is EINVAL. */
-export const IOV_MAX = 1024;
 
 const FILETYPE_OF: Record<EntryKind, number> = {
   file: FILETYPE.REGULAR_FILE,

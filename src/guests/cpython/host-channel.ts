@@ -1,19 +1,18 @@
 // The host channel of a CPython sandbox: a device at a fixed descriptor, outside the file table, so it
 // needs no JS object in the guest and no change to the module. One write is one request (the bytes of
 // one fd_write); the host answers it during that write, and reads return the answer until it is used
-// up (then 0, end of file); a read fills its buffers unless the answer ends in them. A request's size is checked before any of it is read from guest memory,
-// it is charged as host work, and it goes to `hooks.hostCall`, where the gate of the host-function
-// bridge (src/python/host-call-gate.ts) decides what it may reach.
+// up (then 0, end of file); a read fills its buffers unless the answer ends in them. A request's size
+// is checked before any of it is read from guest memory, it is charged as host work, and it goes to
+// `hooks.hostCall`, where the gate of the host-function bridge (src/python/host-call-gate.ts) decides
+// what it may reach.
 import { HOST_REQUEST_MAX_BYTES } from '../../engine/host.js';
 import { HOST_WORK_FUEL } from '../../engine/host-work.js';
-import type { GuestMemory } from '../../engine/memory-view.js';
+import { readIovecs } from '../../engine/iovecs.js';
 import type { CPythonImportState } from './imports.js';
 import { WasiErrno } from './errno.js';
 
 /** The channel's descriptor: above every descriptor the file table hands out (3 to 258). */
 export const HOST_CHANNEL_FD = 1023;
-/** More buffers in one write or read than any libc call passes: refused before they are summed. */
-const MAX_IOVECS = 1024;
 const FILETYPE_CHARACTER_DEVICE = 2;
 
 const encoder = new TextEncoder();
@@ -45,18 +44,6 @@ export class HostChannel {
 
 type Fn = (...args: any[]) => unknown;
 
-interface Iovec {
-  ptr: number;
-  len: number;
-}
-
-function iovecs(m: GuestMemory, iovs: number, count: number): Iovec[] | null {
-  if (count >>> 0 > MAX_IOVECS) return null;
-  const out: Iovec[] = [];
-  for (let i = 0; i < count; i++) out.push({ ptr: m.u32(iovs + i * 8), len: m.u32(iovs + i * 8 + 4) });
-  return out;
-}
-
 /** `wasi` with the channel's descriptor answered here and every other descriptor passed on. */
 export function withHostChannel(current: () => CPythonImportState, wasi: Record<string, Fn>): Record<string, Fn> {
   const onChannel =
@@ -67,7 +54,7 @@ export function withHostChannel(current: () => CPythonImportState, wasi: Record<
   const write = (_fd: number, iovs: number, count: number, nwritten: number): number => {
     const state = current();
     const m = state.memory;
-    const parts = iovecs(m, iovs, count);
+    const parts = readIovecs(m, iovs, count);
     if (!parts) return WasiErrno.EINVAL;
     const total = parts.reduce((n, p) => n + p.len, 0);
     state.meter.charge(HOST_WORK_FUEL.syscall + HOST_WORK_FUEL.channelByte * Math.min(total, HOST_REQUEST_MAX_BYTES));
@@ -89,7 +76,7 @@ export function withHostChannel(current: () => CPythonImportState, wasi: Record<
   const read = (_fd: number, iovs: number, count: number, nread: number): number => {
     const state = current();
     const m = state.memory;
-    const parts = iovecs(m, iovs, count);
+    const parts = readIovecs(m, iovs, count);
     if (!parts) return WasiErrno.EINVAL;
     let total = 0;
     for (const p of parts) {
