@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { Errno, VfsError } from './errno.js';
 import { DIR_OPEN, viaFd, type FdRoute } from './fd-route.js';
+import { HostFd } from './host-fd.js';
 import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from './host-walk.js';
 import { entryBytes, entryCost, renameCost, type Quota } from './quota.js';
 import type { Backend, FileHandle, Handle, NodeKind, OpenFlags, StatInfo } from './types.js';
@@ -147,21 +148,19 @@ export class HostBackend implements Backend {
       throw e;
     }
     const writable = this.spec.mode === 'rw';
-    let open = true;
+    // Every use goes through the owner: after close it is EBADF, never a number reused since.
+    const owner = new HostFd(fd);
     return {
       kind: 'file',
-      read: (into, position) => (into.length ? host(() => fs.readSync(fd, into, 0, into.length, position)) : 0),
+      read: (into, position) => (into.length ? host(() => fs.readSync(owner.fd, into, 0, into.length, position)) : 0),
       write: (bytes, position) => {
-        const size = host(() => fs.fstatSync(fd)).size;
+        const size = host(() => fs.fstatSync(owner.fd)).size;
         this.spec.quota.take(Math.max(0, position + bytes.length - size));
-        return host(() => fs.writeSync(fd, bytes, 0, bytes.length, position));
+        return host(() => fs.writeSync(owner.fd, bytes, 0, bytes.length, position));
       },
-      size: () => host(() => fs.fstatSync(fd)).size,
-      stat: () => HostBackend.info(host(() => fs.fstatSync(fd)), writable),
-      close: () => {
-        if (open) fs.closeSync(fd);
-        open = false;
-      },
+      size: () => host(() => fs.fstatSync(owner.fd)).size,
+      stat: () => HostBackend.info(host(() => fs.fstatSync(owner.fd)), writable),
+      close: () => owner.close(),
     };
   }
 

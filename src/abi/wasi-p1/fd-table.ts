@@ -38,11 +38,7 @@ const MAX_FDS = 1024;
 export class FdTable {
   private readonly fds = new Map<number, Fd>();
 
-  add(fd: Fd, at?: number): number {
-    if (at !== undefined) {
-      this.fds.set(at, fd);
-      return at;
-    }
+  add(fd: Fd): number {
     if (this.fds.size >= MAX_FDS) throw new WasiError(E.MFILE, 'too many open files');
     let n = 0;
     while (this.fds.has(n)) n++;
@@ -77,9 +73,11 @@ export class FdTable {
     this.fds.delete(n);
   }
 
+  /** As dup2: `to` is closed first, unless it is `from` itself (then nothing changes). */
   renumber(from: number, to: number): void {
     const fd = this.get(from);
     this.get(to);
+    if (from === to) return;
     this.close(to);
     this.fds.delete(from);
     this.fds.set(to, fd);

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { E, WasiError } from './errno.js';
 import { PROC_FD_ROUTE, viaFd, DIR_OPEN, type FdRoute } from '../../vfs/fd-route.js';
 import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from '../../vfs/host-walk.js';
+import { HostFd } from '../../vfs/host-fd.js';
 import { entryBytes, entryCost, renameCost, type Quota } from '../../vfs/quota.js';
 import type { DirEntry, EntryKind, EntryStat, FileOpen, Tree, TreeFile } from './tree.js';
 
@@ -129,9 +130,8 @@ export class HostTree implements Tree {
         throw e;
       }
     });
-    let st: fs.BigIntStats;
     try {
-      st = fs.fstatSync(fd, { bigint: true });
+      const st = fs.fstatSync(fd, { bigint: true });
       if (!st.isFile()) throw new WasiError(st.isDirectory() ? E.ISDIR : E.ACCES, 'not a regular file');
       if (how.truncate && st.size > 0n) {
         fs.ftruncateSync(fd, 0);
@@ -141,29 +141,27 @@ export class HostTree implements Tree {
       fs.closeSync(fd);
       throw e;
     }
-    let open = true;
-    const size = () => Number(fs.fstatSync(fd, { bigint: true }).size);
+    // Every use goes through the owner: after close it is EBADF, never a number reused since.
+    const owner = new HostFd(fd);
+    const size = () => Number(fs.fstatSync(owner.fd, { bigint: true }).size);
     return {
-      read: (into, position) => (into.length ? fs.readSync(fd, into, 0, into.length, position) : 0),
+      read: (into, position) => (into.length ? fs.readSync(owner.fd, into, 0, into.length, position) : 0),
       write: (bytes, position) => {
         this.quota.take(Math.max(0, position + bytes.length - size()));
-        return fs.writeSync(fd, bytes, 0, bytes.length, position);
+        return fs.writeSync(owner.fd, bytes, 0, bytes.length, position);
       },
-      stat: () => this.statOf(fs.fstatSync(fd, { bigint: true })),
+      stat: () => this.statOf(fs.fstatSync(owner.fd, { bigint: true })),
       truncate: (to) => {
         const delta = to - size();
-        this.quota.charged(delta, 0, () => fs.ftruncateSync(fd, to));
+        this.quota.charged(delta, 0, () => fs.ftruncateSync(owner.fd, to));
       },
       setTimes: (atim, mtim) => {
-        const before = this.statOf(fs.fstatSync(fd, { bigint: true }));
-        fs.futimesSync(fd, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
-        this.rememberTimes(before, fs.fstatSync(fd, { bigint: true }), atim, mtim);
+        const before = this.statOf(fs.fstatSync(owner.fd, { bigint: true }));
+        fs.futimesSync(owner.fd, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
+        this.rememberTimes(before, fs.fstatSync(owner.fd, { bigint: true }), atim, mtim);
       },
-      sync: () => fs.fsyncSync(fd),
-      close: () => {
-        if (open) fs.closeSync(fd);
-        open = false;
-      },
+      sync: () => fs.fsyncSync(owner.fd),
+      close: () => owner.close(),
     };
   }
 
