@@ -152,10 +152,12 @@ export class HostTree implements Tree {
       },
       stat: () => this.statOf(fs.fstatSync(owner.fd, { bigint: true })),
       truncate: (to) => {
+        this.mustWrite();
         const delta = to - size();
         this.quota.charged(delta, 0, () => fs.ftruncateSync(owner.fd, to));
       },
       setTimes: (atim, mtim) => {
+        this.mustWrite();
         const before = this.statOf(fs.fstatSync(owner.fd, { bigint: true }));
         fs.futimesSync(owner.fd, seconds(atim ?? before.atimNs), seconds(mtim ?? before.mtimNs));
         this.rememberTimes(before, fs.fstatSync(owner.fd, { bigint: true }), atim, mtim);

@@ -27,6 +27,9 @@ import { IOV_MAX } from '../../engine/iovecs.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
 
+/** Entries a directory moved nearer the root may hold: each is checked for symlinks that would climb out. */
+const MAX_MOVED_ENTRIES = 10_000;
+
 /** `proc_exit` was called: the run ends with this code. */
 export class ProcExit {
   constructor(readonly code: number) {}
@@ -432,6 +435,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       if (from.r.stat.kind === 'dir') throw new WasiError(E.PERM, 'a directory');
       if (to.r.stat) throw new WasiError(E.EXIST, 'target exists');
       if (to.r.dirOnly || from.r.dirOnly) throw new WasiError(E.NOENT, 'trailing slash');
+      staysInside(from.dir.tree, from.r.rel, from.r.stat.kind, to.r.rel);
       from.dir.tree.link(from.r.rel, to.r.rel);
     }),
     path_open: call('path_open', (fd: number, dirflags: number, ptr: number, len: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, out: number) => {
@@ -495,17 +499,13 @@ export function createWasi(ctx: WasiContext): WasiInstance {
         if (from.r.stat.kind !== 'dir' && to.r.stat.kind === 'dir') throw new WasiError(E.ISDIR, 'target is a directory');
       }
       if (from.r.rel.length <= from.dir.rel.length || to.r.rel.length <= to.dir.rel.length) throw new WasiError(E.BUSY, 'the directory itself');
+      staysInside(from.dir.tree, from.r.rel, from.r.stat.kind, to.r.rel);
       from.dir.tree.rename(from.r.rel, to.r.rel);
     }),
     path_symlink: call('path_symlink', (oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) => {
       const target = str(oldPtr, oldLen);
       const { dir, r } = resolveAt(fd, newPtr, newLen, false, R.PATH_SYMLINK);
-      // A link whose target leaves the tree would never be followed here, but it would stay on the
-      // host for whoever looks at the directory next: refuse to create it.
-      if (target.startsWith('/') || leavesTree(r.rel.length - 1, target)) {
-        ctx.audit('symlink-target', target);
-        throw new WasiError(E.PERM, 'symlink target outside the tree');
-      }
+      placeLink(target, r.rel.length - 1);
       if (r.stat) throw new WasiError(E.EXIST, 'exists');
       if (r.dirOnly) throw new WasiError(E.NOENT, 'trailing slash');
       dir.tree.symlink(target, r.rel);
@@ -594,6 +594,40 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     sock_send: call('sock_send', (fd: number) => notSocket(fd)),
     sock_shutdown: call('sock_shutdown', (fd: number) => notSocket(fd)),
   };
+
+  /**
+   * A symlink whose target leaves the tree would never be followed here, but it would stay on the
+   * host for whoever reads the directory next: one the guest creates, or moves or links to a
+   * directory `depth` levels under the tree's root, must lead inside from there.
+   */
+  function placeLink(target: string, depth: number): void {
+    if (target.startsWith('/') || leavesTree(depth, target)) {
+      ctx.audit('symlink-target', target);
+      throw new WasiError(E.PERM, 'symlink target outside the tree');
+    }
+  }
+
+  /**
+   * Before `from` (of `kind`) is renamed or linked to `to` (F7): a symlink is checked where it ends
+   * up; a directory moved nearer the root takes the symlinks under it along, so each is checked at
+   * its new depth (absolute ones already pointed where they point, wherever they are).
+   */
+  function staysInside(tree: Tree, from: string[], kind: EntryKind, to: string[]): void {
+    if (kind === 'symlink') return placeLink(tree.readlink(from), to.length - 1);
+    if (kind !== 'dir' || to.length >= from.length) return;
+    let seen = 0;
+    const walk = (rel: string[], depth: number): void => {
+      for (const e of tree.list(rel)) {
+        if (++seen > MAX_MOVED_ENTRIES) throw new WasiError(E.PERM, `a directory of more than ${MAX_MOVED_ENTRIES} entries moved nearer the root`);
+        if (e.kind === 'dir') walk([...rel, e.name], depth + 1);
+        else if (e.kind === 'symlink') {
+          const target = tree.readlink([...rel, e.name]);
+          if (!target.startsWith('/')) placeLink(target, depth);
+        }
+      }
+    };
+    walk(from, to.length);
+  }
 
   /** Does `target`, read from a directory `depth` levels under the tree's root, climb above it? */
   function leavesTree(depth: number, target: string): boolean {
