@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HostTree } from '../src/abi/wasi-p1/host-tree.js';
+import { HostBackend } from '../src/vfs/host-backend.js';
 import { E, errnoOf } from '../src/abi/wasi-p1/errno.js';
 import { entryBytes, Quota } from '../src/vfs/quota.js';
 import { descriptorsUnder } from './helpers.js';
@@ -26,7 +26,7 @@ describe('WASI host tree', () => {
   it('charges every entry its name (and data), and gives it all back as they go', () => {
     const dir = fresh();
     const quota = new Quota(10_000, 100);
-    const tree = new HostTree(dir, true, quota);
+    const tree = new HostBackend({ host: dir, mode: 'rw', quota });
     const descriptors = descriptorsUnder(dir);
 
     tree.mkdir(['d']);
@@ -56,7 +56,7 @@ describe('WASI host tree', () => {
   it('refuses an entry past the byte or the entry quota, taking nothing and making nothing', () => {
     const dir = fresh();
     const quota = new Quota(10_000, 2);
-    const tree = new HostTree(dir, true, quota);
+    const tree = new HostBackend({ host: dir, mode: 'rw', quota });
     tree.mkdir(['a']);
     tree.openFile(['b'], { read: false, write: true, create: true, exclusive: true, truncate: false }).close();
     fails(E.NOSPC, () => tree.mkdir(['c']));
@@ -66,7 +66,7 @@ describe('WASI host tree', () => {
     assert.deepEqual(fs.readdirSync(dir).sort(), ['a', 'b']);
     assert.deepEqual([quota.bytes, quota.entries], [entryBytes('a') + entryBytes('b'), 2]);
 
-    const small = new HostTree(fresh(), true, new Quota(entryBytes('x') + 1));
+    const small = new HostBackend({ host: fresh(), mode: 'rw', quota: new Quota(entryBytes('x') + 1) });
     fails(E.NOSPC, () => small.mkdir(['longer-name']));
     small.mkdir(['x']);
   });
@@ -75,7 +75,7 @@ describe('WASI host tree', () => {
     const dir = fresh();
     fs.writeFileSync(join(dir, 'there'), 'x');
     const quota = new Quota(10_000);
-    const tree = new HostTree(dir, true, quota);
+    const tree = new HostBackend({ host: dir, mode: 'rw', quota });
     fails(E.EXIST, () => tree.mkdir(['there']));
     fails(E.EXIST, () => tree.symlink('t', ['there']));
     fails(E.NOENT, () => tree.mkdir(['missing', 'x']));
@@ -89,7 +89,7 @@ describe('WASI host tree', () => {
     fs.writeFileSync(join(dir, 'a'), 'a');
     fs.mkdirSync(join(root, 'outside'));
     fs.writeFileSync(join(root, 'outside', 'a'), 'OUTSIDE');
-    const tree = new HostTree(dir, true, new Quota(10_000));
+    const tree = new HostBackend({ host: dir, mode: 'rw', quota: new Quota(10_000) });
     assert.equal(tree.lstat(['a']).size, 1n);
     fs.renameSync(dir, join(root, 'old'));
     fs.symlinkSync(join(root, 'outside'), dir);
@@ -103,6 +103,6 @@ describe('WASI host tree', () => {
   });
 
   it('is refused where the descriptor route does not exist', () => {
-    assert.throws(() => new HostTree(fresh(), false, new Quota(0), { fdDir: '/no-such-fd-dir' }), /cannot mount .*\/no-such-fd-dir \(Linux with \/proc\)/);
+    assert.throws(() => new HostBackend({ host: fresh(), mode: 'ro', quota: new Quota(0) }, { fdDir: '/no-such-fd-dir' }), /cannot mount .*\/no-such-fd-dir \(Linux with \/proc\)/);
   });
 });

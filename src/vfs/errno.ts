@@ -21,6 +21,8 @@ export const Errno = {
   EXDEV: 18,
   EMFILE: 24,
   ENAMETOOLONG: 36,
+  EFBIG: 27,
+  EOPNOTSUPP: 95,
 } as const;
 
 /** Why a grant refused an operation (for the audit trail); ordinary failures have none. */

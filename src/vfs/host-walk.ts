@@ -3,7 +3,7 @@
 // target, taken lexically, stays inside the mount; the walk then starts again from the mount's root
 // with the target's components, each checked the same way. A walk holds at most two descriptors
 // (the root and the current directory) and close() releases them. Both the sandbox's mounts
-// (host-backend.ts) and WASI preopens (abi/wasi-p1/host-tree.ts) reach host directories only here.
+// and WASI preopens reach host directories only here, through one HostBackend (host-backend.ts).
 import * as fs from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { Errno, VfsError } from './errno.js';

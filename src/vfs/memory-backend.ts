@@ -2,7 +2,7 @@
 // memory, within a quota of bytes and entries (each file and directory costs its name and an overhead).
 import { Errno, VfsError } from './errno.js';
 import { entryBytes, type Quota } from './quota.js';
-import type { Backend, DirHandle, FileHandle, Handle, OpenFlags, StatInfo } from './types.js';
+import type { Backend, DirEntry, DirHandle, EntryFile, EntryStat, FileOpen, Handle, OpenFlags, StatInfo } from './types.js';
 
 interface FileNode {
   kind: 'file';
@@ -56,11 +56,45 @@ export class MemoryBackend implements Backend {
     return MemoryBackend.info(this.lookup(rel));
   }
 
-  /** Names directly under `rel` (for mount points, which the tree shows as directories). */
-  list(rel: readonly string[]): { name: string; kind: 'file' | 'dir' }[] {
+  // Entry level (WASI): nothing here is a symlink, so lstat is stat. No symlinks, hard links or
+  // settable times: those answer EOPNOTSUPP.
+
+  private static entryStat(node: MemNode): EntryStat {
+    const ns = BigInt(Math.round(node.mtimeMs)) * 1_000_000n;
+    return { kind: node.kind, size: BigInt(node.kind === 'file' ? node.size : 0), dev: 1n, ino: BigInt(node.ino), nlink: 1n, atimNs: ns, mtimNs: ns, ctimNs: ns };
+  }
+
+  lstat(rel: readonly string[]): EntryStat {
+    return MemoryBackend.entryStat(this.lookup(rel));
+  }
+
+  readlink(): string {
+    err(Errno.EINVAL, 'not a symlink');
+  }
+
+  openFile(rel: readonly string[], how: FileOpen): EntryFile {
+    const handle = this.open(rel, { ...how, append: false, directory: false });
+    if (handle.kind !== 'file') err(Errno.EISDIR, rel.join('/'));
+    return handle;
+  }
+
+  /** Names directly under `rel`. */
+  list(rel: readonly string[]): DirEntry[] {
     const node = this.lookup(rel);
     if (node.kind !== 'dir') err(Errno.ENOTDIR, rel.join('/'));
-    return [...node.children].map(([name, n]) => ({ name, kind: n.kind }));
+    return [...node.children].map(([name, n]) => ({ name, kind: n.kind, ino: BigInt(n.ino) }));
+  }
+
+  symlink(): void {
+    err(Errno.EOPNOTSUPP, 'no symlinks in the in-memory filesystem');
+  }
+
+  link(): void {
+    err(Errno.EOPNOTSUPP, 'no hard links in the in-memory filesystem');
+  }
+
+  setTimes(): void {
+    err(Errno.EOPNOTSUPP, 'no settable times in the in-memory filesystem');
   }
 
   private addFile(dir: DirNode, name: string): FileNode {
@@ -84,7 +118,7 @@ export class MemoryBackend implements Backend {
     file.mtimeMs = Date.now();
   }
 
-  open(rel: readonly string[], flags: OpenFlags): Handle {
+  open(rel: readonly string[], flags: OpenFlags): DirHandle | EntryFile {
     let node: MemNode;
     try {
       node = this.lookup(rel);
@@ -123,8 +157,12 @@ export class MemoryBackend implements Backend {
       },
       size: () => file.size,
       stat: () => MemoryBackend.info(file),
+      entryStat: () => MemoryBackend.entryStat(file),
+      truncate: (size) => this.resize(file, size),
+      setTimes: () => err(Errno.EOPNOTSUPP, 'no settable times in the in-memory filesystem'),
+      sync: () => {},
       close: () => {},
-    } satisfies FileHandle;
+    } satisfies EntryFile;
   }
 
   mkdir(rel: readonly string[]): void {

@@ -63,6 +63,8 @@ const FROM_VFS: Record<number, number> = {
   [Vfs.EXDEV]: E.XDEV,
   [Vfs.EMFILE]: E.MFILE,
   [Vfs.ENAMETOOLONG]: E.NAMETOOLONG,
+  [Vfs.EFBIG]: E.FBIG,
+  [Vfs.EOPNOTSUPP]: E.NOTSUP,
 };
 
 const FROM_HOST: Record<string, number> = {
@@ -91,7 +93,8 @@ const FROM_HOST: Record<string, number> = {
 /** Any error raised under a WASI call as the errno the guest gets; unknown host errors are EIO. */
 export function errnoOf(e: unknown): number | null {
   if (e instanceof WasiError) return e.errno;
-  if (e instanceof VfsError) return FROM_VFS[e.errno] ?? E.IO;
+  // A read-only refusal is EACCES for MicroPython's errno module; WASI has EROFS for it.
+  if (e instanceof VfsError) return e.refusal === 'read-only' ? E.ROFS : (FROM_VFS[e.errno] ?? E.IO);
   const code = (e as NodeJS.ErrnoException)?.code;
   if (typeof code === 'string' && code.startsWith('E')) return FROM_HOST[code] ?? E.IO;
   return null;

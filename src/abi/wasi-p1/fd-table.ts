@@ -1,7 +1,7 @@
 // The guest's file descriptors: stdio, preopened directories and what it opened under them. Rights
 // only ever shrink (fd_fdstat_set_rights, inheritance at path_open).
 import { E, WasiError } from './errno.js';
-import type { Tree, TreeFile } from './tree.js';
+import type { Backend, EntryFile } from '../../vfs/types.js';
 
 interface Common {
   rightsBase: bigint;
@@ -16,15 +16,15 @@ export interface StdioFd extends Common {
 
 export interface FileFd extends Common {
   kind: 'file';
-  tree: Tree;
+  tree: Backend;
   rel: string[];
-  file: TreeFile;
+  file: EntryFile;
   position: number;
 }
 
 export interface DirFd extends Common {
   kind: 'dir';
-  tree: Tree;
+  tree: Backend;
   rel: string[];
   /** The guest path of a preopen (fd_prestat_dir_name); null for directories opened later. */
   preopen: string | null;

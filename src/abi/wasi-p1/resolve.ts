@@ -2,7 +2,7 @@
 // is its floor: "..", absolute paths and symlinks whose target leaves it are refused (EscapeError),
 // never clamped and never handed to the host's own path resolution.
 import { E, errnoOf, WasiError } from './errno.js';
-import type { EntryStat, Tree } from './tree.js';
+import type { Backend, EntryStat } from '../../vfs/types.js';
 
 const MAX_LINKS = 32;
 const MAX_PATH = 4096;
@@ -31,7 +31,7 @@ function parts(path: string): string[] {
  * Resolves `path` relative to the directory `base` of `tree`. `follow`: follow a symlink in the last
  * component (always followed when the path ends in "/").
  */
-export function resolvePath(tree: Tree, base: readonly string[], path: string, follow: boolean): Resolved {
+export function resolvePath(tree: Backend, base: readonly string[], path: string, follow: boolean): Resolved {
   if (path.length === 0) throw new WasiError(E.NOENT, 'empty path');
   if (path.length > MAX_PATH) throw new WasiError(E.NAMETOOLONG, 'path too long');
   if (path.includes('\0')) throw new WasiError(E.INVAL, 'NUL in path');

@@ -22,7 +22,7 @@ import {
 } from './constants.js';
 import { FdTable, type DirFd, type Fd } from './fd-table.js';
 import { EscapeError, resolvePath, type Resolved } from './resolve.js';
-import type { EntryKind, EntryStat, Tree } from './tree.js';
+import type { Backend, EntryKind, EntryStat } from '../../vfs/types.js';
 import { IOV_MAX } from '../../engine/iovecs.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
@@ -52,7 +52,7 @@ export interface WasiContext {
   /** May throw to stop the guest (output cap). */
   stdout(bytes: Uint8Array): void;
   stderr(bytes: Uint8Array): void;
-  preopens: readonly { guest: string; tree: Tree }[];
+  preopens: readonly { guest: string; tree: Backend }[];
   clock: WasiClock;
   /** null: the host's cryptographic source. */
   random: ((into: Uint8Array) => void) | null;
@@ -186,7 +186,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }
   };
 
-  const list = (tree: Tree, rel: string[]) => {
+  const list = (tree: Backend, rel: string[]) => {
     const self = tree.lstat(rel);
     const parent = rel.length ? tree.lstat(rel.slice(0, -1)) : self;
     const entries = tree.list(rel).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -237,7 +237,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }
     if (fd.kind !== 'file') throw new WasiError(E.ISDIR, 'directory');
     const append = at === null && (fd.fdflags & FDFLAGS.APPEND) !== 0;
-    let pos = append ? Number(fd.file.stat().size) : (at ?? fd.position);
+    let pos = append ? Number(fd.file.entryStat().size) : (at ?? fd.position);
     let n = 0;
     for (const b of bufs) {
       if (!b.length) continue;
@@ -292,7 +292,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       const f = fds.file(fd, R.FD_ALLOCATE);
       const end = Number(offset + len);
       if (!Number.isSafeInteger(end)) throw new WasiError(E.FBIG, 'too large');
-      if (end > Number(f.file.stat().size)) f.file.truncate(end);
+      if (end > Number(f.file.entryStat().size)) f.file.truncate(end);
     }),
     fd_close: call('fd_close', (fd: number) => fds.close(fd)),
     fd_datasync: call('fd_datasync', (fd: number) => fds.file(fd, R.FD_DATASYNC).file.sync()),
@@ -328,7 +328,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
         view().setUint8(out + 16, FILETYPE.CHARACTER_DEVICE);
         return;
       }
-      writeFilestat(out, f.kind === 'file' ? f.file.stat() : f.tree.lstat(f.rel));
+      writeFilestat(out, f.kind === 'file' ? f.file.entryStat() : f.tree.lstat(f.rel));
     }),
     fd_filestat_set_size: call('fd_filestat_set_size', (fd: number, size: bigint) => {
       const f = fds.file(fd, R.FD_FILESTAT_SET_SIZE);
@@ -399,7 +399,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       if ((f.rightsBase & R.FD_SEEK) === 0n && !(offset === 0n && whence === WHENCE.CUR && (f.rightsBase & R.FD_TELL))) {
         throw new WasiError(E.NOTCAPABLE, 'no seek right');
       }
-      const base = whence === WHENCE.SET ? 0 : whence === WHENCE.CUR ? f.position : whence === WHENCE.END ? Number(f.file.stat().size) : NaN;
+      const base = whence === WHENCE.SET ? 0 : whence === WHENCE.CUR ? f.position : whence === WHENCE.END ? Number(f.file.entryStat().size) : NaN;
       if (Number.isNaN(base)) throw new WasiError(E.INVAL, 'whence');
       const next = base + Number(offset);
       if (next < 0) throw new WasiError(E.INVAL, 'negative position');
@@ -553,7 +553,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
           try {
             const f = fds.get(n, R.POLL_FD_READWRITE);
             if (f.kind === 'dir') error = E.BADF;
-            else if (type === EVENTTYPE.FD_READ && f.kind === 'file') nbytes = f.file.stat().size - BigInt(f.position);
+            else if (type === EVENTTYPE.FD_READ && f.kind === 'file') nbytes = f.file.entryStat().size - BigInt(f.position);
           } catch (e) {
             error = errnoOf(e) ?? E.BADF;
           }
@@ -612,7 +612,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
    * up; a directory moved nearer the root takes the symlinks under it along, so each is checked at
    * its new depth (absolute ones already pointed where they point, wherever they are).
    */
-  function staysInside(tree: Tree, from: string[], kind: EntryKind, to: string[]): void {
+  function staysInside(tree: Backend, from: string[], kind: EntryKind, to: string[]): void {
     if (kind === 'symlink') return placeLink(tree.readlink(from), to.length - 1);
     if (kind !== 'dir' || to.length >= from.length) return;
     let seen = 0;

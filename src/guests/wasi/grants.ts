@@ -5,9 +5,8 @@ import { blockingSleep } from '../../engine/host.js';
 import { components, joinPath } from '../../vfs/paths.js';
 import { Quota } from '../../vfs/quota.js';
 import { DEFAULT_FS_QUOTA, VirtualFS } from '../../vfs/vfs.js';
-import { HostTree } from '../../abi/wasi-p1/host-tree.js';
-import { VfsTree } from '../../abi/wasi-p1/vfs-tree.js';
-import type { Tree } from '../../abi/wasi-p1/tree.js';
+import { HostBackend } from '../../vfs/host-backend.js';
+import type { Backend } from '../../vfs/types.js';
 import { WASI_MODULE } from '../../abi/wasi-p1/wasi.js';
 import { WASI_FUNCTIONS } from '../../abi/wasi-p1/names.js';
 import type { ModuleMeta } from '../../instrument/meter.js';
@@ -25,21 +24,21 @@ export function ungrantedImports(meta: ModuleMeta, options: WasmRunOptions): str
     .map((i) => `${i.module}.${i.name}`);
 }
 
-export function buildPreopens(options: WasmRunOptions, limits: ResolvedWasmLimits): { guest: string; tree: Tree }[] {
-  const preopens: { guest: string; tree: Tree }[] = [];
+export function buildPreopens(options: WasmRunOptions, limits: ResolvedWasmLimits): { guest: string; tree: Backend }[] {
+  const preopens: { guest: string; tree: Backend }[] = [];
   if (options.files) {
     const vfs = new VirtualFS({ files: options.files, quota: { bytes: limits.writeQuotaBytes } });
-    preopens.push({ guest: '/', tree: new VfsTree(vfs) });
+    preopens.push({ guest: '/', tree: vfs.memory });
   }
   const seen = new Set<string>();
   for (const m of options.mounts ?? []) {
     const guest = joinPath(components(m.guest));
     if (seen.has(guest)) throw new UsageError(`two mounts at ${guest}`);
     seen.add(guest);
-    let tree: HostTree;
+    let tree: HostBackend;
     try {
       // Entries are bounded as in the sandbox's mounts: names and empty files cost too.
-      tree = new HostTree(m.host, (m.mode ?? 'ro') === 'rw', new Quota(m.quotaBytes ?? limits.writeQuotaBytes, DEFAULT_FS_QUOTA.files));
+      tree = new HostBackend({ host: m.host, mode: m.mode ?? 'ro', quota: new Quota(m.quotaBytes ?? limits.writeQuotaBytes, DEFAULT_FS_QUOTA.files) });
     } catch (e) {
       throw new UsageError((e as Error).message); // names the host directory and why
     }
