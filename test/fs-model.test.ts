@@ -1,0 +1,416 @@
+// Model-based test of descriptors and files under WASI: random sequences of open, close, renumber,
+// read, write, seek, truncate, rename, link, symlink, unlink, mkdir, rmdir and readdir, through the real
+// wasi_snapshot_preview1 functions (createWasi over a real WebAssembly.Memory), over three preopens —
+// the in-memory files, a rw mount and a ro mount (real directories on disk) — while another thread
+// swaps a directory of the rw mount for a symlink leading out of it, as fast as it can.
+// Checked after every step against a plain model: every open descriptor still names the file it was
+// opened on (same dev:ino, the position the model expects, the bytes the model wrote), a closed or
+// renumbered-away number is EBADF, no descriptor ever names a file outside the mounts, no byte read
+// comes from outside; and every few steps: the files outside are unchanged, the ro mount is unchanged,
+// and no symlink left in the rw mount leads out of it.
+// Bounded in `npm test` (STEPS steps); longer with PYFENCE_MODEL_STEPS=n. Seeded (PYFENCE_MODEL_SEED=n
+// replays a sequence, up to the swapper's timing); the seed is printed on failure.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath, sep } from 'node:path';
+import { describe, it } from 'node:test';
+import { createWasi, type WasiContext } from '../src/abi/wasi-p1/wasi.js';
+import { OFLAGS, RIGHTS as R, WHENCE } from '../src/abi/wasi-p1/constants.js';
+import { E } from '../src/abi/wasi-p1/errno.js';
+import { HostBackend } from '../src/vfs/host-backend.js';
+import { Quota } from '../src/vfs/quota.js';
+import { VirtualFS } from '../src/vfs/vfs.js';
+import { DEEP, fingerprint, layout, startSwapper } from './support/host-swap.js';
+
+const STEPS = Number(process.env.PYFENCE_MODEL_STEPS ?? 2500);
+const SEED = Number(process.env.PYFENCE_MODEL_SEED ?? (Date.now() % 2 ** 31));
+const SECRET_MARK = 'OUTSIDE-SECRET';
+
+/** mulberry32: a small seeded generator. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
+}
+
+// Names the guest uses. None is a name only outside has (secret.txt, victim, keep), so a listing
+// showing one of those came from outside.
+const NAMES = ['a', 'b', 'd', 'd/a', 'd/e', 'd/e/a', 'x', 'l1', 'd/l2', `sub/${DEEP}/inner.txt`, `sub/${DEEP}/n`, 'sub/a', 'sub/a/b/n', `sub/${DEEP}/secret.txt`, `link/${DEEP}/secret.txt`, `link/${DEEP}/victim`, '../outside', `../outside/${DEEP}/victim`, '.', '..', 'd/..', 'ro-link', 'in-link', 'file.txt'];
+const TARGETS = ['a', '../a', 'd/a', '../../x', '../file.txt', '../d', '/etc', `sub/${DEEP}`, '../outside', 'link', 'd', '..', 'file.txt'];
+const OUTSIDE_ONLY = new Set(['secret.txt', 'victim', 'keep']);
+
+interface ModelFd {
+  kind: 'file' | 'dir';
+  /** dev:ino of the file (files only: directory descriptors are paths under their preopen). */
+  key: string;
+  pos: number;
+}
+
+/** Every entry under `dir` with its kind, size, mtime and link target, never through a link. */
+function snapshot(dir: string): string {
+  const out: string[] = [];
+  const walk = (d: string, prefix: string) => {
+    for (const name of fs.readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = fs.lstatSync(p, { bigint: true });
+      const link = st.isSymbolicLink() ? ` -> ${fs.readlinkSync(p)}` : '';
+      out.push(`${prefix}${name} ${st.mode} ${st.size} ${st.mtimeNs} ${st.ino}${link}${st.isFile() ? ' ' + fs.readFileSync(p).toString('hex') : ''}`);
+      if (st.isDirectory()) walk(p, `${prefix}${name}/`);
+    }
+  };
+  walk(dir, '');
+  return out.join('\n');
+}
+
+/** dev:ino -> host path of every file under `dir`, never through a link (what the test knows to be true). */
+function filesByKey(dir: string, into: Map<string, string>): void {
+  let names: fs.Dirent[];
+  try {
+    names = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // moved by the swapper meanwhile
+  }
+  for (const d of names) {
+    const p = join(dir, d.name);
+    try {
+      if (d.isDirectory()) filesByKey(p, into);
+      else if (d.isFile()) {
+        const st = fs.lstatSync(p, { bigint: true });
+        into.set(`${st.dev}:${st.ino}`, p);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** Symlinks under `dir` (never through one) whose target leads out of `root`, lexically. */
+function linksLeading(dir: string, root: string, allowed: (target: string) => boolean): string[] {
+  const out: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out; // moved by the swapper meanwhile
+  }
+  for (const d of entries) {
+    const p = join(dir, d.name);
+    if (d.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(p);
+      } catch {
+        continue; // moved by the swapper meanwhile
+      }
+      const to = resolvePath(dir, target);
+      if (!allowed(target) && to !== root && !to.startsWith(root + sep)) out.push(`${p} -> ${target}`);
+    } else if (d.isDirectory()) out.push(...linksLeading(p, root, allowed));
+  }
+  return out;
+}
+
+describe('model-based: WASI descriptors and files over memory, rw and ro preopens, with a racing swapper', { timeout: 240_000 }, () => {
+  it(`${STEPS} random steps keep every descriptor on its file and nothing outside reachable (seed ${SEED})`, async (t) => {
+    const { root, outside, mount: rw, before: outsideBefore } = layout();
+    const ro = join(root, 'ro');
+    fs.mkdirSync(join(ro, 'd', 'e'), { recursive: true });
+    fs.writeFileSync(join(ro, 'a'), 'ro-a');
+    fs.writeFileSync(join(ro, 'd', 'a'), 'ro-d-a');
+    fs.writeFileSync(join(ro, 'file.txt'), 'ro-file');
+    fs.symlinkSync('../outside', join(ro, 'ro-link'));
+    fs.symlinkSync('a', join(ro, 'in-link'));
+    fs.writeFileSync(join(rw, 'a'), 'rw-a');
+    fs.writeFileSync(join(rw, 'file.txt'), 'rw-file');
+    fs.mkdirSync(join(rw, 'd'));
+    const roBefore = snapshot(ro);
+    const outsideLink = fs.readlinkSync(join(rw, 'link')); // the embedder's absolute link the swapper moves
+
+    const vfs = new VirtualFS({ files: { '/a': 'mem-a', '/d/a': 'mem-d-a', '/file.txt': 'mem-file' } });
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const audit: string[] = [];
+    const ctx: WasiContext = {
+      args: [],
+      env: {},
+      stdin: () => new Uint8Array(0),
+      stdout: () => {},
+      stderr: () => {},
+      preopens: [
+        { guest: '/', tree: vfs.memory },
+        { guest: '/rw', tree: new HostBackend({ host: rw, mode: 'rw', quota: new Quota(1 << 20, 1000) }) },
+        { guest: '/ro', tree: new HostBackend({ host: ro, mode: 'ro', quota: new Quota(0, 0) }) },
+      ],
+      clock: { realtimeNs: () => BigInt(Date.now()) * 1_000_000n, monotonicNs: () => process.hrtime.bigint(), sleep: () => {} },
+      random: null,
+      audit: (kind, detail) => void audit.push(`${kind} ${detail}`),
+      memory: () => memory,
+    };
+    const wasi = createWasi(ctx);
+    const call = (name: string, ...args: (number | bigint)[]): number => (wasi.imports[name] as unknown as (...a: (number | bigint)[]) => number)(...args);
+    const view = () => new DataView(memory.buffer);
+    const OUT = 64;
+    const IOV = 128;
+    const PATH = 1024;
+    const PATH2 = 2048;
+    const BUF = 4096;
+    const put = (at: number, s: string): [number, number] => {
+      const b = Buffer.from(s);
+      new Uint8Array(memory.buffer, at, b.length).set(b);
+      return [at, b.length];
+    };
+
+    const r = rng(SEED);
+    const fds = new Map<number, ModelFd>();
+    const everUsed = new Set<number>([0, 1, 2, 3, 4, 5]);
+    const preopens = [3, 4, 5];
+    /** Bytes of each file by dev:ino, while some descriptor holds it (the inode cannot be reused then). */
+    const contents = new Map<string, Uint8Array>();
+    const outsideKeys = new Map<string, string>();
+    filesByKey(outside, outsideKeys);
+    const counts: Record<string, number> = {};
+    let step = 0;
+    let op = '';
+
+    const fail = (why: string): never => assert.fail(`seed ${SEED} step ${step} (${op}): ${why}`);
+    const held = (key: string) => [...fds.values()].some((m) => m.key === key);
+    const statOf = (fd: number) => {
+      const e = call('fd_filestat_get', fd, OUT);
+      return { e, dev: view().getBigUint64(OUT, true), ino: view().getBigUint64(OUT + 8, true), size: Number(view().getBigUint64(OUT + 32, true)) };
+    };
+    /** What the test itself knows of a file a descriptor was just opened on. */
+    const learn = (key: string): Uint8Array | undefined => {
+      if (outsideKeys.has(key)) fail(`a descriptor names ${outsideKeys.get(key)}, outside every mount`);
+      const byKey = new Map<string, string>();
+      filesByKey(rw, byKey);
+      filesByKey(ro, byKey);
+      const host = byKey.get(key);
+      if (host) return new Uint8Array(fs.readFileSync(host));
+      for (const [path, data] of vfs.memory.files()) {
+        const st = vfs.memory.lstat(path.split('/').filter(Boolean));
+        if (`${st.dev}:${st.ino}` === key) return data;
+      }
+      return undefined; // moved by the swapper while we looked, or removed: not checked
+    };
+    /** Names the guest made a symlink at, often moved or linked next (a link's depth is what F7 was about). */
+    const made: string[] = [];
+    const name = () => (made.length && r.next() < 0.5 ? r.pick(made) : r.pick(NAMES));
+    const dirFd = () => r.pick([...preopens, ...[...fds].filter(([, m]) => m.kind === 'dir').map(([n]) => n)]);
+    const fileFd = () => {
+      const files = [...fds].filter(([, m]) => m.kind === 'file').map(([n]) => n);
+      return files.length && r.next() < 0.9 ? r.pick(files) : r.pick([...everUsed]);
+    };
+    const anyFd = () => (fds.size && r.next() < 0.85 ? r.pick([...fds.keys()]) : r.pick([...everUsed, 40]));
+    const checkRead = (fd: number, got: Uint8Array, at: number) => {
+      if (Buffer.from(got).includes(SECRET_MARK)) fail('read bytes from outside the mounts');
+      const m = fds.get(fd);
+      const known = m && contents.get(m.key);
+      if (known) assert.deepEqual(Buffer.from(got), Buffer.from(known.subarray(at, at + got.length)), `seed ${SEED} step ${step} (${op}): read what the model did not write`);
+    };
+    const wrote = (fd: number, data: Uint8Array, at: number) => {
+      const m = fds.get(fd)!;
+      const known = contents.get(m.key);
+      if (!known) return;
+      const next = new Uint8Array(Math.max(known.length, at + data.length));
+      next.set(known);
+      next.set(data, at);
+      contents.set(m.key, next);
+    };
+
+    const ops: Record<string, () => void> = {
+      open: () => {
+        const dir = dirFd();
+        const [p, n] = put(PATH, r.pick(NAMES));
+        const oflags = r.pick([0, 0, OFLAGS.CREAT, OFLAGS.CREAT | OFLAGS.EXCL, OFLAGS.TRUNC, OFLAGS.CREAT | OFLAGS.TRUNC, OFLAGS.DIRECTORY]);
+        const rights = R.FD_TELL | R.FD_FILESTAT_GET | R.FD_SEEK | R.FD_READDIR | r.pick([R.FD_READ, R.FD_READ | R.FD_WRITE, R.FD_WRITE, R.FD_READ | R.FD_WRITE | R.FD_FILESTAT_SET_SIZE]) | (r.next() < 0.5 ? R.PATH_OPEN | R.PATH_CREATE_FILE : 0n);
+        const e = call('path_open', dir, r.int(2), p, n, oflags, rights, rights, 0, OUT);
+        if (e !== E.SUCCESS) return;
+        const fd = view().getUint32(OUT, true);
+        if (fds.has(fd) || [0, 1, 2, ...preopens].includes(fd)) fail(`path_open gave ${fd}, a number already open`);
+        everUsed.add(fd);
+        const st = statOf(fd);
+        assert.equal(st.e, E.SUCCESS);
+        const kind = view().getUint8(OUT + 16) === 3 ? 'dir' : 'file';
+        const key = `${st.dev}:${st.ino}`;
+        if (kind === 'file') {
+          if (!held(key)) contents.delete(key); // nothing held it: the inode may be another file's now
+          if (oflags & OFLAGS.TRUNC || (oflags & OFLAGS.CREAT && oflags & OFLAGS.EXCL)) contents.set(key, new Uint8Array(0));
+          else if (!contents.has(key)) {
+            const known = learn(key);
+            if (known) contents.set(key, known);
+          } else if (outsideKeys.has(key)) fail('a descriptor names a file outside');
+        }
+        fds.set(fd, { kind, key: kind === 'file' ? key : '', pos: 0 });
+      },
+      close: () => {
+        const fd = anyFd();
+        if (fd <= 5) return; // stdio and preopens stay open
+        const e = call('fd_close', fd);
+        if (fds.has(fd)) {
+          assert.equal(e, E.SUCCESS, `seed ${SEED} step ${step}: close of an open descriptor`);
+          fds.delete(fd);
+        } else assert.equal(e, E.BADF, `seed ${SEED} step ${step}: close of a number not open`);
+      },
+      renumber: () => {
+        const [from, to] = [anyFd(), r.next() < 0.3 ? -1 : anyFd()];
+        const target = to === -1 ? from : to; // onto itself, often
+        if (target <= 5 || from <= 5) return; // stdio and preopens stay where they are
+        const e = call('fd_renumber', from, target);
+        if (fds.has(from) && fds.has(target)) {
+          assert.equal(e, E.SUCCESS, `seed ${SEED} step ${step}: renumber of two open descriptors`);
+          const m = fds.get(from)!;
+          fds.delete(from);
+          fds.set(target, m);
+        } else assert.equal(e, E.BADF, `seed ${SEED} step ${step}: renumber with a number not open`);
+      },
+      read: () => {
+        const fd = fileFd();
+        const len = r.int(40);
+        view().setUint32(IOV, BUF, true);
+        view().setUint32(IOV + 4, len, true);
+        const positional = r.next() < 0.4;
+        const at = positional ? r.int(30) : (fds.get(fd)?.pos ?? 0);
+        const e = positional ? call('fd_pread', fd, IOV, 1, BigInt(at), OUT) : call('fd_read', fd, IOV, 1, OUT);
+        if (e !== E.SUCCESS) return;
+        const n = view().getUint32(OUT, true);
+        checkRead(fd, new Uint8Array(memory.buffer, BUF, n).slice(), at);
+        const m = fds.get(fd);
+        if (m && !positional) m.pos += n;
+      },
+      write: () => {
+        const fd = fileFd();
+        const data = Buffer.from(`w${step}-${SEED % 1000}-`.repeat(1 + r.int(3)));
+        new Uint8Array(memory.buffer, BUF, data.length).set(data);
+        view().setUint32(IOV, BUF, true);
+        view().setUint32(IOV + 4, data.length, true);
+        const positional = r.next() < 0.4;
+        const at = positional ? r.int(30) : (fds.get(fd)?.pos ?? 0);
+        const e = positional ? call('fd_pwrite', fd, IOV, 1, BigInt(at), OUT) : call('fd_write', fd, IOV, 1, OUT);
+        if (e !== E.SUCCESS || fd <= 2) return;
+        const n = view().getUint32(OUT, true);
+        assert.equal(n, data.length);
+        wrote(fd, data, at);
+        const m = fds.get(fd);
+        if (m && !positional) m.pos += n;
+      },
+      seek: () => {
+        const fd = fileFd();
+        const whence = r.pick([WHENCE.SET, WHENCE.CUR, WHENCE.END]);
+        const offset = r.int(40) - 10;
+        const e = call('fd_seek', fd, BigInt(offset), whence, OUT);
+        const m = fds.get(fd);
+        if (e !== E.SUCCESS || !m) return;
+        const got = Number(view().getBigUint64(OUT, true));
+        const expected = (whence === WHENCE.SET ? 0 : whence === WHENCE.CUR ? m.pos : statOf(fd).size) + offset;
+        assert.equal(got, expected, `seed ${SEED} step ${step}: seek`);
+        m.pos = expected;
+      },
+      truncate: () => {
+        const fd = fileFd();
+        const size = r.int(20);
+        const e = call('fd_filestat_set_size', fd, BigInt(size));
+        const m = fds.get(fd);
+        if (e !== E.SUCCESS || !m) return;
+        const known = contents.get(m.key);
+        if (known) {
+          const next = new Uint8Array(size);
+          next.set(known.subarray(0, size));
+          contents.set(m.key, next);
+        }
+      },
+      rename: () => {
+        const [a, an] = put(PATH, name());
+        const [b, bn] = put(PATH2, r.pick(NAMES));
+        call('path_rename', dirFd(), a, an, dirFd(), b, bn);
+      },
+      link: () => {
+        const [a, an] = put(PATH, name());
+        const [b, bn] = put(PATH2, r.pick(NAMES));
+        call('path_link', dirFd(), r.int(2), a, an, dirFd(), b, bn);
+      },
+      symlink: () => {
+        const [a, an] = put(PATH, r.pick(TARGETS));
+        const where = r.pick(NAMES);
+        const [b, bn] = put(PATH2, where);
+        if (call('path_symlink', a, an, dirFd(), b, bn) === E.SUCCESS) made.push(where);
+      },
+      unlink: () => {
+        const [a, an] = put(PATH, r.pick(NAMES));
+        call('path_unlink_file', dirFd(), a, an);
+      },
+      mkdir: () => {
+        const [a, an] = put(PATH, r.pick(NAMES));
+        call('path_create_directory', dirFd(), a, an);
+      },
+      rmdir: () => {
+        const [a, an] = put(PATH, r.pick(NAMES));
+        call('path_remove_directory', dirFd(), a, an);
+      },
+      readdir: () => {
+        const fd = dirFd();
+        const e = call('fd_readdir', fd, BUF, 4096, 0n, OUT);
+        if (e !== E.SUCCESS) return;
+        const used = view().getUint32(OUT, true);
+        for (let at = BUF; at + 24 <= BUF + used; ) {
+          const len = view().getUint32(at + 16, true);
+          const name = Buffer.from(new Uint8Array(memory.buffer, at + 24, Math.min(len, BUF + used - at - 24))).toString();
+          if (OUTSIDE_ONLY.has(name)) fail(`a listing shows ${name}, which only outside has`);
+          at += 24 + len;
+        }
+      },
+    };
+    const weights: [string, number][] = [['open', 6], ['close', 3], ['renumber', 2], ['read', 4], ['write', 4], ['seek', 2], ['truncate', 1], ['rename', 3], ['link', 2], ['symlink', 3], ['unlink', 1], ['mkdir', 1], ['rmdir', 1], ['readdir', 1]];
+    const table = weights.flatMap(([name, w]) => Array<string>(w).fill(name));
+
+    /** Every descriptor the model holds names its file at its position; every other number is EBADF. */
+    const checkDescriptors = () => {
+      for (const [fd, m] of fds) {
+        const st = statOf(fd);
+        // A directory descriptor is its path under the preopen: once that directory is renamed or
+        // removed it answers for what is there now (or ENOENT), never for anything outside.
+        if (m.kind === 'dir' && st.e !== E.BADF) continue;
+        if (st.e !== E.SUCCESS) fail(`fd ${fd} (open in the model) answers ${st.e}`);
+        if (`${st.dev}:${st.ino}` !== m.key) fail(`fd ${fd} now names ${st.dev}:${st.ino}, opened on ${m.key}`);
+        const known = contents.get(m.key);
+        if (known && st.size !== known.length) fail(`fd ${fd} size ${st.size}, the model has ${known.length}`);
+        assert.equal(call('fd_tell', fd, OUT), E.SUCCESS);
+        assert.equal(Number(view().getBigUint64(OUT, true)), m.pos, `seed ${SEED} step ${step}: fd ${fd} position`);
+      }
+      for (const fd of everUsed) if (!fds.has(fd) && fd > 5 && statOf(fd).e !== E.BADF) fail(`fd ${fd} (closed in the model) still answers`);
+    };
+    const checkTrees = () => {
+      if (fingerprint(outside) !== outsideBefore) fail('the directory outside the mounts changed');
+      if (snapshot(ro) !== roBefore) fail('the ro mount changed');
+      const leading = linksLeading(rw, rw, (target) => target === outsideLink);
+      if (leading.length) fail(`links in the rw mount lead out of it: ${leading.join(', ')}`);
+      const top = fs.readdirSync(root).sort();
+      if (top.join(' ') !== 'm outside ro') fail(`entries appeared beside the mounts: ${top.join(' ')}`);
+    };
+
+    const swapper = startSwapper(rw);
+    let flips = 0;
+    try {
+      for (step = 0; step < STEPS; step++) {
+        op = r.pick(table);
+        counts[op] = (counts[op] ?? 0) + 1;
+        ops[op]();
+        checkDescriptors();
+        if (step % 50 === 49) checkTrees();
+      }
+    } finally {
+      flips = await swapper.stop();
+      wasi.close();
+    }
+    // Once the swapper has stopped: where it left things settled, check everything once more.
+    checkTrees();
+    t.diagnostic(`seed ${SEED}: ${STEPS} steps ${JSON.stringify(counts)}, ${fds.size} open at the end, ${flips} swaps, ${audit.length} audited refusals`);
+    assert.ok(flips > 10, `the swapper hardly ran (${flips} swaps)`);
+    assert.ok(audit.some((a) => a.startsWith('path-escape')), 'no escape was even tried');
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});
