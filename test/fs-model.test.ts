@@ -17,7 +17,7 @@ import { join, resolve as resolvePath, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { createWasi, type WasiContext } from '../src/abi/wasi-p1/wasi.js';
 import { OFLAGS, RIGHTS as R, WHENCE } from '../src/abi/wasi-p1/constants.js';
-import { E } from '../src/abi/wasi-p1/errno.js';
+import { WasiErrno } from '../src/vfs/errno.js';
 import { HostBackend } from '../src/vfs/host-backend.js';
 import { Quota } from '../src/vfs/quota.js';
 import { VirtualFS } from '../src/vfs/vfs.js';
@@ -229,12 +229,12 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const oflags = r.pick([0, 0, OFLAGS.CREAT, OFLAGS.CREAT | OFLAGS.EXCL, OFLAGS.TRUNC, OFLAGS.CREAT | OFLAGS.TRUNC, OFLAGS.DIRECTORY]);
         const rights = R.FD_TELL | R.FD_FILESTAT_GET | R.FD_SEEK | R.FD_READDIR | r.pick([R.FD_READ, R.FD_READ | R.FD_WRITE, R.FD_WRITE, R.FD_READ | R.FD_WRITE | R.FD_FILESTAT_SET_SIZE]) | (r.next() < 0.5 ? R.PATH_OPEN | R.PATH_CREATE_FILE : 0n);
         const e = call('path_open', dir, r.int(2), p, n, oflags, rights, rights, 0, OUT);
-        if (e !== E.SUCCESS) return;
+        if (e !== WasiErrno.ESUCCESS) return;
         const fd = view().getUint32(OUT, true);
         if (fds.has(fd) || [0, 1, 2, ...preopens].includes(fd)) fail(`path_open gave ${fd}, a number already open`);
         everUsed.add(fd);
         const st = statOf(fd);
-        assert.equal(st.e, E.SUCCESS);
+        assert.equal(st.e, WasiErrno.ESUCCESS);
         const kind = view().getUint8(OUT + 16) === 3 ? 'dir' : 'file';
         const key = `${st.dev}:${st.ino}`;
         if (kind === 'file') {
@@ -252,9 +252,9 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         if (fd <= 5) return; // stdio and preopens stay open
         const e = call('fd_close', fd);
         if (fds.has(fd)) {
-          assert.equal(e, E.SUCCESS, `seed ${SEED} step ${step}: close of an open descriptor`);
+          assert.equal(e, WasiErrno.ESUCCESS, `seed ${SEED} step ${step}: close of an open descriptor`);
           fds.delete(fd);
-        } else assert.equal(e, E.BADF, `seed ${SEED} step ${step}: close of a number not open`);
+        } else assert.equal(e, WasiErrno.EBADF, `seed ${SEED} step ${step}: close of a number not open`);
       },
       renumber: () => {
         const [from, to] = [anyFd(), r.next() < 0.3 ? -1 : anyFd()];
@@ -262,11 +262,11 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         if (target <= 5 || from <= 5) return; // stdio and preopens stay where they are
         const e = call('fd_renumber', from, target);
         if (fds.has(from) && fds.has(target)) {
-          assert.equal(e, E.SUCCESS, `seed ${SEED} step ${step}: renumber of two open descriptors`);
+          assert.equal(e, WasiErrno.ESUCCESS, `seed ${SEED} step ${step}: renumber of two open descriptors`);
           const m = fds.get(from)!;
           fds.delete(from);
           fds.set(target, m);
-        } else assert.equal(e, E.BADF, `seed ${SEED} step ${step}: renumber with a number not open`);
+        } else assert.equal(e, WasiErrno.EBADF, `seed ${SEED} step ${step}: renumber with a number not open`);
       },
       read: () => {
         const fd = fileFd();
@@ -276,7 +276,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const positional = r.next() < 0.4;
         const at = positional ? r.int(30) : (fds.get(fd)?.pos ?? 0);
         const e = positional ? call('fd_pread', fd, IOV, 1, BigInt(at), OUT) : call('fd_read', fd, IOV, 1, OUT);
-        if (e !== E.SUCCESS) return;
+        if (e !== WasiErrno.ESUCCESS) return;
         const n = view().getUint32(OUT, true);
         checkRead(fd, new Uint8Array(memory.buffer, BUF, n).slice(), at);
         const m = fds.get(fd);
@@ -291,7 +291,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const positional = r.next() < 0.4;
         const at = positional ? r.int(30) : (fds.get(fd)?.pos ?? 0);
         const e = positional ? call('fd_pwrite', fd, IOV, 1, BigInt(at), OUT) : call('fd_write', fd, IOV, 1, OUT);
-        if (e !== E.SUCCESS || fd <= 2) return;
+        if (e !== WasiErrno.ESUCCESS || fd <= 2) return;
         const n = view().getUint32(OUT, true);
         assert.equal(n, data.length);
         wrote(fd, data, at);
@@ -304,7 +304,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const offset = r.int(40) - 10;
         const e = call('fd_seek', fd, BigInt(offset), whence, OUT);
         const m = fds.get(fd);
-        if (e !== E.SUCCESS || !m) return;
+        if (e !== WasiErrno.ESUCCESS || !m) return;
         const got = Number(view().getBigUint64(OUT, true));
         const expected = (whence === WHENCE.SET ? 0 : whence === WHENCE.CUR ? m.pos : statOf(fd).size) + offset;
         assert.equal(got, expected, `seed ${SEED} step ${step}: seek`);
@@ -315,7 +315,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const size = r.int(20);
         const e = call('fd_filestat_set_size', fd, BigInt(size));
         const m = fds.get(fd);
-        if (e !== E.SUCCESS || !m) return;
+        if (e !== WasiErrno.ESUCCESS || !m) return;
         const known = contents.get(m.key);
         if (known) {
           const next = new Uint8Array(size);
@@ -337,7 +337,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const [a, an] = put(PATH, r.pick(TARGETS));
         const where = r.pick(NAMES);
         const [b, bn] = put(PATH2, where);
-        if (call('path_symlink', a, an, dirFd(), b, bn) === E.SUCCESS) made.push(where);
+        if (call('path_symlink', a, an, dirFd(), b, bn) === WasiErrno.ESUCCESS) made.push(where);
       },
       unlink: () => {
         const [a, an] = put(PATH, r.pick(NAMES));
@@ -354,7 +354,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
       readdir: () => {
         const fd = dirFd();
         const e = call('fd_readdir', fd, BUF, 4096, 0n, OUT);
-        if (e !== E.SUCCESS) return;
+        if (e !== WasiErrno.ESUCCESS) return;
         const used = view().getUint32(OUT, true);
         for (let at = BUF; at + 24 <= BUF + used; ) {
           const len = view().getUint32(at + 16, true);
@@ -373,15 +373,15 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
         const st = statOf(fd);
         // A directory descriptor is its path under the preopen: once that directory is renamed or
         // removed it answers for what is there now (or ENOENT), never for anything outside.
-        if (m.kind === 'dir' && st.e !== E.BADF) continue;
-        if (st.e !== E.SUCCESS) fail(`fd ${fd} (open in the model) answers ${st.e}`);
+        if (m.kind === 'dir' && st.e !== WasiErrno.EBADF) continue;
+        if (st.e !== WasiErrno.ESUCCESS) fail(`fd ${fd} (open in the model) answers ${st.e}`);
         if (`${st.dev}:${st.ino}` !== m.key) fail(`fd ${fd} now names ${st.dev}:${st.ino}, opened on ${m.key}`);
         const known = contents.get(m.key);
         if (known && st.size !== known.length) fail(`fd ${fd} size ${st.size}, the model has ${known.length}`);
-        assert.equal(call('fd_tell', fd, OUT), E.SUCCESS);
+        assert.equal(call('fd_tell', fd, OUT), WasiErrno.ESUCCESS);
         assert.equal(Number(view().getBigUint64(OUT, true)), m.pos, `seed ${SEED} step ${step}: fd ${fd} position`);
       }
-      for (const fd of everUsed) if (!fds.has(fd) && fd > 5 && statOf(fd).e !== E.BADF) fail(`fd ${fd} (closed in the model) still answers`);
+      for (const fd of everUsed) if (!fds.has(fd) && fd > 5 && statOf(fd).e !== WasiErrno.EBADF) fail(`fd ${fd} (closed in the model) still answers`);
     };
     const checkTrees = () => {
       if (fingerprint(outside) !== outsideBefore) fail('the directory outside the mounts changed');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HostBackend } from '../src/vfs/host-backend.js';
-import { E, errnoOf } from '../src/abi/wasi-p1/errno.js';
+import { WasiErrno, wasiErrnoOf } from '../src/vfs/errno.js';
 import { entryBytes, Quota } from '../src/vfs/quota.js';
 import { descriptorsUnder } from './helpers.js';
 
@@ -19,7 +19,7 @@ function fresh(): string {
 
 function fails(errno: number | number[], call: () => unknown): void {
   const wanted = ([] as number[]).concat(errno);
-  assert.throws(call, (e) => wanted.includes(errnoOf(e) ?? -1));
+  assert.throws(call, (e) => wanted.includes(wasiErrnoOf(e) ?? -1));
 }
 
 describe('WASI host tree', () => {
@@ -59,15 +59,15 @@ describe('WASI host tree', () => {
     const tree = new HostBackend({ host: dir, mode: 'rw', quota });
     tree.mkdir(['a']);
     tree.openFile(['b'], { read: false, write: true, create: true, exclusive: true, truncate: false }).close();
-    fails(E.NOSPC, () => tree.mkdir(['c']));
-    fails(E.NOSPC, () => tree.openFile(['c'], { read: false, write: true, create: true, exclusive: false, truncate: false }));
-    fails(E.NOSPC, () => tree.symlink('a', ['c']));
-    fails(E.NOSPC, () => tree.link(['b'], ['c']));
+    fails(WasiErrno.ENOSPC, () => tree.mkdir(['c']));
+    fails(WasiErrno.ENOSPC, () => tree.openFile(['c'], { read: false, write: true, create: true, exclusive: false, truncate: false }));
+    fails(WasiErrno.ENOSPC, () => tree.symlink('a', ['c']));
+    fails(WasiErrno.ENOSPC, () => tree.link(['b'], ['c']));
     assert.deepEqual(fs.readdirSync(dir).sort(), ['a', 'b']);
     assert.deepEqual([quota.bytes, quota.entries], [entryBytes('a') + entryBytes('b'), 2]);
 
     const small = new HostBackend({ host: fresh(), mode: 'rw', quota: new Quota(entryBytes('x') + 1) });
-    fails(E.NOSPC, () => small.mkdir(['longer-name']));
+    fails(WasiErrno.ENOSPC, () => small.mkdir(['longer-name']));
     small.mkdir(['x']);
   });
 
@@ -76,9 +76,9 @@ describe('WASI host tree', () => {
     fs.writeFileSync(join(dir, 'there'), 'x');
     const quota = new Quota(10_000);
     const tree = new HostBackend({ host: dir, mode: 'rw', quota });
-    fails(E.EXIST, () => tree.mkdir(['there']));
-    fails(E.EXIST, () => tree.symlink('t', ['there']));
-    fails(E.NOENT, () => tree.mkdir(['missing', 'x']));
+    fails(WasiErrno.EEXIST, () => tree.mkdir(['there']));
+    fails(WasiErrno.EEXIST, () => tree.symlink('t', ['there']));
+    fails(WasiErrno.ENOENT, () => tree.mkdir(['missing', 'x']));
     assert.deepEqual([quota.bytes, quota.entries], [0, 0]);
   });
 
@@ -94,11 +94,11 @@ describe('WASI host tree', () => {
     fs.renameSync(dir, join(root, 'old'));
     fs.symlinkSync(join(root, 'outside'), dir);
     // The root is opened with O_NOFOLLOW: a link in its place is refused by the kernel.
-    fails([E.NOTDIR, E.LOOP], () => tree.lstat(['a']));
-    fails([E.NOTDIR, E.LOOP], () => tree.mkdir(['made']));
+    fails([WasiErrno.ENOTDIR, WasiErrno.ELOOP], () => tree.lstat(['a']));
+    fails([WasiErrno.ENOTDIR, WasiErrno.ELOOP], () => tree.mkdir(['made']));
     fs.unlinkSync(dir);
     fs.mkdirSync(dir);
-    fails(E.ACCES, () => tree.list([]));
+    fails(WasiErrno.EACCES, () => tree.list([]));
     assert.deepEqual(fs.readdirSync(join(root, 'outside')), ['a']);
   });
 

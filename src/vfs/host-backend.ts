@@ -8,7 +8,7 @@
 // descriptor route does not exist (not Linux, or no /proc), mounting fails: there is no race-free
 // way to resolve paths from Node there.
 import * as fs from 'node:fs';
-import { Errno, VfsError } from './errno.js';
+import { Errno, hostErrno, VfsError } from './errno.js';
 import { DIR_OPEN, PROC_FD_ROUTE, viaFd, type FdRoute } from './fd-route.js';
 import { HostFd } from './host-fd.js';
 import { foundPath, mountRoot, walkTo, type Found, type MountRoot } from './host-walk.js';
@@ -19,33 +19,11 @@ function err(errno: number, what: string): never {
   throw new VfsError(errno, what);
 }
 
-const HOST_ERRNO: Record<string, number> = {
-  ENOENT: Errno.ENOENT,
-  EEXIST: Errno.EEXIST,
-  ENOTDIR: Errno.ENOTDIR,
-  EISDIR: Errno.EISDIR,
-  ENOTEMPTY: Errno.ENOTEMPTY,
-  EACCES: Errno.EACCES,
-  EPERM: Errno.EACCES,
-  ELOOP: Errno.ELOOP,
-  EINVAL: Errno.EINVAL,
-  ENOSPC: Errno.ENOSPC,
-  EROFS: Errno.EROFS,
-  ENAMETOOLONG: Errno.ENAMETOOLONG,
-  EXDEV: Errno.EXDEV,
-  EMFILE: Errno.EMFILE,
-  ENFILE: Errno.EMFILE,
-  EBADF: Errno.EBADF,
-  EFBIG: Errno.EFBIG,
-  EMLINK: Errno.EPERM,
-  EBUSY: Errno.EACCES,
-};
-
 /** Host errors as guest errno values; anything unexpected is EIO, never a host message. */
 function fromHost(e: unknown): never {
   if (e instanceof VfsError) throw e;
   const code = (e as NodeJS.ErrnoException).code;
-  throw new VfsError(HOST_ERRNO[code ?? ''] ?? Errno.EIO, code ?? 'host error');
+  throw new VfsError(hostErrno(code), code ?? 'host error');
 }
 
 /** A host fs call whose failure is the guest's errno, never a host exception through the guest. */

@@ -1,6 +1,6 @@
 // The guest's file descriptors: stdio, preopened directories and what it opened under them. Rights
 // only ever shrink (fd_fdstat_set_rights, inheritance at path_open).
-import { E, WasiError } from './errno.js';
+import { WasiErrno, WasiError } from '../../vfs/errno.js';
 import type { Backend, EntryFile } from '../../vfs/types.js';
 
 interface Common {
@@ -39,7 +39,7 @@ export class FdTable {
   private readonly fds = new Map<number, Fd>();
 
   add(fd: Fd): number {
-    if (this.fds.size >= MAX_FDS) throw new WasiError(E.MFILE, 'too many open files');
+    if (this.fds.size >= MAX_FDS) throw new WasiError(WasiErrno.EMFILE, 'too many open files');
     let n = 0;
     while (this.fds.has(n)) n++;
     this.fds.set(n, fd);
@@ -48,22 +48,22 @@ export class FdTable {
 
   get(n: number, right: bigint = 0n): Fd {
     const fd = this.fds.get(n);
-    if (!fd) throw new WasiError(E.BADF, `fd ${n}`);
-    if ((fd.rightsBase & right) !== right) throw new WasiError(E.NOTCAPABLE, `fd ${n} lacks a right`);
+    if (!fd) throw new WasiError(WasiErrno.EBADF, `fd ${n}`);
+    if ((fd.rightsBase & right) !== right) throw new WasiError(WasiErrno.ENOTCAPABLE, `fd ${n} lacks a right`);
     return fd;
   }
 
   file(n: number, right: bigint = 0n): FileFd {
     const fd = this.get(n, right);
-    if (fd.kind === 'dir') throw new WasiError(E.ISDIR, `fd ${n} is a directory`);
-    if (fd.kind !== 'file') throw new WasiError(E.BADF, `fd ${n} is not a file`);
+    if (fd.kind === 'dir') throw new WasiError(WasiErrno.EISDIR, `fd ${n} is a directory`);
+    if (fd.kind !== 'file') throw new WasiError(WasiErrno.EBADF, `fd ${n} is not a file`);
     return fd;
   }
 
   dir(n: number, right: bigint = 0n): DirFd {
     const fd = this.get(n);
-    if (fd.kind !== 'dir') throw new WasiError(E.NOTDIR, `fd ${n} is not a directory`);
-    if ((fd.rightsBase & right) !== right) throw new WasiError(E.NOTCAPABLE, `fd ${n} lacks a right`);
+    if (fd.kind !== 'dir') throw new WasiError(WasiErrno.ENOTDIR, `fd ${n} is not a directory`);
+    if ((fd.rightsBase & right) !== right) throw new WasiError(WasiErrno.ENOTCAPABLE, `fd ${n} lacks a right`);
     return fd;
   }
 

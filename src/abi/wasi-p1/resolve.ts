@@ -1,7 +1,7 @@
 // Guest paths to components under a preopen's root. The directory descriptor a path is relative to
 // is its floor: "..", absolute paths and symlinks whose target leaves it are refused (EscapeError),
 // never clamped and never handed to the host's own path resolution.
-import { E, errnoOf, WasiError } from './errno.js';
+import { WasiErrno, wasiErrnoOf, WasiError } from '../../vfs/errno.js';
 import type { Backend, EntryStat } from '../../vfs/types.js';
 
 const MAX_LINKS = 32;
@@ -10,7 +10,7 @@ const MAX_PATH = 4096;
 /** The path tried to leave the directory it is relative to. */
 export class EscapeError extends WasiError {
   constructor(readonly path: string) {
-    super(E.PERM, `path leaves its directory: ${path}`);
+    super(WasiErrno.EPERM, `path leaves its directory: ${path}`);
   }
 }
 
@@ -32,9 +32,9 @@ function parts(path: string): string[] {
  * component (always followed when the path ends in "/").
  */
 export function resolvePath(tree: Backend, base: readonly string[], path: string, follow: boolean): Resolved {
-  if (path.length === 0) throw new WasiError(E.NOENT, 'empty path');
-  if (path.length > MAX_PATH) throw new WasiError(E.NAMETOOLONG, 'path too long');
-  if (path.includes('\0')) throw new WasiError(E.INVAL, 'NUL in path');
+  if (path.length === 0) throw new WasiError(WasiErrno.ENOENT, 'empty path');
+  if (path.length > MAX_PATH) throw new WasiError(WasiErrno.ENAMETOOLONG, 'path too long');
+  if (path.includes('\0')) throw new WasiError(WasiErrno.EINVAL, 'NUL in path');
   if (path.startsWith('/')) throw new EscapeError(path);
   let dirOnly = /\/\.?$/.test(path) || path === '.' ;
   const stack: string[] = [];
@@ -54,11 +54,11 @@ export function resolvePath(tree: Backend, base: readonly string[], path: string
     try {
       st = tree.lstat([...base, ...stack, part]);
     } catch (e) {
-      if (last && errnoOf(e) === E.NOENT) st = null;
+      if (last && wasiErrnoOf(e) === WasiErrno.ENOENT) st = null;
       else throw e;
     }
     if (st?.kind === 'symlink' && (!last || follow || dirOnly)) {
-      if (++links > MAX_LINKS) throw new WasiError(E.LOOP, 'too many symlinks');
+      if (++links > MAX_LINKS) throw new WasiError(WasiErrno.ELOOP, 'too many symlinks');
       const target = tree.readlink([...base, ...stack, part]);
       if (target.startsWith('/')) throw new EscapeError(path);
       if (last && target.endsWith('/')) dirOnly = true;
@@ -66,10 +66,10 @@ export function resolvePath(tree: Backend, base: readonly string[], path: string
       if (queue.length === 0) stat = tree.lstat([...base, ...stack]);
       continue;
     }
-    if (!last && st && st.kind !== 'dir') throw new WasiError(E.NOTDIR, part);
+    if (!last && st && st.kind !== 'dir') throw new WasiError(WasiErrno.ENOTDIR, part);
     stack.push(part);
     stat = st;
   }
-  if (dirOnly && stat && stat.kind !== 'dir') throw new WasiError(E.NOTDIR, path);
+  if (dirOnly && stat && stat.kind !== 'dir') throw new WasiError(WasiErrno.ENOTDIR, path);
   return { rel: [...base, ...stack], stat, dirOnly };
 }

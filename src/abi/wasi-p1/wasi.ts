@@ -3,7 +3,7 @@
 // matters for security is reported to `audit`. A thrown WasiError becomes the returned errno;
 // anything else (ProcExit, a limit stop) unwinds the guest.
 import { randomFillSync } from 'node:crypto';
-import { E, errnoOf, WasiError } from './errno.js';
+import { WasiErrno, wasiErrnoOf, WasiError } from '../../vfs/errno.js';
 import {
   CLOCK,
   DIR_RIGHTS,
@@ -96,7 +96,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
   const view = () => new DataView(ctx.memory().buffer);
   const bytes = (ptr: number, len: number) => {
     const buf = ctx.memory().buffer;
-    if (ptr < 0 || len < 0 || ptr + len > buf.byteLength) throw new WasiError(E.FAULT, 'out of bounds');
+    if (ptr < 0 || len < 0 || ptr + len > buf.byteLength) throw new WasiError(WasiErrno.EFAULT, 'out of bounds');
     return new Uint8Array(buf, ptr, len);
   };
   const str = (ptr: number, len: number) => {
@@ -104,7 +104,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       return decoder.decode(bytes(ptr, len));
     } catch (e) {
       if (e instanceof WasiError) throw e;
-      throw new WasiError(E.INVAL, 'path is not UTF-8');
+      throw new WasiError(WasiErrno.EINVAL, 'path is not UTF-8');
     }
   };
   const u32 = (ptr: number, value: number) => {
@@ -116,7 +116,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     view().setBigUint64(ptr, BigInt.asUintN(64, value), true);
   };
   const iovecs = (ptr: number, count: number): Uint8Array[] => {
-    if (count >>> 0 > IOV_MAX) throw new WasiError(E.INVAL, `more than ${IOV_MAX} iovecs`);
+    if (count >>> 0 > IOV_MAX) throw new WasiError(WasiErrno.EINVAL, `more than ${IOV_MAX} iovecs`);
     const raw = bytes(ptr, count * 8);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: Uint8Array[] = [];
@@ -140,10 +140,10 @@ export function createWasi(ctx: WasiContext): WasiInstance {
   /** Refusals worth auditing, then the errno. */
   const refusal = (e: unknown, what: string): number => {
     if (e instanceof EscapeError) ctx.audit('path-escape', `${what}: ${e.path}`);
-    const errno = errnoOf(e);
+    const errno = wasiErrnoOf(e);
     if (errno === null) throw e;
-    if (errno === E.ROFS) ctx.audit('read-only', what);
-    if (errno === E.NOSPC) ctx.audit('quota', what);
+    if (errno === WasiErrno.EROFS) ctx.audit('read-only', what);
+    if (errno === WasiErrno.ENOSPC) ctx.audit('quota', what);
     return errno;
   };
 
@@ -153,7 +153,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     (...args: A): number => {
       let errno: number;
       try {
-        errno = fn(...args) ?? E.SUCCESS;
+        errno = fn(...args) ?? WasiErrno.ESUCCESS;
       } catch (e) {
         errno = refusal(e, name);
       }
@@ -168,7 +168,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       return { dir, r: resolvePath(dir.tree, dir.rel, path, follow), path };
     } catch (e) {
       if (e instanceof EscapeError) ctx.audit('path-escape', path);
-      throw e instanceof EscapeError ? new WasiError(E.PERM, e.message) : e;
+      throw e instanceof EscapeError ? new WasiError(WasiErrno.EPERM, e.message) : e;
     }
   };
 
@@ -182,7 +182,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       case CLOCK.THREAD_CPUTIME:
         return ctx.clock.monotonicNs() - startNs;
       default:
-        throw new WasiError(E.INVAL, `clock ${id}`);
+        throw new WasiError(WasiErrno.EINVAL, `clock ${id}`);
     }
   };
 
@@ -195,7 +195,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
 
   const readInto = (fd: Fd, bufs: Uint8Array[], at: number | null): number => {
     if (fd.kind === 'stdio') {
-      if (fd.stream !== 0) throw new WasiError(E.BADF, 'not readable');
+      if (fd.stream !== 0) throw new WasiError(WasiErrno.EBADF, 'not readable');
       // One read per call, like a pipe: what is available now, into the first buffers.
       const total = bufs.reduce((n, b) => n + b.length, 0);
       const chunk = total ? ctx.stdin(total) : new Uint8Array(0);
@@ -208,7 +208,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       }
       return chunk.length;
     }
-    if (fd.kind !== 'file') throw new WasiError(E.ISDIR, 'directory');
+    if (fd.kind !== 'file') throw new WasiError(WasiErrno.EISDIR, 'directory');
     let pos = at ?? fd.position;
     let n = 0;
     for (const b of bufs) {
@@ -224,7 +224,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
 
   const writeFrom = (fd: Fd, bufs: Uint8Array[], at: number | null): number => {
     if (fd.kind === 'stdio') {
-      if (fd.stream === 0) throw new WasiError(E.BADF, 'not writable');
+      if (fd.stream === 0) throw new WasiError(WasiErrno.EBADF, 'not writable');
       let n = 0;
       for (const b of bufs) {
         if (!b.length) continue;
@@ -235,7 +235,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       }
       return n;
     }
-    if (fd.kind !== 'file') throw new WasiError(E.ISDIR, 'directory');
+    if (fd.kind !== 'file') throw new WasiError(WasiErrno.EISDIR, 'directory');
     const append = at === null && (fd.fdflags & FDFLAGS.APPEND) !== 0;
     let pos = append ? Number(fd.file.entryStat().size) : (at ?? fd.position);
     let n = 0;
@@ -286,12 +286,12 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }),
     fd_advise: call('fd_advise', (fd: number, _offset: bigint, _len: bigint, advice: number) => {
       fds.file(fd, R.FD_ADVISE);
-      if (advice > 5) throw new WasiError(E.INVAL, 'advice');
+      if (advice > 5) throw new WasiError(WasiErrno.EINVAL, 'advice');
     }),
     fd_allocate: call('fd_allocate', (fd: number, offset: bigint, len: bigint) => {
       const f = fds.file(fd, R.FD_ALLOCATE);
       const end = Number(offset + len);
-      if (!Number.isSafeInteger(end)) throw new WasiError(E.FBIG, 'too large');
+      if (!Number.isSafeInteger(end)) throw new WasiError(WasiErrno.EFBIG, 'too large');
       if (end > Number(f.file.entryStat().size)) f.file.truncate(end);
     }),
     fd_close: call('fd_close', (fd: number) => fds.close(fd)),
@@ -312,12 +312,12 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }),
     fd_fdstat_set_flags: call('fd_fdstat_set_flags', (fd: number, flags: number) => {
       const f = fds.get(fd, R.FD_FDSTAT_SET_FLAGS);
-      if (flags & ~0x1f) throw new WasiError(E.INVAL, 'flags');
+      if (flags & ~0x1f) throw new WasiError(WasiErrno.EINVAL, 'flags');
       f.fdflags = flags;
     }),
     fd_fdstat_set_rights: call('fd_fdstat_set_rights', (fd: number, base: bigint, inheriting: bigint) => {
       const f = fds.get(fd);
-      if ((base & ~f.rightsBase) !== 0n || (inheriting & ~f.rightsInheriting) !== 0n) throw new WasiError(E.NOTCAPABLE, 'rights only shrink');
+      if ((base & ~f.rightsBase) !== 0n || (inheriting & ~f.rightsInheriting) !== 0n) throw new WasiError(WasiErrno.ENOTCAPABLE, 'rights only shrink');
       f.rightsBase = base;
       f.rightsInheriting = inheriting;
     }),
@@ -332,7 +332,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }),
     fd_filestat_set_size: call('fd_filestat_set_size', (fd: number, size: bigint) => {
       const f = fds.file(fd, R.FD_FILESTAT_SET_SIZE);
-      if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw new WasiError(E.FBIG, 'too large');
+      if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw new WasiError(WasiErrno.EFBIG, 'too large');
       f.file.truncate(Number(size));
     }),
     fd_filestat_set_times: call('fd_filestat_set_times', (fd: number, atim: bigint, mtim: bigint, flags: number) => {
@@ -340,16 +340,16 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       const [a, m] = times(atim, mtim, flags);
       if (f.kind === 'file') f.file.setTimes(a, m);
       else if (f.kind === 'dir') f.tree.setTimes(f.rel, a, m);
-      else throw new WasiError(E.BADF, 'stdio');
+      else throw new WasiError(WasiErrno.EBADF, 'stdio');
     }),
     fd_pread: call('fd_pread', (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
       const f = fds.get(fd, R.FD_READ | R.FD_SEEK);
-      if (f.kind === 'stdio') throw new WasiError(E.SPIPE, 'stdio');
+      if (f.kind === 'stdio') throw new WasiError(WasiErrno.ESPIPE, 'stdio');
       u32(out, readInto(f, iovecs(iovs, count), Number(offset)));
     }),
     fd_pwrite: call('fd_pwrite', (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
       const f = fds.get(fd, R.FD_WRITE | R.FD_SEEK);
-      if (f.kind === 'stdio') throw new WasiError(E.SPIPE, 'stdio');
+      if (f.kind === 'stdio') throw new WasiError(WasiErrno.ESPIPE, 'stdio');
       u32(out, writeFrom(f, iovecs(iovs, count), Number(offset)));
     }),
     fd_read: call('fd_read', (fd: number, iovs: number, count: number, out: number) => {
@@ -360,15 +360,15 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }),
     fd_prestat_get: call('fd_prestat_get', (fd: number, out: number) => {
       const f = fds.get(fd);
-      if (f.kind !== 'dir' || f.preopen === null) throw new WasiError(E.BADF, 'not a preopen');
+      if (f.kind !== 'dir' || f.preopen === null) throw new WasiError(WasiErrno.EBADF, 'not a preopen');
       bytes(out, 8).fill(0);
       u32(out + 4, encoder.encode(f.preopen).length);
     }),
     fd_prestat_dir_name: call('fd_prestat_dir_name', (fd: number, ptr: number, len: number) => {
       const f = fds.get(fd);
-      if (f.kind !== 'dir' || f.preopen === null) throw new WasiError(E.BADF, 'not a preopen');
+      if (f.kind !== 'dir' || f.preopen === null) throw new WasiError(WasiErrno.EBADF, 'not a preopen');
       const name = encoder.encode(f.preopen);
-      if (len < name.length) throw new WasiError(E.NAMETOOLONG, 'buffer');
+      if (len < name.length) throw new WasiError(WasiErrno.ENAMETOOLONG, 'buffer');
       bytes(ptr, name.length).set(name);
     }),
     fd_readdir: call('fd_readdir', (fd: number, buf: number, len: number, cookie: bigint, out: number) => {
@@ -395,46 +395,46 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     fd_renumber: call('fd_renumber', (from: number, to: number) => fds.renumber(from, to)),
     fd_seek: call('fd_seek', (fd: number, offset: bigint, whence: number, out: number) => {
       const f = fds.get(fd);
-      if (f.kind !== 'file') throw new WasiError(f.kind === 'stdio' ? E.SPIPE : E.BADF, 'not seekable');
+      if (f.kind !== 'file') throw new WasiError(f.kind === 'stdio' ? WasiErrno.ESPIPE : WasiErrno.EBADF, 'not seekable');
       if ((f.rightsBase & R.FD_SEEK) === 0n && !(offset === 0n && whence === WHENCE.CUR && (f.rightsBase & R.FD_TELL))) {
-        throw new WasiError(E.NOTCAPABLE, 'no seek right');
+        throw new WasiError(WasiErrno.ENOTCAPABLE, 'no seek right');
       }
       const base = whence === WHENCE.SET ? 0 : whence === WHENCE.CUR ? f.position : whence === WHENCE.END ? Number(f.file.entryStat().size) : NaN;
-      if (Number.isNaN(base)) throw new WasiError(E.INVAL, 'whence');
+      if (Number.isNaN(base)) throw new WasiError(WasiErrno.EINVAL, 'whence');
       const next = base + Number(offset);
-      if (next < 0) throw new WasiError(E.INVAL, 'negative position');
+      if (next < 0) throw new WasiError(WasiErrno.EINVAL, 'negative position');
       f.position = next;
       u64(out, BigInt(next));
     }),
     fd_tell: call('fd_tell', (fd: number, out: number) => {
       const f = fds.get(fd, R.FD_TELL);
-      if (f.kind !== 'file') throw new WasiError(f.kind === 'stdio' ? E.SPIPE : E.BADF, 'not seekable');
+      if (f.kind !== 'file') throw new WasiError(f.kind === 'stdio' ? WasiErrno.ESPIPE : WasiErrno.EBADF, 'not seekable');
       u64(out, BigInt(f.position));
     }),
     path_create_directory: call('path_create_directory', (fd: number, ptr: number, len: number) => {
       const { dir, r } = resolveAt(fd, ptr, len, false, R.PATH_CREATE_DIRECTORY);
-      if (r.stat) throw new WasiError(E.EXIST, 'exists');
+      if (r.stat) throw new WasiError(WasiErrno.EEXIST, 'exists');
       dir.tree.mkdir(r.rel);
     }),
     path_filestat_get: call('path_filestat_get', (fd: number, flags: number, ptr: number, len: number, out: number) => {
       const { r } = resolveAt(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0, R.PATH_FILESTAT_GET);
-      if (!r.stat) throw new WasiError(E.NOENT, 'no such file');
+      if (!r.stat) throw new WasiError(WasiErrno.ENOENT, 'no such file');
       writeFilestat(out, r.stat);
     }),
     path_filestat_set_times: call('path_filestat_set_times', (fd: number, flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, fst: number) => {
       const [a, m] = times(atim, mtim, fst);
       const { dir, r } = resolveAt(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0, R.PATH_FILESTAT_SET_TIMES);
-      if (!r.stat) throw new WasiError(E.NOENT, 'no such file');
+      if (!r.stat) throw new WasiError(WasiErrno.ENOENT, 'no such file');
       dir.tree.setTimes(r.rel, a, m);
     }),
     path_link: call('path_link', (oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) => {
       const from = resolveAt(oldFd, oldPtr, oldLen, (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0, R.PATH_LINK_SOURCE);
       const to = resolveAt(newFd, newPtr, newLen, false, R.PATH_LINK_TARGET);
-      if (from.dir.tree !== to.dir.tree) throw new WasiError(E.XDEV, 'across preopens');
-      if (!from.r.stat) throw new WasiError(E.NOENT, 'no source');
-      if (from.r.stat.kind === 'dir') throw new WasiError(E.PERM, 'a directory');
-      if (to.r.stat) throw new WasiError(E.EXIST, 'target exists');
-      if (to.r.dirOnly || from.r.dirOnly) throw new WasiError(E.NOENT, 'trailing slash');
+      if (from.dir.tree !== to.dir.tree) throw new WasiError(WasiErrno.EXDEV, 'across preopens');
+      if (!from.r.stat) throw new WasiError(WasiErrno.ENOENT, 'no source');
+      if (from.r.stat.kind === 'dir') throw new WasiError(WasiErrno.EPERM, 'a directory');
+      if (to.r.stat) throw new WasiError(WasiErrno.EEXIST, 'target exists');
+      if (to.r.dirOnly || from.r.dirOnly) throw new WasiError(WasiErrno.ENOENT, 'trailing slash');
       staysInside(from.dir.tree, from.r.rel, from.r.stat.kind, to.r.rel);
       from.dir.tree.link(from.r.rel, to.r.rel);
     }),
@@ -449,20 +449,20 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       const write = (base & (R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n || (oflags & OFLAGS.TRUNC) !== 0;
       const read = (base & (R.FD_READ | R.FD_READDIR)) !== 0n || !write;
       if (r.stat) {
-        if (creat && excl) throw new WasiError(E.EXIST, 'exists');
-        if (r.stat.kind === 'symlink') throw new WasiError(E.LOOP, 'a symlink');
+        if (creat && excl) throw new WasiError(WasiErrno.EEXIST, 'exists');
+        if (r.stat.kind === 'symlink') throw new WasiError(WasiErrno.ELOOP, 'a symlink');
         if (r.stat.kind === 'dir') {
-          if (write && (base & R.FD_WRITE) !== 0n) throw new WasiError(E.ISDIR, 'a directory');
-          if (oflags & OFLAGS.TRUNC) throw new WasiError(E.ISDIR, 'a directory');
+          if (write && (base & R.FD_WRITE) !== 0n) throw new WasiError(WasiErrno.EISDIR, 'a directory');
+          if (oflags & OFLAGS.TRUNC) throw new WasiError(WasiErrno.EISDIR, 'a directory');
           u32(out, fds.add({ kind: 'dir', tree: dir.tree, rel: r.rel, preopen: null, rightsBase: rightsBase & DIR_RIGHTS, rightsInheriting, fdflags }));
           return;
         }
-        if (oflags & OFLAGS.DIRECTORY || r.dirOnly) throw new WasiError(E.NOTDIR, 'not a directory');
-        if (r.stat.kind !== 'file') throw new WasiError(E.ACCES, 'not a regular file');
+        if (oflags & OFLAGS.DIRECTORY || r.dirOnly) throw new WasiError(WasiErrno.ENOTDIR, 'not a directory');
+        if (r.stat.kind !== 'file') throw new WasiError(WasiErrno.EACCES, 'not a regular file');
       } else {
-        if (!creat) throw new WasiError(E.NOENT, 'no such file');
-        if (oflags & OFLAGS.DIRECTORY) throw new WasiError(E.INVAL, 'creat with directory');
-        if (r.dirOnly) throw new WasiError(E.ISDIR, 'trailing slash');
+        if (!creat) throw new WasiError(WasiErrno.ENOENT, 'no such file');
+        if (oflags & OFLAGS.DIRECTORY) throw new WasiError(WasiErrno.EINVAL, 'creat with directory');
+        if (r.dirOnly) throw new WasiError(WasiErrno.EISDIR, 'trailing slash');
       }
       const file = dir.tree.openFile(r.rel, { read, write, create: creat, exclusive: creat && excl, truncate: (oflags & OFLAGS.TRUNC) !== 0 });
       try {
@@ -474,8 +474,8 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }),
     path_readlink: call('path_readlink', (fd: number, ptr: number, len: number, buf: number, bufLen: number, out: number) => {
       const { dir, r } = resolveAt(fd, ptr, len, false, R.PATH_READLINK);
-      if (!r.stat) throw new WasiError(E.NOENT, 'no such file');
-      if (r.stat.kind !== 'symlink') throw new WasiError(E.INVAL, 'not a symlink');
+      if (!r.stat) throw new WasiError(WasiErrno.ENOENT, 'no such file');
+      if (r.stat.kind !== 'symlink') throw new WasiError(WasiErrno.EINVAL, 'not a symlink');
       const target = encoder.encode(dir.tree.readlink(r.rel));
       const n = Math.min(target.length, bufLen);
       bytes(buf, n).set(target.subarray(0, n));
@@ -483,22 +483,22 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     }),
     path_remove_directory: call('path_remove_directory', (fd: number, ptr: number, len: number) => {
       const { dir, r } = resolveAt(fd, ptr, len, false, R.PATH_REMOVE_DIRECTORY);
-      if (!r.stat) throw new WasiError(E.NOENT, 'no such directory');
-      if (r.stat.kind !== 'dir') throw new WasiError(E.NOTDIR, 'not a directory');
-      if (r.rel.length <= dir.rel.length) throw new WasiError(E.INVAL, 'the directory itself');
+      if (!r.stat) throw new WasiError(WasiErrno.ENOENT, 'no such directory');
+      if (r.stat.kind !== 'dir') throw new WasiError(WasiErrno.ENOTDIR, 'not a directory');
+      if (r.rel.length <= dir.rel.length) throw new WasiError(WasiErrno.EINVAL, 'the directory itself');
       dir.tree.rmdir(r.rel);
     }),
     path_rename: call('path_rename', (fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) => {
       const from = resolveAt(fd, oldPtr, oldLen, false, R.PATH_RENAME_SOURCE);
       const to = resolveAt(newFd, newPtr, newLen, false, R.PATH_RENAME_TARGET);
-      if (from.dir.tree !== to.dir.tree) throw new WasiError(E.XDEV, 'across preopens');
-      if (!from.r.stat) throw new WasiError(E.NOENT, 'no source');
-      if (from.r.stat.kind !== 'dir' && (from.r.dirOnly || to.r.dirOnly)) throw new WasiError(E.NOTDIR, 'trailing slash on a file');
+      if (from.dir.tree !== to.dir.tree) throw new WasiError(WasiErrno.EXDEV, 'across preopens');
+      if (!from.r.stat) throw new WasiError(WasiErrno.ENOENT, 'no source');
+      if (from.r.stat.kind !== 'dir' && (from.r.dirOnly || to.r.dirOnly)) throw new WasiError(WasiErrno.ENOTDIR, 'trailing slash on a file');
       if (to.r.stat) {
-        if (from.r.stat.kind === 'dir' && to.r.stat.kind !== 'dir') throw new WasiError(E.NOTDIR, 'target is not a directory');
-        if (from.r.stat.kind !== 'dir' && to.r.stat.kind === 'dir') throw new WasiError(E.ISDIR, 'target is a directory');
+        if (from.r.stat.kind === 'dir' && to.r.stat.kind !== 'dir') throw new WasiError(WasiErrno.ENOTDIR, 'target is not a directory');
+        if (from.r.stat.kind !== 'dir' && to.r.stat.kind === 'dir') throw new WasiError(WasiErrno.EISDIR, 'target is a directory');
       }
-      if (from.r.rel.length <= from.dir.rel.length || to.r.rel.length <= to.dir.rel.length) throw new WasiError(E.BUSY, 'the directory itself');
+      if (from.r.rel.length <= from.dir.rel.length || to.r.rel.length <= to.dir.rel.length) throw new WasiError(WasiErrno.EBUSY, 'the directory itself');
       staysInside(from.dir.tree, from.r.rel, from.r.stat.kind, to.r.rel);
       from.dir.tree.rename(from.r.rel, to.r.rel);
     }),
@@ -506,19 +506,19 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       const target = str(oldPtr, oldLen);
       const { dir, r } = resolveAt(fd, newPtr, newLen, false, R.PATH_SYMLINK);
       placeLink(target, r.rel.length - 1);
-      if (r.stat) throw new WasiError(E.EXIST, 'exists');
-      if (r.dirOnly) throw new WasiError(E.NOENT, 'trailing slash');
+      if (r.stat) throw new WasiError(WasiErrno.EEXIST, 'exists');
+      if (r.dirOnly) throw new WasiError(WasiErrno.ENOENT, 'trailing slash');
       dir.tree.symlink(target, r.rel);
     }),
     path_unlink_file: call('path_unlink_file', (fd: number, ptr: number, len: number) => {
       const { dir, r } = resolveAt(fd, ptr, len, false, R.PATH_UNLINK_FILE);
-      if (!r.stat) throw new WasiError(E.NOENT, 'no such file');
-      if (r.stat.kind === 'dir') throw new WasiError(E.ISDIR, 'a directory');
-      if (r.dirOnly) throw new WasiError(E.NOTDIR, 'trailing slash');
+      if (!r.stat) throw new WasiError(WasiErrno.ENOENT, 'no such file');
+      if (r.stat.kind === 'dir') throw new WasiError(WasiErrno.EISDIR, 'a directory');
+      if (r.dirOnly) throw new WasiError(WasiErrno.ENOTDIR, 'trailing slash');
       dir.tree.unlink(r.rel);
     }),
     poll_oneoff: call('poll_oneoff', (inPtr: number, outPtr: number, count: number, neventsPtr: number) => {
-      if (count === 0) throw new WasiError(E.INVAL, 'no subscriptions');
+      if (count === 0) throw new WasiError(WasiErrno.EINVAL, 'no subscriptions');
       const subs = bytes(inPtr, count * 48).slice();
       bytes(outPtr, count * 32);
       const dv = new DataView(subs.buffer);
@@ -538,7 +538,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
           try {
             now = nowNs(id);
           } catch (e) {
-            ready.push({ userdata, error: errnoOf(e) ?? E.INVAL, type, nbytes: 0n });
+            ready.push({ userdata, error: wasiErrnoOf(e) ?? WasiErrno.EINVAL, type, nbytes: 0n });
             continue;
           }
           const wait = abs ? timeout - now : timeout;
@@ -548,23 +548,23 @@ export function createWasi(ctx: WasiContext): WasiInstance {
           }
         } else if (type === EVENTTYPE.FD_READ || type === EVENTTYPE.FD_WRITE) {
           const n = dv.getUint32(o + 16, true);
-          let error: number = E.SUCCESS;
+          let error: number = WasiErrno.ESUCCESS;
           let nbytes = 0n;
           try {
             const f = fds.get(n, R.POLL_FD_READWRITE);
-            if (f.kind === 'dir') error = E.BADF;
+            if (f.kind === 'dir') error = WasiErrno.EBADF;
             else if (type === EVENTTYPE.FD_READ && f.kind === 'file') nbytes = f.file.entryStat().size - BigInt(f.position);
           } catch (e) {
-            error = errnoOf(e) ?? E.BADF;
+            error = wasiErrnoOf(e) ?? WasiErrno.EBADF;
           }
           ready.push({ userdata, error, type, nbytes: nbytes < 0n ? 0n : nbytes });
         } else {
-          throw new WasiError(E.INVAL, 'event type');
+          throw new WasiError(WasiErrno.EINVAL, 'event type');
         }
       }
       if (ready.length === 0 && timer && wakeNs !== null) {
         if (wakeNs > 0n) ctx.clock.sleep(Number(wakeNs) / 1e6);
-        ready.push({ userdata: timer.userdata, error: E.SUCCESS, type: EVENTTYPE.CLOCK, nbytes: 0n });
+        ready.push({ userdata: timer.userdata, error: WasiErrno.ESUCCESS, type: EVENTTYPE.CLOCK, nbytes: 0n });
       }
       const ov = view();
       ready.forEach((ev, i) => {
@@ -581,7 +581,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
       throw new ProcExit(code >>> 0);
     },
     proc_raise: call('proc_raise', () => {
-      throw new WasiError(E.NOSYS, 'signals');
+      throw new WasiError(WasiErrno.ENOSYS, 'signals');
     }),
     sched_yield: call('sched_yield', () => {}),
     random_get: call('random_get', (ptr: number, len: number) => {
@@ -603,7 +603,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
   function placeLink(target: string, depth: number): void {
     if (target.startsWith('/') || leavesTree(depth, target)) {
       ctx.audit('symlink-target', target);
-      throw new WasiError(E.PERM, 'symlink target outside the tree');
+      throw new WasiError(WasiErrno.EPERM, 'symlink target outside the tree');
     }
   }
 
@@ -618,7 +618,7 @@ export function createWasi(ctx: WasiContext): WasiInstance {
     let seen = 0;
     const walk = (rel: string[], depth: number): void => {
       for (const e of tree.list(rel)) {
-        if (++seen > MAX_MOVED_ENTRIES) throw new WasiError(E.PERM, `a directory of more than ${MAX_MOVED_ENTRIES} entries moved nearer the root`);
+        if (++seen > MAX_MOVED_ENTRIES) throw new WasiError(WasiErrno.EPERM, `a directory of more than ${MAX_MOVED_ENTRIES} entries moved nearer the root`);
         if (e.kind === 'dir') walk([...rel, e.name], depth + 1);
         else if (e.kind === 'symlink') {
           const target = tree.readlink([...rel, e.name]);
@@ -641,12 +641,12 @@ export function createWasi(ctx: WasiContext): WasiInstance {
 
   function notSocket(fd: number): never {
     fds.get(fd);
-    throw new WasiError(E.NOTSOCK, 'no sockets');
+    throw new WasiError(WasiErrno.ENOTSOCK, 'no sockets');
   }
 
   function times(atim: bigint, mtim: bigint, flags: number): [bigint | null, bigint | null] {
     if ((flags & FSTFLAGS.ATIM && flags & FSTFLAGS.ATIM_NOW) || (flags & FSTFLAGS.MTIM && flags & FSTFLAGS.MTIM_NOW) || flags & ~0xf) {
-      throw new WasiError(E.INVAL, 'fstflags');
+      throw new WasiError(WasiErrno.EINVAL, 'fstflags');
     }
     const now = ctx.clock.realtimeNs();
     const a = flags & FSTFLAGS.ATIM ? atim : flags & FSTFLAGS.ATIM_NOW ? now : null;

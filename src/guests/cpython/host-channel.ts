@@ -9,7 +9,7 @@ import { HOST_REQUEST_MAX_BYTES } from '../../engine/host.js';
 import { HOST_WORK_FUEL } from '../../engine/host-work.js';
 import { readIovecs } from '../../engine/iovecs.js';
 import type { CPythonImportState } from './imports.js';
-import { WasiErrno } from './errno.js';
+import { WasiErrno } from '../../vfs/errno.js';
 
 /** The channel's descriptor: above every descriptor the file table hands out (3 to 258). */
 export const HOST_CHANNEL_FD = 1023;

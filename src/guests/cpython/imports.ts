@@ -9,9 +9,8 @@ import type { HostHooks } from '../../engine/host.js';
 import type { GuestMemory } from '../../engine/memory-view.js';
 import { GuestAbort, HostStop } from '../../engine/stop.js';
 import { fileSyscalls } from '../../abi/emscripten/syscalls.js';
-import { VfsError } from '../../vfs/errno.js';
 import { resizeHeap as growHeap } from '../../engine/heap-growth.js';
-import { toWasiErrno, WasiErrno } from './errno.js';
+import { toWasiErrno, VfsError, WasiErrno } from '../../vfs/errno.js';
 import { withHostChannel, type HostChannel } from './host-channel.js';
 import { timeImports } from './time-imports.js';
 

@@ -2,7 +2,7 @@
 // session's (the system clock, or the deterministic one that moves with fuel).
 import type { HostHooks } from '../../engine/host.js';
 import type { GuestMemory } from '../../engine/memory-view.js';
-import { WasiErrno } from './errno.js';
+import { WasiErrno } from '../../vfs/errno.js';
 
 interface TimeState {
   memory: GuestMemory;
