@@ -1,6 +1,6 @@
 // Open files of one interpreter: POSIX-style descriptors over the sandbox's virtual filesystem.
 // Descriptors 0-2 are the standard streams; the rest map to VFS handles with their own positions.
-import { Errno, VfsError } from '../../vfs/errno.js';
+import { DescriptorTable } from '../../vfs/descriptors.js';
 import type { Handle, OpenFlags } from '../../vfs/types.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
 
@@ -14,36 +14,31 @@ export interface OpenFile {
   flags: OpenFlags;
 }
 
+/** The Emscripten syscalls' view of the one descriptor table: numbered from 3 (0-2 are the streams). */
 export class FileTable {
-  private readonly open = new Map<number, OpenFile>();
+  private readonly table = new DescriptorTable<OpenFile>(FIRST_FD, MAX_OPEN, (file) => file.handle.close());
 
   constructor(readonly vfs: VirtualFS) {}
 
   add(handle: Handle, flags: OpenFlags): number {
-    for (let fd = FIRST_FD; fd < FIRST_FD + MAX_OPEN; fd++) {
-      if (!this.open.has(fd)) {
-        this.open.set(fd, { handle, position: 0, flags });
-        return fd;
-      }
+    try {
+      return this.table.add({ handle, position: 0, flags });
+    } catch (e) {
+      handle.close();
+      throw e;
     }
-    handle.close();
-    throw new VfsError(Errno.EMFILE, 'too many open files');
   }
 
   get(fd: number): OpenFile {
-    const file = this.open.get(fd);
-    if (!file) throw new VfsError(Errno.EBADF, `fd ${fd}`);
-    return file;
+    return this.table.get(fd);
   }
 
   close(fd: number): void {
-    this.get(fd).handle.close();
-    this.open.delete(fd);
+    this.table.close(fd);
   }
 
   /** When the interpreter is discarded: its descriptors go with it. */
   closeAll(): void {
-    for (const file of this.open.values()) file.handle.close();
-    this.open.clear();
+    this.table.closeAll();
   }
 }

@@ -1,6 +1,7 @@
 // The guest's file descriptors: stdio, preopened directories and what it opened under them. Rights
 // only ever shrink (fd_fdstat_set_rights, inheritance at path_open).
 import { WasiErrno, WasiError } from '../../vfs/errno.js';
+import { DescriptorTable } from '../../vfs/descriptors.js';
 import type { Backend, EntryFile } from '../../vfs/types.js';
 
 interface Common {
@@ -35,20 +36,18 @@ export type Fd = StdioFd | FileFd | DirFd;
 /** Descriptors a guest may hold at once (each file holds a host descriptor). */
 const MAX_FDS = 1024;
 
+/** WASI's view of the one descriptor table: entries with rights, numbered from 0 (stdio, then preopens). */
 export class FdTable {
-  private readonly fds = new Map<number, Fd>();
+  private readonly table = new DescriptorTable<Fd>(0, MAX_FDS, (fd) => {
+    if (fd.kind === 'file') fd.file.close();
+  });
 
   add(fd: Fd): number {
-    if (this.fds.size >= MAX_FDS) throw new WasiError(WasiErrno.EMFILE, 'too many open files');
-    let n = 0;
-    while (this.fds.has(n)) n++;
-    this.fds.set(n, fd);
-    return n;
+    return this.table.add(fd);
   }
 
   get(n: number, right: bigint = 0n): Fd {
-    const fd = this.fds.get(n);
-    if (!fd) throw new WasiError(WasiErrno.EBADF, `fd ${n}`);
+    const fd = this.table.get(n);
     if ((fd.rightsBase & right) !== right) throw new WasiError(WasiErrno.ENOTCAPABLE, `fd ${n} lacks a right`);
     return fd;
   }
@@ -61,30 +60,21 @@ export class FdTable {
   }
 
   dir(n: number, right: bigint = 0n): DirFd {
-    const fd = this.get(n);
+    const fd = this.table.get(n);
     if (fd.kind !== 'dir') throw new WasiError(WasiErrno.ENOTDIR, `fd ${n} is not a directory`);
     if ((fd.rightsBase & right) !== right) throw new WasiError(WasiErrno.ENOTCAPABLE, `fd ${n} lacks a right`);
     return fd;
   }
 
   close(n: number): void {
-    const fd = this.get(n);
-    if (fd.kind === 'file') fd.file.close();
-    this.fds.delete(n);
+    this.table.close(n);
   }
 
-  /** As dup2: `to` is closed first, unless it is `from` itself (then nothing changes). */
   renumber(from: number, to: number): void {
-    const fd = this.get(from);
-    this.get(to);
-    if (from === to) return;
-    this.close(to);
-    this.fds.delete(from);
-    this.fds.set(to, fd);
+    this.table.renumber(from, to);
   }
 
   closeAll(): void {
-    for (const fd of this.fds.values()) if (fd.kind === 'file') fd.file.close();
-    this.fds.clear();
+    this.table.closeAll();
   }
 }
