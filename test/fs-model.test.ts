@@ -1,4 +1,4 @@
-// Model-based test of descriptors and files under WASI: random sequences of open, close, renumber,
+// Model-based test of descriptors and files under both ABIs. Under WASI: random sequences of open, close, renumber,
 // read, write, seek, truncate, rename, link, symlink, unlink, mkdir, rmdir and readdir, through the real
 // wasi_snapshot_preview1 functions (createWasi over a real WebAssembly.Memory), over three preopens —
 // the in-memory files, a rw mount and a ro mount (real directories on disk) — while another thread
@@ -7,7 +7,10 @@
 // opened on (same dev:ino, the position the model expects, the bytes the model wrote), a closed or
 // renumbered-away number is EBADF, no descriptor ever names a file outside the mounts, no byte read
 // comes from outside; and every few steps: the files outside are unchanged, the ro mount is unchanged,
-// and no symlink left in the rw mount leads out of it.
+// and no symlink left in the rw mount leads out of it. The same for the Emscripten file syscalls both
+// Python interpreters use (fileSyscalls over a VirtualFS with the same memory files and mounts):
+// openat, close, read, write, seek, renameat, unlinkat, mkdirat, getdents64 (that ABI has no
+// renumber, link or symlink).
 // Bounded in `npm test` (STEPS steps); longer with PYFENCE_MODEL_STEPS=n. Seeded (PYFENCE_MODEL_SEED=n
 // replays a sequence, up to the swapper's timing); the seed is printed on failure.
 import assert from 'node:assert/strict';
@@ -21,6 +24,11 @@ import { WasiErrno } from '../src/vfs/errno.js';
 import { HostBackend } from '../src/vfs/host-backend.js';
 import { Quota } from '../src/vfs/quota.js';
 import { VirtualFS } from '../src/vfs/vfs.js';
+import { fileSyscalls, type SyscallState } from '../src/abi/emscripten/syscalls.js';
+import { FileTable } from '../src/abi/emscripten/file-table.js';
+import { GuestMemory } from '../src/engine/memory-view.js';
+import { FuelMeter } from '../src/engine/fuel.js';
+import type { HostHooks } from '../src/engine/host.js';
 import { DEEP, fingerprint, layout, startSwapper } from './support/host-swap.js';
 
 const STEPS = Number(process.env.PYFENCE_MODEL_STEPS ?? 2500);
@@ -116,22 +124,26 @@ function linksLeading(dir: string, root: string, allowed: (target: string) => bo
   return out;
 }
 
+/** The swap layout (host-swap.ts) with files in its rw mount `m`, a ro mount beside it, and fingerprints. */
+function fixture() {
+  const { root, outside, mount: rw, before: outsideBefore } = layout();
+  const ro = join(root, 'ro');
+  fs.mkdirSync(join(ro, 'd', 'e'), { recursive: true });
+  fs.writeFileSync(join(ro, 'a'), 'ro-a');
+  fs.writeFileSync(join(ro, 'd', 'a'), 'ro-d-a');
+  fs.writeFileSync(join(ro, 'file.txt'), 'ro-file');
+  fs.symlinkSync('../outside', join(ro, 'ro-link'));
+  fs.symlinkSync('a', join(ro, 'in-link'));
+  fs.writeFileSync(join(rw, 'a'), 'rw-a');
+  fs.writeFileSync(join(rw, 'file.txt'), 'rw-file');
+  fs.mkdirSync(join(rw, 'd'));
+  const outsideLink = fs.readlinkSync(join(rw, 'link')); // the embedder's absolute link the swapper moves
+  return { root, outside, rw, ro, outsideBefore, roBefore: snapshot(ro), outsideLink };
+}
+
 describe('model-based: WASI descriptors and files over memory, rw and ro preopens, with a racing swapper', { timeout: 240_000 }, () => {
   it(`${STEPS} random steps keep every descriptor on its file and nothing outside reachable (seed ${SEED})`, async (t) => {
-    const { root, outside, mount: rw, before: outsideBefore } = layout();
-    const ro = join(root, 'ro');
-    fs.mkdirSync(join(ro, 'd', 'e'), { recursive: true });
-    fs.writeFileSync(join(ro, 'a'), 'ro-a');
-    fs.writeFileSync(join(ro, 'd', 'a'), 'ro-d-a');
-    fs.writeFileSync(join(ro, 'file.txt'), 'ro-file');
-    fs.symlinkSync('../outside', join(ro, 'ro-link'));
-    fs.symlinkSync('a', join(ro, 'in-link'));
-    fs.writeFileSync(join(rw, 'a'), 'rw-a');
-    fs.writeFileSync(join(rw, 'file.txt'), 'rw-file');
-    fs.mkdirSync(join(rw, 'd'));
-    const roBefore = snapshot(ro);
-    const outsideLink = fs.readlinkSync(join(rw, 'link')); // the embedder's absolute link the swapper moves
-
+    const { root, outside, rw, ro, outsideBefore, roBefore, outsideLink } = fixture();
     const vfs = new VirtualFS({ files: { '/a': 'mem-a', '/d/a': 'mem-d-a', '/file.txt': 'mem-file' } });
     const memory = new WebAssembly.Memory({ initial: 2 });
     const audit: string[] = [];
@@ -411,6 +423,197 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
     t.diagnostic(`seed ${SEED}: ${STEPS} steps ${JSON.stringify(counts)}, ${fds.size} open at the end, ${flips} swaps, ${audit.length} audited refusals`);
     assert.ok(flips > 10, `the swapper hardly ran (${flips} swaps)`);
     assert.ok(audit.some((a) => a.startsWith('path-escape')), 'no escape was even tried');
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('model-based: the Emscripten file syscalls over memory, rw and ro mounts, with a racing swapper', { timeout: 240_000 }, () => {
+  it(`${STEPS} random steps keep every descriptor on its file and nothing outside reachable (seed ${SEED})`, async (t) => {
+    const { root, outside, rw, ro, outsideBefore, roBefore, outsideLink } = fixture();
+    const vfs = new VirtualFS({
+      files: { '/a': 'mem-a', '/d/a': 'mem-d-a', '/file.txt': 'mem-file' },
+      mounts: [
+        { host: rw, guest: '/rw', mode: 'rw' },
+        { host: ro, guest: '/ro', mode: 'ro' },
+      ],
+    });
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const audit: string[] = [];
+    const hooks = { stdout: () => {}, stderr: () => {}, refused: (kind: string, detail: string) => void audit.push(`${kind} ${detail}`) } as unknown as HostHooks;
+    const state: SyscallState = { memory: new GuestMemory(memory), hooks, files: new FileTable(vfs), meter: new FuelMeter(null) };
+    const { env, wasi } = fileSyscalls(() => state);
+    const view = () => new DataView(memory.buffer);
+    const [OUT, IOV, PATH, PATH2, BUF, STAT] = [64, 128, 1024, 2048, 4096, 512];
+    const AT_FDCWD = -100;
+    const cstr = (at: number, s: string): number => {
+      const b = Buffer.from(s + '\0');
+      new Uint8Array(memory.buffer, at, b.length).set(b);
+      return at;
+    };
+    const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0x40, EXCL: 0x80, TRUNC: 0x200, DIRECTORY: 0x10000 };
+    const EBADF = 9;
+
+    const r = rng(SEED);
+    /** key: which tree and inode (the path-level stat shows the host inode for a mount, the tree's own for memory). */
+    const fds = new Map<number, ModelFd>();
+    const everUsed = new Set<number>();
+    const contents = new Map<string, Uint8Array>();
+    const outsideKeys = new Map<string, string>();
+    filesByKey(outside, outsideKeys);
+    const outsideInos = new Set([...outsideKeys.keys()].map((k) => k.split(':')[1]));
+    const counts: Record<string, number> = {};
+    let step = 0;
+    let op = '';
+    const fail = (why: string): never => assert.fail(`seed ${SEED} step ${step} (${op}): ${why}`);
+    const held = (key: string) => [...fds.values()].some((m) => m.key === key);
+    const fstat = (fd: number) => {
+      const e = env.__syscall_fstat64(fd, STAT);
+      return { e, kind: (view().getUint32(STAT + 4, true) & 0o170000) === 0o040000 ? 'dir' : 'file', ino: view().getBigInt64(STAT + 88, true), size: Number(view().getBigInt64(STAT + 24, true)) };
+    };
+    const treeOf = (path: string) => (path.startsWith('/rw/') ? 'rw' : path.startsWith('/ro/') ? 'ro' : 'mem');
+    const learn = (tree: string, ino: bigint): Uint8Array | undefined => {
+      if (tree === 'mem') {
+        for (const [path, data] of vfs.memory.files()) if (vfs.memory.stat(path.split('/').filter(Boolean)).ino === Number(ino)) return data;
+        return undefined;
+      }
+      const byKey = new Map<string, string>();
+      filesByKey(tree === 'rw' ? rw : ro, byKey);
+      const host = [...byKey].find(([k]) => k.endsWith(`:${ino}`));
+      return host ? new Uint8Array(fs.readFileSync(host[1])) : undefined;
+    };
+    const path = () => r.pick(['/', '/rw/', '/ro/']) + r.pick(NAMES);
+    const fileFd = () => {
+      const files = [...fds].filter(([, m]) => m.kind === 'file').map(([n]) => n);
+      return files.length && r.next() < 0.9 ? r.pick(files) : r.pick([...everUsed, 3, 40]);
+    };
+
+    const ops: Record<string, () => void> = {
+      open: () => {
+        const p = path();
+        const flags = r.pick([O.RDONLY, O.RDWR, O.WRONLY]) | r.pick([0, 0, O.CREAT, O.CREAT | O.EXCL, O.TRUNC, O.CREAT | O.TRUNC, O.DIRECTORY]);
+        const fd = env.__syscall_openat(AT_FDCWD, cstr(PATH, p), flags);
+        if (fd < 0) return;
+        if (fds.has(fd) || fd <= 2) fail(`openat gave ${fd}, a number already open`);
+        everUsed.add(fd);
+        const st = fstat(fd);
+        assert.equal(st.e, 0);
+        const tree = treeOf(p);
+        if (tree !== 'mem' && outsideInos.has(String(st.ino))) fail(`${p} opened a file outside (inode ${st.ino})`);
+        const key = `${tree}:${st.ino}`;
+        if (st.kind === 'file') {
+          if (!held(key)) contents.delete(key);
+          if ((flags & O.TRUNC && flags & 3) || (flags & O.CREAT && flags & O.EXCL)) contents.set(key, new Uint8Array(0));
+          else if (!contents.has(key)) {
+            const known = learn(tree, st.ino);
+            if (known) contents.set(key, known);
+          }
+        }
+        fds.set(fd, { kind: st.kind as 'file' | 'dir', key, pos: 0 });
+      },
+      close: () => {
+        const fd = fds.size && r.next() < 0.85 ? r.pick([...fds.keys()]) : r.pick([...everUsed, 3, 40]);
+        const e = wasi.fd_close(fd);
+        if (fds.has(fd)) {
+          assert.equal(e, 0, `seed ${SEED} step ${step}: close of an open descriptor`);
+          fds.delete(fd);
+        } else assert.equal(e, EBADF, `seed ${SEED} step ${step}: close of ${fd}, not open`);
+      },
+      read: () => {
+        const fd = fileFd();
+        view().setUint32(IOV, BUF, true);
+        view().setUint32(IOV + 4, r.int(40), true);
+        if (wasi.fd_read(fd, IOV, 1, OUT) !== 0) return;
+        const n = view().getUint32(OUT, true);
+        const got = Buffer.from(new Uint8Array(memory.buffer, BUF, n));
+        if (got.includes(SECRET_MARK)) fail('read bytes from outside the mounts');
+        const m = fds.get(fd) ?? fail(`fd ${fd} (not open in the model) read ${n} bytes`);
+        const known = contents.get(m.key);
+        if (known) assert.deepEqual(got, Buffer.from(known.subarray(m.pos, m.pos + n)), `seed ${SEED} step ${step} (${op}): read what the model did not write`);
+        m.pos += n;
+      },
+      write: () => {
+        const fd = fileFd();
+        const data = Buffer.from(`e${step}-`.repeat(1 + r.int(3)));
+        new Uint8Array(memory.buffer, BUF, data.length).set(data);
+        view().setUint32(IOV, BUF, true);
+        view().setUint32(IOV + 4, data.length, true);
+        if (wasi.fd_write(fd, IOV, 1, OUT) !== 0 || fd <= 2) return;
+        const m = fds.get(fd) ?? fail(`fd ${fd} (not open in the model) was written`);
+        const known = contents.get(m.key);
+        if (known) {
+          const next = new Uint8Array(Math.max(known.length, m.pos + data.length));
+          next.set(known);
+          next.set(data, m.pos);
+          contents.set(m.key, next);
+        }
+        m.pos += data.length;
+      },
+      seek: () => {
+        const fd = fileFd();
+        const whence = r.int(3);
+        const offset = r.int(40) - 10;
+        if (wasi.fd_seek(fd, BigInt(offset), whence, OUT) !== 0) return;
+        const got = Number(view().getBigInt64(OUT, true));
+        const m = fds.get(fd)!;
+        assert.equal(got, (whence === 0 ? 0 : whence === 1 ? m.pos : fstat(fd).size) + offset, `seed ${SEED} step ${step}: seek`);
+        m.pos = got;
+      },
+      rename: () => void env.__syscall_renameat(AT_FDCWD, cstr(PATH, path()), AT_FDCWD, cstr(PATH2, path())),
+      unlink: () => void env.__syscall_unlinkat(AT_FDCWD, cstr(PATH, path()), 0),
+      rmdir: () => void env.__syscall_unlinkat(AT_FDCWD, cstr(PATH, path()), 0x200),
+      mkdir: () => void env.__syscall_mkdirat(AT_FDCWD, cstr(PATH, path())),
+      getdents: () => {
+        const dirs = [...fds].filter(([, m]) => m.kind === 'dir').map(([n]) => n);
+        if (!dirs.length) return;
+        const n = env.__syscall_getdents64(r.pick(dirs), BUF, 280 * 8);
+        for (let at = BUF; at < BUF + Math.max(0, n); at += 280) {
+          const name = Buffer.from(new Uint8Array(memory.buffer, at + 19, 256)).toString().split('\0')[0];
+          if (OUTSIDE_ONLY.has(name)) fail(`a listing shows ${name}, which only outside has`);
+        }
+      },
+    };
+    const weights: [string, number][] = [['open', 6], ['close', 3], ['read', 4], ['write', 4], ['seek', 2], ['rename', 3], ['unlink', 1], ['mkdir', 1], ['rmdir', 1], ['getdents', 1]];
+    const table = weights.flatMap(([name, w]) => Array<string>(w).fill(name));
+
+    const checkDescriptors = () => {
+      for (const [fd, m] of fds) {
+        const st = fstat(fd);
+        if (st.e !== 0) fail(`fd ${fd} (open in the model) answers ${st.e}`);
+        if (`${m.key.split(':')[0]}:${st.ino}` !== m.key) fail(`fd ${fd} now names inode ${st.ino}, opened on ${m.key}`);
+        if (m.kind !== 'file') continue;
+        const known = contents.get(m.key);
+        if (known && st.size !== known.length) fail(`fd ${fd} size ${st.size}, the model has ${known.length}`);
+        assert.equal(wasi.fd_seek(fd, 0n, 1, OUT), 0);
+        assert.equal(Number(view().getBigInt64(OUT, true)), m.pos, `seed ${SEED} step ${step}: fd ${fd} position`);
+      }
+      for (const fd of everUsed) if (!fds.has(fd) && fstat(fd).e !== -EBADF) fail(`fd ${fd} (closed in the model) still answers`);
+    };
+    const checkTrees = () => {
+      if (fingerprint(outside) !== outsideBefore) fail('the directory outside the mounts changed');
+      if (snapshot(ro) !== roBefore) fail('the ro mount changed');
+      const leading = linksLeading(rw, rw, (target) => target === outsideLink);
+      if (leading.length) fail(`links in the rw mount lead out of it: ${leading.join(', ')}`);
+      const top = fs.readdirSync(root).sort();
+      if (top.join(' ') !== 'm outside ro') fail(`entries appeared beside the mounts: ${top.join(' ')}`);
+    };
+
+    const swapper = startSwapper(rw);
+    let flips = 0;
+    try {
+      for (step = 0; step < STEPS; step++) {
+        op = r.pick(table);
+        counts[op] = (counts[op] ?? 0) + 1;
+        ops[op]();
+        checkDescriptors();
+        if (step % 50 === 49) checkTrees();
+      }
+    } finally {
+      flips = await swapper.stop();
+      state.files.closeAll();
+    }
+    checkTrees();
+    t.diagnostic(`seed ${SEED}: ${STEPS} steps ${JSON.stringify(counts)}, ${fds.size} open at the end, ${flips} swaps, ${audit.length} audited refusals`);
+    assert.ok(flips > 10, `the swapper hardly ran (${flips} swaps)`);
     fs.rmSync(root, { recursive: true, force: true });
   });
 });
