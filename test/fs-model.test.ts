@@ -15,7 +15,6 @@
 // replays a sequence, up to the swapper's timing); the seed is printed on failure.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { createWasi, type WasiContext } from '../src/abi/wasi-p1/wasi.js';

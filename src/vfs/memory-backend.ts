@@ -2,7 +2,7 @@
 // memory, within a quota of bytes and entries (each file and directory costs its name and an overhead).
 import { Errno, VfsError } from './errno.js';
 import { entryBytes, type Quota } from './quota.js';
-import type { Backend, DirEntry, DirHandle, EntryFile, EntryStat, FileOpen, Handle, OpenFlags, StatInfo } from './types.js';
+import type { Backend, DirEntry, DirHandle, EntryFile, EntryStat, FileOpen, OpenFlags, StatInfo } from './types.js';
 
 interface FileNode {
   kind: 'file';
