@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { loadSandboxModule } from '../guests/micropython/module.js';
 import { cpythonTemplate } from '../guests/cpython/template.js';
+import { WORKER_STACK_MB as CPYTHON_WORKER_STACK_MB } from '../guests/cpython/stack-limits.js';
 import type { Engine } from '../python/options.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
@@ -29,7 +30,9 @@ export const WATCHDOG_MARGIN_MS = 1000;
 const WORKER_URL = siblingModule(import.meta.url, 'worker-main');
 
 function newWorker(workerData: WorkerData): Worker {
-  return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort] });
+  // CPython's C recursion needs a deeper native stack than a thread's default (guests/cpython/stack-limits.ts).
+  const resourceLimits = workerData.engine.name === 'cpython' ? { stackSizeMb: CPYTHON_WORKER_STACK_MB } : undefined;
+  return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort], resourceLimits });
 }
 
 /** What every worker of a session is started with. */
