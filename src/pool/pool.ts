@@ -129,7 +129,8 @@ export class Pool {
     this.queue.push(job);
     this.dispatch();
     try {
-      return await abortable(signal, () => queued, () => job.interrupt?.(), () => job.cancel?.());
+      // A worker whose run was abandoned goes back to the pool once the run has ended.
+      return await abortable(signal, () => queued, { interrupt: () => job.interrupt?.(), cancel: () => job.cancel?.() });
     } finally {
       signal?.removeEventListener('abort', leaveQueue);
     }

@@ -30,7 +30,8 @@ export interface RunOptions extends OutputCallbacks {
   filename?: string;
   /**
    * Cancels the run: an already-aborted signal never starts it; an abort during a run raises
-   * KeyboardInterrupt in it, and terminates its worker if it has not ended 100 ms later. A sandbox
+   * KeyboardInterrupt in it and rejects the promise within 100 ms; the run's worker is terminated
+   * if the run has not ended 2 s after the abort (the next call on the sandbox waits for that). A sandbox
    * whose isolation was not set moves to a worker at its first run with a signal (an inline run
    * holds the thread that would see the abort); one made inline on purpose sees the abort only when
    * the run ends. Either way the promise rejects with `signal.reason` (an AbortError).
@@ -55,6 +56,8 @@ function asSnapshotError(e: unknown): Error {
 export class Sandbox {
   /** An inline session moving to a worker (see `run`): runs wait for the move. */
   private moving: Promise<void> | null = null;
+  /** A run whose promise was rejected on abort while it still ends (at most ABORT_CANCEL_MS). */
+  private ending: Promise<void> | null = null;
 
   private constructor(
     private session: InlineSession | WorkerSession | CPythonSession,
@@ -116,6 +119,7 @@ export class Sandbox {
    * process or machine with the same pyfence version: see `Sandbox.restore`. Not during a run.
    */
   async snapshot(): Promise<Uint8Array> {
+    await this.settled();
     return this.signed(await this.session.snapshot());
   }
 
@@ -139,6 +143,7 @@ export class Sandbox {
   /** The sandbox's files (in memory and mounted), between runs. */
   get fs(): SandboxFiles {
     const call = async <T>(op: FsOp): Promise<T> => {
+      await this.settled();
       if (this.session instanceof InlineSession) return unwrapFsResult<T>(runFsOp(this.session.vfs, op));
       return unwrapFsResult<T>(await this.session.fsOp(op));
     };
@@ -159,11 +164,21 @@ export class Sandbox {
   async fork(): Promise<Sandbox> {
     const inline = this.inlineState();
     if (inline) return Sandbox.open(this.options, this.variant, inline);
+    await this.settled();
     const bytes = await this.session.snapshot();
     return Sandbox.open(this.options, this.variant, {
       micropython: (max) => readSnapshot(bytes, this.variant, max),
       cpython: (bounds) => decodeSession(bytes, bounds),
     });
+  }
+
+  /** Waits for a cancelled run to end: its promise was rejected soon after the abort. */
+  private async settled(): Promise<void> {
+    while (this.ending) {
+      const ending = this.ending;
+      await ending;
+      if (this.ending === ending) this.ending = null;
+    }
   }
 
   /** An inline session's state, to open as another session (no compression needed within one process). */
@@ -218,11 +233,16 @@ export class Sandbox {
     } else if (this.moving) {
       await this.moving;
     }
+    await this.settled();
     const session = this.session;
     if (session instanceof CPythonSession) return abortable(signal, async () => runCPython(session, code, limits, options, program));
     if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
     const spec = this.options?.engine === 'cpython' ? cpythonProgram(program, options.filename !== undefined) : program;
-    return abortable(signal, () => session.run(code, limits, options, false, spec), () => session.interrupt(), () => session.cancel());
+    return abortable(signal, () => session.run(code, limits, options, false, spec), {
+      interrupt: () => session.interrupt(),
+      cancel: () => session.cancel(),
+      onAbandoned: (ending) => (this.ending = ending),
+    });
   }
 
   /** The synchronous form of `run`, for inline sandboxes only. */
