@@ -119,7 +119,7 @@ export class Sandbox {
    * process or machine with the same pyfence version: see `Sandbox.restore`. Not during a run.
    */
   async snapshot(): Promise<Uint8Array> {
-    await this.settled();
+    if (this.ending) await this.settled();
     return this.signed(await this.session.snapshot());
   }
 
@@ -143,7 +143,7 @@ export class Sandbox {
   /** The sandbox's files (in memory and mounted), between runs. */
   get fs(): SandboxFiles {
     const call = async <T>(op: FsOp): Promise<T> => {
-      await this.settled();
+      if (this.ending) await this.settled();
       if (this.session instanceof InlineSession) return unwrapFsResult<T>(runFsOp(this.session.vfs, op));
       return unwrapFsResult<T>(await this.session.fsOp(op));
     };
@@ -164,7 +164,7 @@ export class Sandbox {
   async fork(): Promise<Sandbox> {
     const inline = this.inlineState();
     if (inline) return Sandbox.open(this.options, this.variant, inline);
-    await this.settled();
+    if (this.ending) await this.settled();
     const bytes = await this.session.snapshot();
     return Sandbox.open(this.options, this.variant, {
       micropython: (max) => readSnapshot(bytes, this.variant, max),
@@ -172,7 +172,10 @@ export class Sandbox {
     });
   }
 
-  /** Waits for a cancelled run to end: its promise was rejected soon after the abort. */
+  /**
+   * Waits for a cancelled run to end: its promise was rejected soon after the abort. Callers await it
+   * only when there is one, so that calls during an inline run stay synchronous (and refused).
+   */
   private async settled(): Promise<void> {
     while (this.ending) {
       const ending = this.ending;
@@ -233,7 +236,7 @@ export class Sandbox {
     } else if (this.moving) {
       await this.moving;
     }
-    await this.settled();
+    if (this.ending) await this.settled();
     const session = this.session;
     if (session instanceof CPythonSession) return abortable(signal, async () => runCPython(session, code, limits, options, program));
     if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
