@@ -39,8 +39,9 @@ interface Job {
   options: RunOptions;
   /** Undefined: a CPython run without a file name (named after argv[0]). */
   program: ProgramSpec | undefined;
-  /** Set while the job runs: raises KeyboardInterrupt in it. */
+  /** Set while the job runs: raises KeyboardInterrupt in it; `cancel` ends it by terminating its worker. */
   interrupt?: () => void;
+  cancel?: () => void;
   resolve: (r: RunResult) => void;
   reject: (e: unknown) => void;
 }
@@ -99,7 +100,7 @@ export class Pool {
   /**
    * Runs `code` in a fresh sandbox with the pool's grants; `options.limits` narrows the pool's limits.
    * `options.signal` cancels it: a queued run leaves the queue, a running one (worker pools) gets a
-   * KeyboardInterrupt; the promise rejects with the signal's reason.
+   * KeyboardInterrupt, and its worker is terminated if it has not ended 100 ms later; the promise rejects with the signal's reason.
    */
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new UsageError('this pool is closed');
@@ -128,7 +129,8 @@ export class Pool {
     this.queue.push(job);
     this.dispatch();
     try {
-      return await abortable(signal, () => queued, () => job.interrupt?.());
+      // A worker whose run was abandoned goes back to the pool once the run has ended.
+      return await abortable(signal, () => queued, { interrupt: () => job.interrupt?.(), cancel: () => job.cancel?.() });
     } finally {
       signal?.removeEventListener('abort', leaveQueue);
     }
@@ -193,6 +195,7 @@ export class Pool {
       const job = this.queue.shift()!;
       this.running++;
       job.interrupt = () => worker.interrupt();
+      job.cancel = () => worker.cancel();
       worker
         .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true, job.program)
         .then(job.resolve, job.reject)

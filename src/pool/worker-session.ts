@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { loadSandboxModule } from '../guests/micropython/module.js';
 import { cpythonTemplate } from '../guests/cpython/template.js';
+import { WORKER_STACK_MB as CPYTHON_WORKER_STACK_MB } from '../guests/cpython/stack-limits.js';
 import type { Engine } from '../python/options.js';
 import { UsageError } from '../python/errors.js';
 import type { ResolvedLimits } from '../python/options.js';
@@ -29,7 +30,9 @@ export const WATCHDOG_MARGIN_MS = 1000;
 const WORKER_URL = siblingModule(import.meta.url, 'worker-main');
 
 function newWorker(workerData: WorkerData): Worker {
-  return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort] });
+  // CPython's C recursion needs a deeper native stack than a thread's default (guests/cpython/stack-limits.ts).
+  const resourceLimits = workerData.engine.name === 'cpython' ? { stackSizeMb: CPYTHON_WORKER_STACK_MB } : undefined;
+  return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort], resourceLimits });
 }
 
 /** What every worker of a session is started with. */
@@ -93,6 +96,8 @@ export class WorkerSession {
   private worker: Promise<Worker> | null;
   private nextId = 1;
   private busy = false;
+  /** The running code was ended by `cancel`: its worker's exit is expected. */
+  private cancelled = false;
 
   private constructor(
     worker: Worker,
@@ -106,6 +111,13 @@ export class WorkerSession {
   static async start(setup: WorkerSetup, restored?: WorkerRestore): Promise<WorkerSession> {
     const interrupt = new SharedArrayBuffer(4);
     return new WorkerSession(await spawnWorker(setup, interrupt, restored), setup, interrupt);
+  }
+
+  /** Ends the running code by force: its worker is terminated and replaced, the session starts afresh. */
+  cancel(): void {
+    if (!this.busy || !this.worker) return;
+    this.cancelled = true;
+    void this.worker.then((w) => w.terminate());
   }
 
   /** Raises KeyboardInterrupt in the running code (as Ctrl-C would); the session survives. */
@@ -157,6 +169,7 @@ export class WorkerSession {
     if (!this.worker) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
     this.busy = true;
+    this.cancelled = false;
     try {
       return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh, program);
     } finally {
@@ -190,7 +203,9 @@ export class WorkerSession {
           cb.onStderr?.(msg.text);
         } else if (msg.type === 'result') {
           end();
-          resolve(RunOutcome.fromPlain(msg.result));
+          // Cancelled as it ended: its worker is being terminated, so it is replaced all the same.
+          if (this.cancelled) void replaceWorker('the run was cancelled: its worker was terminated', 'fault');
+          else resolve(RunOutcome.fromPlain(msg.result));
         } else if (msg.type === 'failed') {
           // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
           end();
@@ -198,7 +213,9 @@ export class WorkerSession {
         }
       };
       const onLost = (lost: LostWorker) => {
-        if (lost.kind === 'timeout') {
+        if (this.cancelled) {
+          void replaceWorker('the run was cancelled: its worker was terminated', 'fault');
+        } else if (lost.kind === 'timeout') {
           void replaceWorker(`time limit of ${limits.timeoutMs} ms exceeded; the worker was terminated by the watchdog`, 'timeout');
         } else {
           void replaceWorker(lost.kind === 'error' ? `worker failed: ${lost.error.message}` : 'worker exited unexpectedly', 'fault');

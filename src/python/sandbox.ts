@@ -1,6 +1,6 @@
 // The Sandbox API: a fresh, isolated MicroPython interpreter per sandbox; globals persist across runs.
 import type { ModuleVariant } from '../engine/abi.js';
-import type { WorkerSession } from '../pool/worker-session.js';
+import { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from './errors.js';
 import { InlineSession } from './inline-session.js';
 import { openCPythonWorker, openSession } from './sessions.js';
@@ -9,7 +9,7 @@ import type { OutputCallbacks } from './output.js';
 import type { RunResult } from './result.js';
 import type { HostValue } from './host-codec.js';
 import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from './program.js';
-import { abortable, checkSignal } from './abort.js';
+import { abortable, checkSignal, untilAborted } from './abort.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';
@@ -30,8 +30,11 @@ export interface RunOptions extends OutputCallbacks {
   filename?: string;
   /**
    * Cancels the run: an already-aborted signal never starts it; an abort during a run raises
-   * KeyboardInterrupt in it (worker sandboxes; an inline run holds the thread, so the abort is seen
-   * only when it ends). Either way the promise rejects with `signal.reason` (an AbortError).
+   * KeyboardInterrupt in it and rejects the promise within 100 ms; the run's worker is terminated
+   * if the run has not ended 2 s after the abort (the next call on the sandbox waits for that). A sandbox
+   * whose isolation was not set moves to a worker at its first run with a signal (an inline run
+   * holds the thread that would see the abort); one made inline on purpose sees the abort only when
+   * the run ends. Either way the promise rejects with `signal.reason` (an AbortError).
    */
   signal?: AbortSignal;
 }
@@ -51,8 +54,13 @@ function asSnapshotError(e: unknown): Error {
 }
 
 export class Sandbox {
+  /** An inline session moving to a worker (see `run`): runs wait for the move. */
+  private moving: Promise<void> | null = null;
+  /** A run whose promise was rejected on abort while it still ends (at most ABORT_CANCEL_MS). */
+  private ending: Promise<void> | null = null;
+
   private constructor(
-    private readonly session: InlineSession | WorkerSession | CPythonSession,
+    private session: InlineSession | WorkerSession | CPythonSession,
     private readonly limits: ResolvedLimits,
     private readonly options: SandboxOptions | undefined,
     private readonly variant: ModuleVariant,
@@ -111,6 +119,7 @@ export class Sandbox {
    * process or machine with the same pyfence version: see `Sandbox.restore`. Not during a run.
    */
   async snapshot(): Promise<Uint8Array> {
+    if (this.ending) await this.settled();
     return this.signed(await this.session.snapshot());
   }
 
@@ -134,6 +143,7 @@ export class Sandbox {
   /** The sandbox's files (in memory and mounted), between runs. */
   get fs(): SandboxFiles {
     const call = async <T>(op: FsOp): Promise<T> => {
+      if (this.ending) await this.settled();
       if (this.session instanceof InlineSession) return unwrapFsResult<T>(runFsOp(this.session.vfs, op));
       return unwrapFsResult<T>(await this.session.fsOp(op));
     };
@@ -152,20 +162,57 @@ export class Sandbox {
 
   /** An independent copy of this session, with the same options (grants, limits, isolation). */
   async fork(): Promise<Sandbox> {
-    // No compression needed within one process.
-    if (this.session instanceof CPythonSession) {
-      const state = this.session.captureState();
-      return Sandbox.open(this.options, this.variant, { cpython: () => state });
-    }
-    if (this.session instanceof InlineSession) {
-      const restored = { state: this.session.captureState(), files: Object.fromEntries(this.session.vfs.memory.files()) };
-      return Sandbox.open(this.options, this.variant, { micropython: () => restored });
-    }
+    const inline = this.inlineState();
+    if (inline) return Sandbox.open(this.options, this.variant, inline);
+    if (this.ending) await this.settled();
     const bytes = await this.session.snapshot();
     return Sandbox.open(this.options, this.variant, {
       micropython: (max) => readSnapshot(bytes, this.variant, max),
       cpython: (bounds) => decodeSession(bytes, bounds),
     });
+  }
+
+  /**
+   * Waits for a cancelled run to end: its promise was rejected soon after the abort. Callers await it
+   * only when there is one, so that calls during an inline run stay synchronous (and refused).
+   */
+  private async settled(): Promise<void> {
+    while (this.ending) {
+      const ending = this.ending;
+      await ending;
+      if (this.ending === ending) this.ending = null;
+    }
+  }
+
+  /** An inline session's state, to open as another session (no compression needed within one process). */
+  private inlineState(): Restorer | null {
+    if (this.session instanceof CPythonSession) {
+      const state = this.session.captureState();
+      return { cpython: () => state };
+    }
+    if (this.session instanceof InlineSession) {
+      const restored = { state: this.session.captureState(), files: Object.fromEntries(this.session.vfs.memory.files()) };
+      return { micropython: () => restored };
+    }
+    return null;
+  }
+
+  /**
+   * Moves an inline session, with its state and files, to a worker for good: a run there can be
+   * cancelled, an inline one holds the thread that would see the abort. Once; runs meanwhile wait.
+   */
+  private moveToWorker(): Promise<void> {
+    this.moving ??= (async () => {
+      const inline = this.session;
+      const moved = await Sandbox.open({ ...this.options, isolation: 'worker' }, this.variant, this.inlineState()!);
+      if (inline.disposed) return moved.dispose();
+      this.session = moved.session;
+      inline.dispose();
+    })().catch((e) => {
+      this.moving = null; // still inline: a later run may try again
+      throw e;
+    });
+    return this.moving;
   }
 
   get disposed(): boolean {
@@ -181,12 +228,24 @@ export class Sandbox {
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     const limits = resolveLimits(this.limits, options.limits);
     const program = resolveProgramSpec(options.inputs, options.filename);
-    const session = this.session;
     const signal = checkSignal(options.signal);
+    // A run given a signal goes to a worker, unless the sandbox was made inline on purpose.
+    if (signal && this.options?.isolation === undefined && !(this.session instanceof WorkerSession)) {
+      signal.throwIfAborted();
+      await untilAborted(signal, this.moveToWorker());
+    } else if (this.moving) {
+      await this.moving;
+    }
+    if (this.ending) await this.settled();
+    const session = this.session;
     if (session instanceof CPythonSession) return abortable(signal, async () => runCPython(session, code, limits, options, program));
     if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
     const spec = this.options?.engine === 'cpython' ? cpythonProgram(program, options.filename !== undefined) : program;
-    return abortable(signal, () => session.run(code, limits, options, false, spec), () => session.interrupt());
+    return abortable(signal, () => session.run(code, limits, options, false, spec), {
+      interrupt: () => session.interrupt(),
+      cancel: () => session.cancel(),
+      onAbandoned: (ending) => (this.ending = ending),
+    });
   }
 
   /** The synchronous form of `run`, for inline sandboxes only. */

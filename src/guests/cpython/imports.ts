@@ -46,6 +46,13 @@ const F_DUPFD = 0;
 const F_DUPFD_CLOEXEC = 1030;
 const S_IFCHR = 0o020000;
 const FILETYPE = { chr: 2, dir: 3, file: 4 } as const;
+/** struct pollfd { int fd; short events; short revents; } and its flags. */
+const POLLFD_BYTES = 8;
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const POLLNVAL = 0x20;
+/** Linux's RLIMIT_NOFILE default: a larger poll() is refused before any pollfd is read. */
+const POLL_MAX_FDS = 1024;
 
 const encoder = new TextEncoder();
 
@@ -109,6 +116,27 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
     return cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC ? -WasiErrno.ENOSYS : 0;
   };
 
+  /** poll(2) over the guest's descriptors: files and the standard streams are always ready (there
+   * are no sockets or pipes), so it waits only when nothing is asked of it, and then as a sleep
+   * does (never past the deadline). asyncio's event loop waits for its next timer this way. */
+  const poll = (fds: number, nfds: number, timeoutMs: number): number => {
+    const state = current();
+    if (nfds < 0 || nfds > POLL_MAX_FDS) return -WasiErrno.EINVAL;
+    const m = state.memory;
+    let ready = 0;
+    for (let i = 0; i < nfds; i++) {
+      const at = fds + POLLFD_BYTES * i;
+      const fd = m.i32(at);
+      const events = m.bytes(at + 4, 2);
+      const asked = events[0] | (events[1] << 8);
+      const revents = fd < 0 ? 0 : checkFd(state, fd) ? POLLNVAL : asked & (POLLIN | POLLOUT);
+      m.bytes(at + 6, 2).set([revents & 0xff, revents >> 8]);
+      if (revents) ready++;
+    }
+    if (ready === 0 && timeoutMs !== 0) state.hooks.sleep(timeoutMs < 0 ? Infinity : timeoutMs);
+    return ready;
+  };
+
   const env: Record<string, ImportFn> = {
     ...files,
     ...timeImports(current),
@@ -143,6 +171,10 @@ export function buildCPythonImports(current: () => CPythonImportState): WebAssem
         throw e;
       }
     },
+    // poll() asks Pyodide's JS for an asynchronous poll first; null means none, and the libc's
+    // own poll (below) answers.
+    _maybe_poll_async: () => null,
+    __syscall_poll: poll,
     __syscall_getuid32_js: () => 0,
     __syscall_umask_js: () => 0o22,
     emscripten_resize_heap: resizeHeap,

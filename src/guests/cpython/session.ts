@@ -18,7 +18,7 @@ import type { CPythonInstance } from './instance.js';
 import { cpythonGuard } from './run-guard.js';
 import { applySession, captureSession, encodeSession, filesWithRestored, resumedElapsedMs, resumedRandomState, type CPythonSessionState } from './snapshot.js';
 import { CPythonFS } from './stdlib-fs.js';
-import { cpythonTemplate, newCPythonInstance } from './template.js';
+import { cpythonTemplate, fitInterpreterStack, newCPythonInstance } from './template.js';
 import { auditDeniedImport, runChannel, type CPythonGrants } from './grants.js';
 
 export interface CPythonConfig {
@@ -109,6 +109,7 @@ export class CPythonSession {
     const inst = newCPythonInstance(this.hooks(idleHooks.stdout, idleHooks.stderr, limits.memoryBytes, idleHooks.sleep), this.vfs);
     try {
       applySession(inst, state);
+      fitInterpreterStack(inst);
     } catch (e) {
       inst.release();
       throw e;

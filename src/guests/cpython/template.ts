@@ -11,6 +11,8 @@ import { CPythonFS } from './stdlib-fs.js';
 import { parseState } from './state-file.js';
 import { acquireMemory, releaseMemory } from './memory.js';
 import type { MemoryLimits } from './wasm-edit.js';
+import { CPYTHON_STATE_PREFIX } from './abi.js';
+import { fitCStackLimits, readCStackLimits, type CStackLimits } from './stack-limits.js';
 
 /** Granularity of the captured state: one OS page, so pages left zero stay unmapped in a new memory. */
 const CHUNK_BYTES = 4096;
@@ -42,6 +44,8 @@ const GUEST_MODULES = [
   ['_pyfence_bridge', '_pyfence_bridge.py'],
   ['_pyfence_requests_factory', '../../../python/guest/requests.py'], // shared with MicroPython
   ['requests', '_pyfence_requests.py'],
+  // Imports asyncio (compiling it from source costs a program 2e9 fuel and seconds) and fits its loop.
+  ['_pyfence_asyncio', '_pyfence_asyncio.py'],
   ['_pyfence', '_pyfence.py'],
 ] as const;
 
@@ -72,6 +76,8 @@ export interface Template {
   /** The state's whole memory, for overwriting a recycled memory. */
   image: Uint8Array;
   limits: MemoryLimits;
+  /** Where CPython's C-stack limits are in memory, and their values in the state (stack-limits.ts). */
+  cStack: CStackLimits;
   /** Where the state came from and how long that took (reported by the benchmark). */
   source: 'baked' | 'initialised';
   loadMs: number;
@@ -144,7 +150,8 @@ export function cpythonTemplate(): Template {
   const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
   const sharedStdlib = new Uint8Array(new SharedArrayBuffer(stdlib.length));
   sharedStdlib.set(stdlib);
-  template = { module, stdlib: sharedStdlib, state, image, limits, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  const cStack = readCStackLimits(image, state.globals[STACK_POINTER]);
+  template = { module, stdlib: sharedStdlib, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
 }
 
@@ -156,12 +163,24 @@ export function adoptCPythonTemplate(shared: Template): void {
   template ??= shared;
 }
 
+/** The module's first mutable global, exported by the build: the shadow stack pointer. */
+const STACK_POINTER = `${CPYTHON_STATE_PREFIX}0`;
+
+/**
+ * Sets an interpreter's C-stack limits for the native stack of the thread it runs on: after every
+ * restore (of the template or of a snapshot, which may come from another thread).
+ */
+export function fitInterpreterStack(inst: CPythonInstance): void {
+  fitCStackLimits(inst.memory, cpythonTemplate().cStack);
+}
+
 /** A fresh interpreter in the template's state, over the session's filesystem. */
 export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
   const t = cpythonTemplate();
   const { memory, recycled } = acquireMemory(t.limits, t.state.memoryBytes);
   const inst = new CPythonInstance(t.module, hooks, vfs, [], memory);
   inst.restoreState(t.state, recycled ? t.image : null);
+  fitInterpreterStack(inst);
   inst.onReleased = (m) => releaseMemory(m, t.state.memoryBytes);
   return inst;
 }
