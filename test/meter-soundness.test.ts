@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WasmModule } from '../src/guests/wasi/module.js';
-import { BULK_BYTES_PER_UNIT, instrumentBinary } from '../src/instrument/meter.js';
+import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, instrumentBinary } from '../src/instrument/meter.js';
+import { watToBinary } from '../src/instrument/load.js';
 import { COUNT_EXPORT, countInstructions } from './support/count-instructions.js';
 import { randomModule } from './support/random-module.js';
 
@@ -51,4 +52,41 @@ test('the oracle counts what runs: a loop of n iterations executes a fixed count
   const { meta } = instrumentBinary(module);
   assert.equal(meta.report.loopChecks, 1);
   assert.ok(BULK_BYTES_PER_UNIT > 0);
+});
+
+test('chunked memory.fill and memory.copy keep their meaning: overlaps both ways, out of bounds traps', async () => {
+  const size = 3 * BULK_CHUNK_BYTES;
+  const pages = (size >> 16) + 1;
+  // Fill with a pattern, copy 2.5 chunks up by 1,000 bytes and down by 777 (memmove both ways), then a
+  // checksum of the whole memory; "oob" fills past the end: a trap.
+  const wat = `(module (memory ${pages})
+    (func $sum (result i32) (local $i i32) (local $h i32)
+      (loop $l
+        (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load8_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const ${size}))))
+      (local.get $h))
+    (func (export "run") (result i32) (local $i i32)
+      (loop $l
+        (i32.store8 (local.get $i) (i32.mul (local.get $i) (i32.const 7)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 70000))))
+      (memory.fill (i32.const 70000) (i32.const 9) (i32.const ${BULK_CHUNK_BYTES + 12345}))
+      (memory.copy (i32.const 1000) (i32.const 0) (i32.const ${(BULK_CHUNK_BYTES * 5) / 2}))
+      (memory.copy (i32.const 3) (i32.const 780) (i32.const ${(BULK_CHUNK_BYTES * 5) / 2}))
+      (call $sum))
+    (func (export "oob") (result i32)
+      (i32.store8 (i32.const 0) (i32.const 1))
+      (memory.fill (i32.const 0) (i32.const 2) (i32.const ${pages * 65536 + 1}))
+      (i32.load8_u (i32.const 0))))`;
+  const plain = new WebAssembly.Instance(new WebAssembly.Module((await watToBinary(wat)) as Uint8Array<ArrayBuffer>));
+  const expected = (plain.exports.run as () => number)();
+  const metered = await WasmModule.compile(wat);
+  const r = await metered.invokeWith({ wasi: false }, 'run');
+  assert.ok(r.ok, JSON.stringify(r.error));
+  assert.equal(r.result![0], expected);
+  assert.ok(r.usage.fuel >= (BULK_CHUNK_BYTES * 6) / BULK_BYTES_PER_UNIT, `fuel ${r.usage.fuel}`);
+  assert.throws(() => (plain.exports.oob as () => number)(), WebAssembly.RuntimeError);
+  const oob = await metered.invokeWith({ wasi: false }, 'oob');
+  assert.equal(oob.error?.kind, 'fault', JSON.stringify(oob.error));
 });

@@ -14,7 +14,10 @@
 // - Functions that make calls check the global at entry, so a descent of calls (recursion) passes
 //   a check in every frame: every frame settled what it ran before calling.
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
-//   TABLE_ELEMENTS_PER_UNIT elements, before they run.
+//   TABLE_ELEMENTS_PER_UNIT elements, before they run. memory.fill and memory.copy become calls to
+//   two added functions that run them in chunks of BULK_CHUNK_BYTES, each charged and checked first
+//   (one fill of fresh memory can take longer than a deadline's grace), bounds checked up front so
+//   that an out-of-bounds operation traps before it writes anything, as the instruction does.
 // So fuel charged >= instructions executed, and between two checks of the global run at most
 // LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units; the host
 // (src/engine/fuel.ts) checks the deadline every FUEL_SLICE units of the global.
@@ -41,6 +44,8 @@ const BULK_BYTES_SHIFT = 3;
 /** table.fill/copy/init: one unit per this many elements (log2 below). */
 export const TABLE_ELEMENTS_PER_UNIT = 4;
 const TABLE_ELEMENTS_SHIFT = 2;
+/** memory.fill/copy run in chunks of this many bytes, each charged and checked before it runs. */
+export const BULK_CHUNK_BYTES = 1 << 20;
 /** Functions added as imports, after the guest's own: every defined function's index moves by this. */
 const ADDED_IMPORTS = 3;
 
@@ -136,6 +141,8 @@ const OP = {
   refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
 } as const;
 const TABLE_SIZE = 16;
+const MEMORY_COPY = 10;
+const MEMORY_FILL = 11;
 const VOID = 0x40;
 const I32 = 0x7f;
 
@@ -146,6 +153,9 @@ interface Context {
   memoryGrow: number;
   tableGrow: number;
   fuelGlobal: number;
+  /** The added chunked memory.fill and memory.copy (-1 without a memory). */
+  fill: number;
+  copy: number;
   blockType: (t: FuncType) => number[];
   report: MeterReport;
   exports?: Record<string, Signature>;
@@ -172,17 +182,35 @@ function rewrite(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } 
     memoryGrow: exhausted + 1,
     tableGrow: exhausted + 2,
     fuelGlobal: m.imports.filter((i) => i.kind === 3).length + countOf(m, SectionId.Global),
+    fill: m.memory ? m.funcImports + ADDED_IMPORTS + m.funcTypes.length : -1,
+    copy: m.memory ? m.funcImports + ADDED_IMPORTS + m.funcTypes.length + 1 : -1,
     blockType: (t) => (t.results.length === 0 ? [VOID] : t.results.length === 1 ? [t.results[0]] : uleb(typeIndex({ params: [], results: t.results }))),
     report: { ...emptyReport(), functions: m.funcTypes.length },
   };
+  const bulkType = typeIndex({ params: [I32, I32, I32], results: [] });
+  const helpers = m.memory ? [fillHelper(ctx), copyHelper(ctx)] : [];
   const rewritten = new Map<number, Uint8Array>();
   for (const s of m.sections) {
-    if (s.id === SectionId.Code) rewritten.set(s.id, rewriteCode(ctx, s.start, s.end));
+    if (s.id === SectionId.Code) rewritten.set(s.id, rewriteCode(ctx, s.start, s.end, helpers));
+    else if (s.id === SectionId.Function) {
+      const w = new ByteWriter();
+      w.uleb(m.funcTypes.length + helpers.length);
+      w.span(original, readUleb(original, s.start).next, s.end);
+      for (let i = 0; i < helpers.length; i++) w.uleb(bulkType);
+      rewritten.set(s.id, w.view());
+    }
     else if (s.id === SectionId.Global) rewritten.set(s.id, rewriteGlobals(ctx, s.start, s.end));
     else if (s.id === SectionId.Export) rewritten.set(s.id, rewriteExports(ctx, s.start, s.end));
     else if (s.id === SectionId.Element) rewritten.set(s.id, rewriteElements(ctx, s.start, s.end));
     else if (s.id === SectionId.Start) rewritten.set(s.id, new Uint8Array(uleb(remap(readUleb(original, s.start).value))));
     else if (s.id !== SectionId.Custom && s.id !== SectionId.Type && s.id !== SectionId.Import) rewritten.set(s.id, original.subarray(s.start, s.end));
+  }
+  if (helpers.length && !rewritten.has(SectionId.Code)) {
+    const fn = new ByteWriter();
+    fn.uleb(helpers.length);
+    for (let i = 0; i < helpers.length; i++) fn.uleb(bulkType);
+    rewritten.set(SectionId.Function, fn.view());
+    rewritten.set(SectionId.Code, rewriteCode(ctx, -1, -1, helpers));
   }
   if (!rewritten.has(SectionId.Global)) rewritten.set(SectionId.Global, rewriteGlobals(ctx, -1, -1));
   if (!rewritten.has(SectionId.Export)) rewritten.set(SectionId.Export, rewriteExports(ctx, -1, -1));
@@ -418,14 +446,14 @@ function grow(n: number): void {
 const ENDS_SEGMENT = new Uint8Array(32);
 for (const k of [Kind.Block, Kind.Loop, Kind.If, Kind.Else, Kind.End, Kind.Br, Kind.BrIf, Kind.BrTable, Kind.Return, Kind.Unreachable, Kind.ReturnCall, Kind.ReturnCallIndirect]) ENDS_SEGMENT[k] = 1;
 
-function rewriteCode(ctx: Context, start: number, end: number): Uint8Array {
+function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Array[]): Uint8Array {
   const { m } = ctx;
   const bytes = m.bytes;
   const c = new Cursor(bytes, start, end);
-  const n = c.u32();
+  const n = start < 0 ? 0 : c.u32();
   if (n !== m.funcTypes.length) throw new Malformed('function and code section counts differ');
   const w = new ByteWriter();
-  w.uleb(n);
+  w.uleb(n + helpers.length);
   const body = new ByteWriter();
   const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
   const F = uleb(ctx.fuelGlobal);
@@ -564,6 +592,16 @@ function rewriteCode(ctx: Context, start: number, end: number): Uint8Array {
           ctx.report.growSites++;
           break;
         case Kind.MemoryBulk:
+          if (bytes[starts[i] + 1] === MEMORY_FILL || bytes[starts[i] + 1] === MEMORY_COPY) {
+            flush(i);
+            body.bytes(settle);
+            body.byte(OP.call);
+            body.uleb(bytes[starts[i] + 1] === MEMORY_FILL ? ctx.fill : ctx.copy);
+            ctx.report.bulkCharges++;
+            break;
+          }
+        // memory.init: from a data segment, no longer than the module
+        // falls through
         case Kind.TableBulk:
           flush(i);
           body.bytes(kind === Kind.MemoryBulk ? bulkMemory : bulkTable);
@@ -593,5 +631,69 @@ function rewriteCode(ctx: Context, start: number, end: number): Uint8Array {
     w.uleb(body.length);
     w.append(body);
   }
+  for (const h of helpers) {
+    w.uleb(h.length);
+    w.bytes(h);
+  }
   return w.view();
+}
+
+// The chunked bulk operations: (dest, value|source, length), locals 3 = chunk. Hand-assembled.
+const L = { d: 0, v: 1, s: 1, n: 2, chunk: 3 } as const;
+
+/** Traps (unreachable) unless [local a, local a + n) lies in memory 0: as the instruction does, before writing. */
+function boundsCheck(a: number): number[] {
+  return [
+    OP.localGet, a, 0xad, OP.localGet, L.n, 0xad, 0x7c, // i64(a) + i64(n)
+    OP.memorySize, 0, 0xad, 0x42, 16, 0x86, // i64(memory.size) << 16
+    0x56, OP.if, VOID, 0x00, OP.end, // i64.gt_u: unreachable
+  ];
+}
+
+/** chunk = min(n, BULK_CHUNK_BYTES); charge it; check. */
+function chargeChunk(ctx: Context): number[] {
+  const F = uleb(ctx.fuelGlobal);
+  return [
+    OP.localGet, L.n, OP.i32Const, ...sleb32(BULK_CHUNK_BYTES), OP.localGet, L.n, OP.i32Const, ...sleb32(BULK_CHUNK_BYTES), 0x49, 0x1b, OP.localSet, L.chunk,
+    OP.globalGet, ...F, OP.localGet, L.chunk, OP.i32Const, BULK_BYTES_SHIFT, OP.i32ShrU, OP.i32Sub, OP.globalSet, ...F,
+    OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...uleb(ctx.exhausted), OP.end,
+  ];
+}
+
+function helperBody(code: number[]): Uint8Array {
+  return new Uint8Array([1, 1, I32, ...code, OP.end]);
+}
+
+function fillHelper(ctx: Context): Uint8Array {
+  return helperBody([
+    ...boundsCheck(L.d),
+    0x03, VOID, // loop
+    ...chargeChunk(ctx),
+    OP.localGet, L.d, OP.localGet, L.v, OP.localGet, L.chunk, OP.misc, MEMORY_FILL, 0,
+    OP.localGet, L.d, OP.localGet, L.chunk, OP.i32Add, OP.localSet, L.d,
+    OP.localGet, L.n, OP.localGet, L.chunk, OP.i32Sub, 0x22, L.n, 0x0d, 0, // local.tee n; br_if loop
+    OP.end,
+  ]);
+}
+
+/** Forward chunks when dest <= source, backward from the end otherwise: overlapping copies stay memmove. */
+function copyHelper(ctx: Context): Uint8Array {
+  const step = (forward: boolean) => [
+    0x03, VOID,
+    ...chargeChunk(ctx),
+    OP.localGet, L.n, OP.localGet, L.chunk, OP.i32Sub, OP.localSet, L.n,
+    ...(forward
+      ? [OP.localGet, L.d, OP.localGet, L.s, OP.localGet, L.chunk, OP.misc, MEMORY_COPY, 0, 0,
+         OP.localGet, L.d, OP.localGet, L.chunk, OP.i32Add, OP.localSet, L.d,
+         OP.localGet, L.s, OP.localGet, L.chunk, OP.i32Add, OP.localSet, L.s]
+      : [OP.localGet, L.d, OP.localGet, L.n, OP.i32Add, OP.localGet, L.s, OP.localGet, L.n, OP.i32Add, OP.localGet, L.chunk, OP.misc, MEMORY_COPY, 0, 0]),
+    OP.localGet, L.n, 0x0d, 0, // br_if loop while bytes are left
+    OP.end,
+  ];
+  return helperBody([
+    ...boundsCheck(L.d),
+    ...boundsCheck(L.s),
+    OP.localGet, L.d, OP.localGet, L.s, 0x4d, // i32.le_u
+    OP.if, VOID, ...step(true), 0x05, ...step(false), OP.end,
+  ]);
 }
