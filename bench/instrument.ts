@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { instrumentBinary } from '../src/instrument/meter.js';
-import { clearModuleCache, loadModule, watToBinary } from '../src/instrument/load.js';
+import binaryen from 'binaryen';
+import { clearModuleCache, loadModule } from '../src/instrument/load.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const runsFlag = process.argv.indexOf('--runs');
@@ -32,7 +33,9 @@ if (fs.existsSync(lua)) modules.push(['lua.wasm', fs.readFileSync(lua)]);
 else process.stderr.write('lua.wasm not built (bench/wasi/build-lua.sh): its row is skipped\n');
 const micropython = join(ROOT, 'node_modules', '@micropython', 'micropython-webassembly-pyscript', 'micropython.wasm');
 if (fs.existsSync(micropython)) modules.push(['micropython.wasm (stock, npm)', fs.readFileSync(micropython)]);
-modules.push(['6,000 mutually calling functions', await watToBinary(callGraphWat(6000))]);
+const graph = binaryen.parseText(callGraphWat(6000));
+modules.push(['6,000 mutually calling functions', graph.emitBinary()]);
+graph.dispose();
 
 const lines = [
   '| module | size | first instrumentation (cold) | median of next ' + RUNS + ' | throughput | first load through the worker (instrument + V8 compile) |',

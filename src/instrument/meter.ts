@@ -459,6 +459,28 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   const F = uleb(ctx.fuelGlobal);
   const EXH = uleb(ctx.exhausted);
   const check = [OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
+  // The code inserted in a function depends only on where its two locals are: made once per count.
+  const made = new Map<number, ReturnType<typeof make>>();
+  const make = (locals: number) => {
+    const ACC = uleb(locals);
+    const TMP = uleb(locals + 1);
+    const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
+    const settleCheck = [...settle, ...check];
+    const header = [OP.localGet, ...ACC, OP.i32Const, ...sleb32(LOOP_BATCH), OP.i32GeU, OP.if, VOID, ...settleCheck, OP.end];
+    // The length is on top of the stack: charge it (shifted: at most 2^30, so the i32 global cannot
+    // wrap), settle, check, and run the operation.
+    const bulk = (shift: number) => [
+      ...[OP.localSet, ...TMP, OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localGet, ...TMP, OP.i32Const, shift, OP.i32ShrU, OP.i32Sub, OP.globalSet, ...F],
+      ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
+    ];
+    const memoryGrow = [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
+    return { ACC, TMP, settle, settleCheck, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
+  };
+  const snippets = (locals: number) => {
+    let s = made.get(locals);
+    if (!s) made.set(locals, (s = make(locals)));
+    return s;
+  };
   for (let f = 0; f < n; f++) {
     const size = c.u32();
     const bodyEnd = c.at + size;
@@ -477,20 +499,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
     body.bytes([2, I32]);
-    const ACC = uleb(locals);
-    const TMP = uleb(locals + 1);
-    const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
-    const settleCheck = [...settle, ...check];
-    const header = [OP.localGet, ...ACC, OP.i32Const, ...sleb32(LOOP_BATCH), OP.i32GeU, OP.if, VOID, ...settleCheck, OP.end];
-    // The length is on top of the stack: charge it (shifted: at most 2^30, so the i32 global cannot
-    // wrap), settle, check, and run the operation.
-    const bulk = (shift: number) => [
-      ...[OP.localSet, ...TMP, OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localGet, ...TMP, OP.i32Const, shift, OP.i32ShrU, OP.i32Sub, OP.globalSet, ...F],
-      ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
-    ];
-    const bulkMemory = bulk(BULK_BYTES_SHIFT);
-    const bulkTable = bulk(TABLE_ELEMENTS_SHIFT);
-
+    const { ACC, settle, settleCheck, header, bulkMemory, bulkTable } = snippets(locals);
     // Decode the body once.
     let count = 0;
     let calls = false;
@@ -581,13 +590,13 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           break;
         case Kind.MemoryGrow:
           flush(i);
-          body.bytes([OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)]);
+          body.bytes(snippets(locals).memoryGrow);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.growSites++;
           break;
         case Kind.TableGrow:
           flush(i);
-          body.bytes([OP.localSet, ...TMP, OP.misc, TABLE_SIZE, ...uleb(indices[i]), OP.localGet, ...TMP, OP.call, ...uleb(ctx.tableGrow)]);
+          body.bytes([OP.localSet, ...snippets(locals).TMP, OP.misc, TABLE_SIZE, ...uleb(indices[i]), OP.localGet, ...snippets(locals).TMP, OP.call, ...uleb(ctx.tableGrow)]);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.growSites++;
           break;

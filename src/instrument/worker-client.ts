@@ -9,8 +9,12 @@ import type { Request } from './worker-entry.js';
 /** Not a valid module, or one the instrumenter refuses (the message says why). */
 export class InvalidModuleError extends Error {}
 
-/** The most time one module's instrumentation (or .wat parse) may take, queueing included. */
-export const COMPILE_TIMEOUT_MS = 20_000;
+/**
+ * The most time one module's instrumentation or .wat parse may take, queueing included (a 4 MiB
+ * binary takes well under 2 s; binaryen parses 4 MiB of text in ~10 s, several times that on a
+ * loaded machine).
+ */
+export const COMPILE_TIMEOUT_MS = 60_000;
 /** The instrumenting worker's heap bound (a 4 MiB module needs well under 100 MB). */
 const WORKER_HEAP_MB = 512;
 
