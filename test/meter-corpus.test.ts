@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { WasmModule, type WasmRunResult } from '../src/index.js';
+import { InvalidModuleError, WasmModule, type WasmRunResult } from '../src/index.js';
+import { Runner } from '../src/servers/core/runner.js';
+import { WasmRunner } from '../src/servers/core/wasm-runner.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'wasm');
 const load = (name: string) => WasmModule.fromFile(join(FIXTURES, name));
@@ -125,6 +127,23 @@ describe('instrumentation is linear and bounded (F6)', () => {
     assert.equal(m.meta.report.functions, k + 1);
     const r = await m.run({ limits: { fuel: Infinity } });
     assert.ok(r.ok, JSON.stringify(r.error));
+  });
+
+  it('a compile holds no run slot of a server: with its only slot taken, a bad module is refused at once', { timeout: 60_000 }, async () => {
+    // F6: compiles ran inside the gate, so two slow compiles held every slot. Here the slot stays
+    // held until the end: before the fix this call waited for it and the test timed out.
+    const runner = new Runner({ grants: {}, concurrency: 1, maxQueue: 1 });
+    const wasm = new WasmRunner(runner);
+    let release!: () => void;
+    const held = runner.gate.run(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      await assert.rejects(wasm.run({ wat: '(module (func (export "_start") (i32.add)))' }), InvalidModuleError);
+    } finally {
+      release();
+      await held;
+      await wasm.close();
+      await runner.close();
+    }
   });
 
   it('a script whose only work is a compile waits for it (the worker kept no reference before)', { timeout: 60_000 }, () => {
