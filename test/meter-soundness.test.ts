@@ -13,7 +13,7 @@ import { randomModule } from './support/random-module.js';
 const RUNS = Number(process.env.PYFENCE_PROPERTY_RUNS ?? 60);
 const FIRST_SEED = Number(process.env.PYFENCE_PROPERTY_SEED ?? 1);
 
-test(`fuel charged >= instructions executed, on ${RUNS} random modules`, { timeout: 120_000 }, async () => {
+test(`fuel charged >= instructions executed, on ${RUNS} random modules`, { timeout: 60_000 + RUNS * 1_000 }, async () => {
   let instructions = 0n;
   for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
     const bytes = randomModule(seed) as Uint8Array<ArrayBuffer>;
