@@ -1,14 +1,15 @@
 // Turning guest bytes (binary or .wat text) into a compiled, instrumented WebAssembly.Module, once per
 // distinct module: cached in memory by the sha256 of the original bytes, and on disk when a cache
-// directory is given. binaryen runs in a worker (worker-client.ts), started only on a cache miss.
+// directory is given. the instrumenter (meter.ts: feature check, validation, metering) runs in a worker (worker-client.ts),
+// started only on a cache miss.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { META_SECTION, type ModuleMeta } from './meter.js';
-import { instrumenter } from './worker-client.js';
+import { instrumenter, watParser } from './worker-client.js';
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
-const INSTRUMENT_VERSION = 4;
+const INSTRUMENT_VERSION = 5;
 
 export type { ModuleMeta };
 
@@ -38,9 +39,9 @@ export function isBinary(bytes: Uint8Array): boolean {
   return WASM_MAGIC.every((v, i) => bytes[i] === v);
 }
 
-/** .wat text to binary (binaryen's text parser, in the instrumenting worker). */
+/** .wat text to binary (binaryen's text parser, loaded in the instrumenting worker when first needed). */
 export async function watToBinary(text: string): Promise<Uint8Array> {
-  return instrumenter().wat(text);
+  return watParser().wat(text);
 }
 
 function metaOf(module: WebAssembly.Module): ModuleMeta {
@@ -60,11 +61,6 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
   if (hit) {
     remember(sha256, hit);
     return { ...hit, sha256, source: 'memory' };
-  }
-  try {
-    new WebAssembly.Module(original as Uint8Array<ArrayBuffer>); // validates before binaryen sees it (binaryen aborts on bad input)
-  } catch (e) {
-    throw new InvalidModuleError(`invalid module: ${(e as Error).message}`);
   }
   const file = cacheDir ? join(cacheDir, `${sha256}.v${INSTRUMENT_VERSION}.wasm`) : null;
   if (file && fs.existsSync(file)) {

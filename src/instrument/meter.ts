@@ -1,287 +1,68 @@
-// Load-time instrumentation of any module: deterministic fuel and host-checked growth.
-// - Fuel: a wasm global counts down by the static cost of each loop iteration and of each entry into
-//   a function that makes calls (only calls can recurse, so leaf functions without loops are bounded);
-//   when it goes negative the host is called (src/engine/fuel.ts hands out slices, checks the deadline).
+// Load-time instrumentation of any module, as a direct rewrite of its binary (decode the sections,
+// insert charges into the code, re-encode): deterministic fuel, host-checked growth, and the refusal
+// of every feature the fence does not implement. Linear in the module's size.
+//
+// The cost model (one unit per instruction: K = 1), sound by construction:
+// - Every straight-line segment (up to and including the next block, loop, if, else, end, br, br_if,
+//   br_table, return, unreachable or return_call) adds its instruction count to a per-function i32
+//   local `acc` when it starts. A register add, no check.
+// - The local settles into the fuel global (global -= acc; acc = 0) at every loop header once it
+//   reaches LOOP_BATCH, before every call, before every bulk operation, and at every function exit:
+//   the body is wrapped in a block, `return` becomes a branch to it, and the settle follows it.
+//   Nothing is left in a local when a function returns. A settle at a loop header, exit, bulk
+//   operation or tail call checks the global and calls the host when it is negative.
+// - Functions that make calls check the global at entry, so a descent of calls (recursion) passes
+//   a check in every frame: every frame settled what it ran before calling.
+// - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
+//   TABLE_ELEMENTS_PER_UNIT elements, before they run. memory.fill and memory.copy become calls to
+//   two added functions that run them in chunks of BULK_CHUNK_BYTES, each charged and checked first
+//   (one fill of fresh memory can take longer than a deadline's grace), bounds checked up front so
+//   that an out-of-bounds operation traps before it writes anything, as the instruction does.
+// So fuel charged >= instructions executed, and between two checks of the global run at most
+// LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units; the host
+// (src/engine/fuel.ts) checks the deadline every FUEL_SLICE units of the global.
 // - memory.grow and table.grow get their delta from a host import that sees the current size and the
 //   delta and answers either the delta or -1 (which makes the grow fail): the cap holds whatever the
 //   guest declared as its maximum, and it lives outside linear memory.
-// The added names cannot collide with the guest's: it was refused if it imported from "pyfence".
-import type binaryenT from 'binaryen';
+// The added import names cannot collide with the guest's: it was refused if it imported from "pyfence".
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
-import { makeChildren, UnsupportedExpression } from './walk.js';
-
-type Binaryen = typeof binaryenT;
-type Module = binaryenT.Module;
+import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
+import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
+import { Cursor, Malformed, readSections, SectionId, type FuncType, type ModuleSections } from './sections.js';
 
 export const MEMORY_GROW_IMPORT = 'memory_grow_delta';
 export const TABLE_GROW_IMPORT = 'table_grow_delta';
 /** The guest's memory, exported under this name too (WASI needs it; usage reports its size). */
 export const MEMORY_EXPORT = 'pyfence_memory';
-
-const FUEL_GLOBAL = 'pyfence$fuel';
-const FUEL_FUNC = 'pyfence$fuel_exhausted';
-const MEMORY_FUNC = 'pyfence$memory_grow_delta';
-const TABLE_FUNC = 'pyfence$table_grow_delta';
-/** A big loop body runs only part of itself per iteration: its cost is capped. */
-const MAX_REGION_COST = 48;
-/** Charged at a call_indirect site when those sites break the indirect call cycles. */
-const INDIRECT_CALL_COST = 8;
-/** Loops add to a local and settle with the global every this many units. */
-const LOOP_BATCH = 1024;
-
-export const FEATURES = (b: Binaryen) =>
-  b.Features.MVP |
-  b.Features.MutableGlobals |
-  b.Features.NontrappingFPToInt |
-  b.Features.SignExt |
-  b.Features.BulkMemory |
-  b.Features.BulkMemoryOpt |
-  b.Features.SIMD128 |
-  b.Features.ReferenceTypes |
-  b.Features.Multivalue |
-  b.Features.TailCall |
-  b.Features.ExtendedConst;
-
-export interface MeterReport {
-  functions: number;
-  loopChecks: number;
-  entryChecks: number;
-  growSites: number;
-}
-
-interface Region {
-  cost: number;
-  /** Holds a call or a nested loop. */
-  inner: boolean;
-}
-
-type Ext = {
-  _BinaryenFunctionAddVar(fn: number, type: number): number;
-  MemoryGrow: { getDelta(e: number): number; setDelta(e: number, d: number): void };
-  TableGrow: { getTable(e: number): string; getDelta(e: number): number; setDelta(e: number, d: number): void };
-  Loop: { getBody(e: number): number; setBody(e: number, b: number): void };
-  Function: { setBody(fn: number, b: number): void };
-};
-
-export function meter(b: Binaryen, m: Module): MeterReport {
-  const ext = b as unknown as Ext;
-  const children = makeChildren(b);
-  const i32 = b.i32;
-  const defined: string[] = [];
-  for (let i = 0; i < m.getNumFunctions(); i++) {
-    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
-    if (!info.module) defined.push(info.name);
-  }
-  m.addGlobal(FUEL_GLOBAL, i32, true, m.i32.const(0));
-  m.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL_EXPORT);
-  m.addFunctionImport(FUEL_FUNC, HOST_IMPORT_MODULE, FUEL_EXHAUSTED_IMPORT, b.none, b.none);
-  m.addFunctionImport(MEMORY_FUNC, HOST_IMPORT_MODULE, MEMORY_GROW_IMPORT, b.createType([i32, i32]), i32);
-  m.addFunctionImport(TABLE_FUNC, HOST_IMPORT_MODULE, TABLE_GROW_IMPORT, b.createType([i32, i32]), i32);
-  exportMemory(b, m);
-
-  const charge = (amount: number) =>
-    m.block(null, [
-      m.global.set(FUEL_GLOBAL, m.i32.sub(m.global.get(FUEL_GLOBAL, i32), amount)),
-      m.if(m.i32.lt_s(m.global.get(FUEL_GLOBAL, i32), m.i32.const(0)), m.call(FUEL_FUNC, [], b.none)),
-    ]);
-  const report: MeterReport = { functions: defined.length, loopChecks: 0, entryChecks: 0, growSites: 0 };
-
-  // The call graph, for entry checks: direct calls by name; call_indirect may reach any function
-  // in a table or taken by ref.func (one pseudo-node stands for "any of them").
-  const callees = new Map<string, Set<string>>();
-  const indirectTargets = new Set<string>();
-  for (let i = 0; i < m.getNumElementSegments(); i++) {
-    for (const f of b.getElementSegmentInfo(m.getElementSegmentByIndex(i)).data) indirectTargets.add(f);
-  }
-  const entryCosts = new Map<string, number>();
-  const refFunc = (b as unknown as { RefFunc: { getFunc(e: number): string } }).RefFunc;
-  const callTarget = (b as unknown as { Call: { getTarget(e: number): string } }).Call;
-  const callIndirect = (b as unknown as { CallIndirect: { getTarget(e: number): number; setTarget(e: number, t: number): void } }).CallIndirect;
-  const indirectSites: number[] = [];
-
-  for (const name of defined) {
-    const fn = m.getFunction(name);
-    const calls = new Set<string>();
-    callees.set(name, calls);
-    const body = b.getFunctionInfo(fn).body;
-    const entry: Region = { cost: 0, inner: false };
-    const loops: { loop: number; region: Region }[] = [];
-    const stack: { expr: number; region: Region }[] = [{ expr: body, region: entry }];
-    while (stack.length) {
-      const { expr, region } = stack.pop()!;
-      region.cost++;
-      let inner = region;
-      const id = b.getExpressionId(expr);
-      if (id === b.CallId) {
-        region.inner = true;
-        calls.add(callTarget.getTarget(expr));
-      } else if (id === b.CallIndirectId) {
-        region.inner = true;
-        calls.add(ANY_INDIRECT);
-        indirectSites.push(expr);
-      } else if (id === b.RefFuncId) indirectTargets.add(refFunc.getFunc(expr));
-      else if (id === b.LoopId) {
-        region.inner = true;
-        inner = { cost: 0, inner: false };
-        loops.push({ loop: expr, region: inner });
-      } else if (id === b.MemoryGrowId) {
-        // Single-memory modules only (multi-memory is not enabled): memory.size names memory 0.
-        const delta = m.call(MEMORY_FUNC, [m.memory.size(), ext.MemoryGrow.getDelta(expr)], i32);
-        ext.MemoryGrow.setDelta(expr, delta);
-        report.growSites++;
-      } else if (id === b.TableGrowId) {
-        const table = ext.TableGrow.getTable(expr);
-        ext.TableGrow.setDelta(expr, m.call(TABLE_FUNC, [m.table.size(table), ext.TableGrow.getDelta(expr)], i32));
-        report.growSites++;
-      }
-      for (const child of children(expr)) stack.push({ expr: child, region: inner });
-    }
-    let acc = -1;
-    for (const { loop, region } of loops) {
-      const cost = Math.min(region.cost, MAX_REGION_COST);
-      // Loops batch their charge in a local and settle with the global every LOOP_BATCH units: a
-      // global write per iteration is where metering costs most. What is left in the local when
-      // the function returns (< LOOP_BATCH) is not charged: deterministic, and still a check every
-      // few hundred iterations of any loop.
-      if (acc < 0) acc = ext._BinaryenFunctionAddVar(fn, i32);
-      const get = () => m.local.get(acc, i32);
-      const check = m.block(null, [
-        m.local.set(acc, m.i32.add(get(), m.i32.const(cost))),
-        m.if(m.i32.ge_u(get(), m.i32.const(LOOP_BATCH)), m.block(null, [charge(get()), m.local.set(acc, m.i32.const(0))])),
-      ]);
-      const loopBody = ext.Loop.getBody(loop);
-      ext.Loop.setBody(loop, m.block(null, [check, loopBody], b.getExpressionType(loopBody)));
-      report.loopChecks++;
-    }
-    entryCosts.set(name, Math.min(entry.cost, MAX_REGION_COST));
-  }
-  // Without loops, only recursion runs unbounded: every call cycle passes a check. The checks go
-  // where they break the most cycles (cycleBreakers); "any indirect target" as a breaker means a
-  // check at every call_indirect site.
-  callees.set(ANY_INDIRECT, indirectTargets);
-  const breakers = cycleBreakers(callees);
-  if (breakers.has(ANY_INDIRECT)) {
-    for (const site of indirectSites) {
-      callIndirect.setTarget(site, m.block(null, [charge(m.i32.const(INDIRECT_CALL_COST)), callIndirect.getTarget(site)], i32));
-      report.entryChecks++;
-    }
-  }
-  for (const name of breakers) {
-    if (name === ANY_INDIRECT) continue;
-    const fn = m.getFunction(name);
-    const info = b.getFunctionInfo(fn);
-    ext.Function.setBody(fn, m.block(null, [charge(m.i32.const(entryCosts.get(name)!)), info.body], info.results));
-    report.entryChecks++;
-  }
-  return report;
-}
-
-/** Stands for every function call_indirect may reach (cannot collide: binaryen names have no NUL). */
-const ANY_INDIRECT = '\0indirect';
-
-/** Nodes on a cycle of `graph` (in a strongly connected component of 2+ nodes, or calling itself). */
-export function onCycles(graph: Map<string, Set<string>>): Set<string> {
-  // Tarjan's algorithm, iterative (call graphs are deep enough to overflow a recursive one).
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const out = new Set<string>();
-  let next = 0;
-  for (const root of graph.keys()) {
-    if (index.has(root)) continue;
-    const work: { node: string; edges: string[]; at: number }[] = [];
-    const enter = (node: string) => {
-      index.set(node, next);
-      low.set(node, next++);
-      stack.push(node);
-      onStack.add(node);
-      work.push({ node, edges: [...(graph.get(node) ?? [])].filter((n) => graph.has(n)), at: 0 });
-    };
-    enter(root);
-    while (work.length) {
-      const top = work[work.length - 1];
-      if (top.at < top.edges.length) {
-        const to = top.edges[top.at++];
-        if (!index.has(to)) enter(to);
-        else if (onStack.has(to)) low.set(top.node, Math.min(low.get(top.node)!, index.get(to)!));
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1].node;
-        low.set(parent, Math.min(low.get(parent)!, low.get(top.node)!));
-      }
-      if (low.get(top.node) === index.get(top.node)) {
-        const component: string[] = [];
-        let n: string;
-        do {
-          n = stack.pop()!;
-          onStack.delete(n);
-          component.push(n);
-        } while (n !== top.node);
-        if (component.length > 1 || graph.get(top.node)!.has(top.node)) for (const c of component) out.add(c);
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Nodes whose removal leaves `graph` without cycles (a feedback vertex set, greedily): in each
- * cycle-carrying component, the node with the most in × out edges inside it (a hub: few checks,
- * many cycles broken), until no cycle is left. Nodes calling themselves are always in.
- */
-export function cycleBreakers(graph: Map<string, Set<string>>): Set<string> {
-  const out = new Set<string>();
-  let nodes = onCycles(graph);
-  while (nodes.size) {
-    const sub = new Map<string, Set<string>>();
-    for (const n of nodes) sub.set(n, new Set([...(graph.get(n) ?? [])].filter((t) => nodes.has(t))));
-    for (const [n, edges] of sub) {
-      if (edges.has(n)) {
-        out.add(n);
-        sub.delete(n);
-      }
-    }
-    for (const edges of sub.values()) for (const n of out) edges.delete(n);
-    const inDegree = new Map<string, number>();
-    for (const edges of sub.values()) for (const t of edges) inDegree.set(t, (inDegree.get(t) ?? 0) + 1);
-    const remaining = onCycles(sub);
-    if (remaining.size === 0) break;
-    let best = '';
-    let score = -1;
-    for (const n of remaining) {
-      const s = (inDegree.get(n) ?? 0) * (sub.get(n)!.size);
-      if (s > score) [best, score] = [n, s];
-    }
-    out.add(best);
-    remaining.delete(best);
-    nodes = remaining;
-  }
-  return out;
-}
-
-function exportMemory(b: Binaryen, m: Module): void {
-  if (!m.hasMemory()) return;
-  for (let i = 0; i < m.getNumExports(); i++) {
-    const e = b.getExportInfo(m.getExportByIndex(i));
-    if (e.kind === b.ExternalMemory) {
-      m.addMemoryExport(e.value, MEMORY_EXPORT);
-      return;
-    }
-  }
-  // binaryen names an unnamed memory by its index.
-  m.addMemoryExport('0', MEMORY_EXPORT);
-}
-
 export const META_SECTION = 'pyfence.meta';
+
+/** A loop header settles the local with the global once it holds this many units. */
+export const LOOP_BATCH = 4096;
+/** memory.fill/copy/init: one unit per this many bytes (log2 below). */
+export const BULK_BYTES_PER_UNIT = 8;
+const BULK_BYTES_SHIFT = 3;
+/** table.fill/copy/init: one unit per this many elements (log2 below). */
+export const TABLE_ELEMENTS_PER_UNIT = 4;
+const TABLE_ELEMENTS_SHIFT = 2;
+/** memory.fill/copy run in chunks of this many bytes, each charged and checked before it runs. */
+export const BULK_CHUNK_BYTES = 1 << 20;
+/** Functions added as imports, after the guest's own: every defined function's index moves by this. */
+const ADDED_IMPORTS = 3;
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'ref';
 
 export interface Signature {
   params: ValueType[];
   results: ValueType[];
+}
+
+export interface MeterReport {
+  functions: number;
+  loopChecks: number;
+  entryChecks: number;
+  callSettles: number;
+  bulkCharges: number;
+  growSites: number;
 }
 
 export interface ModuleMeta {
@@ -292,70 +73,636 @@ export interface ModuleMeta {
   memoryMaximumPages: number | null;
   tableInitial: number;
   report: MeterReport;
+  /** Set when the module uses a feature the fence does not support: every run is refused (kind denied). */
+  denied?: string;
   /** How long instrumenting took (ms), when this process did it. */
   instrumentMs?: number;
 }
 
-/** Thrown for modules the instrumenter refuses; the message is for the user. */
+/** Thrown for modules the instrumenter refuses as invalid; the message is for the user. */
 export class RefusedModule extends Error {}
 
-/** The instrumented binary of `original`, with its metadata in a custom section. */
-export function instrumentBinary(b: Binaryen, original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
+const EMPTY_MODULE = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/**
+ * The instrumented binary of `original`, with its metadata in a custom section. A module using a
+ * feature the fence lacks becomes an empty module whose metadata says why (`denied`): runs answer
+ * kind denied, as for ungranted imports. Throws RefusedModule for a malformed or invalid module.
+ */
+export function instrumentBinary(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
   const started = performance.now();
-  const m = (b.readBinary as (d: Uint8Array, f?: number) => Module)(original, FEATURES(b));
+  let bytes: Uint8Array;
+  let meta: ModuleMeta;
   try {
-    const memory = m.hasMemory() ? m.getMemoryInfo() : null;
-    if (memory?.is64) throw new RefusedModule('64-bit memories are not supported');
-    let tableInitial = 0;
-    for (let i = 0; i < m.getNumTables(); i++) tableInitial += b.getTableInfo(m.getTableByIndex(i)).initial;
-    const { imports, exports } = signatures(b, m);
-    let report: MeterReport;
-    try {
-      report = meter(b, m);
-    } catch (e) {
-      if (e instanceof UnsupportedExpression) throw new RefusedModule(`cannot meter this module: ${e.message}`);
+    ({ bytes, meta } = rewrite(original));
+  } catch (e) {
+    if (e instanceof UnsupportedFeature) {
+      meta = { imports: [], exports: {}, memoryInitialPages: null, memoryMaximumPages: null, tableInitial: 0, report: emptyReport(), denied: e.message };
+      bytes = new Uint8Array(EMPTY_MODULE);
+    } else {
+      if (!WebAssembly.validate(original as Uint8Array<ArrayBuffer>)) throw new RefusedModule(`invalid module: ${v8Error(original)}`);
+      if (e instanceof Malformed || e instanceof RangeError || e instanceof RefusedModule) throw new RefusedModule(`cannot instrument this module: ${e.message}`);
       throw e;
     }
-    const meta: ModuleMeta = { imports, exports, memoryInitialPages: memory ? memory.initial : null, memoryMaximumPages: memory?.max ?? null, tableInitial, report };
-    m.addCustomSection(META_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
-    return { bytes: m.emitBinary(), meta: { ...meta, instrumentMs: performance.now() - started } };
-  } finally {
-    m.dispose();
   }
+  // Validated after the feature check, so that a feature V8 lacks too is named rather than a parse error.
+  if (!meta.denied && !WebAssembly.validate(original as Uint8Array<ArrayBuffer>)) throw new RefusedModule(`invalid module: ${v8Error(original)}`);
+  const section = wasmSection(SectionId.Custom, [...wasmName(META_SECTION), ...new TextEncoder().encode(JSON.stringify(meta))]);
+  const out = new Uint8Array(bytes.length + section.length);
+  out.set(bytes);
+  out.set(section, bytes.length);
+  return { bytes: out, meta: { ...meta, instrumentMs: performance.now() - started } };
 }
 
-export function watBinary(b: Binaryen, text: string): Uint8Array {
-  let m: Module;
+function v8Error(bytes: Uint8Array): string {
   try {
-    m = b.parseText(text);
+    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    return 'rejected by the validator';
   } catch (e) {
-    throw new RefusedModule(`invalid .wat: ${(e as Error).message ?? e}`);
-  }
-  try {
-    m.setFeatures(FEATURES(b));
-    return m.emitBinary();
-  } finally {
-    m.dispose();
+    return (e as Error).message;
   }
 }
 
-function signatures(b: Binaryen, m: Module): Pick<ModuleMeta, 'imports' | 'exports'> {
-  const name = (t: number): ValueType =>
-    t === b.i32 ? 'i32' : t === b.i64 ? 'i64' : t === b.f32 ? 'f32' : t === b.f64 ? 'f64' : t === b.v128 ? 'v128' : 'ref';
-  const sig = (fn: number): Signature => {
-    const info = b.getFunctionInfo(fn);
-    return { params: b.expandType(info.params).map(name), results: b.expandType(info.results).map(name) };
+function emptyReport(): MeterReport {
+  return { functions: 0, loopChecks: 0, entryChecks: 0, callSettles: 0, bulkCharges: 0, growSites: 0 };
+}
+
+const VALUE_NAMES: Record<number, ValueType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
+const signature = (t: FuncType): Signature => ({
+  params: t.params.map((v) => VALUE_NAMES[v] ?? 'ref'),
+  results: t.results.map((v) => VALUE_NAMES[v] ?? 'ref'),
+});
+
+/** Opcodes the rewrite emits. */
+const OP = {
+  block: 0x02, if: 0x04, end: 0x0b, br: 0x0c, call: 0x10,
+  localGet: 0x20, localSet: 0x21, globalGet: 0x23, globalSet: 0x24,
+  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
+  refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
+} as const;
+const TABLE_SIZE = 16;
+const MEMORY_COPY = 10;
+const MEMORY_FILL = 11;
+const VOID = 0x40;
+const I32 = 0x7f;
+
+interface Context {
+  m: ModuleSections;
+  remap: (f: number) => number;
+  exhausted: number;
+  memoryGrow: number;
+  tableGrow: number;
+  fuelGlobal: number;
+  /** The added chunked memory.fill and memory.copy (-1 without a memory). */
+  fill: number;
+  copy: number;
+  blockType: (t: FuncType) => number[];
+  report: MeterReport;
+  exports?: Record<string, Signature>;
+}
+
+function rewrite(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
+  const m = readSections(original);
+  const types = m.types.slice();
+  const typeIndex = (t: FuncType): number => {
+    const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+    const found = types.findIndex((u) => same(u.params, t.params) && same(u.results, t.results));
+    if (found >= 0) return found;
+    types.push(t);
+    return types.length - 1;
   };
+  const exhaustedType = typeIndex({ params: [], results: [] });
+  const growType = typeIndex({ params: [I32, I32], results: [I32] });
+  const remap = (f: number) => (f < m.funcImports ? f : f + ADDED_IMPORTS);
+  const exhausted = m.funcImports;
+  const ctx: Context = {
+    m,
+    remap,
+    exhausted,
+    memoryGrow: exhausted + 1,
+    tableGrow: exhausted + 2,
+    fuelGlobal: m.imports.filter((i) => i.kind === 3).length + countOf(m, SectionId.Global),
+    fill: m.memory ? m.funcImports + ADDED_IMPORTS + m.funcTypes.length : -1,
+    copy: m.memory ? m.funcImports + ADDED_IMPORTS + m.funcTypes.length + 1 : -1,
+    blockType: (t) => (t.results.length === 0 ? [VOID] : t.results.length === 1 ? [t.results[0]] : uleb(typeIndex({ params: [], results: t.results }))),
+    report: { ...emptyReport(), functions: m.funcTypes.length },
+  };
+  const bulkType = typeIndex({ params: [I32, I32, I32], results: [] });
+  const helpers = m.memory ? [fillHelper(ctx), copyHelper(ctx)] : [];
+  const rewritten = new Map<number, Uint8Array>();
+  for (const s of m.sections) {
+    if (s.id === SectionId.Code) rewritten.set(s.id, rewriteCode(ctx, s.start, s.end, helpers));
+    else if (s.id === SectionId.Function) {
+      const w = new ByteWriter();
+      w.uleb(m.funcTypes.length + helpers.length);
+      w.span(original, readUleb(original, s.start).next, s.end);
+      for (let i = 0; i < helpers.length; i++) w.uleb(bulkType);
+      rewritten.set(s.id, w.view());
+    }
+    else if (s.id === SectionId.Global) rewritten.set(s.id, rewriteGlobals(ctx, s.start, s.end));
+    else if (s.id === SectionId.Export) rewritten.set(s.id, rewriteExports(ctx, s.start, s.end));
+    else if (s.id === SectionId.Element) rewritten.set(s.id, rewriteElements(ctx, s.start, s.end));
+    else if (s.id === SectionId.Start) rewritten.set(s.id, new Uint8Array(uleb(remap(readUleb(original, s.start).value))));
+    else if (s.id !== SectionId.Custom && s.id !== SectionId.Type && s.id !== SectionId.Import) rewritten.set(s.id, original.subarray(s.start, s.end));
+  }
+  if (helpers.length && !rewritten.has(SectionId.Code)) {
+    const fn = new ByteWriter();
+    fn.uleb(helpers.length);
+    for (let i = 0; i < helpers.length; i++) fn.uleb(bulkType);
+    rewritten.set(SectionId.Function, fn.view());
+    rewritten.set(SectionId.Code, rewriteCode(ctx, -1, -1, helpers));
+  }
+  if (!rewritten.has(SectionId.Global)) rewritten.set(SectionId.Global, rewriteGlobals(ctx, -1, -1));
+  if (!rewritten.has(SectionId.Export)) rewritten.set(SectionId.Export, rewriteExports(ctx, -1, -1));
+  // Types last: the code's wrapper blocks may have added some.
+  rewritten.set(SectionId.Type, rewriteTypes(m, types));
+  rewritten.set(SectionId.Import, rewriteImports(m, exhaustedType, growType));
+
+  const w = new ByteWriter();
+  w.bytes(EMPTY_MODULE);
+  const order = [SectionId.Type, SectionId.Import, SectionId.Function, SectionId.Table, SectionId.Memory, SectionId.Global, SectionId.Export, SectionId.Start, SectionId.Element, SectionId.DataCount, SectionId.Code, SectionId.Data];
+  for (const id of order) {
+    const payload = rewritten.get(id);
+    if (payload) w.section(id, payload);
+  }
+  for (const s of m.sections) {
+    if (s.id !== SectionId.Custom || s.name === META_SECTION) continue; // a guest's own meta would pass for ours
+    if (s.name === 'name') {
+      const names = rewriteNames(ctx, s.start, s.end);
+      if (names) w.section(SectionId.Custom, names);
+    } else w.section(SectionId.Custom, original.subarray(s.start, s.end));
+  }
+
   const imports: ModuleMeta['imports'] = [];
-  for (let i = 0; i < m.getNumFunctions(); i++) {
-    const fn = m.getFunctionByIndex(i);
-    const info = b.getFunctionInfo(fn);
-    if (info.module) imports.push({ module: info.module, name: info.base!, ...sig(fn) });
+  for (const i of m.imports) if (i.kind === 0) imports.push({ module: i.module, name: i.name, ...signature(m.types[i.type]) });
+  const meta: ModuleMeta = {
+    imports,
+    exports: ctx.exports ?? {},
+    memoryInitialPages: m.memory ? m.memory.initial : null,
+    memoryMaximumPages: m.memory?.maximum ?? null,
+    tableInitial: m.tables.reduce((sum, t) => sum + t.initial, 0),
+    report: ctx.report,
+  };
+  return { bytes: w.view(), meta };
+}
+
+function countOf(m: ModuleSections, id: SectionId): number {
+  const s = m.sections.find((x) => x.id === id);
+  return s ? readUleb(m.bytes, s.start).value : 0;
+}
+
+function rewriteTypes(m: ModuleSections, types: FuncType[]): Uint8Array {
+  const w = new ByteWriter();
+  w.uleb(types.length);
+  const s = m.sections.find((x) => x.id === SectionId.Type);
+  if (s) w.span(m.bytes, readUleb(m.bytes, s.start).next, s.end);
+  for (const t of types.slice(m.types.length)) {
+    w.byte(0x60);
+    w.uleb(t.params.length);
+    w.bytes(t.params);
+    w.uleb(t.results.length);
+    w.bytes(t.results);
   }
+  return w.view();
+}
+
+function rewriteImports(m: ModuleSections, exhaustedType: number, growType: number): Uint8Array {
+  const w = new ByteWriter();
+  w.uleb(m.imports.length + ADDED_IMPORTS);
+  const s = m.sections.find((x) => x.id === SectionId.Import);
+  if (s) w.span(m.bytes, readUleb(m.bytes, s.start).next, s.end);
+  for (const [name, type] of [[FUEL_EXHAUSTED_IMPORT, exhaustedType], [MEMORY_GROW_IMPORT, growType], [TABLE_GROW_IMPORT, growType]] as const) {
+    w.bytes(wasmName(HOST_IMPORT_MODULE));
+    w.bytes(wasmName(name));
+    w.byte(0);
+    w.uleb(type);
+  }
+  return w.view();
+}
+
+/** A constant expression, with ref.func indices moved. */
+function copyExpr(ctx: Context, c: Cursor, w: ByteWriter): void {
+  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  for (;;) {
+    if (c.at >= c.end) throw new Malformed('constant expression runs past its section');
+    decode(c.bytes, c.at, ins);
+    if (ins.kind === Kind.RefFunc) {
+      w.byte(OP.refFunc);
+      w.uleb(ctx.remap(ins.index));
+    } else w.span(c.bytes, c.at, ins.next);
+    c.at = ins.next;
+    if (ins.kind === Kind.End) return;
+  }
+}
+
+function rewriteGlobals(ctx: Context, start: number, end: number): Uint8Array {
+  const w = new ByteWriter();
+  if (start < 0) w.uleb(1);
+  else {
+    const c = new Cursor(ctx.m.bytes, start, end);
+    const n = c.u32();
+    w.uleb(n + 1);
+    for (let i = 0; i < n; i++) {
+      w.byte(c.byte()); // value type (a GC type fails the type section first; V8 checks the rest)
+      w.byte(c.byte()); // mutability
+      copyExpr(ctx, c, w);
+    }
+  }
+  w.bytes([I32, 0x01, OP.i32Const, 0x00, OP.end]); // the fuel counter: (mut i32) (i32.const 0)
+  return w.view();
+}
+
+function rewriteExports(ctx: Context, start: number, end: number): Uint8Array {
+  const { m } = ctx;
+  const w = new ByteWriter();
   const exports: Record<string, Signature> = {};
-  for (let i = 0; i < m.getNumExports(); i++) {
-    const e = b.getExportInfo(m.getExportByIndex(i));
-    if (e.kind === b.ExternalFunction) exports[e.name] = sig(m.getFunction(e.value));
+  const added: [string, number, number][] = [[FUEL_GLOBAL_EXPORT, 3, ctx.fuelGlobal]];
+  if (m.memory) added.push([MEMORY_EXPORT, 2, 0]);
+  const body = new ByteWriter();
+  const importTypes = m.imports.filter((x) => x.kind === 0).map((x) => x.type);
+  let n = 0;
+  if (start >= 0) {
+    const c = new Cursor(m.bytes, start, end);
+    n = c.u32();
+    for (let i = 0; i < n; i++) {
+      const nameStart = c.at;
+      const name = c.name();
+      if (name === FUEL_GLOBAL_EXPORT || name === MEMORY_EXPORT) throw new RefusedModule(`the export name "${name}" is reserved by the fence`);
+      body.span(m.bytes, nameStart, c.at);
+      const kind = c.byte();
+      if (kind === 4) throw new UnsupportedFeature('exception handling (tags)');
+      const index = c.u32();
+      body.byte(kind);
+      if (kind === 0) {
+        body.uleb(ctx.remap(index));
+        const type = index < m.funcImports ? importTypes[index] : m.funcTypes[index - m.funcImports];
+        if (type === undefined) throw new Malformed(`export of function ${index} out of range`);
+        exports[name] = signature(m.types[type]);
+      } else body.uleb(index);
+    }
   }
-  return { imports, exports };
+  w.uleb(n + added.length);
+  w.append(body);
+  for (const [name, kind, index] of added) {
+    w.bytes(wasmName(name));
+    w.byte(kind);
+    w.uleb(index);
+  }
+  ctx.exports = exports;
+  return w.view();
+}
+
+function rewriteElements(ctx: Context, start: number, end: number): Uint8Array {
+  const c = new Cursor(ctx.m.bytes, start, end);
+  const w = new ByteWriter();
+  const n = c.u32();
+  w.uleb(n);
+  const funcs = () => {
+    const k = c.u32();
+    w.uleb(k);
+    for (let i = 0; i < k; i++) w.uleb(ctx.remap(c.u32()));
+  };
+  const exprs = () => {
+    const k = c.u32();
+    w.uleb(k);
+    for (let i = 0; i < k; i++) copyExpr(ctx, c, w);
+  };
+  for (let i = 0; i < n; i++) {
+    const flags = c.u32();
+    if (flags > 7) throw new Malformed(`element segment flags ${flags}`);
+    w.uleb(flags);
+    if (flags === 2 || flags === 6) w.uleb(c.u32()); // table index
+    if (!(flags & 1)) copyExpr(ctx, c, w); // active: the offset
+    if (flags & 3) {
+      const t = c.byte(); // element kind (0x00) or reference type
+      if (flags & 4 && t !== 0x70 && t !== 0x6f) throw new UnsupportedFeature('typed function references (element types)');
+      w.byte(t);
+    }
+    if (flags & 4) exprs();
+    else funcs();
+  }
+  return w.view();
+}
+
+/** The name section with function indices moved (function and local names; other kinds dropped). */
+function rewriteNames(ctx: Context, start: number, end: number): Uint8Array | null {
+  try {
+    const c = new Cursor(ctx.m.bytes, start, end);
+    c.name(); // "name"
+    const w = new ByteWriter();
+    w.bytes(wasmName('name'));
+    while (c.at < end) {
+      const id = c.byte();
+      const size = c.u32();
+      const subEnd = c.at + size;
+      if (id === 1 || id === 2) {
+        const sub = new ByteWriter();
+        const s = new Cursor(c.bytes, c.at, subEnd);
+        const n = s.u32();
+        sub.uleb(n);
+        for (let i = 0; i < n; i++) {
+          sub.uleb(ctx.remap(s.u32()));
+          const from = s.at;
+          if (id === 1) s.name();
+          else for (let k = s.u32(); k > 0; k--) (s.u32(), s.name());
+          sub.span(c.bytes, from, s.at);
+        }
+        w.byte(id);
+        w.uleb(sub.length);
+        w.append(sub);
+      }
+      c.at = subEnd;
+    }
+    return w.view();
+  } catch {
+    return null; // a malformed name section only loses the names
+  }
+}
+
+// The decoded instructions of one function body, in reused arrays.
+let starts = new Int32Array(1 << 16);
+let nexts = new Int32Array(1 << 16);
+let kinds = new Uint8Array(1 << 16);
+let indices = new Int32Array(1 << 16);
+let counts = new Int32Array(1 << 16);
+
+function grow(n: number): void {
+  if (n < starts.length) return;
+  let size = starts.length;
+  while (size <= n) size *= 2;
+  const more = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const b = make(size);
+    b.set(a);
+    return b;
+  };
+  starts = more(starts, (k) => new Int32Array(k));
+  nexts = more(nexts, (k) => new Int32Array(k));
+  kinds = more(kinds, (k) => new Uint8Array(k));
+  indices = more(indices, (k) => new Int32Array(k));
+  counts = more(counts, (k) => new Int32Array(k));
+}
+
+/** Instructions after which a new straight-line segment starts. */
+const ENDS_SEGMENT = new Uint8Array(32);
+for (const k of [Kind.Block, Kind.Loop, Kind.If, Kind.Else, Kind.End, Kind.Br, Kind.BrIf, Kind.BrTable, Kind.Return, Kind.Unreachable, Kind.ReturnCall, Kind.ReturnCallIndirect]) ENDS_SEGMENT[k] = 1;
+
+function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Array[]): Uint8Array {
+  const { m } = ctx;
+  const bytes = m.bytes;
+  const c = new Cursor(bytes, start, end);
+  const n = start < 0 ? 0 : c.u32();
+  if (n !== m.funcTypes.length) throw new Malformed('function and code section counts differ');
+  const w = new ByteWriter();
+  w.uleb(n + helpers.length);
+  const body = new ByteWriter();
+  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  const F = uleb(ctx.fuelGlobal);
+  const EXH = uleb(ctx.exhausted);
+  const check = [OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
+  // The code inserted in a function depends only on where its two locals are: made once per count.
+  const made = new Map<number, ReturnType<typeof make>>();
+  const make = (locals: number) => {
+    const ACC = uleb(locals);
+    const TMP = uleb(locals + 1);
+    const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
+    const settleCheck = [...settle, ...check];
+    const header = [OP.localGet, ...ACC, OP.i32Const, ...sleb32(LOOP_BATCH), OP.i32GeU, OP.if, VOID, ...settleCheck, OP.end];
+    // The length is on top of the stack: charge it (shifted: at most 2^30, so the i32 global cannot
+    // wrap), settle, check, and run the operation.
+    const bulk = (shift: number) => [
+      ...[OP.localSet, ...TMP, OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localGet, ...TMP, OP.i32Const, shift, OP.i32ShrU, OP.i32Sub, OP.globalSet, ...F],
+      ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
+    ];
+    const memoryGrow = [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
+    return { ACC, TMP, settle, settleCheck, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
+  };
+  const snippets = (locals: number) => {
+    let s = made.get(locals);
+    if (!s) made.set(locals, (s = make(locals)));
+    return s;
+  };
+  for (let f = 0; f < n; f++) {
+    const size = c.u32();
+    const bodyEnd = c.at + size;
+    if (bodyEnd > end) throw new Malformed('function body runs past the code section');
+    const type = m.types[m.funcTypes[f]];
+    // Locals: the guest's, then acc and tmp.
+    const decls = c.u32();
+    const declsFrom = c.at;
+    let locals = type.params.length;
+    for (let d = 0; d < decls; d++) {
+      locals += c.u32();
+      c.byte();
+    }
+    if (locals > 50_000) throw new Malformed('too many locals');
+    body.length = 0;
+    body.uleb(decls + 1);
+    body.span(bytes, declsFrom, c.at);
+    body.bytes([2, I32]);
+    const { ACC, settle, settleCheck, header, bulkMemory, bulkTable } = snippets(locals);
+    // Decode the body once.
+    let count = 0;
+    let calls = false;
+    for (let at = c.at; at < bodyEnd; count++) {
+      grow(count);
+      decode(bytes, at, ins);
+      starts[count] = at;
+      nexts[count] = ins.next;
+      kinds[count] = ins.kind;
+      indices[count] = ins.index;
+      if (ins.kind === Kind.Call || ins.kind === Kind.CallIndirect) calls = true;
+      at = ins.next;
+      if (at > bodyEnd) throw new Malformed('instruction runs past its function body');
+    }
+    if (count === 0 || kinds[count - 1] !== Kind.End) throw new Malformed('function body does not end with end');
+    // Segment lengths, from the back: the function's own final end is not counted.
+    counts[count - 1] = 0;
+    for (let i = count - 2; i >= 0; i--) counts[i] = 1 + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
+
+    body.byte(OP.block);
+    body.bytes(ctx.blockType(type));
+    if (calls) {
+      body.bytes(check);
+      ctx.report.entryChecks++;
+    }
+    let segmentStart = true;
+    let loopHeader = false;
+    let depth = 0;
+    // Unchanged instructions are copied in runs: from `copied` up to the instruction being rewritten.
+    let copied = starts[0];
+    const flush = (i: number) => {
+      if (starts[i] > copied) body.span(bytes, copied, starts[i]);
+      copied = nexts[i];
+    };
+    for (let i = 0; i < count - 1; i++) {
+      if (segmentStart) {
+        if (starts[i] > copied) body.span(bytes, copied, starts[i]);
+        copied = starts[i];
+        body.byte(OP.localGet);
+        body.bytes(ACC);
+        body.byte(OP.i32Const);
+        body.sleb32(counts[i]);
+        body.byte(OP.i32Add);
+        body.byte(OP.localSet);
+        body.bytes(ACC);
+        segmentStart = false;
+        if (loopHeader) {
+          body.bytes(header);
+          loopHeader = false;
+          ctx.report.loopChecks++;
+        }
+      }
+      const kind = kinds[i];
+      switch (kind) {
+        case Kind.Return:
+          flush(i);
+          body.byte(OP.br);
+          body.uleb(depth);
+          break;
+        case Kind.Call:
+          flush(i);
+          body.bytes(settle);
+          body.byte(OP.call);
+          body.uleb(ctx.remap(indices[i]));
+          ctx.report.callSettles++;
+          break;
+        case Kind.CallIndirect:
+          flush(i);
+          body.bytes(settle);
+          body.span(bytes, starts[i], nexts[i]);
+          ctx.report.callSettles++;
+          break;
+        case Kind.ReturnCall:
+          flush(i);
+          body.bytes(settleCheck);
+          body.byte(OP.returnCall);
+          body.uleb(ctx.remap(indices[i]));
+          break;
+        case Kind.ReturnCallIndirect:
+          flush(i);
+          body.bytes(settleCheck);
+          body.span(bytes, starts[i], nexts[i]);
+          break;
+        case Kind.RefFunc:
+          flush(i);
+          body.byte(OP.refFunc);
+          body.uleb(ctx.remap(indices[i]));
+          break;
+        case Kind.MemoryGrow:
+          flush(i);
+          body.bytes(snippets(locals).memoryGrow);
+          body.span(bytes, starts[i], nexts[i]);
+          ctx.report.growSites++;
+          break;
+        case Kind.TableGrow:
+          flush(i);
+          body.bytes([OP.localSet, ...snippets(locals).TMP, OP.misc, TABLE_SIZE, ...uleb(indices[i]), OP.localGet, ...snippets(locals).TMP, OP.call, ...uleb(ctx.tableGrow)]);
+          body.span(bytes, starts[i], nexts[i]);
+          ctx.report.growSites++;
+          break;
+        case Kind.MemoryBulk:
+          if (bytes[starts[i] + 1] === MEMORY_FILL || bytes[starts[i] + 1] === MEMORY_COPY) {
+            flush(i);
+            body.bytes(settle);
+            body.byte(OP.call);
+            body.uleb(bytes[starts[i] + 1] === MEMORY_FILL ? ctx.fill : ctx.copy);
+            ctx.report.bulkCharges++;
+            break;
+          }
+        // memory.init: from a data segment, no longer than the module
+        // falls through
+        case Kind.TableBulk:
+          flush(i);
+          body.bytes(kind === Kind.MemoryBulk ? bulkMemory : bulkTable);
+          body.span(bytes, starts[i], nexts[i]);
+          ctx.report.bulkCharges++;
+          break;
+        case Kind.Block:
+        case Kind.If:
+          depth++;
+          break;
+        case Kind.Loop:
+          depth++;
+          loopHeader = true;
+          break;
+        case Kind.End:
+          depth--;
+          break;
+      }
+      if (ENDS_SEGMENT[kind]) segmentStart = true;
+    }
+    if (starts[count - 1] > copied) body.span(bytes, copied, starts[count - 1]);
+    if (depth !== 0) throw new Malformed('unbalanced blocks');
+    body.byte(OP.end); // the wrapper block: every exit comes through here
+    body.bytes(settleCheck);
+    body.byte(OP.end);
+    c.at = bodyEnd;
+    w.uleb(body.length);
+    w.append(body);
+  }
+  for (const h of helpers) {
+    w.uleb(h.length);
+    w.bytes(h);
+  }
+  return w.view();
+}
+
+// The chunked bulk operations: (dest, value|source, length), locals 3 = chunk. Hand-assembled.
+const L = { d: 0, v: 1, s: 1, n: 2, chunk: 3 } as const;
+
+/** Traps (unreachable) unless [local a, local a + n) lies in memory 0: as the instruction does, before writing. */
+function boundsCheck(a: number): number[] {
+  return [
+    OP.localGet, a, 0xad, OP.localGet, L.n, 0xad, 0x7c, // i64(a) + i64(n)
+    OP.memorySize, 0, 0xad, 0x42, 16, 0x86, // i64(memory.size) << 16
+    0x56, OP.if, VOID, 0x00, OP.end, // i64.gt_u: unreachable
+  ];
+}
+
+/** chunk = min(n, BULK_CHUNK_BYTES); charge it; check. */
+function chargeChunk(ctx: Context): number[] {
+  const F = uleb(ctx.fuelGlobal);
+  return [
+    OP.localGet, L.n, OP.i32Const, ...sleb32(BULK_CHUNK_BYTES), OP.localGet, L.n, OP.i32Const, ...sleb32(BULK_CHUNK_BYTES), 0x49, 0x1b, OP.localSet, L.chunk,
+    OP.globalGet, ...F, OP.localGet, L.chunk, OP.i32Const, BULK_BYTES_SHIFT, OP.i32ShrU, OP.i32Sub, OP.globalSet, ...F,
+    OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...uleb(ctx.exhausted), OP.end,
+  ];
+}
+
+function helperBody(code: number[]): Uint8Array {
+  return new Uint8Array([1, 1, I32, ...code, OP.end]);
+}
+
+function fillHelper(ctx: Context): Uint8Array {
+  return helperBody([
+    ...boundsCheck(L.d),
+    0x03, VOID, // loop
+    ...chargeChunk(ctx),
+    OP.localGet, L.d, OP.localGet, L.v, OP.localGet, L.chunk, OP.misc, MEMORY_FILL, 0,
+    OP.localGet, L.d, OP.localGet, L.chunk, OP.i32Add, OP.localSet, L.d,
+    OP.localGet, L.n, OP.localGet, L.chunk, OP.i32Sub, 0x22, L.n, 0x0d, 0, // local.tee n; br_if loop
+    OP.end,
+  ]);
+}
+
+/** Forward chunks when dest <= source, backward from the end otherwise: overlapping copies stay memmove. */
+function copyHelper(ctx: Context): Uint8Array {
+  const step = (forward: boolean) => [
+    0x03, VOID,
+    ...chargeChunk(ctx),
+    OP.localGet, L.n, OP.localGet, L.chunk, OP.i32Sub, OP.localSet, L.n,
+    ...(forward
+      ? [OP.localGet, L.d, OP.localGet, L.s, OP.localGet, L.chunk, OP.misc, MEMORY_COPY, 0, 0,
+         OP.localGet, L.d, OP.localGet, L.chunk, OP.i32Add, OP.localSet, L.d,
+         OP.localGet, L.s, OP.localGet, L.chunk, OP.i32Add, OP.localSet, L.s]
+      : [OP.localGet, L.d, OP.localGet, L.n, OP.i32Add, OP.localGet, L.s, OP.localGet, L.n, OP.i32Add, OP.localGet, L.chunk, OP.misc, MEMORY_COPY, 0, 0]),
+    OP.localGet, L.n, 0x0d, 0, // br_if loop while bytes are left
+    OP.end,
+  ];
+  return helperBody([
+    ...boundsCheck(L.d),
+    ...boundsCheck(L.s),
+    OP.localGet, L.d, OP.localGet, L.s, 0x4d, // i32.le_u
+    OP.if, VOID, ...step(true), 0x05, ...step(false), OP.end,
+  ]);
 }

@@ -1,6 +1,7 @@
-// binaryen runs in a worker thread: it takes ~1 s to load, and instrumenting a large module takes
-// longer, neither of which should block the host's event loop. The worker imports binaryen before
-// anything else, so under a TypeScript loader (tests) the 10 MB binaryen.js is not transformed.
+// Instrumenting runs in a worker thread, so that a large module neither blocks the host's event loop
+// nor takes more than its bounds: each request has a deadline (COMPILE_TIMEOUT_MS) and the worker a
+// heap limit; past either, the worker is ended and the request refused. While a reply is due the
+// worker keeps the process alive; idle, it does not.
 import { Worker } from 'node:worker_threads';
 import type { ModuleMeta } from './meter.js';
 import type { Request } from './worker-entry.js';
@@ -8,69 +9,102 @@ import type { Request } from './worker-entry.js';
 /** Not a valid module, or one the instrumenter refuses (the message says why). */
 export class InvalidModuleError extends Error {}
 
+/**
+ * The most time one module's instrumentation or .wat parse may take, queueing included (a 4 MiB
+ * binary takes well under 2 s; binaryen parses 4 MiB of text in ~10 s, several times that on a
+ * loaded machine).
+ */
+export const COMPILE_TIMEOUT_MS = 60_000;
+/** The instrumenting worker's heap bound (a 4 MiB module needs well under 100 MB). */
+const WORKER_HEAP_MB = 512;
+
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; refused: boolean; message: string };
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 class Instrumenter {
+  /** `withBinaryen`: the worker parses .wat text (binaryen is imported before any TypeScript loader, so tests do not transform its 10 MB). */
+  constructor(private readonly withBinaryen: boolean) {}
+
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, Pending>();
 
   private start(): Worker {
     const entry = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-    const binaryen = import.meta.resolve('binaryen');
+    const binaryen = this.withBinaryen ? import.meta.resolve('binaryen') : null;
     const code = `
       const { parentPort } = require('node:worker_threads');
       (async () => {
-        const b = (await import(${JSON.stringify(binaryen)})).default;
+        const b = ${JSON.stringify(binaryen)} ? (await import(${JSON.stringify(binaryen)})).default : null;
         if (${JSON.stringify(entry)}.endsWith('.ts')) (await import('tsx/esm/api')).register();
-        (await import(${JSON.stringify(entry)})).serve(b, parentPort);
+        (await import(${JSON.stringify(entry)})).serve(parentPort, b);
       })().catch((e) => parentPort.postMessage({ id: 0, ok: false, refused: false, message: String(e && e.stack || e) }));`;
-    const worker = new Worker(code, { eval: true, execArgv: [] });
+    const worker = new Worker(code, { eval: true, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     worker.on('message', (reply: Reply) => this.settle(reply));
-    worker.on('error', (e) => this.failAll(e));
-    worker.on('exit', () => {
-      this.worker = null;
-      this.failAll(new Error('the instrumenting worker stopped'));
-    });
-    worker.unref();
+    worker.on('error', (e) => this.stop(worker, new InvalidModuleError(`instrumenting stopped: ${e.message}`)));
+    worker.on('exit', () => this.stop(worker, new Error('the instrumenting worker stopped')));
     return worker;
   }
 
+  /** Ends `worker` (if still current) and fails whatever was waiting on it. */
+  private stop(worker: Worker, e: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    void worker.terminate();
+    for (const p of this.waiting.values()) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
+    this.waiting.clear();
+  }
+
   private settle(reply: Reply): void {
-    if (reply.id === 0 && !reply.ok) return this.failAll(new Error(reply.message));
+    if (reply.id === 0 && !reply.ok) return this.stop(this.worker!, new Error(reply.message));
     const pending = this.waiting.get(reply.id);
     if (!pending) return;
     this.waiting.delete(reply.id);
-    if (this.waiting.size === 0) this.worker?.unref();
+    clearTimeout(pending.timer);
     if (reply.ok) pending.resolve(reply.value);
     else pending.reject(reply.refused ? new InvalidModuleError(reply.message) : new Error(reply.message));
   }
 
-  private failAll(e: Error): void {
-    for (const p of this.waiting.values()) p.reject(e);
-    this.waiting.clear();
-  }
-
   private call<T>(req: Omit<Request, 'id'>): Promise<T> {
-    this.worker ??= this.start();
-    this.worker.ref(); // keep the process alive while a reply is due
+    const worker = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker!.postMessage({ ...req, id });
+      // The timer is ref'd: a pending compile keeps the process alive until it answers or times out.
+      const timer = setTimeout(() => {
+        this.stop(worker, new InvalidModuleError(`instrumenting the module took longer than ${COMPILE_TIMEOUT_MS} ms`));
+      }, COMPILE_TIMEOUT_MS);
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      worker.postMessage({ ...req, id });
+    }).finally(() => {
+      if (this.waiting.size === 0) this.worker?.unref();
     });
   }
 
   instrument(original: Uint8Array): Promise<{ bytes: Uint8Array; meta: ModuleMeta }> {
+    this.ref();
     return this.call({ op: 'instrument', data: original });
   }
 
   wat(text: string): Promise<Uint8Array> {
+    this.ref();
     return this.call({ op: 'wat', data: text });
+  }
+
+  private ref(): void {
+    (this.worker ??= this.start()).ref();
   }
 }
 
 let shared: Instrumenter | null = null;
+let watShared: Instrumenter | null = null;
+/** The worker that instruments binary modules (no binaryen). */
 export function instrumenter(): Instrumenter {
-  return (shared ??= new Instrumenter());
+  return (shared ??= new Instrumenter(false));
+}
+/** The worker that turns .wat text into binary (binaryen), started only when text is given. */
+export function watParser(): Instrumenter {
+  return (watShared ??= new Instrumenter(true));
 }

@@ -58,6 +58,9 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   const stderr: Uint8Array[] = [];
 
   // Refusals before any guest code runs.
+  if (meta.denied) {
+    return finish({ kind: 'denied', type: 'UnsupportedFeature', message: meta.denied }, 0);
+  }
   const denied = ungrantedImports(meta, options);
   if (denied.length) {
     for (const d of denied) audit.add('denied-import', d);

@@ -60,10 +60,10 @@ export class WasmRunner {
   async run(request: WasmRunRequest): Promise<WasmRunResult> {
     const source = moduleSource(request);
     const options = this.optionsFor(request);
-    return this.runner.gate.run(async () => {
-      const module = await WasmModule.compile(source, { pool: this.pool });
-      return module.run(options);
-    });
+    // Compiling holds no run slot: it has its own deadline and heap bound, on the instrumenting
+    // worker (src/instrument/worker-client.ts), which takes one module at a time.
+    const module = await WasmModule.compile(source, { pool: this.pool });
+    return this.runner.gate.run(() => module.run(options));
   }
 
   /** Lets running work finish (the gate is the server's), then ends the workers. */

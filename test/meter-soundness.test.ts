@@ -1,0 +1,92 @@
+// The meter is sound (src/instrument/meter.ts): for random valid modules, the fuel a run is charged
+// is at least the number of instructions it executed (K = 1), counted by an independent oracle that
+// adds 1 to a counter before every instruction (test/support/count-instructions.ts); the metered
+// module computes the same result. PYFENCE_PROPERTY_RUNS=N runs more modules (default 60).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { WasmModule } from '../src/guests/wasi/module.js';
+import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, instrumentBinary } from '../src/instrument/meter.js';
+import { watToBinary } from '../src/instrument/load.js';
+import { COUNT_EXPORT, countInstructions } from './support/count-instructions.js';
+import { randomModule } from './support/random-module.js';
+
+const RUNS = Number(process.env.PYFENCE_PROPERTY_RUNS ?? 60);
+const FIRST_SEED = Number(process.env.PYFENCE_PROPERTY_SEED ?? 1);
+
+test(`fuel charged >= instructions executed, on ${RUNS} random modules`, { timeout: 60_000 + RUNS * 1_000 }, async () => {
+  let instructions = 0n;
+  for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
+    const bytes = randomModule(seed) as Uint8Array<ArrayBuffer>;
+    assert.ok(WebAssembly.validate(bytes), `seed ${seed}: the generator made an invalid module`);
+    const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
+    const arg = seed & 0xff;
+    const expected = (oracle.exports.run as (x: number) => number)(arg);
+    const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
+    instructions += executed;
+    const metered = await WasmModule.compile(bytes);
+    const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', arg);
+    assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.error)}`);
+    assert.equal(r.result![0], expected, `seed ${seed}: metering changed the result`);
+    assert.ok(BigInt(r.usage.fuel) >= executed, `seed ${seed}: charged ${r.usage.fuel} for ${executed} instructions`);
+  }
+  assert.ok(instructions > 10_000n, 'the modules ran something');
+});
+
+test('the oracle counts what runs: a loop of n iterations executes a fixed count per iteration', () => {
+  // (func (param i32) (result i32) (loop (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))) (local.get 0))
+  const body = [0x00, 0x03, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b, 0x20, 0x00, 0x0b];
+  const module = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x03, 0x02, 0x01, 0x00,
+    0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x00,
+    0x0a, body.length + 2, 0x01, body.length, ...body,
+  ]);
+  const run = (n: number) => {
+    const o = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(module) as Uint8Array<ArrayBuffer>));
+    (o.exports.run as (x: number) => number)(n);
+    return Number((o.exports[COUNT_EXPORT] as WebAssembly.Global).value);
+  };
+  // loop, then 6 per iteration (get, const, sub, tee, br_if, end once), then local.get
+  assert.equal(run(10) - run(5), 5 * 5);
+  const { meta } = instrumentBinary(module);
+  assert.equal(meta.report.loopChecks, 1);
+  assert.ok(BULK_BYTES_PER_UNIT > 0);
+});
+
+test('chunked memory.fill and memory.copy keep their meaning: overlaps both ways, out of bounds traps', async () => {
+  const size = 3 * BULK_CHUNK_BYTES;
+  const pages = (size >> 16) + 1;
+  // Fill with a pattern, copy 2.5 chunks up by 1,000 bytes and down by 777 (memmove both ways), then a
+  // checksum of the whole memory; "oob" fills past the end: a trap.
+  const wat = `(module (memory ${pages})
+    (func $sum (result i32) (local $i i32) (local $h i32)
+      (loop $l
+        (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load8_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const ${size}))))
+      (local.get $h))
+    (func (export "run") (result i32) (local $i i32)
+      (loop $l
+        (i32.store8 (local.get $i) (i32.mul (local.get $i) (i32.const 7)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 70000))))
+      (memory.fill (i32.const 70000) (i32.const 9) (i32.const ${BULK_CHUNK_BYTES + 12345}))
+      (memory.copy (i32.const 1000) (i32.const 0) (i32.const ${(BULK_CHUNK_BYTES * 5) / 2}))
+      (memory.copy (i32.const 3) (i32.const 780) (i32.const ${(BULK_CHUNK_BYTES * 5) / 2}))
+      (call $sum))
+    (func (export "oob") (result i32)
+      (i32.store8 (i32.const 0) (i32.const 1))
+      (memory.fill (i32.const 0) (i32.const 2) (i32.const ${pages * 65536 + 1}))
+      (i32.load8_u (i32.const 0))))`;
+  const plain = new WebAssembly.Instance(new WebAssembly.Module((await watToBinary(wat)) as Uint8Array<ArrayBuffer>));
+  const expected = (plain.exports.run as () => number)();
+  const metered = await WasmModule.compile(wat);
+  const r = await metered.invokeWith({ wasi: false }, 'run');
+  assert.ok(r.ok, JSON.stringify(r.error));
+  assert.equal(r.result![0], expected);
+  assert.ok(r.usage.fuel >= (BULK_CHUNK_BYTES * 6) / BULK_BYTES_PER_UNIT, `fuel ${r.usage.fuel}`);
+  assert.throws(() => (plain.exports.oob as () => number)(), WebAssembly.RuntimeError);
+  const oob = await metered.invokeWith({ wasi: false }, 'oob');
+  assert.equal(oob.error?.kind, 'fault', JSON.stringify(oob.error));
+});
