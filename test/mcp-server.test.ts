@@ -28,6 +28,22 @@ function toolCases(client: () => Client) {
     assert.ok(run.outputSchema?.properties?.usage);
   });
 
+  it('names the engine it runs truthfully (CPython by default), and annotates every tool', async () => {
+    const { tools } = await client().listTools();
+    const run = tools.find((t) => t.name === 'run_python')!;
+    assert.match(run.description!, /CPython 3\.14/);
+    assert.doesNotMatch(run.description!, /MicroPython/);
+    assert.deepEqual((run.inputSchema.properties!.engine as { enum: string[] }).enum, ['cpython']);
+    assert.deepEqual(run.annotations, { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false });
+    for (const tool of tools) assert.equal(typeof tool.annotations?.readOnlyHint, 'boolean', tool.name);
+    assert.equal(tools.find((t) => t.name === 'session_close')!.annotations!.destructiveHint, true);
+    const r = await call('run_python', { code: 'import sys\nprint(sys.implementation.name)' });
+    assert.equal(r.structuredContent!.stdout, 'cpython\n');
+    assert.equal(r.structuredContent!.engine, 'cpython');
+    const micro = await call('run_python', { code: 'print(1)', engine: 'micropython' });
+    assert.equal(micro.isError, true);
+  });
+
   it('runs code: structured result plus readable text', async () => {
     const r = await call('run_python', { code: 'print(sum(range(10)))' });
     assert.equal(r.isError, false);

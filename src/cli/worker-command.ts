@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
 import { startQueueWorker } from '../servers/queue/worker.js';
-import { stopSignal } from './server-flags.js';
+import { stopSignal, type EngineFlags } from './server-flags.js';
 
-export interface WorkerFlags {
+export interface WorkerFlags extends EngineFlags {
   redis: string;
   queue: string;
   concurrency?: number;
@@ -19,6 +19,7 @@ export async function workerCommand(flags: WorkerFlags, grants: SandboxOptions):
     concurrency: flags.concurrency ?? availableParallelism(),
     stallMs: flags.stallTimeout,
     grants,
+    engines: flags.engines,
   });
   await worker.ready;
   process.stderr.write(`pyfence worker: ${worker.name} ready on queue "${flags.queue}"\n`);

@@ -12,7 +12,10 @@ export const STOPS: Record<string, string> = {
 
 const MAX_SHOWN = 5;
 
-export function describeResult(r: RunResultJson): string {
+/** What the text needs of a result (a library result's JSON has all of it but the engine). */
+export type DescribedResult = Omit<RunResultJson, 'engine'>;
+
+export function describeResult(r: DescribedResult): string {
   const parts: string[] = [];
   if (r.stdout) parts.push(`stdout:\n${r.stdout}`);
   if (r.stderr) parts.push(`stderr:\n${r.stderr}`);
@@ -21,6 +24,8 @@ export function describeResult(r: RunResultJson): string {
     const stop = r.error.kind === 'python' ? `error: ${r.error.type}: ${r.error.message}` : `${STOPS[r.error.kind]} (${r.error.message})`;
     parts.push(stop);
     if (r.sandboxReplaced) parts.push('the interpreter was replaced: variables from earlier runs are gone');
+  } else if (r.exitCode !== undefined) {
+    parts.push(`exit code ${r.exitCode}`);
   }
   if (parts.length === 0) parts.push('(no output)');
   return [...parts, ...describeAuditAndUsage(r)].join('\n');

@@ -1,6 +1,6 @@
 // /openapi.json, generated from the same zod schemas that validate the requests.
 import * as z from 'zod';
-import { RunRequestSchema, RunResultSchema, SessionCreateSchema, SessionRunSchema } from '../core/schemas.js';
+import { RunResultSchema, SessionCreateSchema, SessionRunSchema } from '../core/schemas.js';
 
 const ErrorSchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
@@ -14,17 +14,17 @@ const COMMON = {
 };
 const SESSION_ID = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 
-export function openApiDocument(version: string): object {
+export function openApiDocument(version: string, runRequest: z.ZodType): object {
   return {
     openapi: '3.1.0',
-    info: { title: 'pyfence', version, description: 'Run untrusted Python in a WebAssembly sandbox. Grants are the server’s; a request may only lower limits.' },
+    info: { title: 'pyfence', version, description: 'Run untrusted Python, or any WASI preview1 module, in a WebAssembly sandbox. Grants are the server’s; a request may only lower limits.' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
     paths: {
       '/v1/run': {
         post: {
-          summary: 'Run code in a fresh sandbox',
-          requestBody: { required: true, content: json(RunRequestSchema, 'input') },
+          summary: 'Run Python (code) or a WebAssembly module (wat or wasm_base64) in a fresh sandbox',
+          requestBody: { required: true, content: json(runRequest, 'input') },
           responses: { '200': { description: 'the run result (a Python error is a result, not an HTTP error)', content: json(RunResultSchema) }, ...COMMON },
         },
       },

@@ -9,7 +9,6 @@ import { checkBind } from '../core/bind.js';
 import { listenServing } from '../core/listen.js';
 import { Runner, type RunnerOptions } from '../core/runner.js';
 import { SessionStore, type SessionStoreOptions } from '../core/sessions.js';
-import { WasmRunner } from '../core/wasm-runner.js';
 import { createMcpServer } from './tools.js';
 
 export interface McpOptions extends RunnerOptions, SessionStoreOptions {
@@ -31,15 +30,14 @@ export interface RunningMcp {
   close(): Promise<void>;
 }
 
-function shutdown(runner: Runner, sessions: SessionStore, wasm: WasmRunner, before: () => Promise<void>): () => Promise<void> {
+function shutdown(runner: Runner, sessions: SessionStore, before: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | null = null;
   // Closing the protocol server closes its transport, which calls back here: the first call wins.
   return () => {
     closing ??= Promise.resolve()
       .then(before)
       .then(() => sessions.closeAll())
-      .then(() => runner.close())
-      .then(() => wasm.close());
+      .then(() => runner.close());
     return closing;
   };
 }
@@ -47,12 +45,11 @@ function shutdown(runner: Runner, sessions: SessionStore, wasm: WasmRunner, befo
 export async function startMcpStdio(options: McpOptions): Promise<RunningMcp> {
   const runner = new Runner(options);
   const sessions = new SessionStore(runner, options);
-  const wasm = new WasmRunner(runner);
-  const server = createMcpServer(runner, sessions, wasm, options.version);
+  const server = createMcpServer(runner, sessions, options.version);
   const transport = new StdioServerTransport();
   let stopped!: () => void;
   const closed = new Promise<void>((resolve) => (stopped = resolve));
-  const close = shutdown(runner, sessions, wasm, () => server.close());
+  const close = shutdown(runner, sessions, () => server.close());
   // The client closing our stdin is the end of the session.
   process.stdin.once('end', () => void close().then(stopped));
   transport.onclose = () => void close().then(stopped);
@@ -65,12 +62,11 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp>
   checkBind(options.host, options.token);
   const runner = new Runner(options);
   const sessions = new SessionStore(runner, options);
-  const wasm = new WasmRunner(runner);
   const app = new Hono();
   app.use('*', browserGuard(options.host));
   if (options.token) app.use('*', bearerAuth(options.token));
   app.all('/mcp', async (c) => {
-    const server = createMcpServer(runner, sessions, wasm, options.version);
+    const server = createMcpServer(runner, sessions, options.version);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
@@ -84,6 +80,6 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp>
   const listening = await listenServing(app.fetch, options.host, options.port, runner, sessions);
   let stopped!: () => void;
   const closed = new Promise<void>((resolve) => (stopped = resolve));
-  const close = shutdown(runner, sessions, wasm, () => listening.close());
+  const close = shutdown(runner, sessions, () => listening.close());
   return { url: `${listening.url}/mcp`, closed, close: () => close().then(stopped) };
 }

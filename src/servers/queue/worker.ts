@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type * as z from 'zod';
+import { formatIssues } from '../core/issues.js';
+import { pythonResultJson } from '../core/result-json.js';
 import { UsageError } from '../../python/errors.js';
 import { SnapshotError } from '../../engine/snapshot.js';
 import { Sandbox } from '../../python/sandbox.js';
@@ -37,7 +39,7 @@ const SESSION_WAIT_MARGIN_MS = 5_000;
 function parse<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
-  throw new UnrecoverableError(`invalid job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ')}`);
+  throw new UnrecoverableError(`invalid job data: ${formatIssues(parsed.error, 'data')}`);
 }
 
 export function startQueueWorker(options: QueueWorkerOptions): RunningWorker {
@@ -63,7 +65,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningWorker {
         if (!(await sessions.save(data.session, lock, await sandbox.snapshot(), stored.ttlMs))) {
           throw new UnrecoverableError(`lost session ${data.session} to another writer; this run's state was not saved`);
         }
-        return result.toJSON();
+        return pythonResultJson(result, runner.defaultEngine);
       } finally {
         sandbox.dispose();
       }
@@ -74,7 +76,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningWorker {
 
   async function processJob(job: Job): Promise<RunResultJson> {
     try {
-      if (job.name === RUN_JOB) return (await runner.run(parse(RunJobSchema, job.data))).toJSON();
+      if (job.name === RUN_JOB) return await runner.run(parse(RunJobSchema, job.data));
       if (job.name === SESSION_RUN_JOB) return await runSession(job, parse(SessionRunJobSchema, job.data));
     } catch (e) {
       // Retrying cannot help these: the same input fails the same way.

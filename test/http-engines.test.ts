@@ -1,0 +1,67 @@
+// `pyfence serve --engines micropython,cpython`: one request schema for every engine. POST /v1/run
+// runs Python on the engine the request names (among those enabled) or a WebAssembly module, and a
+// request's own files reach only its run.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startCli, type Started } from './process-helpers.js';
+import { HELLO_WAT } from './support/hello-wat.js';
+
+describe('pyfence serve with two engines', () => {
+  let server: Started;
+  let url: string;
+  const post = async (path: string, body: unknown) => {
+    const r = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: await r.json() };
+  };
+
+  before(async () => {
+    server = await startCli(['serve', '--port', '0', '--engines', 'micropython,cpython', '--concurrency', '1', '--timeout', '20s'], /listening on (http:\S+)/);
+    url = server.match[1];
+  });
+  after(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('runs Python on the default engine, or on the one a request names', async () => {
+    const code = 'import sys\nprint(sys.implementation.name)';
+    const micro = await post('/v1/run', { code });
+    assert.equal(micro.status, 200);
+    assert.equal(micro.body.stdout, 'micropython\n');
+    assert.equal(micro.body.engine, 'micropython');
+    const cpython = await post('/v1/run', { code, engine: 'cpython' });
+    assert.equal(cpython.status, 200, JSON.stringify(cpython.body));
+    assert.equal(cpython.body.stdout, 'cpython\n');
+    assert.equal(cpython.body.engine, 'cpython');
+  });
+
+  it('runs a WebAssembly module given as wat, with its stdout and exit code', async () => {
+    const r = await post('/v1/run', { wat: HELLO_WAT });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.stdout, 'hello from wat\n');
+    assert.equal(r.body.engine, 'wasm');
+    assert.equal(r.body.exitCode, 0);
+  });
+
+  it('refuses a request with no program, two programs, or fields of the other kind (400)', async () => {
+    for (const [body, message] of [
+      [{}, /exactly one of code \(Python\), wat or wasm_base64/],
+      [{ code: 'print(1)', wat: HELLO_WAT }, /got code and wat/],
+      [{ code: 'print(1)', stdin: 'x' }, /stdin: only for a WebAssembly module/],
+      [{ wat: HELLO_WAT, engine: 'cpython' }, /engine: only for Python code/],
+      [{ code: 'print(1)', engine: 'pypy' }, /engine/],
+    ] as const) {
+      const r = await post('/v1/run', body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(r.body.error.message, message);
+    }
+  });
+
+  it("gives a request's files to its run only, on either engine (the next run on the same worker has none)", async () => {
+    for (const engine of ['micropython', 'cpython']) {
+      const given = await post('/v1/run', { code: 'print(open("/in/a.txt").read())', engine, files: { '/in/a.txt': 'mine' } });
+      assert.equal(given.body.stdout, 'mine\n', JSON.stringify(given.body));
+      const next = await post('/v1/run', { code: 'import os\ntry:\n    open("/in/a.txt")\n    print("leaked")\nexcept OSError:\n    print("gone")', engine });
+      assert.equal(next.body.stdout, 'gone\n', JSON.stringify(next.body));
+    }
+  });
+});
