@@ -34,6 +34,22 @@ describe('pyfence serve with two engines', () => {
     assert.equal(cpython.body.engine, 'cpython');
   });
 
+  it("answers the last expression's value as data and as Python shows it, on either engine", async () => {
+    for (const engine of ['micropython', 'cpython']) {
+      const simple = await post('/v1/run', { code: 'x = 20\nx * 2 + 2', engine });
+      assert.equal(simple.body.value, 42, JSON.stringify(simple.body));
+      assert.equal(simple.body.valueRepr, '42');
+      const mixed = await post('/v1/run', { code: `(1, b"a'\\n", 2**70, {"k": [None, True, "it's"]})`, engine });
+      assert.deepEqual(mixed.body.value, [1, Buffer.from("a'\n").toString('base64'), '1180591620717411303424', { k: [null, true, "it's"] }], engine);
+      assert.equal(mixed.body.valueRepr, `(1, b'a\\'\\n', 1180591620717411303424, {'k': [None, True, "it's"]})`, engine);
+      const none = await post('/v1/run', { code: 'print("x")\nNone', engine });
+      assert.equal('value' in none.body, false);
+      const fn = await post('/v1/run', { code: 'def f():\n    pass\nf', engine });
+      assert.equal('value' in fn.body, false);
+      assert.match(fn.body.valueError, /cannot leave the sandbox/, engine);
+    }
+  });
+
   it('runs a WebAssembly module given as wat, with its stdout and exit code', async () => {
     const r = await post('/v1/run', { wat: HELLO_WAT });
     assert.equal(r.status, 200, JSON.stringify(r.body));

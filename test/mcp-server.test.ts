@@ -67,6 +67,15 @@ function toolCases(client: () => Client) {
     assert.match(textOf(r), /exit code 3/);
   });
 
+  it("shows the last expression's value: its repr in the text, its data in structuredContent", async () => {
+    const r = await call('run_python', { code: 'x = 20\nx * 2 + 2' });
+    assert.match(textOf(r), /^value: 42$/m);
+    assert.doesNotMatch(textOf(r), /no output/);
+    assert.equal(r.structuredContent!.value, 42);
+    const listed = await call('run_python', { code: '[n * n for n in range(4)]' });
+    assert.match(textOf(listed), /^value: \[0, 1, 4, 9\]$/m);
+  });
+
   it('gives the traceback of a Python error as text', async () => {
     const r = await call('run_python', { code: 'def f():\n    return 1 / 0\nf()' });
     assert.equal(r.isError, true);

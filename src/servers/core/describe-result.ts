@@ -27,6 +27,8 @@ export function describeResult(r: DescribedResult): string {
   } else if (r.exitCode !== undefined) {
     parts.push(`exit code ${r.exitCode}`);
   }
+  if (r.valueRepr !== undefined) parts.push(`value: ${r.valueRepr}`);
+  else if (r.valueError) parts.push(`value not shown: ${r.valueError}`);
   if (parts.length === 0) parts.push('(no output)');
   return [...parts, ...describeAuditAndUsage(r)].join('\n');
 }

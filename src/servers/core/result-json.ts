@@ -3,10 +3,14 @@ import type { Engine } from '../../python/options.js';
 import type { RunResult } from '../../python/result.js';
 import type { WasmRunResult } from '../../guests/wasi/result.js';
 import type { RunResultJson } from './schemas.js';
+import { pythonRepr, valueJson } from './value.js';
 
 export function pythonResultJson(result: RunResult, engine: Engine): RunResultJson {
   const { ok, stdout, stderr, error, usage, sandboxReplaced, audit } = result.toJSON();
-  return { ok, engine, stdout, stderr, error, usage, sandboxReplaced, audit };
+  const json: RunResultJson = { ok, engine, stdout, stderr, error, usage, sandboxReplaced, audit };
+  if (result.value !== undefined) Object.assign(json, { value: valueJson(result.value), valueRepr: pythonRepr(result.value) });
+  if (result.valueError) json.valueError = result.valueError;
+  return json;
 }
 
 export function moduleResultJson(r: WasmRunResult): RunResultJson {

@@ -86,6 +86,12 @@ export const RunResultSchema = z.object({
   usage: z.object({ fuel: z.number(), memoryPeakBytes: z.number(), wallMs: z.number() }),
   sandboxReplaced: z.boolean().describe('the interpreter was discarded after a hard stop: earlier session state is gone'),
   audit: AuditSchema,
+  value: z
+    .unknown()
+    .optional()
+    .describe("Python: the value of the code's last line when it is an expression other than None, as JSON data (tuples as arrays, bytes as base64, ints beyond 2^53 as strings)"),
+  valueRepr: z.string().optional().describe('that value as Python shows it'),
+  valueError: z.string().optional().describe('why the last expression has a value that cannot leave the sandbox (e.g. a function)'),
 });
 
 export type RunResultJson = z.infer<typeof RunResultSchema>;
