@@ -76,6 +76,23 @@ function toolCases(client: () => Client) {
     assert.match(textOf(listed), /^value: \[0, 1, 4, 9\]$/m);
   });
 
+  it('keeps a result within the budget (24 KiB) whatever the program prints: head, tail and how much was cut', async () => {
+    const r = await call('run_python', { code: 'for i in range(10000):\n    print("line", i, "x" * 60)\nprint("err " * 5000, file=__import__("sys").stderr)\n7' });
+    const text = textOf(r);
+    assert.ok(Buffer.byteLength(text) <= 24 * 1024, `text is ${Buffer.byteLength(text)} bytes`);
+    assert.ok(Buffer.byteLength(JSON.stringify(r.structuredContent)) <= 24 * 1024, 'structuredContent within the budget');
+    assert.match(text, /^stdout:\nline 0 x{60}\nline 1 /);
+    assert.match(text, /line 9999 x{60}\n/);
+    const note = /\[\.\.\. (\d+) bytes, (\d+) lines cut to fit the result budget \.\.\.\]/.exec(text)!;
+    assert.ok(note, 'a line says how much was cut');
+    const cut = r.structuredContent!.truncated.stdout;
+    assert.equal(Number(note[1]), cut.cutBytes);
+    assert.ok(cut.cutLines > 9000 && cut.cutBytes > 9000 * 60, JSON.stringify(cut));
+    assert.match(r.structuredContent!.stderr, /^err err /);
+    assert.match(text, /^value: 7$/m);
+    assert.equal(r.structuredContent!.value, 7);
+  });
+
   it('gives the traceback of a Python error as text', async () => {
     const r = await call('run_python', { code: 'def f():\n    return 1 / 0\nf()' });
     assert.equal(r.isError, true);

@@ -29,7 +29,7 @@ before(async () => {
   fs.writeFileSync(join(dir, 'inside.txt'), 'inside\n');
   fs.symlinkSync('/etc', join(dir, 'link-out'));
   client = new Client({ name: 'test', version: '1' });
-  const flags = ['--timeout', '4s', '--fuel', '5e8', '--concurrency', '2', '--mount', `${dir}:/data:ro`, '--env', 'GREETING=hi', '--engines', 'cpython,micropython'];
+  const flags = ['--timeout', '4s', '--fuel', '5e8', '--concurrency', '2', '--mount', `${dir}:/data:ro`, '--env', 'GREETING=hi', '--engines', 'cpython,micropython', '--result-budget', '4KiB'];
   await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...flags], cwd: ROOT, stderr: 'pipe' }));
 });
 after(async () => {
@@ -45,6 +45,9 @@ describe('run_python over MCP with two engines enabled', () => {
     const name = 'import sys\nprint(sys.implementation.name)';
     assert.equal((await call('run_python', { code: name })).structuredContent!.stdout, 'cpython\n');
     assert.equal((await call('run_python', { code: name, engine: 'micropython' })).structuredContent!.stdout, 'micropython\n');
+    const long = await call('run_python', { code: 'for i in range(3000):\n    print(i)', engine: 'micropython' });
+    assert.ok(Buffer.byteLength(textOf(long)) <= 4096, '--result-budget sets the budget');
+    assert.match(textOf(long), /^0\n1\n[\s\S]*bytes, \d+ lines cut[\s\S]*\n2999\n/m);
     const session = (await call('session_create', { engine: 'micropython' })).structuredContent!.session_id;
     assert.equal((await call('session_run', { session_id: session, code: name })).structuredContent!.engine, 'micropython');
   });

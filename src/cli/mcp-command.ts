@@ -7,12 +7,13 @@ import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type Capa
 
 export interface McpFlags extends CapacityFlags, BindFlags, EngineFlags {
   http?: number;
+  resultBudget?: number;
 }
 
 export async function mcpCommand(flags: McpFlags, grants: SandboxOptions): Promise<number> {
   // Models write CPython: it is the default unless --engine or --engines says otherwise.
   const engines = flags.engines ?? (grants.engine ? undefined : [DEFAULT_MCP_ENGINE]);
-  const common = { ...capacityFrom(flags), grants, engines, version: VERSION };
+  const common = { ...capacityFrom(flags), grants, engines, version: VERSION, resultBudgetBytes: flags.resultBudget };
   if (flags.http === undefined) {
     const mcp = await startMcpStdio(common);
     await Promise.race([mcp.closed, stopSignal()]);

@@ -8,14 +8,15 @@ import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbo
 import type { ServeFlags } from './serve-command.js';
 import { addBindFlags, addCapacityFlags, addEnginesFlag, arg, portArg, positiveInt } from './server-flags.js';
 import { DEFAULT_MCP_ENGINE } from '../servers/core/engines.js';
-import { parseDuration } from './units.js';
+import { parseDuration, parseSize } from './units.js';
 import type { WorkerFlags } from './worker-command.js';
 
 export function addServerCommands(program: Command, onExit: (code: number) => void, helpText: string): void {
   const mcp = program
     .command('mcp')
     .description('an MCP server with run_python, run_wasm and session tools, over stdio (default) or streamable HTTP')
-    .addOption(new Option('--http <port>', 'serve streamable HTTP on PORT (path /mcp) instead of stdio').argParser(portArg));
+    .addOption(new Option('--http <port>', 'serve streamable HTTP on PORT (path /mcp) instead of stdio').argParser(portArg))
+    .addOption(new Option('--result-budget <size>', "largest tool result text (and structuredContent): long output keeps its head and tail").argParser(arg(parseSize)).default(24 * 1024, '24KiB'));
   addSandboxFlags(addEnginesFlag(addBindFlags(addCapacityFlags(mcp)), DEFAULT_MCP_ENGINE))
     .addHelpText('after', helpText)
     .action(async (opts: McpFlags & SandboxFlags) => onExit(await (await import('./mcp-command.js')).mcpCommand(opts, sandboxOptionsFrom(opts))));

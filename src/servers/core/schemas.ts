@@ -76,6 +76,8 @@ export const AuditSchema = z
   })
   .describe('what the sandbox refused the code during the run (denied imports, host calls, network, files)');
 
+const CutSchema = z.object({ cutBytes: z.number().int(), cutLines: z.number().int() });
+
 export const RunResultSchema = z.object({
   ok: z.boolean().describe('Python: the code ran to its end; a module: it returned or called proc_exit, whatever its exit code'),
   engine: z.enum([...ENGINES, 'wasm']).describe('what ran: a Python engine, or wasm for a module'),
@@ -92,6 +94,10 @@ export const RunResultSchema = z.object({
     .describe("Python: the value of the code's last line when it is an expression other than None, as JSON data (tuples as arrays, bytes as base64, ints beyond 2^53 as strings)"),
   valueRepr: z.string().optional().describe('that value as Python shows it'),
   valueError: z.string().optional().describe('why the last expression has a value that cannot leave the sandbox (e.g. a function)'),
+  truncated: z
+    .object({ stdout: CutSchema.optional(), stderr: CutSchema.optional() })
+    .optional()
+    .describe("MCP: output left out of the middle of stdout/stderr to keep the result within the server's budget"),
 });
 
 export type RunResultJson = z.infer<typeof RunResultSchema>;

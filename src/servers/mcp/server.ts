@@ -9,10 +9,20 @@ import { checkBind } from '../core/bind.js';
 import { listenServing } from '../core/listen.js';
 import { Runner, type RunnerOptions } from '../core/runner.js';
 import { SessionStore, type SessionStoreOptions } from '../core/sessions.js';
-import { createMcpServer } from './tools.js';
+import { DEFAULT_RESULT_BUDGET_BYTES, MIN_RESULT_BUDGET_BYTES } from './budget.js';
+import { createMcpServer, type ToolOptions } from './tools.js';
+import { UsageError } from '../../python/errors.js';
 
 export interface McpOptions extends RunnerOptions, SessionStoreOptions {
   version: string;
+  /** Bytes one tool result's text, and its structuredContent, may each take. Default 24 KiB. */
+  resultBudgetBytes?: number;
+}
+
+function toolOptions(options: McpOptions): ToolOptions {
+  const budget = options.resultBudgetBytes ?? DEFAULT_RESULT_BUDGET_BYTES;
+  if (!Number.isInteger(budget) || budget < MIN_RESULT_BUDGET_BYTES) throw new UsageError(`the result budget must be at least ${MIN_RESULT_BUDGET_BYTES} bytes`);
+  return { version: options.version, resultBudgetBytes: budget };
 }
 
 export interface McpHttpOptions extends McpOptions {
@@ -43,9 +53,10 @@ function shutdown(runner: Runner, sessions: SessionStore, before: () => Promise<
 }
 
 export async function startMcpStdio(options: McpOptions): Promise<RunningMcp> {
+  const tools = toolOptions(options);
   const runner = new Runner(options);
   const sessions = new SessionStore(runner, options);
-  const server = createMcpServer(runner, sessions, options.version);
+  const server = createMcpServer(runner, sessions, tools);
   const transport = new StdioServerTransport();
   let stopped!: () => void;
   const closed = new Promise<void>((resolve) => (stopped = resolve));
@@ -60,13 +71,14 @@ export async function startMcpStdio(options: McpOptions): Promise<RunningMcp> {
 
 export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp> {
   checkBind(options.host, options.token);
+  const tools = toolOptions(options);
   const runner = new Runner(options);
   const sessions = new SessionStore(runner, options);
   const app = new Hono();
   app.use('*', browserGuard(options.host));
   if (options.token) app.use('*', bearerAuth(options.token));
   app.all('/mcp', async (c) => {
-    const server = createMcpServer(runner, sessions, options.version);
+    const server = createMcpServer(runner, sessions, tools);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

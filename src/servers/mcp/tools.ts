@@ -4,18 +4,19 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
-import { describeResult } from '../core/describe-result.js';
 import { ENGINE_INFO, engineLabel } from '../core/engines.js';
 import { MAX_WASM_MODULE_BYTES } from '../core/module-request.js';
 import type { Runner } from '../core/runner.js';
 import { codeSchema, engineSchema, FilesSchema, LimitsSchema, ModuleFields, RunResultSchema, type RunResultJson } from '../core/schemas.js';
 import type { SessionStore } from '../core/sessions.js';
+import { fitResult } from './budget.js';
 
 const SESSION_ID = z.string().describe('id from session_create');
 
-function runResult(json: RunResultJson): CallToolResult {
-  const failed = !json.ok || (json.exitCode ?? 0) !== 0;
-  return { content: [{ type: 'text', text: describeResult(json) }], structuredContent: json, isError: failed };
+function runResult(result: RunResultJson, budget: number): CallToolResult {
+  const failed = !result.ok || (result.exitCode ?? 0) !== 0;
+  const { json, text } = fitResult(result, budget);
+  return { content: [{ type: 'text', text }], structuredContent: json, isError: failed };
 }
 
 function text(value: string, structured?: Record<string, unknown>): CallToolResult {
@@ -29,8 +30,15 @@ function enginesNote(runner: Runner): string {
     .join(' ');
 }
 
-export function createMcpServer(runner: Runner, sessions: SessionStore, version: string): McpServer {
-  const server = new McpServer({ name: 'pyfence', version });
+export interface ToolOptions {
+  version: string;
+  /** Bytes one tool result's text, and its structuredContent, may each take. */
+  resultBudgetBytes: number;
+}
+
+export function createMcpServer(runner: Runner, sessions: SessionStore, options: ToolOptions): McpServer {
+  const server = new McpServer({ name: 'pyfence', version: options.version });
+  const budget = options.resultBudgetBytes;
   const limitsNote = `Server limits: fuel ${runner.limits.fuel}, timeout ${runner.limits.timeoutMs} ms, memory ${runner.limits.memoryBytes} bytes.`;
   const engines = runner.engines;
   // A run touches nothing outside its sandbox; only a network grant reaches the outside world.
@@ -45,12 +53,12 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, version:
       title: 'Run Python',
       description:
         `Run Python in a fresh sandbox: no network, files or host access unless the server grants them. ` +
-        `Print what you want to see; the value of a last expression is shown too. ${enginesNote(runner)} ${limitsNote}`,
+        `Print what you want to see; the value of a last expression is shown too. Long output comes back as its head and tail. ${enginesNote(runner)} ${limitsNote}`,
       inputSchema: { code: codeSchema(engines), engine: engineSchema(engines).optional(), limits: LimitsSchema.optional(), files: FilesSchema.optional() },
       outputSchema: RunResultSchema.shape,
       annotations: runs,
     },
-    async ({ code, engine, limits, files }) => runResult(await runner.run({ code, engine, limits, files })),
+    async ({ code, engine, limits, files }) => runResult(await runner.run({ code, engine, limits, files }), budget),
   );
 
   server.registerTool(
@@ -65,7 +73,7 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, version:
       outputSchema: RunResultSchema.shape,
       annotations: { ...runs, openWorldHint: false },
     },
-    async (request) => runResult(await runner.run(request)),
+    async (request) => runResult(await runner.run(request), budget),
   );
 
   server.registerTool(
@@ -92,7 +100,7 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, version:
       outputSchema: RunResultSchema.shape,
       annotations: sessionWrites,
     },
-    async ({ session_id, code, limits }) => runResult(await sessions.run(session_id, code, limits)),
+    async ({ session_id, code, limits }) => runResult(await sessions.run(session_id, code, limits), budget),
   );
 
   server.registerTool(
