@@ -50,6 +50,18 @@ describe('pyfence serve with two engines', () => {
     }
   });
 
+  it('answers the files a run wrote under /out/ as base64, on either engine', async () => {
+    for (const engine of ['micropython', 'cpython']) {
+      const r = await post('/v1/run', { code: 'open("/out/a.json", "w").write("[1]")\nopen("/out/b.bin", "wb").write(bytes([0, 200]))', engine });
+      assert.deepEqual(r.body.files, [
+        { path: '/out/a.json', bytes: 3, mimeType: 'application/json', base64: Buffer.from('[1]').toString('base64') },
+        { path: '/out/b.bin', bytes: 2, mimeType: 'application/octet-stream', base64: Buffer.from([0, 200]).toString('base64') },
+      ], engine);
+      const none = await post('/v1/run', { code: 'print(1)', engine });
+      assert.equal('files' in none.body, false);
+    }
+  });
+
   it('runs a WebAssembly module given as wat, with its stdout and exit code', async () => {
     const r = await post('/v1/run', { wat: HELLO_WAT });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -13,6 +13,9 @@ const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
 const TOKEN = 'mcp-token-19';
 const TOOLS = ['run_python', 'run_wasm', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
 
+/** A 1x1 PNG. */
+const PNG_1X1 = '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf0000000301010027a84d0b0000000049454e44ae426082';
+
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
 
@@ -91,6 +94,33 @@ function toolCases(client: () => Client) {
     assert.match(r.structuredContent!.stderr, /^err err /);
     assert.match(text, /^value: 7$/m);
     assert.equal(r.structuredContent!.value, 7);
+  });
+
+  it('hands back files written under /out/: pictures as images, others as embedded resources, within a size budget', async () => {
+    const code = [
+      `open("/out/dot.png", "wb").write(bytes.fromhex("${PNG_1X1}"))`,
+      'open("/out/chart.svg", "w").write("<svg xmlns=\'http://www.w3.org/2000/svg\'/>")',
+      'import os\nos.makedirs("/out/tables", exist_ok=True)',
+      'open("/out/tables/t.csv", "w").write("a,b\\n1,2\\n")',
+      'open("/out/raw.bin", "wb").write(bytes([0, 255, 1]))',
+      'open("/out/huge.txt", "w").write("x" * (3 * 1024 * 1024))',
+    ].join('\n');
+    const r = await call('run_python', { code });
+    assert.equal(r.isError, false, textOf(r));
+    const [text, ...files] = r.content as any[];
+    assert.equal(text.type, 'text');
+    const byUri = Object.fromEntries(files.map((c) => [c.type === 'image' ? `image:${c.mimeType}` : c.resource.uri, c]));
+    assert.equal(byUri['image:image/png'].data, Buffer.from(PNG_1X1, 'hex').toString('base64'));
+    assert.match(Buffer.from(byUri['image:image/svg+xml'].data, 'base64').toString(), /^<svg/);
+    assert.deepEqual(byUri['file:///out/tables/t.csv'].resource, { uri: 'file:///out/tables/t.csv', mimeType: 'text/csv', text: 'a,b\n1,2\n' });
+    assert.equal(byUri['file:///out/raw.bin'].resource.blob, Buffer.from([0, 255, 1]).toString('base64'));
+    assert.equal(files.length, 4, 'the file over the budget is left out');
+    assert.deepEqual(r.structuredContent!.filesOmitted, [{ path: '/out/huge.txt', bytes: 3 * 1024 * 1024 }]);
+    assert.match(text.text, /files written under \/out\/:\n  \/out\/chart\.svg \(image\/svg\+xml, \d+ bytes\)/);
+    assert.match(text.text, /files left out \(over the size budget\):\n  \/out\/huge\.txt \(3145728 bytes\)/);
+    assert.ok(Buffer.byteLength(JSON.stringify(r.structuredContent)) < 24 * 1024);
+    const next = await call('run_python', { code: 'import os\nprint(os.listdir("/out"))' });
+    assert.equal(next.structuredContent!.stdout, '[]\n', "a run never sees another run's files");
   });
 
   it('gives the traceback of a Python error as text', async () => {

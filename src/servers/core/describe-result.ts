@@ -29,6 +29,8 @@ export function describeResult(r: DescribedResult): string {
   }
   if (r.valueRepr !== undefined) parts.push(`value: ${r.valueRepr}`);
   else if (r.valueError) parts.push(`value not shown: ${r.valueError}`);
+  if (r.files?.length) parts.push(`files written under /out/:\n${r.files.map((f) => `  ${f.path} (${f.mimeType}, ${f.bytes} bytes)`).join('\n')}`);
+  if (r.filesOmitted?.length) parts.push(`files left out (over the size budget):\n${r.filesOmitted.map((f) => `  ${f.path} (${f.bytes} bytes)`).join('\n')}`);
   if (parts.length === 0) parts.push('(no output)');
   return [...parts, ...describeAuditAndUsage(r)].join('\n');
 }

@@ -12,6 +12,8 @@ import { Gate } from './gate.js';
 import { narrowLimits } from './limits.js';
 import { checkRequestKind, isModuleRequest, moduleRunOptions, moduleSource } from './module-request.js';
 import { moduleResultJson, pythonResultJson } from './result-json.js';
+import { DEFAULT_OUT_FILES_BYTES, OUT_DIR, outFiles } from './out-files.js';
+import type { Collected } from '../../pool/run-files.js';
 import type { RunRequest, RunResultJson } from './schemas.js';
 
 export interface RunnerOptions {
@@ -23,6 +25,8 @@ export interface RunnerOptions {
   concurrency: number;
   /** Runs that may wait for a slot; past it calls fail with OverloadError. */
   maxQueue: number;
+  /** Bytes of /out/ files a one-shot Python run hands back. Default 2 MiB; 0 for none. */
+  outFilesBytes?: number;
 }
 
 /** Watches one run as it goes: the output as the program writes it. */
@@ -76,15 +80,27 @@ export class Runner {
     // The pool's workers start with the server's files; a request's own are written for its run only.
     const place = files === this.grants.files ? undefined : request.files;
     const code = request.code;
+    const outBytes = this.options.outFilesBytes ?? DEFAULT_OUT_FILES_BYTES;
+    let collected: Collected | undefined;
     const result = await this.gate.run(() =>
       this.pool(engine).run(code, {
         limits,
         onStdout: (text) => watch.onOutput?.('stdout', text),
         onStderr: (text) => watch.onOutput?.('stderr', text),
-        ...(place ? { files: { place } } : {}),
+        files: {
+          ...(place ? { place } : {}),
+          ...(outBytes > 0 ? { collect: { dir: OUT_DIR, maxBytes: outBytes } } : {}),
+          onCollected: (c) => (collected = c),
+        },
       }),
     );
-    return pythonResultJson(result, engine);
+    const json = pythonResultJson(result, engine);
+    if (collected && (collected.files.length || collected.omitted.length)) {
+      const out = outFiles(collected);
+      json.files = out.files;
+      if (out.omitted.length) json.filesOmitted = out.omitted;
+    }
+    return json;
   }
 
   /** Lets queued and running work finish, then releases the workers. */

@@ -94,6 +94,18 @@ export const RunResultSchema = z.object({
     .describe("Python: the value of the code's last line when it is an expression other than None, as JSON data (tuples as arrays, bytes as base64, ints beyond 2^53 as strings)"),
   valueRepr: z.string().optional().describe('that value as Python shows it'),
   valueError: z.string().optional().describe('why the last expression has a value that cannot leave the sandbox (e.g. a function)'),
+  files: z
+    .array(
+      z.object({
+        path: z.string(),
+        bytes: z.number().int(),
+        mimeType: z.string(),
+        base64: z.string().optional().describe('the content (HTTP and queue results; MCP gives it as image or resource content)'),
+      }),
+    )
+    .optional()
+    .describe('files a one-shot Python run wrote under /out/, within the server\'s byte budget'),
+  filesOmitted: z.array(z.object({ path: z.string(), bytes: z.number().int() })).optional().describe('files under /out/ left out: over the budget'),
   truncated: z
     .object({ stdout: CutSchema.optional(), stderr: CutSchema.optional() })
     .optional()

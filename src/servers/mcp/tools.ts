@@ -10,13 +10,25 @@ import type { Runner } from '../core/runner.js';
 import { codeSchema, engineSchema, FilesSchema, LimitsSchema, ModuleFields, RunResultSchema, type RunResultJson } from '../core/schemas.js';
 import type { SessionStore } from '../core/sessions.js';
 import { fitResult } from './budget.js';
+import { IMAGE_TYPES, type OutFile } from '../core/out-files.js';
 
 const SESSION_ID = z.string().describe('id from session_create');
 
 function runResult(result: RunResultJson, budget: number): CallToolResult {
   const failed = !result.ok || (result.exitCode ?? 0) !== 0;
-  const { json, text } = fitResult(result, budget);
-  return { content: [{ type: 'text', text }], structuredContent: json, isError: failed };
+  // The files' bytes go as their own content items; the structured result lists them.
+  const files = (result.files ?? []).filter((f): f is OutFile => f.base64 !== undefined);
+  const listed = files.length ? { ...result, files: files.map(({ base64: _, ...f }) => f) } : result;
+  const { json, text } = fitResult(listed, budget);
+  return { content: [{ type: 'text', text }, ...files.map(fileContent)], structuredContent: json, isError: failed };
+}
+
+/** An /out/ file as a model sees it: a picture, or an embedded resource (text when it is UTF-8). */
+function fileContent(file: OutFile): CallToolResult['content'][number] {
+  if (IMAGE_TYPES.has(file.mimeType)) return { type: 'image', data: file.base64, mimeType: file.mimeType };
+  const uri = `file://${file.path}`;
+  const asText = decodeUtf8(Buffer.from(file.base64, 'base64'));
+  return { type: 'resource', resource: asText === null ? { uri, mimeType: file.mimeType, blob: file.base64 } : { uri, mimeType: file.mimeType, text: asText } };
 }
 
 function text(value: string, structured?: Record<string, unknown>): CallToolResult {
@@ -53,7 +65,7 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, options:
       title: 'Run Python',
       description:
         `Run Python in a fresh sandbox: no network, files or host access unless the server grants them. ` +
-        `Print what you want to see; the value of a last expression is shown too. Long output comes back as its head and tail. ${enginesNote(runner)} ${limitsNote}`,
+        `Print what you want to see; the value of a last expression is shown too. Long output comes back as its head and tail. Files written under /out/ come back (PNG, JPEG, GIF, SVG as images). ${enginesNote(runner)} ${limitsNote}`,
       inputSchema: { code: codeSchema(engines), engine: engineSchema(engines).optional(), limits: LimitsSchema.optional(), files: FilesSchema.optional() },
       outputSchema: RunResultSchema.shape,
       annotations: runs,
