@@ -123,6 +123,17 @@ function toolCases(client: () => Client) {
     assert.equal(next.structuredContent!.stdout, '[]\n', "a run never sees another run's files");
   });
 
+  it('sends progress notifications with the output so far when the client gives a progress token', async () => {
+    const seen: { progress: number; message?: string }[] = [];
+    const code = 'import time\nfor i in range(6):\n    print("tick", i)\n    time.sleep(0.3)';
+    const r = (await client().callTool({ name: 'run_python', arguments: { code } }, undefined, { onprogress: (p) => seen.push(p), timeout: 60_000 })) as Result;
+    assert.equal(r.structuredContent!.stdout, ['0', '1', '2', '3', '4', '5'].map((i) => `tick ${i}\n`).join(''));
+    assert.ok(seen.length >= 2, `progress notifications: ${JSON.stringify(seen)}`);
+    assert.match(seen[0].message!, /^tick 0\n/);
+    assert.ok(seen.every((p, i) => i === 0 || p.progress > seen[i - 1].progress), 'progress increases');
+    assert.ok(seen[0].progress < Buffer.byteLength(r.structuredContent!.stdout), 'sent while running, before the end');
+  });
+
   it('gives the traceback of a Python error as text', async () => {
     const r = await call('run_python', { code: 'def f():\n    return 1 / 0\nf()' });
     assert.equal(r.isError, true);

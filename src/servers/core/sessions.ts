@@ -8,7 +8,7 @@ import { requestFiles, type RequestFiles } from './files.js';
 import { OverloadError } from './gate.js';
 import { narrowLimits } from './limits.js';
 import { pythonResultJson } from './result-json.js';
-import type { Runner } from './runner.js';
+import type { Runner, RunWatch } from './runner.js';
 import type { RunResultJson } from './schemas.js';
 
 export class UnknownSessionError extends Error {
@@ -60,10 +60,11 @@ export class SessionStore {
     return id;
   }
 
-  async run(id: string, code: string, limits?: Limits): Promise<RunResultJson> {
+  async run(id: string, code: string, limits?: Limits, watch: RunWatch = {}): Promise<RunResultJson> {
     const narrowed = narrowLimits(this.runner.limits, limits);
     const engine = this.entry(id).engine;
-    return this.use(id, async (sb) => pythonResultJson(await this.runner.gate.run(() => sb.run(code, { limits: narrowed })), engine));
+    const output = { onStdout: (t: string) => watch.onOutput?.('stdout', t), onStderr: (t: string) => watch.onOutput?.('stderr', t) };
+    return this.use(id, async (sb) => pythonResultJson(await this.runner.gate.run(() => sb.run(code, { limits: narrowed, ...output })), engine));
   }
 
   async list(id: string, path: string): Promise<DirEntry[]> {

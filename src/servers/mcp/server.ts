@@ -79,15 +79,22 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<RunningMcp>
   if (options.token) app.use('*', bearerAuth(options.token));
   app.all('/mcp', async (c) => {
     const server = createMcpServer(runner, sessions, tools);
+    // Answers stream (server-sent events), so a long run can send progress notifications before its
+    // result; the protocol server lives until its stream ends or the client goes away.
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
-      enableJsonResponse: true,
+      enableJsonResponse: false,
       maxRequestBodySize: options.maxBodyBytes,
     });
     await server.connect(transport);
     const response = await transport.handleRequest(c.req.raw);
-    void server.close();
-    return response;
+    if (!response.body) {
+      void server.close();
+      return response;
+    }
+    const relay = new TransformStream<Uint8Array, Uint8Array>();
+    void response.body.pipeTo(relay.writable).catch(() => {}).finally(() => void server.close());
+    return new Response(relay.readable, { status: response.status, headers: response.headers });
   });
   const listening = await listenServing(app.fetch, options.host, options.port, runner, sessions);
   let stopped!: () => void;

@@ -6,7 +6,8 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import * as z from 'zod';
 import { ENGINE_INFO, engineLabel } from '../core/engines.js';
 import { MAX_WASM_MODULE_BYTES } from '../core/module-request.js';
-import type { Runner } from '../core/runner.js';
+import type { Runner, RunWatch } from '../core/runner.js';
+import { watchOutput } from '../core/output-so-far.js';
 import { codeSchema, engineSchema, FilesSchema, LimitsSchema, ModuleFields, RunResultSchema, type RunResultJson } from '../core/schemas.js';
 import type { SessionStore } from '../core/sessions.js';
 import { fitResult } from './budget.js';
@@ -29,6 +30,25 @@ function fileContent(file: OutFile): CallToolResult['content'][number] {
   const uri = `file://${file.path}`;
   const asText = decodeUtf8(Buffer.from(file.base64, 'base64'));
   return { type: 'resource', resource: asText === null ? { uri, mimeType: file.mimeType, blob: file.base64 } : { uri, mimeType: file.mimeType, text: asText } };
+}
+
+type Extra = { _meta?: { progressToken?: string | number }; sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; message?: string } }) => Promise<void> };
+
+/**
+ * Runs `run` with progress notifications when the client gave a progress token: the bytes written
+ * so far as the progress, the last of the output as the message.
+ */
+async function withProgress<T>(extra: Extra, run: (watch: RunWatch) => Promise<T>): Promise<T> {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return run({});
+  const watch = watchOutput((p) => {
+    extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p.bytes, message: p.tail } }).catch(() => {});
+  });
+  try {
+    return await run(watch);
+  } finally {
+    watch.stop();
+  }
 }
 
 function text(value: string, structured?: Record<string, unknown>): CallToolResult {
@@ -65,12 +85,12 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, options:
       title: 'Run Python',
       description:
         `Run Python in a fresh sandbox: no network, files or host access unless the server grants them. ` +
-        `Print what you want to see; the value of a last expression is shown too. Long output comes back as its head and tail. Files written under /out/ come back (PNG, JPEG, GIF, SVG as images). ${enginesNote(runner)} ${limitsNote}`,
+        `Print what you want to see; the value of a last expression is shown too. Long output comes back as its head and tail (and as progress while it runs, given a progress token). Files written under /out/ come back (PNG, JPEG, GIF, SVG as images). ${enginesNote(runner)} ${limitsNote}`,
       inputSchema: { code: codeSchema(engines), engine: engineSchema(engines).optional(), limits: LimitsSchema.optional(), files: FilesSchema.optional() },
       outputSchema: RunResultSchema.shape,
       annotations: runs,
     },
-    async ({ code, engine, limits, files }) => runResult(await runner.run({ code, engine, limits, files }), budget),
+    async ({ code, engine, limits, files }, extra) => runResult(await withProgress(extra, (watch) => runner.run({ code, engine, limits, files }, watch)), budget),
   );
 
   server.registerTool(
@@ -85,7 +105,7 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, options:
       outputSchema: RunResultSchema.shape,
       annotations: { ...runs, openWorldHint: false },
     },
-    async (request) => runResult(await runner.run(request), budget),
+    async (request, extra) => runResult(await withProgress(extra, (watch) => runner.run(request, watch)), budget),
   );
 
   server.registerTool(
@@ -112,7 +132,7 @@ export function createMcpServer(runner: Runner, sessions: SessionStore, options:
       outputSchema: RunResultSchema.shape,
       annotations: sessionWrites,
     },
-    async ({ session_id, code, limits }) => runResult(await sessions.run(session_id, code, limits), budget),
+    async ({ session_id, code, limits }, extra) => runResult(await withProgress(extra, (watch) => sessions.run(session_id, code, limits, watch)), budget),
   );
 
   server.registerTool(
