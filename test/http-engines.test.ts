@@ -70,6 +70,45 @@ describe('pyfence serve with two engines', () => {
     assert.equal(r.body.exitCode, 0);
   });
 
+  it('streams a run as NDJSON: output lines as the program writes them, then the result', async () => {
+    const r = await fetch(url + '/v1/run/stream', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'import time\nfor i in range(4):\n    print("tick", i)\n    time.sleep(0.4)\n"end"' }),
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/x-ndjson');
+    const reads: string[] = [];
+    const decoder = new TextDecoder();
+    for await (const chunk of r.body!) reads.push(decoder.decode(chunk, { stream: true }));
+    const lines = reads.join('').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const result = lines.at(-1);
+    assert.equal(result.type, 'result');
+    assert.equal(result.result.stdout, 'tick 0\ntick 1\ntick 2\ntick 3\n');
+    assert.equal(result.result.value, 'end');
+    const output = lines.slice(0, -1);
+    assert.ok(output.every((l) => l.type === 'stdout'), JSON.stringify(output));
+    assert.equal(output.map((l) => l.text).join(''), result.result.stdout);
+    assert.ok(!reads[0].includes('"result"'), 'the first output arrived before the result, in its own read');
+
+    const wat = await fetch(url + '/v1/run/stream', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ wat: HELLO_WAT }) });
+    const watLines = (await wat.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(watLines[0], { type: 'stdout', text: 'hello from wat\n' });
+    assert.equal(watLines.at(-1).result.exitCode, 0);
+
+    for (const body of [{ code: 'print(1)', engine: 'pypy' }, { code: 'x', wat: HELLO_WAT }, { wat: '(module', args: 'x' }]) {
+      const bad = await post('/v1/run/stream', body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+      assert.equal(typeof bad.body.error.message, 'string');
+    }
+    // A module is compiled once its run has a slot: a bad one ends the stream with an error line.
+    const broken = await fetch(url + '/v1/run/stream', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ wat: '(module (func' }) });
+    const last = JSON.parse((await broken.text()).trimEnd().split('\n').at(-1)!);
+    assert.equal(last.type, 'error');
+    assert.equal(last.status, 400);
+    assert.equal(last.error.type, 'invalid_module');
+  });
+
   it('refuses a request with no program, two programs, or fields of the other kind (400)', async () => {
     for (const [body, message] of [
       [{}, /exactly one of code \(Python\), wat or wasm_base64/],

@@ -69,6 +69,23 @@ export class Runner {
     return engine as Engine;
   }
 
+  /**
+   * The checks `run` makes before it starts (what to run, engine, limits, files, module size), for a
+   * caller that must answer a bad request before it commits to a streamed answer; and overload.
+   */
+  check(request: RunRequest): void {
+    checkRequestKind(request);
+    if (isModuleRequest(request)) {
+      moduleSource(request);
+      moduleRunOptions(this.grants, this.limits, request);
+    } else {
+      this.engineFor(request.engine);
+      narrowLimits(this.limits, request.limits);
+      requestFiles(this.grants, request.files);
+    }
+    if (this.gate.full) throw this.gate.overload();
+  }
+
   /** Python code or a WebAssembly module, in a fresh sandbox with the server's grants. */
   async run(request: RunRequest, watch: RunWatch = {}): Promise<RunResultJson> {
     checkRequestKind(request);

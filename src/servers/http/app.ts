@@ -9,7 +9,7 @@ import { formatIssues } from '../core/issues.js';
 import type { SessionStore } from '../core/sessions.js';
 import { browserGuard } from '../core/browser-guard.js';
 import { errorBody } from '../core/error-body.js';
-import { BadRequestError, errorResponse } from './errors.js';
+import { BadRequestError, errorLine, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 
 export interface HttpApiOptions {
@@ -69,6 +69,28 @@ export function createHttpApi(options: HttpApiOptions): Hono {
   app.post('/v1/run', async (c) => {
     const body = await readBody(c, runRequest);
     return c.json(await runner.run(body));
+  });
+
+  // The same run, answered as it goes: NDJSON lines {"type":"stdout"|"stderr","text"} as the program
+  // writes, then {"type":"result","result":{...}} (or {"type":"error","error":{...}} if it failed
+  // after the answer began). A bad request or a full server is answered with its status first.
+  app.post('/v1/run/stream', async (c) => {
+    const body = await readBody(c, runRequest);
+    runner.check(body);
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        const line = (value: object) => controller.enqueue(encoder.encode(`${JSON.stringify(value)}\n`));
+        try {
+          const result = await runner.run(body, { onOutput: (type, text) => line({ type, text }) });
+          line({ type: 'result', result });
+        } catch (e) {
+          line({ type: 'error', ...errorLine(e) });
+        }
+        controller.close();
+      },
+    });
+    return new Response(stream, { status: 200, headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' } });
   });
 
   app.post('/v1/sessions', async (c) => {
