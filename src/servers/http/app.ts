@@ -64,7 +64,7 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     }),
   );
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version, runRequest)));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version, runRequest, new URL(c.req.url).origin)));
 
   app.post('/v1/run', async (c) => {
     const body = await readBody(c, runRequest);
