@@ -115,9 +115,10 @@ describe('pyfence serve', () => {
   it('publishes /openapi.json from the schemas', async () => {
     const doc = await (await call('/openapi.json')).json();
     assert.equal(doc.openapi, '3.1.0');
-    const run = doc.paths['/v1/run'].post.requestBody.content['application/json'].schema;
-    assert.deepEqual(run.required, ['code']);
-    assert.ok(run.properties.limits);
+    const run = doc.components.schemas.RunRequest;
+    for (const field of ['code', 'engine', 'wat', 'wasm_base64', 'args', 'stdin', 'files', 'limits']) assert.ok(run.properties[field], field);
+    assert.deepEqual(run.properties.engine.enum, ['micropython'], 'only the engines this server enables');
+    assert.match(run.properties.code.description, /MicroPython 1\.27/);
   });
 
   it('answers 429 with Retry-After past the queue (1 running + 1 waiting)', async () => {

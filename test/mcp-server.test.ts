@@ -13,6 +13,9 @@ const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '5e8', '--concurrency', '2'];
 const TOKEN = 'mcp-token-19';
 const TOOLS = ['run_python', 'run_wasm', 'session_close', 'session_create', 'session_files', 'session_read_file', 'session_run'];
 
+/** A 1x1 PNG. */
+const PNG_1X1 = '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf0000000301010027a84d0b0000000049454e44ae426082';
+
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
 
@@ -26,6 +29,22 @@ function toolCases(client: () => Client) {
     const run = tools.find((t) => t.name === 'run_python')!;
     assert.deepEqual(run.inputSchema.required, ['code']);
     assert.ok(run.outputSchema?.properties?.usage);
+  });
+
+  it('names the engine it runs truthfully (CPython by default), and annotates every tool', async () => {
+    const { tools } = await client().listTools();
+    const run = tools.find((t) => t.name === 'run_python')!;
+    assert.match(run.description!, /CPython 3\.14/);
+    assert.doesNotMatch(run.description!, /MicroPython/);
+    assert.deepEqual((run.inputSchema.properties!.engine as { enum: string[] }).enum, ['cpython']);
+    assert.deepEqual(run.annotations, { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false });
+    for (const tool of tools) assert.equal(typeof tool.annotations?.readOnlyHint, 'boolean', tool.name);
+    assert.equal(tools.find((t) => t.name === 'session_close')!.annotations!.destructiveHint, true);
+    const r = await call('run_python', { code: 'import sys\nprint(sys.implementation.name)' });
+    assert.equal(r.structuredContent!.stdout, 'cpython\n');
+    assert.equal(r.structuredContent!.engine, 'cpython');
+    const micro = await call('run_python', { code: 'print(1)', engine: 'micropython' });
+    assert.equal(micro.isError, true);
   });
 
   it('runs code: structured result plus readable text', async () => {
@@ -49,6 +68,70 @@ function toolCases(client: () => Client) {
     assert.equal(r.structuredContent!.exitCode, 3);
     assert.equal(r.isError, true, 'a non-zero exit code is an error for the model');
     assert.match(textOf(r), /exit code 3/);
+  });
+
+  it("shows the last expression's value: its repr in the text, its data in structuredContent", async () => {
+    const r = await call('run_python', { code: 'x = 20\nx * 2 + 2' });
+    assert.match(textOf(r), /^value: 42$/m);
+    assert.doesNotMatch(textOf(r), /no output/);
+    assert.equal(r.structuredContent!.value, 42);
+    const listed = await call('run_python', { code: '[n * n for n in range(4)]' });
+    assert.match(textOf(listed), /^value: \[0, 1, 4, 9\]$/m);
+  });
+
+  it('keeps a result within the budget (24 KiB) whatever the program prints: head, tail and how much was cut', async () => {
+    const r = await call('run_python', { code: 'for i in range(10000):\n    print("line", i, "x" * 60)\nprint("err " * 5000, file=__import__("sys").stderr)\n7' });
+    const text = textOf(r);
+    assert.ok(Buffer.byteLength(text) <= 24 * 1024, `text is ${Buffer.byteLength(text)} bytes`);
+    assert.ok(Buffer.byteLength(JSON.stringify(r.structuredContent)) <= 24 * 1024, 'structuredContent within the budget');
+    assert.match(text, /^stdout:\nline 0 x{60}\nline 1 /);
+    assert.match(text, /line 9999 x{60}\n/);
+    const note = /\[\.\.\. (\d+) bytes, (\d+) lines cut to fit the result budget \.\.\.\]/.exec(text)!;
+    assert.ok(note, 'a line says how much was cut');
+    const cut = r.structuredContent!.truncated.stdout;
+    assert.equal(Number(note[1]), cut.cutBytes);
+    assert.ok(cut.cutLines > 9000 && cut.cutBytes > 9000 * 60, JSON.stringify(cut));
+    assert.match(r.structuredContent!.stderr, /^err err /);
+    assert.match(text, /^value: 7$/m);
+    assert.equal(r.structuredContent!.value, 7);
+  });
+
+  it('hands back files written under /out/: pictures as images, others as embedded resources, within a size budget', async () => {
+    const code = [
+      `open("/out/dot.png", "wb").write(bytes.fromhex("${PNG_1X1}"))`,
+      'open("/out/chart.svg", "w").write("<svg xmlns=\'http://www.w3.org/2000/svg\'/>")',
+      'import os\nos.makedirs("/out/tables", exist_ok=True)',
+      'open("/out/tables/t.csv", "w").write("a,b\\n1,2\\n")',
+      'open("/out/raw.bin", "wb").write(bytes([0, 255, 1]))',
+      'open("/out/huge.txt", "w").write("x" * (3 * 1024 * 1024))',
+    ].join('\n');
+    const r = await call('run_python', { code });
+    assert.equal(r.isError, false, textOf(r));
+    const [text, ...files] = r.content as any[];
+    assert.equal(text.type, 'text');
+    const byUri = Object.fromEntries(files.map((c) => [c.type === 'image' ? `image:${c.mimeType}` : c.resource.uri, c]));
+    assert.equal(byUri['image:image/png'].data, Buffer.from(PNG_1X1, 'hex').toString('base64'));
+    assert.match(Buffer.from(byUri['image:image/svg+xml'].data, 'base64').toString(), /^<svg/);
+    assert.deepEqual(byUri['file:///out/tables/t.csv'].resource, { uri: 'file:///out/tables/t.csv', mimeType: 'text/csv', text: 'a,b\n1,2\n' });
+    assert.equal(byUri['file:///out/raw.bin'].resource.blob, Buffer.from([0, 255, 1]).toString('base64'));
+    assert.equal(files.length, 4, 'the file over the budget is left out');
+    assert.deepEqual(r.structuredContent!.filesOmitted, [{ path: '/out/huge.txt', bytes: 3 * 1024 * 1024 }]);
+    assert.match(text.text, /files written under \/out\/:\n  \/out\/chart\.svg \(image\/svg\+xml, \d+ bytes\)/);
+    assert.match(text.text, /files left out \(over the size budget\):\n  \/out\/huge\.txt \(3145728 bytes\)/);
+    assert.ok(Buffer.byteLength(JSON.stringify(r.structuredContent)) < 24 * 1024);
+    const next = await call('run_python', { code: 'import os\nprint(os.listdir("/out"))' });
+    assert.equal(next.structuredContent!.stdout, '[]\n', "a run never sees another run's files");
+  });
+
+  it('sends progress notifications with the output so far when the client gives a progress token', async () => {
+    const seen: { progress: number; message?: string }[] = [];
+    const code = 'import time\nfor i in range(6):\n    print("tick", i)\n    time.sleep(0.3)';
+    const r = (await client().callTool({ name: 'run_python', arguments: { code } }, undefined, { onprogress: (p) => seen.push(p), timeout: 60_000 })) as Result;
+    assert.equal(r.structuredContent!.stdout, ['0', '1', '2', '3', '4', '5'].map((i) => `tick ${i}\n`).join(''));
+    assert.ok(seen.length >= 2, `progress notifications: ${JSON.stringify(seen)}`);
+    assert.match(seen[0].message!, /^tick 0\n/);
+    assert.ok(seen.every((p, i) => i === 0 || p.progress > seen[i - 1].progress), 'progress increases');
+    assert.ok(seen[0].progress < Buffer.byteLength(r.structuredContent!.stdout), 'sent while running, before the end');
   });
 
   it('gives the traceback of a Python error as text', async () => {

@@ -10,7 +10,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, ROOT } from './helpers.js';
-import { MAX_WASM_MODULE_BYTES } from '../src/servers/core/wasm-runner.js';
+import { MAX_WASM_MODULE_BYTES } from '../src/servers/core/module-request.js';
+import { HELLO_WAT } from './support/hello-wat.js';
 
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
@@ -18,14 +19,6 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'wasm');
 const fixture64 = (name: string) => fs.readFileSync(join(FIXTURES, name)).toString('base64');
 const fixtureText = (name: string) => fs.readFileSync(join(FIXTURES, name), 'utf8');
 
-const HELLO_WAT = `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 64) "hello from wat\\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 64))
-    (i32.store (i32.const 4) (i32.const 15))
-    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))`;
 
 let client: Client;
 let dir: string;
@@ -36,11 +29,28 @@ before(async () => {
   fs.writeFileSync(join(dir, 'inside.txt'), 'inside\n');
   fs.symlinkSync('/etc', join(dir, 'link-out'));
   client = new Client({ name: 'test', version: '1' });
-  const flags = ['--timeout', '4s', '--fuel', '5e8', '--concurrency', '2', '--mount', `${dir}:/data:ro`, '--env', 'GREETING=hi'];
+  const flags = ['--timeout', '4s', '--fuel', '5e8', '--concurrency', '2', '--mount', `${dir}:/data:ro`, '--env', 'GREETING=hi', '--engines', 'cpython,micropython', '--result-budget', '4KiB'];
   await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...flags], cwd: ROOT, stderr: 'pipe' }));
 });
 after(async () => {
   await client?.close();
+});
+
+describe('run_python over MCP with two engines enabled', () => {
+  it("describes both, with MicroPython's main differences, and runs the one a call names", async () => {
+    const { tools } = await client.listTools();
+    const run = tools.find((t) => t.name === 'run_python')!;
+    assert.match(run.description!, /Default engine: cpython = CPython 3\.14/);
+    assert.match(run.description!, /Also available: micropython = MicroPython 1\.27 \(.*dict iteration order/);
+    const name = 'import sys\nprint(sys.implementation.name)';
+    assert.equal((await call('run_python', { code: name })).structuredContent!.stdout, 'cpython\n');
+    assert.equal((await call('run_python', { code: name, engine: 'micropython' })).structuredContent!.stdout, 'micropython\n');
+    const long = await call('run_python', { code: 'for i in range(3000):\n    print(i)', engine: 'micropython' });
+    assert.ok(Buffer.byteLength(textOf(long)) <= 4096, '--result-budget sets the budget');
+    assert.match(textOf(long), /^0\n1\n[\s\S]*bytes, \d+ lines cut[\s\S]*\n2999\n/m);
+    const session = (await call('session_create', { engine: 'micropython' })).structuredContent!.session_id;
+    assert.equal((await call('session_run', { session_id: session, code: name })).structuredContent!.engine, 'micropython');
+  });
 });
 
 describe('run_wasm over MCP', () => {
@@ -114,7 +124,7 @@ describe('run_wasm over MCP', () => {
       [{ wasm_base64: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff]).toString('base64') }, /invalid module/],
       [{ wasm_base64: Buffer.from('print("hi")').toString('base64') }, /WebAssembly header/],
       [{ wasm_base64: 'not base64!' }, /not base64/],
-      [{}, /exactly one of wasm_base64 or wat/],
+      [{}, /exactly one of code \(Python\), wat or wasm_base64/],
       [{ wat: HELLO_WAT, wasm_base64: fixture64('hello.wasm') }, /exactly one/],
       [{ wat: '(module (func (export "f")))' }, /no _start export/],
     ];

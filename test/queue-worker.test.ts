@@ -6,6 +6,7 @@ import { Queue, type Job } from 'bullmq';
 import { QueueClient, QueueJobError, enqueueRun } from '../src/index.js';
 import { spawnSync } from 'node:child_process';
 import { startCli, startRedis, type RedisServer, type Started } from './process-helpers.js';
+import { HELLO_WAT } from './support/hello-wat.js';
 
 // A user's machine may lack redis-server (Debian: apt-get install redis-server); CI installs it
 // (.ci/run) and must never skip these.
@@ -62,6 +63,16 @@ describe('pyfence worker on Redis', { skip: NO_REDIS }, () => {
     const r = await client.run({ code: 'print(open("/f").read())', files: { '/f': 'via the client' } });
     assert.equal(r.stdout, 'via the client\n');
     assert.equal((await enqueueRun(redis.url, { code: 'print(7 * 6)' })).stdout, '42\n');
+  });
+
+  it('runs a WebAssembly module from a "run" job, and refuses an engine the worker does not enable', async () => {
+    const wat = await finished(await queue.add('run', { wat: HELLO_WAT }));
+    assert.equal(wat.returnvalue.stdout, 'hello from wat\n');
+    assert.equal(wat.returnvalue.engine, 'wasm');
+    assert.equal(wat.returnvalue.exitCode, 0);
+    const cpython = await finished(await queue.add('run', { code: 'print(1)', engine: 'cpython' }));
+    assert.match(cpython.failedReason, /engine: "cpython" is not enabled on this server \(enabled: micropython\)/);
+    assert.equal(cpython.attemptsMade, 1);
   });
 
   it('fails bad jobs at once: invalid data, limits above the worker\'s, unknown names', async () => {

@@ -2,14 +2,18 @@
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
 import { startMcpHttp, startMcpStdio } from '../servers/mcp/server.js';
-import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags } from './server-flags.js';
+import { DEFAULT_MCP_ENGINE } from '../servers/core/engines.js';
+import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './server-flags.js';
 
-export interface McpFlags extends CapacityFlags, BindFlags {
+export interface McpFlags extends CapacityFlags, BindFlags, EngineFlags {
   http?: number;
+  resultBudget?: number;
 }
 
 export async function mcpCommand(flags: McpFlags, grants: SandboxOptions): Promise<number> {
-  const common = { ...capacityFrom(flags), grants, version: VERSION };
+  // Models write CPython: it is the default unless --engine or --engines says otherwise.
+  const engines = flags.engines ?? (grants.engine ? undefined : [DEFAULT_MCP_ENGINE]);
+  const common = { ...capacityFrom(flags), grants, engines, version: VERSION, resultBudgetBytes: flags.resultBudget };
   if (flags.http === undefined) {
     const mcp = await startMcpStdio(common);
     await Promise.race([mcp.closed, stopSignal()]);

@@ -2,9 +2,9 @@
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
 import { startHttpServer } from '../servers/http/server.js';
-import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags } from './server-flags.js';
+import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './server-flags.js';
 
-export interface ServeFlags extends CapacityFlags, BindFlags {
+export interface ServeFlags extends CapacityFlags, BindFlags, EngineFlags {
   port: number;
 }
 
@@ -12,6 +12,7 @@ export async function serveCommand(flags: ServeFlags, grants: SandboxOptions): P
   const server = await startHttpServer({
     ...capacityFrom(flags),
     grants,
+    engines: flags.engines,
     host: flags.host,
     port: flags.port,
     token: tokenFrom(flags),

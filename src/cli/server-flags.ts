@@ -5,6 +5,19 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_HOST } from '../servers/core/bind.js';
 import { parseDuration, parseSize } from './units.js';
 
+/** `--engines micropython,cpython`: the Python engines requests may choose, the default first. */
+export interface EngineFlags {
+  engines?: string[];
+}
+
+export function addEnginesFlag(command: Command, fallback: string): Command {
+  return command.addOption(
+    new Option('--engines <list>', `Python engines requests may choose (comma-separated, the default first; default: --engine, else ${fallback})`).argParser((text) =>
+      text.split(',').map((s) => s.trim()).filter(Boolean),
+    ),
+  );
+}
+
 export interface CapacityFlags {
   concurrency?: number;
   maxQueue?: number;

@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
 import { startQueueWorker } from '../servers/queue/worker.js';
-import { stopSignal } from './server-flags.js';
+import { stopSignal, type EngineFlags } from './server-flags.js';
 
-export interface WorkerFlags {
+export interface WorkerFlags extends EngineFlags {
   redis: string;
   queue: string;
   concurrency?: number;
@@ -19,11 +19,17 @@ export async function workerCommand(flags: WorkerFlags, grants: SandboxOptions):
     concurrency: flags.concurrency ?? availableParallelism(),
     stallMs: flags.stallTimeout,
     grants,
+    engines: flags.engines,
   });
-  await worker.ready;
-  process.stderr.write(`pyfence worker: ${worker.name} ready on queue "${flags.queue}"\n`);
-  await stopSignal();
+  // A stop may come before Redis ever answers: it must not wait for a connection first.
+  const stop = stopSignal();
+  const started = await Promise.race([worker.ready.then(() => true), stop.then(() => false)]);
+  if (started) {
+    process.stderr.write(`pyfence worker: ${worker.name} ready on queue "${flags.queue}"\n`);
+    await stop;
+  }
   process.stderr.write('pyfence worker: stopping after the jobs in progress\n');
   await worker.close();
-  return EXIT_CODES.ok;
+  // BullMQ's lock and stall timers outlive a close that Redis never answered; nothing is left to do.
+  process.exit(EXIT_CODES.ok);
 }

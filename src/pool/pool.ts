@@ -13,6 +13,13 @@ import { hostBridge, openInline, openWorker } from '../python/sessions.js';
 import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../python/program.js';
 import { abortable, checkSignal } from '../python/abort.js';
 import type { WorkerSession } from './worker-session.js';
+import type { RunFilesRequest } from './run-files.js';
+
+/** A pool run's options: worker pools also take files for this run only, and give back what it wrote. */
+export interface PoolRunOptions extends RunOptions {
+  /** Worker pools only: files written for this run, and a directory whose files come back. */
+  files?: RunFilesRequest;
+}
 
 export interface PoolOptions extends SandboxOptions {
   /** Interpreters kept ready (inline) or worker threads (worker). Default 4 inline, one per core for workers. */
@@ -36,7 +43,7 @@ interface Spare {
 
 interface Job {
   code: string;
-  options: RunOptions;
+  options: PoolRunOptions;
   /** Undefined: a CPython run without a file name (named after argv[0]). */
   program: ProgramSpec | undefined;
   /** Set while the job runs: raises KeyboardInterrupt in it; `cancel` ends it by terminating its worker. */
@@ -102,13 +109,14 @@ export class Pool {
    * `options.signal` cancels it: a queued run leaves the queue, a running one (worker pools) gets a
    * KeyboardInterrupt, and its worker is terminated if it has not ended 100 ms later; the promise rejects with the signal's reason.
    */
-  async run(code: string, options: RunOptions = {}): Promise<RunResult> {
+  async run(code: string, options: PoolRunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new UsageError('this pool is closed');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     resolveLimits(this.resolved.limits, options.limits);
     const resolvedProgram = resolveProgramSpec(options.inputs, options.filename);
     const program = this.resolved.engine === 'cpython' ? cpythonProgram(resolvedProgram, options.filename !== undefined) : resolvedProgram;
     const signal = checkSignal(options.signal);
+    if (options.files && this.resolved.isolation === 'inline') throw new UsageError("files for one run need a pool with isolation 'worker'");
     if (this.resolved.isolation === 'inline') return abortable(signal, async () => this.runInline(code, options, program));
     signal?.throwIfAborted();
     if (this.queue.length >= this.maxQueue) {
@@ -197,7 +205,7 @@ export class Pool {
       job.interrupt = () => worker.interrupt();
       job.cancel = () => worker.cancel();
       worker
-        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true, job.program)
+        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true, job.program, job.options.files)
         .then(job.resolve, job.reject)
         .finally(() => {
           this.running--;

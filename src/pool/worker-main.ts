@@ -16,6 +16,7 @@ import { buildVfs } from '../python/sessions.js';
 import { runFsOp } from '../python/sandbox-fs.js';
 import type { VirtualFS } from '../vfs/vfs.js';
 import { BlockingCallClient } from './blocking-call.js';
+import { collectFiles, placeFiles } from './run-files.js';
 import { carryCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import { HostCallGate } from '../python/host-call-gate.js';
 import { refusedCall } from '../python/host-functions.js';
@@ -94,11 +95,14 @@ port.on('message', (msg: ToWorker) => {
       port.postMessage({ type: 'snapshot', id: msg.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
       return;
     }
+    if (msg.files) placeFiles(session.vfs, msg.files);
     const result = session.run(msg.code, msg.limits, {
       onStdout: (text) => send({ type: 'stdout', id: msg.id, text }),
       onStderr: (text) => send({ type: 'stderr', id: msg.id, text }),
     }, msg.program);
-    send({ type: 'result', id: msg.id, result: plainResult(result) });
+    const out = msg.files?.collect;
+    const collected = out ? collectFiles(session.vfs, out.dir, out.maxBytes) : undefined;
+    send({ type: 'result', id: msg.id, result: plainResult(result), ...(collected ? { collected } : {}) });
     // Off the next run's path; also after a stop, whose fresh interpreter still has this run's files.
     if (msg.fresh) session.renew();
   } catch (e) {

@@ -12,6 +12,7 @@ import type { FsOp } from '../python/sandbox-fs.js';
 import type { GrantedNames } from '../python/host-call-gate.js';
 import type { Template } from '../guests/cpython/template.js';
 import type { CPythonRestore } from '../guests/cpython/session.js';
+import type { Collected, RunFiles } from './run-files.js';
 
 /** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
 export type WorkerEngine =
@@ -46,7 +47,7 @@ export interface WorkerData {
 
 export type ToWorker =
   /** `fresh`: after this run, replace the interpreter with a new one (pools: a fresh one per run). */
-  | { type: 'run'; id: number; code: string; limits: ResolvedLimits; fresh: boolean; program?: ProgramSpec }
+  | { type: 'run'; id: number; code: string; limits: ResolvedLimits; fresh: boolean; program?: ProgramSpec; files?: RunFiles }
   | { type: 'snapshot'; id: number }
   | { type: 'fs'; id: number; op: FsOp };
 
@@ -54,7 +55,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'stdout' | 'stderr'; id: number; text: string }
-  | { type: 'result'; id: number; result: PlainResult }
+  | { type: 'result'; id: number; result: PlainResult; collected?: Collected }
   | { type: 'snapshot'; id: number; bytes: Uint8Array }
   | { type: 'fs'; id: number; result: { value: unknown } | { code: string; message: string } }
   /** `usage`: the request was refused as a UsageError (e.g. what the engine does not support). */

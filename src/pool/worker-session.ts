@@ -23,6 +23,7 @@ import { siblingModule, startWorker } from './thread.js';
 import { RunOutcome, type RunResult } from '../python/result.js';
 import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
 import { watchRun, type LostWorker } from './watched-run.js';
+import type { RunFilesRequest } from './run-files.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
 export const WATCHDOG_MARGIN_MS = 1000;
@@ -165,19 +166,19 @@ export class WorkerSession {
   }
 
   /** `fresh`: the run gets a new interpreter, prepared in the worker after the previous run. */
-  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false, program?: ProgramSpec): Promise<RunResult> {
+  async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
     if (!this.worker) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
     this.busy = true;
     this.cancelled = false;
     try {
-      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh, program);
+      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh, program, files);
     } finally {
       this.busy = false;
     }
   }
 
-  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean, program?: ProgramSpec): Promise<RunResult> {
+  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
     const id = this.nextId++;
     const started = performance.now();
     let stdout = '';
@@ -205,7 +206,10 @@ export class WorkerSession {
           end();
           // Cancelled as it ended: its worker is being terminated, so it is replaced all the same.
           if (this.cancelled) void replaceWorker('the run was cancelled: its worker was terminated', 'fault');
-          else resolve(RunOutcome.fromPlain(msg.result));
+          else {
+            if (msg.collected) files?.onCollected?.(msg.collected);
+            resolve(RunOutcome.fromPlain(msg.result));
+          }
         } else if (msg.type === 'failed') {
           // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
           end();
@@ -223,7 +227,8 @@ export class WorkerSession {
       };
       watchRun(worker, limits.timeoutMs + WATCHDOG_MARGIN_MS, onMessage, onLost);
       // Output always streams back, so a run the watchdog kills still returns what it printed.
-      worker.postMessage({ type: 'run', id, code, limits, fresh, program } satisfies ToWorker);
+      const carried = files && (files.place || files.collect) ? { place: files.place, collect: files.collect } : undefined;
+      worker.postMessage({ type: 'run', id, code, limits, fresh, program, ...(carried ? { files: carried } : {}) } satisfies ToWorker);
     });
   }
 

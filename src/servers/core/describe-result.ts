@@ -12,7 +12,10 @@ export const STOPS: Record<string, string> = {
 
 const MAX_SHOWN = 5;
 
-export function describeResult(r: RunResultJson): string {
+/** What the text needs of a result (a library result's JSON has all of it but the engine). */
+export type DescribedResult = Omit<RunResultJson, 'engine'>;
+
+export function describeResult(r: DescribedResult): string {
   const parts: string[] = [];
   if (r.stdout) parts.push(`stdout:\n${r.stdout}`);
   if (r.stderr) parts.push(`stderr:\n${r.stderr}`);
@@ -21,7 +24,13 @@ export function describeResult(r: RunResultJson): string {
     const stop = r.error.kind === 'python' ? `error: ${r.error.type}: ${r.error.message}` : `${STOPS[r.error.kind]} (${r.error.message})`;
     parts.push(stop);
     if (r.sandboxReplaced) parts.push('the interpreter was replaced: variables from earlier runs are gone');
+  } else if (r.exitCode !== undefined) {
+    parts.push(`exit code ${r.exitCode}`);
   }
+  if (r.valueRepr !== undefined) parts.push(`value: ${r.valueRepr}`);
+  else if (r.valueError) parts.push(`value not shown: ${r.valueError}`);
+  if (r.files?.length) parts.push(`files written under /out/:\n${r.files.map((f) => `  ${f.path} (${f.mimeType}, ${f.bytes} bytes)`).join('\n')}`);
+  if (r.filesOmitted?.length) parts.push(`files left out (over the size budget):\n${r.filesOmitted.map((f) => `  ${f.path} (${f.bytes} bytes)`).join('\n')}`);
   if (parts.length === 0) parts.push('(no output)');
   return [...parts, ...describeAuditAndUsage(r)].join('\n');
 }

@@ -19,9 +19,7 @@ export class Gate {
   /** Runs `task` when a slot is free; throws OverloadError when the queue is full. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.maxRunning) {
-      if (this.waiting.length >= this.maxQueued) {
-        throw new OverloadError(`server busy: ${this.running} runs in progress and ${this.waiting.length} waiting`);
-      }
+      if (this.waiting.length >= this.maxQueued) throw this.overload();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;
@@ -31,6 +29,16 @@ export class Gate {
     } finally {
       this.release();
     }
+  }
+
+  /** Whether a run asked for now would be refused (every slot busy, the queue full). */
+  get full(): boolean {
+    return this.running >= this.maxRunning && this.waiting.length >= this.maxQueued;
+  }
+
+  /** The error a refused caller gets. */
+  overload(): OverloadError {
+    return new OverloadError(`server busy: ${this.running} runs in progress and ${this.waiting.length} waiting`);
   }
 
   get busy(): number {

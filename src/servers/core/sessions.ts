@@ -1,14 +1,15 @@
 // Persistent sessions held by one server process: a worker sandbox each, one run at a time per
 // session, bounded in number, disposed after sitting idle.
 import { randomUUID } from 'node:crypto';
-import type { Limits } from '../../python/options.js';
-import type { RunResult } from '../../python/result.js';
+import type { Engine, Limits } from '../../python/options.js';
 import { Sandbox } from '../../python/sandbox.js';
 import type { DirEntry } from '../../python/sandbox-fs.js';
 import { requestFiles, type RequestFiles } from './files.js';
 import { OverloadError } from './gate.js';
 import { narrowLimits } from './limits.js';
-import type { Runner } from './runner.js';
+import { pythonResultJson } from './result-json.js';
+import type { Runner, RunWatch } from './runner.js';
+import type { RunResultJson } from './schemas.js';
 
 export class UnknownSessionError extends Error {
   override name = 'UnknownSessionError';
@@ -25,6 +26,7 @@ export interface SessionStoreOptions {
 
 interface Entry {
   sandbox: Sandbox;
+  engine: Engine;
   lastUsed: number;
   /** The session's operations, one after another. */
   tail: Promise<unknown>;
@@ -46,19 +48,23 @@ export class SessionStore {
     return this.sessions.size;
   }
 
-  async create(files?: RequestFiles): Promise<string> {
+  /** A session on `engine` (one the runner enables; its default when not given). */
+  async create(files?: RequestFiles, engine?: string): Promise<string> {
+    const chosen = this.runner.engineFor(engine);
     if (this.sessions.size >= this.options.maxSessions) {
       throw new OverloadError(`too many sessions (${this.options.maxSessions}); close one or wait for idle ones to expire`);
     }
-    const sandbox = await Sandbox.create({ ...this.runner.grants, files: requestFiles(this.runner.grants, files) });
+    const sandbox = await Sandbox.create({ ...this.runner.grants, engine: chosen, files: requestFiles(this.runner.grants, files) });
     const id = randomUUID();
-    this.sessions.set(id, { sandbox, lastUsed: Date.now(), tail: Promise.resolve(), busy: 0 });
+    this.sessions.set(id, { sandbox, engine: chosen, lastUsed: Date.now(), tail: Promise.resolve(), busy: 0 });
     return id;
   }
 
-  async run(id: string, code: string, limits?: Limits): Promise<RunResult> {
+  async run(id: string, code: string, limits?: Limits, watch: RunWatch = {}): Promise<RunResultJson> {
     const narrowed = narrowLimits(this.runner.limits, limits);
-    return this.use(id, (sb) => this.runner.gate.run(() => sb.run(code, { limits: narrowed })));
+    const engine = this.entry(id).engine;
+    const output = { onStdout: (t: string) => watch.onOutput?.('stdout', t), onStderr: (t: string) => watch.onOutput?.('stderr', t) };
+    return this.use(id, async (sb) => pythonResultJson(await this.runner.gate.run(() => sb.run(code, { limits: narrowed, ...output })), engine));
   }
 
   async list(id: string, path: string): Promise<DirEntry[]> {

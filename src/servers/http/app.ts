@@ -1,14 +1,15 @@
 // The HTTP API as a hono app: validated JSON in, run results out, over the shared runner and sessions.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type * as z from 'zod';
+import * as z from 'zod';
 import { bearerAuth } from '../core/http-auth.js';
 import type { Runner } from '../core/runner.js';
-import { RunRequestSchema, SessionCreateSchema, SessionRunSchema } from '../core/schemas.js';
+import { runRequestShape, SessionCreateSchema, SessionRunSchema } from '../core/schemas.js';
+import { formatIssues } from '../core/issues.js';
 import type { SessionStore } from '../core/sessions.js';
 import { browserGuard } from '../core/browser-guard.js';
 import { errorBody } from '../core/error-body.js';
-import { BadRequestError, errorResponse } from './errors.js';
+import { BadRequestError, errorLine, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 
 export interface HttpApiOptions {
@@ -36,14 +37,14 @@ async function readBody<S extends z.ZodType>(c: Context, schema: S, optional = f
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    throw new BadRequestError(`invalid request: ${issues}`);
+    throw new BadRequestError(`invalid request: ${formatIssues(parsed.error)}`);
   }
   return parsed.data;
 }
 
 export function createHttpApi(options: HttpApiOptions): Hono {
   const { runner, sessions } = options;
+  const runRequest = z.strictObject(runRequestShape(runner.engines));
   const app = new Hono();
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
@@ -63,16 +64,38 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     }),
   );
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version, runRequest, new URL(c.req.url).origin)));
 
   app.post('/v1/run', async (c) => {
-    const body = await readBody(c, RunRequestSchema);
+    const body = await readBody(c, runRequest);
     return c.json(await runner.run(body));
+  });
+
+  // The same run, answered as it goes: NDJSON lines {"type":"stdout"|"stderr","text"} as the program
+  // writes, then {"type":"result","result":{...}} (or {"type":"error","error":{...}} if it failed
+  // after the answer began). A bad request or a full server is answered with its status first.
+  app.post('/v1/run/stream', async (c) => {
+    const body = await readBody(c, runRequest);
+    runner.check(body);
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        const line = (value: object) => controller.enqueue(encoder.encode(`${JSON.stringify(value)}\n`));
+        try {
+          const result = await runner.run(body, { onOutput: (type, text) => line({ type, text }) });
+          line({ type: 'result', result });
+        } catch (e) {
+          line({ type: 'error', ...errorLine(e) });
+        }
+        controller.close();
+      },
+    });
+    return new Response(stream, { status: 200, headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' } });
   });
 
   app.post('/v1/sessions', async (c) => {
     const body = await readBody(c, SessionCreateSchema, true);
-    return c.json({ id: await sessions.create(body.files) }, 201);
+    return c.json({ id: await sessions.create(body.files, body.engine) }, 201);
   });
 
   app.post('/v1/sessions/:id/run', async (c) => {

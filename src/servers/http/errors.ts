@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { UsageError } from '../../python/errors.js';
 import { SandboxFsError } from '../../python/sandbox-fs.js';
 import { OverloadError } from '../core/gate.js';
+import { InvalidModuleError } from '../../instrument/load.js';
 import { UnknownSessionError } from '../core/sessions.js';
 import { errorBody } from '../core/error-body.js';
 
@@ -13,15 +14,25 @@ export class BadRequestError extends Error {
 
 const RETRY_AFTER_S = '1';
 
-export function errorResponse(c: Context, e: unknown): Response {
-  const reply = (status: ContentfulStatusCode, type: string, message: string) => c.json(errorBody(type, message), status);
-  if (e instanceof BadRequestError || e instanceof UsageError) return reply(400, 'bad_request', e.message);
-  if (e instanceof UnknownSessionError) return reply(404, 'not_found', e.message);
-  if (e instanceof SandboxFsError) return reply(e.code === 'ENOENT' ? 404 : 400, 'fs_error', e.message);
-  if (e instanceof OverloadError) {
-    c.header('Retry-After', RETRY_AFTER_S);
-    return reply(429, 'overloaded', e.message);
-  }
+/** The status and error body a failure is answered with. */
+function classify(e: unknown): { status: ContentfulStatusCode; type: string; message: string } {
+  if (e instanceof BadRequestError || e instanceof UsageError) return { status: 400, type: 'bad_request', message: e.message };
+  if (e instanceof InvalidModuleError) return { status: 400, type: 'invalid_module', message: e.message };
+  if (e instanceof UnknownSessionError) return { status: 404, type: 'not_found', message: e.message };
+  if (e instanceof SandboxFsError) return { status: e.code === 'ENOENT' ? 404 : 400, type: 'fs_error', message: e.message };
+  if (e instanceof OverloadError) return { status: 429, type: 'overloaded', message: e.message };
   process.stderr.write(`pyfence serve: internal error: ${(e as Error)?.stack ?? e}\n`);
-  return reply(500, 'internal', 'internal server error');
+  return { status: 500, type: 'internal', message: 'internal server error' };
+}
+
+export function errorResponse(c: Context, e: unknown): Response {
+  const { status, type, message } = classify(e);
+  if (status === 429) c.header('Retry-After', RETRY_AFTER_S);
+  return c.json(errorBody(type, message), status);
+}
+
+/** A failure after a streamed answer began: its status and error body, as the stream's last line. */
+export function errorLine(e: unknown): { status: number; error: { type: string; message: string } } {
+  const { status, type, message } = classify(e);
+  return { status, ...errorBody(type, message) };
 }

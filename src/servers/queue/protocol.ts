@@ -1,12 +1,12 @@
 // The queue's contract with any BullMQ producer: job names, their data, and where sessions live.
 import * as z from 'zod';
-import { CodeSchema, FilesSchema, LimitsSchema } from '../core/schemas.js';
-
+import { RunRequestSchema, SessionRunSchema } from '../core/schemas.js';
 
 export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB } from './names.js';
 
-export const RunJobSchema = z.strictObject({ code: CodeSchema, limits: LimitsSchema.optional(), files: FilesSchema.optional() });
-export const SessionRunJobSchema = z.strictObject({ session: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a session id from createSession'), code: CodeSchema, limits: LimitsSchema.optional() });
+/** A `run` job is a run request, as `POST /v1/run` takes it. */
+export const RunJobSchema = RunRequestSchema;
+export const SessionRunJobSchema = SessionRunSchema.extend({ session: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a session id from createSession') });
 
 export type RunJobData = z.infer<typeof RunJobSchema>;
 export type SessionRunJobData = z.infer<typeof SessionRunJobSchema>;
