@@ -12,7 +12,7 @@ export type { HostFunction, HostModules } from './python/host-functions.js';
 export type { NetGrant } from './python/net/allow-list.js';
 export type { ImportPolicy } from './python/import-policy.js';
 export type { TracebackFrame } from './python/traceback.js';
-export type { OutputCallbacks } from './python/output.js';
+export type { OutputCallbacks } from './core/output.js';
 export { setModuleSource } from './python/module-source.js';
 export {
   EXIT_CODES,
@@ -27,9 +27,9 @@ export {
   UsageError,
   type ErrorKind,
   type RunErrorInfo,
-} from './python/errors.js';
+} from './core/errors.js';
 export { WasmModule, InvalidModuleError, type CompileOptions } from './guests/wasi/module.js';
 export { WasmPool, type WasmPoolOptions } from './pool/wasm-pool.js';
 export type { WasmRunResult, WasmErrorInfo, WasmValue } from './guests/wasi/result.js';
 export { DEFAULT_WASM_LIMITS, type WasmLimits, type WasmRunOptions, type HostFunction as WasmHostFunction, type StdinReader } from './guests/wasi/options.js';
-export type { Audit, AuditEvent, AuditEventKind } from './engine/audit.js';
+export type { Audit, AuditEvent, AuditEventKind } from './core/audit.js';

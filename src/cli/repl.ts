@@ -2,7 +2,7 @@
 // with KeyboardInterrupt and the session goes on; Ctrl-D ends it (saving it with --save).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
 import type { SandboxOptions } from '../python/options.js';
 import type { RunResult } from '../python/result.js';
 import { Sandbox } from '../python/sandbox.js';

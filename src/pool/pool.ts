@@ -3,15 +3,15 @@
 // one interpreter per worker thread, in parallel, behind a bounded queue.
 import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
-import { UsageError } from '../python/errors.js';
+import { UsageError } from '../core/errors.js';
 import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.js';
 import { resolveLimits, resolveSandboxOptions, type ResolvedLimits, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
-import type { OutputCallbacks } from '../python/output.js';
+import type { OutputCallbacks } from '../core/output.js';
 import type { RunResult } from '../python/result.js';
 import { Sandbox, type RunOptions } from '../python/sandbox.js';
 import { hostBridge, openInline, openWorker } from '../python/sessions.js';
 import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../python/program.js';
-import { abortable, checkSignal } from '../python/abort.js';
+import { abortable, checkSignal } from '../core/abort.js';
 import type { WorkerSession } from './worker-session.js';
 
 export interface PoolOptions extends SandboxOptions {

@@ -4,8 +4,8 @@
 // another. Granted host functions stay on this thread and may be async: the worker waits for them.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
-import { emptyAudit } from '../engine/audit.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
+import { emptyAudit } from '../core/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
 import type { Entry, RunTarget } from '../guests/wasi/run.js';
 import type { WasmErrorInfo, WasmRunResult, WasmValue } from '../guests/wasi/result.js';

@@ -2,7 +2,7 @@
 // it was sent. A granted host function blocks this thread until the pool's thread, which owns the
 // function (and may await it), answers, or until the run's deadline.
 import { parentPort, workerData } from 'node:worker_threads';
-import { UsageError } from '../python/errors.js';
+import { UsageError } from '../core/errors.js';
 import { runOnce } from '../guests/wasi/run.js';
 import { WasmStop, type WasmValue } from '../guests/wasi/result.js';
 import { resolveWasmLimits, type HostFunction, type WasmRunOptions } from '../guests/wasi/options.js';

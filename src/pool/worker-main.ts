@@ -1,15 +1,15 @@
 // The worker thread behind a WorkerSession: a session of either engine, driven by messages. Host calls
 // block this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuditSink } from '../engine/audit.js';
+import type { AuditSink } from '../core/audit.js';
 import { adoptSandboxModule } from '../guests/micropython/module.js';
 import { cpythonConfig } from '../guests/cpython/open.js';
 import { CPythonSession } from '../guests/cpython/session.js';
 import { adoptCPythonTemplate } from '../guests/cpython/template.js';
-import { UsageError } from '../python/errors.js';
+import { UsageError } from '../core/errors.js';
 import { InlineSession } from '../python/inline-session.js';
 import type { ResolvedLimits } from '../python/options.js';
-import type { OutputCallbacks } from '../python/output.js';
+import type { OutputCallbacks } from '../core/output.js';
 import type { ProgramSpec } from '../python/program.js';
 import { plainResult, type RunResult } from '../python/result.js';
 import { buildVfs } from '../python/sessions.js';

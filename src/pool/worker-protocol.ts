@@ -5,7 +5,7 @@ import type { LoadedModule } from '../guests/micropython/module.js';
 import type { ResolvedLimits } from '../python/options.js';
 import type { PlainResult } from '../python/result.js';
 import type { ProgramSpec } from '../python/program.js';
-import type { Determinism } from '../python/determinism.js';
+import type { Determinism } from '../core/determinism.js';
 import type { RestoredSession } from '../python/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../python/sandbox-fs.js';

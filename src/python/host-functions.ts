@@ -2,8 +2,8 @@
 // work in Python. The guest sends `[module, function, args, kwargs]` through the host channel; this
 // module checks the call against the grant, converts data both ways (host-codec.ts) and turns every
 // failure into a Python exception carrying a message, never a stack or a host object.
-import type { AuditSink } from '../engine/audit.js';
-import { UsageError } from './errors.js';
+import type { AuditSink } from '../core/audit.js';
+import { UsageError } from '../core/errors.js';
 import { HostValueError, toWire, WireLimitError, type HostValue } from './host-codec.js';
 import { HostCallGate, type DecodedCall, type GateError, type GrantedNames } from './host-call-gate.js';
 

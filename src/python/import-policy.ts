@@ -9,7 +9,7 @@
 import type { ModuleVariant } from '../engine/abi.js';
 import type { EngineInstance } from '../guests/micropython/instance.js';
 import { loadSandboxModule } from '../guests/micropython/module.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface ImportPolicy {
   /** Modules denied on top of the defaults. */

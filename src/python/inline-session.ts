@@ -1,5 +1,5 @@
 // A session on the calling thread: one engine instance, replaced after a hard stop or fault.
-import { AuditTrail, type AuditSink } from '../engine/audit.js';
+import { AuditTrail, type AuditSink } from '../core/audit.js';
 import { systemClock, systemRandomU32 } from '../engine/host.js';
 import type { EngineInstance } from '../guests/micropython/instance.js';
 import type { InstanceState } from '../engine/snapshot.js';
@@ -10,14 +10,14 @@ import { VirtualFS } from '../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
 import { describeError, type StopReason } from '../engine/stop.js';
-import { UsageError, type ErrorKind } from './errors.js';
+import { UsageError, type ErrorKind } from '../core/errors.js';
 import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
 import type { ResolvedLimits } from './options.js';
-import { OutputCollector, type OutputCallbacks } from './output.js';
+import { OutputCollector, type OutputCallbacks } from '../core/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from './result.js';
 import { DEFAULT_FILENAME, prepareProgram, valueReportOf, type ProgramSpec, type ValueReport } from './program.js';
 import { micropythonGuard, type RunGuard } from './run-guard.js';
-import { seededRandomU32, VirtualClock, type Determinism } from './determinism.js';
+import { seededRandomU32, VirtualClock, type Determinism } from '../core/determinism.js';
 
 const STOP_TYPE: Record<StopReason, string> = {
   fuel: 'FuelExhausted',

@@ -3,7 +3,7 @@
 // and wasm/manifest.json).
 import { createHash } from 'node:crypto';
 import { adoptSandboxModule, loadSandboxModule, type BuildReport } from '../guests/micropython/module.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * Uses `wasm` (the bytes of pyfence.wasm) and `manifest` (wasm/manifest.json, parsed or as text)

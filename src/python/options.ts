@@ -1,8 +1,8 @@
 // Sandbox options: validated once, with clear errors, and merged with safe defaults.
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
 import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
-import type { Determinism } from './determinism.js';
+import type { Determinism } from '../core/determinism.js';
 import { CPYTHON_IMPORTS, MICROPYTHON_IMPORTS, resolveImportPolicy, type ImportPolicy } from './import-policy.js';
 import { resolve as resolvePath } from 'node:path';
 import { normalize } from '../vfs/paths.js';

@@ -1,5 +1,5 @@
-import { emptyAudit, type Audit } from '../engine/audit.js';
-import { errorFromInfo, type RunErrorInfo } from './errors.js';
+import { emptyAudit, type Audit } from '../core/audit.js';
+import { errorFromInfo, type RunErrorInfo } from '../core/errors.js';
 import type { HostValue } from './host-codec.js';
 import { decodeValue, type ValueReport } from './program.js';
 import { framesOf } from './traceback.js';

@@ -1,15 +1,15 @@
 // The Sandbox API: a fresh, isolated MicroPython interpreter per sandbox; globals persist across runs.
 import type { ModuleVariant } from '../engine/abi.js';
 import type { WorkerSession } from '../pool/worker-session.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { InlineSession } from './inline-session.js';
 import { openCPythonWorker, openSession } from './sessions.js';
 import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
-import type { OutputCallbacks } from './output.js';
+import type { OutputCallbacks } from '../core/output.js';
 import type { RunResult } from './result.js';
 import type { HostValue } from './host-codec.js';
 import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from './program.js';
-import { abortable, checkSignal } from './abort.js';
+import { abortable, checkSignal } from '../core/abort.js';
 import { readSnapshot, type RestoredSession } from './session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from './sandbox-fs.js';

@@ -2,7 +2,7 @@
 // host bridge for its grants, and either an inline or a worker backend.
 import type { ModuleVariant } from '../engine/abi.js';
 import { VirtualFS } from '../vfs/vfs.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import type { RestoredSession } from './session-snapshot.js';
 import { WorkerSession } from '../pool/worker-session.js';
 import { HostBridge } from './host-functions.js';

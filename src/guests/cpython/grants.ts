@@ -1,7 +1,7 @@
 // A CPython sandbox's grants as its runner applies them (host modules, network, import policy), and
 // the host side of its channel: host calls go to the same bridge as MicroPython's (the gate decides
 // every call), the value of the last expression is taken from its report.
-import type { AuditSink } from '../../engine/audit.js';
+import type { AuditSink } from '../../core/audit.js';
 import { hostModuleNames, type HostBridge } from '../../python/host-functions.js';
 import { valueReportOf, type ValueReport } from '../../python/program.js';
 import type { ResolvedSandboxOptions } from '../../python/options.js';

@@ -1,7 +1,7 @@
 // Opening a CPython session from resolved Sandbox options. What this engine does not support yet is
 // refused with a UsageError, never silently ignored.
 import type { ModuleVariant } from '../../engine/abi.js';
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { GuestSpec, ResolvedSandboxOptions } from '../../python/options.js';
 import { hostBridge } from '../../python/sessions.js';
 import { cpythonGrants, type CPythonGrants } from './grants.js';

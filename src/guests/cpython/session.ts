@@ -1,16 +1,16 @@
 // A CPython session on the calling thread: one interpreter, replaced by a fresh one from the template
 // after a hard stop or a fault. Same result shape and error kinds as the MicroPython sessions.
-import { AuditTrail } from '../../engine/audit.js';
+import { AuditTrail } from '../../core/audit.js';
 import { systemClock, systemRandomU32, type HostHooks } from '../../engine/host.js';
 import { guardedCall, type CallOutcome } from '../../engine/stop.js';
-import { UsageError, type ErrorKind } from '../../python/errors.js';
+import { UsageError, type ErrorKind } from '../../core/errors.js';
 import type { ResolvedLimits } from '../../python/options.js';
-import { OutputCollector, type OutputCallbacks } from '../../python/output.js';
+import { OutputCollector, type OutputCallbacks } from '../../core/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../../python/result.js';
 import { runFsOp, type FsOp } from '../../python/sandbox-fs.js';
 import { idleHooks } from '../../python/instances.js';
 import { mayEndInExpression, type ProgramSpec } from '../../python/program.js';
-import { SeededRandom, VirtualClock, type Determinism } from '../../python/determinism.js';
+import { SeededRandom, VirtualClock, type Determinism } from '../../core/determinism.js';
 import { SnapshotError } from '../../engine/snapshot.js';
 import type { VfsOptions } from '../../vfs/vfs.js';
 import { GuestExit } from './imports.js';

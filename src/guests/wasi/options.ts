@@ -1,6 +1,6 @@
 // Options of a WebAssembly run: limits with the Python sandbox's meaning and defaults, grants
 // (args, env, stdin, files, mounts, host functions), determinism. Validated once, at the boundary.
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { DEFAULT_LIMITS } from '../../python/options.js';
 import { DEFAULT_FS_QUOTA, type MountOptions } from '../../vfs/vfs.js';
 

@@ -1,7 +1,7 @@
 // What a run of a module gives back, and how a thrown value becomes that outcome.
 import { ProcExit } from '../../abi/wasi-p1/wasi.js';
-import type { ErrorKind } from '../../python/errors.js';
-import type { Audit } from '../../engine/audit.js';
+import type { ErrorKind } from '../../core/errors.js';
+import type { Audit } from '../../core/audit.js';
 
 export interface WasmErrorInfo {
   kind: Exclude<ErrorKind, 'python'>;

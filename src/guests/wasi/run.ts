@@ -4,11 +4,11 @@
 import { FuelMeter, type FuelPolicy } from '../../engine/fuel.js';
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../../engine/abi.js';
 import { blockingSleep } from '../../engine/host.js';
-import { EXIT_CODES, UsageError } from '../../python/errors.js';
-import { seededRandomU32, VirtualClock } from '../../python/determinism.js';
+import { EXIT_CODES, UsageError } from '../../core/errors.js';
+import { seededRandomU32, VirtualClock } from '../../core/determinism.js';
 import { createWasi, WASI_MODULE, type WasiClock } from '../../abi/wasi-p1/wasi.js';
 import { MEMORY_EXPORT, MEMORY_GROW_IMPORT, TABLE_GROW_IMPORT, type ModuleMeta } from '../../instrument/meter.js';
-import { AuditTrail } from '../../engine/audit.js';
+import { AuditTrail } from '../../core/audit.js';
 import { buildPreopens, stdinOf, ungrantedImports } from './grants.js';
 import { checkRunOptions, resolveWasmLimits, type HostFunction, type WasmRunOptions } from './options.js';
 import { classify, WasmStop, type WasmErrorInfo, type WasmRunResult, type WasmValue } from './result.js';

@@ -1,6 +1,6 @@
 // The network grant: which hosts and ports a sandbox may reach. Checked on the host for the first
 // request and again for every redirect hop; the guest never sees a socket.
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { canonicalAddress } from './address-ranges.js';
 
 export interface NetGrant {

@@ -1,6 +1,6 @@
 // The host side of the guest's `requests` module: one internal host function, `__net__.request`,
 // present only in sandboxes with a network grant.
-import type { AuditSink } from '../../engine/audit.js';
+import type { AuditSink } from '../../core/audit.js';
 import type { HostValue } from '../host-codec.js';
 import type { InternalHandler } from '../host-functions.js';
 import type { NetPolicy } from './allow-list.js';

@@ -1,5 +1,5 @@
 // Per-call limits may only narrow the server's own: a request can ask for less, never for more.
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { Limits, ResolvedLimits } from '../../python/options.js';
 
 const LIMIT_KEYS = ['fuel', 'timeoutMs', 'memoryBytes', 'outputBytes'] as const satisfies readonly (keyof Limits)[];

@@ -1,6 +1,6 @@
 // What every server runs code with: the grants its operator chose, fresh sandboxes on a worker pool
 // (a run never blocks the server's thread), behind one gate that bounds concurrency and queueing.
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from '../../python/options.js';
 import type { RunResult } from '../../python/result.js';
 import { Sandbox } from '../../python/sandbox.js';

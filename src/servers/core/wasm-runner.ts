@@ -2,7 +2,7 @@
 // (its mounts at the same guest paths and modes, its env, seed and clock; never a host function or
 // the network, which WASI preview1 does not have), fresh instances on a worker pool, behind the same
 // gate as the server's Python runs so that both share one bound on concurrency and queueing.
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { Limits } from '../../python/options.js';
 import { WasmModule } from '../../guests/wasi/module.js';
 import type { WasmRunOptions } from '../../guests/wasi/options.js';

@@ -1,7 +1,7 @@
 // The wire shapes of a WebAssembly run (the MCP tool run_wasm), as zod schemas: validation and the
 // published JSON Schemas come from one definition.
 import * as z from 'zod';
-import { AUDIT_EVENT_KINDS } from '../../engine/audit.js';
+import { AUDIT_EVENT_KINDS } from '../../core/audit.js';
 import { FilesSchema, LimitsSchema } from './schemas.js';
 
 export const WasmRunInput = {

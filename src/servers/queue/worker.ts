@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type * as z from 'zod';
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { SnapshotError } from '../../engine/snapshot.js';
 import { Sandbox } from '../../python/sandbox.js';
 import { requestFiles } from '../core/files.js';

@@ -1,6 +1,6 @@
 // One small set of error kinds, one exit code each (the CLI's contract), and a typed class per kind
 // for callers who prefer exceptions over result values.
-import type { TracebackFrame } from './traceback.js';
+import type { TracebackFrame } from '../python/traceback.js';
 
 export type ErrorKind = 'python' | 'fuel' | 'timeout' | 'memory' | 'output' | 'denied' | 'fault';
 
