@@ -3,10 +3,13 @@ export { SandboxFsError, type SandboxFiles, type DirEntry } from './python/sandb
 export type { MountOptions, FsQuota } from './vfs/vfs.js';
 export { SnapshotError } from './engine/snapshot.js';
 export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
-export type { RunResult, RunSuccess, RunFailure, RunUsage } from './python/result.js';
+export type { RunResult, RunSuccess, RunFailure } from './python/result.js';
+export type { RunResultBase, RunUsage } from './core/result.js';
+export type { ErrorInfo } from './core/errors.js';
 export { QueueClient, QueueJobError, enqueueRun, type QueueClientOptions } from './servers/queue/client.js';
 export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './servers/queue/protocol.js';
-export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
+export { type SandboxOptions, type Isolation } from './python/options.js';
+export { DEFAULT_LIMITS, type Limits } from './core/limits.js';
 export { Tuple, type HostValue } from './python/host-codec.js';
 export type { HostFunction, HostModules } from './python/host-functions.js';
 export type { NetGrant } from './python/net/allow-list.js';

@@ -1,7 +1,13 @@
 // Deterministic mode: time and randomness that depend only on the program. The clock starts at a
 // fixed instant and advances with fuel (and with sleeps, which do not wait), random numbers come from
 // a seeded generator. Same code, grants and seed: the same output and the same fuel, every time.
-import type { Clock } from '../engine/host.js';
+
+export interface Clock {
+  /** Monotonic milliseconds, wrapped to u32 by the caller. */
+  ticksMs(): number;
+  /** Wall-clock milliseconds since the epoch. */
+  timeMs(): number;
+}
 
 export interface Determinism {
   /** Where the clock starts, in ms since the epoch. */

@@ -1,6 +1,5 @@
 // One small set of error kinds, one exit code each (the CLI's contract), and a typed class per kind
 // for callers who prefer exceptions over result values.
-import type { TracebackFrame } from '../python/traceback.js';
 
 export type ErrorKind = 'python' | 'fuel' | 'timeout' | 'memory' | 'output' | 'denied' | 'fault';
 
@@ -16,11 +15,23 @@ export const EXIT_CODES = {
   fault: 8,
 } as const satisfies Record<ErrorKind | 'ok' | 'usage', number>;
 
-export interface RunErrorInfo {
+/** One line of a traceback: where the code was (`name` is null for a SyntaxError's location). */
+export interface TracebackFrame {
+  filename: string;
+  line: number;
+  name: string | null;
+}
+
+/** How any engine's run failed: the kind (and so the exit code), a type name and a message. */
+export interface ErrorInfo {
   kind: ErrorKind;
-  /** Python exception type name (e.g. "ValueError"), or a short name for limit stops. */
+  /** The guest's exception type name (e.g. "ValueError"), or a short name for a stop (STOP_TYPE). */
   type: string;
   message: string;
+}
+
+/** A Python run's error: the common part, with the traceback. */
+export interface RunErrorInfo extends ErrorInfo {
   /** The Python traceback as MicroPython prints it, when there is one. */
   traceback: string | null;
   /** The traceback's frames, outermost first (empty when there is no traceback). */

@@ -1,5 +1,5 @@
 // Collects a run's stdout and stderr, streams them to callbacks, and enforces the output cap.
-import { HostStop } from '../engine/stop.js';
+import { HostStop } from './stop.js';
 
 export interface OutputCallbacks {
   onStdout?: (text: string) => void;

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../core/errors.js';
 import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.js';
-import { resolveLimits, resolveSandboxOptions, type ResolvedLimits, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
+import { resolveInterpreterLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
+import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { RunResult } from '../python/result.js';
 import { Sandbox, type RunOptions } from '../python/sandbox.js';
@@ -104,7 +105,7 @@ export class Pool {
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new UsageError('this pool is closed');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
-    resolveLimits(this.resolved.limits, options.limits);
+    resolveInterpreterLimits(this.resolved.limits, options.limits);
     const resolvedProgram = resolveProgramSpec(options.inputs, options.filename);
     const program = this.resolved.engine === 'cpython' ? cpythonProgram(resolvedProgram, options.filename !== undefined) : resolvedProgram;
     const signal = checkSignal(options.signal);
@@ -171,7 +172,7 @@ export class Pool {
 
   private runInline(code: string, options: RunOptions, program: ProgramSpec | undefined): RunResult {
     const session = this.spare.pop() ?? this.openSpare(false);
-    const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options, program);
+    const result = session.run(code, resolveInterpreterLimits(this.resolved.limits, options.limits), options, program);
     // A fresh interpreter and files for a later run, prepared when the caller's turn is over (also
     // after a stop: the interpreter that replaced the stopped one still has this run's files).
     setImmediate(() => {
@@ -194,7 +195,7 @@ export class Pool {
       this.running++;
       job.interrupt = () => worker.interrupt();
       worker
-        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true, job.program)
+        .run(job.code, resolveInterpreterLimits(this.resolved.limits, job.options.limits), job.options, true, job.program)
         .then(job.resolve, job.reject)
         .finally(() => {
           this.running--;

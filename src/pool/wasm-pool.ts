@@ -2,6 +2,7 @@
 // queue, a fresh instance per run. A run never blocks the caller's thread; a watchdog terminates a
 // worker whose run outlives its deadline by WATCHDOG_MARGIN_MS (the in-wasm stop failed) and starts
 // another. Granted host functions stay on this thread and may be async: the worker waits for them.
+import { STOP_TYPE } from '../core/stop.js';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
@@ -239,7 +240,7 @@ export class WasmPool {
       };
       const onLost = (lost: LostWorker) => {
         if (lost.kind === 'timeout') {
-          replace({ kind: 'timeout', type: 'Timeout', message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` });
+          replace({ kind: 'timeout', type: STOP_TYPE.timeout, message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` });
         } else {
           replace({ kind: 'fault', type: 'WorkerError', message: lost.kind === 'error' ? `the worker failed: ${lost.error.message}` : 'the worker exited unexpectedly' });
         }

@@ -8,7 +8,7 @@ import { CPythonSession } from '../guests/cpython/session.js';
 import { adoptCPythonTemplate } from '../guests/cpython/template.js';
 import { UsageError } from '../core/errors.js';
 import { InlineSession } from '../python/inline-session.js';
-import type { ResolvedLimits } from '../python/options.js';
+import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { ProgramSpec } from '../python/program.js';
 import { plainResult, type RunResult } from '../python/result.js';

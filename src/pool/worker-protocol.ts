@@ -2,7 +2,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import type { LoadedModule } from '../guests/micropython/module.js';
-import type { ResolvedLimits } from '../python/options.js';
+import type { ResolvedLimits } from '../core/limits.js';
 import type { PlainResult } from '../python/result.js';
 import type { ProgramSpec } from '../python/program.js';
 import type { Determinism } from '../core/determinism.js';

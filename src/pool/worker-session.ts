@@ -1,12 +1,13 @@
 // A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
+import { STOP_TYPE } from '../core/stop.js';
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { loadSandboxModule } from '../guests/micropython/module.js';
 import { cpythonTemplate } from '../guests/cpython/template.js';
 import type { Engine } from '../python/options.js';
 import { UsageError } from '../core/errors.js';
-import type { ResolvedLimits } from '../python/options.js';
+import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { ProgramSpec } from '../python/program.js';
 import type { HostBridge } from '../python/host-functions.js';
@@ -177,7 +178,7 @@ export class WorkerSession {
           this.worker.catch(() => {}); // reported to the next run, which awaits it
         }
         const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
-        const type = kind === 'timeout' ? 'Timeout' : 'SandboxFault';
+        const type = kind === 'timeout' ? STOP_TYPE.timeout : 'SandboxFault';
         resolve(new RunOutcome(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true).typed());
       };
       const onMessage = (msg: FromWorker, end: () => void) => {

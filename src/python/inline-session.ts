@@ -9,23 +9,17 @@ import { withoutRunWrapperFrame, withoutSandboxFrames, withoutWrapperFrame } fro
 import { VirtualFS } from '../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
 import type { ModuleVariant } from '../engine/abi.js';
-import { describeError, type StopReason } from '../engine/stop.js';
+import { describeError } from '../engine/stop.js';
+import { STOP_TYPE } from '../core/stop.js';
 import { UsageError, type ErrorKind } from '../core/errors.js';
 import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
-import type { ResolvedLimits } from './options.js';
+import type { ResolvedLimits } from '../core/limits.js';
 import { OutputCollector, type OutputCallbacks } from '../core/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from './result.js';
 import { DEFAULT_FILENAME, prepareProgram, valueReportOf, type ProgramSpec, type ValueReport } from './program.js';
 import { micropythonGuard, type RunGuard } from './run-guard.js';
 import { seededRandomU32, VirtualClock, type Determinism } from '../core/determinism.js';
 
-const STOP_TYPE: Record<StopReason, string> = {
-  fuel: 'FuelExhausted',
-  timeout: 'Timeout',
-  memory: 'MemoryLimit',
-  output: 'OutputLimit',
-  denied: 'Denied',
-};
 
 /** Python exceptions that mean a limit was hit or a grant was missing, rather than a bug in the program. */
 const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };

@@ -1,5 +1,6 @@
 // Sandbox options: validated once, with clear errors, and merged with safe defaults.
 import { UsageError } from '../core/errors.js';
+import { DEFAULT_LIMITS, LIMIT_RANGES, resolveLimits, type LimitRanges, type Limits, type ResolvedLimits } from '../core/limits.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
 import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
 import type { Determinism } from '../core/determinism.js';
@@ -8,17 +9,6 @@ import { resolve as resolvePath } from 'node:path';
 import { normalize } from '../vfs/paths.js';
 import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';
 import { isSnapshotKey, SNAPSHOT_KEY_RULE, type SnapshotKey } from '../engine/snapshot.js';
-
-export interface Limits {
-  /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
-  fuel?: number;
-  /** Wall-clock time per run, in ms, including time.sleep; Infinity for none. Default 10 s. */
-  timeoutMs?: number;
-  /** Cap on the interpreter's whole linear memory, in bytes. Default 64 MiB. */
-  memoryBytes?: number;
-  /** Cap on stdout + stderr of one run, in bytes. Default 1 MiB. */
-  outputBytes?: number;
-}
 
 export type Isolation = 'inline' | 'worker';
 
@@ -109,51 +99,21 @@ export interface ResolvedSandboxOptions {
   snapshotKey: SnapshotKey | null;
 }
 
-export type ResolvedLimits = Required<Limits>;
-
-export const DEFAULT_LIMITS: ResolvedLimits = {
-  fuel: 20_000_000_000,
-  timeoutMs: 10_000,
-  memoryBytes: 64 * 1024 * 1024,
-  outputBytes: 1024 * 1024,
+/** An interpreter needs about 1.2 MiB initialised, and its module declares at most 2 GiB. */
+const INTERPRETER_LIMIT_RANGES: LimitRanges = {
+  ...LIMIT_RANGES,
+  memoryBytes: { min: 2 * 1024 * 1024, max: 2 ** 31, unlimited: false },
 };
 
-const MIN_MEMORY_BYTES = 2 * 1024 * 1024; // the initialised interpreter needs about 1.2 MiB
-const MAX_MEMORY_BYTES = 2 ** 31; // the module's own maximum
+/** The limits of a Python run: the four every engine has, within what an interpreter can run in. */
+export function resolveInterpreterLimits(base: ResolvedLimits, limits: Limits | undefined): ResolvedLimits {
+  return resolveLimits(base, limits, INTERPRETER_LIMIT_RANGES);
+}
 
 function checkKeys(what: string, value: object, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) throw new UsageError(`unknown ${what} option "${key}" (known: ${allowed.join(', ')})`);
   }
-}
-
-/** The accepted range of each limit; `unlimited` ones also accept Infinity. */
-const RANGES: Record<keyof Limits, { min: number; max: number; unlimited: boolean }> = {
-  fuel: { min: 1, max: 2 ** 53, unlimited: true },
-  timeoutMs: { min: 1, max: 2 ** 31, unlimited: true },
-  memoryBytes: { min: MIN_MEMORY_BYTES, max: MAX_MEMORY_BYTES, unlimited: false },
-  outputBytes: { min: 0, max: 2 ** 40, unlimited: false },
-};
-
-function checkedLimit(key: keyof Limits, value: unknown): number {
-  const { min, max, unlimited } = RANGES[key];
-  if (unlimited && value === Infinity) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const inf = unlimited ? ' (or Infinity)' : '';
-    throw new UsageError(`limits.${key} must be an integer from ${min} to ${max}${inf}, got ${String(value)}`);
-  }
-  return value;
-}
-
-export function resolveLimits(base: ResolvedLimits, limits: Limits | undefined): ResolvedLimits {
-  if (limits === undefined) return base;
-  if (typeof limits !== 'object' || limits === null) throw new UsageError('limits must be an object');
-  checkKeys('limits', limits, Object.keys(DEFAULT_LIMITS));
-  const resolved = { ...base };
-  for (const key of Object.keys(RANGES) as (keyof Limits)[]) {
-    if (limits[key] !== undefined) resolved[key] = checkedLimit(key, limits[key]);
-  }
-  return resolved;
 }
 
 function stringRecord(what: string, value: unknown): Record<string, string> {
@@ -268,7 +228,7 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
   if (denied.join() !== resolveImportPolicy(undefined, engineImports).join()) spec.denied = denied;
   return {
     engine,
-    limits: resolveLimits(DEFAULT_LIMITS, options.limits),
+    limits: resolveInterpreterLimits(DEFAULT_LIMITS, options.limits),
     isolation,
     modules: options.modules ?? {},
     net,

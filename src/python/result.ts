@@ -1,32 +1,16 @@
 import { emptyAudit, type Audit } from '../core/audit.js';
+import type { RunResultBase, RunUsage } from '../core/result.js';
 import { errorFromInfo, type RunErrorInfo } from '../core/errors.js';
 import type { HostValue } from './host-codec.js';
 import { decodeValue, type ValueReport } from './program.js';
 import { framesOf } from './traceback.js';
 
-export interface RunUsage {
-  /** Fuel units used by this run. */
-  fuel: number;
-  /** Highest size of the sandbox's linear memory during the run, in bytes. */
-  memoryPeakBytes: number;
-  wallMs: number;
-}
-
-interface RunResultBase {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly usage: RunUsage;
+interface PythonResultBase extends RunResultBase<RunErrorInfo> {
   /**
    * True when the run ended in a hard stop or fault: the interpreter was discarded and the sandbox
    * continues from a fresh one, so globals from earlier runs are gone.
    */
   readonly sandboxReplaced: boolean;
-  /**
-   * What the guest was refused during the run (denied imports, ungranted host calls, blocked network
-   * requests, file operations outside its grants), as the host decided it: at most 64 events, the
-   * rest counted in `dropped`.
-   */
-  readonly audit: Audit;
   /** Throws the typed error for a failed run; returns the result otherwise. */
   throwIfError(): RunSuccess;
   toJSON(): RunResultJSON;
@@ -44,7 +28,7 @@ export type RunResultJSON = {
 };
 
 /** A run that finished: normally, or with `sys.exit(0)`. */
-export interface RunSuccess extends RunResultBase {
+export interface RunSuccess extends PythonResultBase {
   readonly ok: true;
   readonly error: null;
   /**
@@ -58,7 +42,7 @@ export interface RunSuccess extends RunResultBase {
 }
 
 /** A run that ended in an exception, a limit, a denial or a fault. */
-export interface RunFailure extends RunResultBase {
+export interface RunFailure extends PythonResultBase {
   readonly ok: false;
   readonly error: RunErrorInfo;
   readonly value: undefined;

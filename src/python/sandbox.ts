@@ -4,7 +4,8 @@ import type { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from '../core/errors.js';
 import { InlineSession } from './inline-session.js';
 import { openCPythonWorker, openSession } from './sessions.js';
-import { resolveLimits, resolveSandboxOptions, type Limits, type ResolvedLimits, type SandboxOptions } from './options.js';
+import { resolveInterpreterLimits, resolveSandboxOptions, type SandboxOptions } from './options.js';
+import type { Limits, ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { RunResult } from './result.js';
 import type { HostValue } from './host-codec.js';
@@ -179,7 +180,7 @@ export class Sandbox {
    */
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (typeof code !== 'string') throw new UsageError('code must be a string');
-    const limits = resolveLimits(this.limits, options.limits);
+    const limits = resolveInterpreterLimits(this.limits, options.limits);
     const program = resolveProgramSpec(options.inputs, options.filename);
     const session = this.session;
     const signal = checkSignal(options.signal);
@@ -193,7 +194,7 @@ export class Sandbox {
   runSync(code: string, options: RunOptions = {}): RunResult {
     if (!(this.session instanceof InlineSession || this.session instanceof CPythonSession)) throw new UsageError('runSync needs an inline sandbox');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
-    const limits = resolveLimits(this.limits, options.limits);
+    const limits = resolveInterpreterLimits(this.limits, options.limits);
     const program = resolveProgramSpec(options.inputs, options.filename);
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();

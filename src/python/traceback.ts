@@ -1,4 +1,5 @@
 // Tracebacks as the user should read them: without the sandbox's own frames.
+import type { TracebackFrame } from '../core/errors.js';
 
 /** Frames of the sandbox's own Python (prelude.ts, compiled as "<pyfence>") say nothing to the user. */
 export function withoutSandboxFrames(traceback: string): string {
@@ -23,12 +24,7 @@ export function withoutRunWrapperFrame(traceback: string): string {
   return at < 0 ? traceback : traceback.slice(0, at) + traceback.slice(at + WRAPPER_FRAME.length);
 }
 
-/** One line of a traceback: where the code was (`name` is null for a SyntaxError's location). */
-export interface TracebackFrame {
-  filename: string;
-  line: number;
-  name: string | null;
-}
+export type { TracebackFrame };
 
 /** The frames of a printed traceback, outermost first (as printed). */
 export function framesOf(traceback: string): TracebackFrame[] {

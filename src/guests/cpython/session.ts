@@ -3,8 +3,9 @@
 import { AuditTrail } from '../../core/audit.js';
 import { systemClock, systemRandomU32, type HostHooks } from '../../engine/host.js';
 import { guardedCall, type CallOutcome } from '../../engine/stop.js';
+import { STOP_TYPE } from '../../core/stop.js';
 import { UsageError, type ErrorKind } from '../../core/errors.js';
-import type { ResolvedLimits } from '../../python/options.js';
+import type { ResolvedLimits } from '../../core/limits.js';
 import { OutputCollector, type OutputCallbacks } from '../../core/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../../python/result.js';
 import { runFsOp, type FsOp } from '../../python/sandbox-fs.js';
@@ -45,7 +46,6 @@ export interface CPythonRestore {
 const UNCHECKED = { checkpoint() {}, exhausted() {} };
 
 const SEPARATOR = '\x04';
-const STOP_TYPE = { fuel: 'FuelExhausted', timeout: 'Timeout', memory: 'MemoryLimit', output: 'OutputLimit', denied: 'Denied' } as const;
 const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };
 const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
 

@@ -1,7 +1,7 @@
 // Persistent sessions held by one server process: a worker sandbox each, one run at a time per
 // session, bounded in number, disposed after sitting idle.
 import { randomUUID } from 'node:crypto';
-import type { Limits } from '../../python/options.js';
+import type { Limits } from '../../core/limits.js';
 import type { RunResult } from '../../python/result.js';
 import { Sandbox } from '../../python/sandbox.js';
 import type { DirEntry } from '../../python/sandbox-fs.js';

@@ -3,7 +3,7 @@
 // the network, which WASI preview1 does not have), fresh instances on a worker pool, behind the same
 // gate as the server's Python runs so that both share one bound on concurrency and queueing.
 import { UsageError } from '../../core/errors.js';
-import type { Limits } from '../../python/options.js';
+import type { Limits } from '../../core/limits.js';
 import { WasmModule } from '../../guests/wasi/module.js';
 import type { WasmRunOptions } from '../../guests/wasi/options.js';
 import type { WasmRunResult } from '../../guests/wasi/result.js';
