@@ -1,6 +1,6 @@
 // `pyfence mcp`: the MCP server over stdio (default) or streamable HTTP (--http PORT).
 import { EXIT_CODES } from '../core/errors.js';
-import type { SandboxOptions } from '../python/options.js';
+import type { SandboxOptions } from '../api/options.js';
 import { startMcpHttp, startMcpStdio } from '../servers/mcp/server.js';
 import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags } from './server-flags.js';
 

@@ -5,13 +5,13 @@ import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../core/errors.js';
 import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.js';
-import { resolveInterpreterLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
+import { resolveInterpreterLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../api/options.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
-import type { RunResult } from '../python/result.js';
-import { Sandbox, type RunOptions } from '../python/sandbox.js';
-import { hostBridge, openInline, openWorker } from '../python/sessions.js';
-import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../python/program.js';
+import type { RunResult } from '../guests/python/result.js';
+import { Sandbox, type RunOptions } from '../api/sandbox.js';
+import { hostBridge, openInline, openWorker } from '../api/sessions.js';
+import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../guests/python/program.js';
 import { abortable, checkSignal } from '../core/abort.js';
 import type { WorkerSession } from './worker-session.js';
 

@@ -3,13 +3,13 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import type { LoadedModule } from '../guests/micropython/module.js';
 import type { ResolvedLimits } from '../core/limits.js';
-import type { PlainResult } from '../python/result.js';
-import type { ProgramSpec } from '../python/program.js';
+import type { PlainResult } from '../guests/python/result.js';
+import type { ProgramSpec } from '../guests/python/program.js';
 import type { Determinism } from '../core/determinism.js';
-import type { RestoredSession } from '../python/session-snapshot.js';
+import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
-import type { FsOp } from '../python/sandbox-fs.js';
-import type { GrantedNames } from '../python/host-call-gate.js';
+import type { FsOp } from '../capabilities/sandbox-fs.js';
+import type { GrantedNames } from '../capabilities/host-call-gate.js';
 import type { Template } from '../guests/cpython/template.js';
 import type { CPythonRestore } from '../guests/cpython/session.js';
 

@@ -2,10 +2,10 @@
 // the host side of its channel: host calls go to the same bridge as MicroPython's (the gate decides
 // every call), the value of the last expression is taken from its report.
 import type { AuditSink } from '../../core/audit.js';
-import { hostModuleNames, type HostBridge } from '../../python/host-functions.js';
-import { valueReportOf, type ValueReport } from '../../python/program.js';
-import type { ResolvedSandboxOptions } from '../../python/options.js';
-import type { RunErrorReport } from '../../python/result.js';
+import { hostModuleNames, type HostBridge } from '../../capabilities/host-functions.js';
+import { valueReportOf, type ValueReport } from '../python/program.js';
+import type { ResolvedSandboxOptions } from '../../api/options.js';
+import type { RunErrorReport } from '../python/result.js';
 
 /** Answers one host call; may block up to `budgetMs()`. Refusals go to `audit`. */
 export type HostCallHandler = (request: string | null, budgetMs: () => number, audit: AuditSink) => string;

@@ -2,8 +2,8 @@
 // refused with a UsageError, never silently ignored.
 import type { ModuleVariant } from '../../engine/abi.js';
 import { UsageError } from '../../core/errors.js';
-import type { GuestSpec, ResolvedSandboxOptions } from '../../python/options.js';
-import { hostBridge } from '../../python/sessions.js';
+import type { GuestSpec, ResolvedSandboxOptions } from '../../api/options.js';
+import { hostBridge } from '../../api/sessions.js';
 import { cpythonGrants, type CPythonGrants } from './grants.js';
 import { CPythonSession, type CPythonConfig } from './session.js';
 import type { CPythonSessionState } from './snapshot.js';
@@ -37,7 +37,7 @@ export function cpythonConfig(
 }
 
 /**
- * A session on the calling thread (worker sandboxes: src/python/sessions.ts). `restore`: the
+ * A session on the calling thread (worker sandboxes: src/api/sessions.ts). `restore`: the
  * snapshot's session, read after the options are checked so that their errors come first.
  */
 export function openCPythonSession(

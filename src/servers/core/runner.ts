@@ -1,10 +1,10 @@
 // What every server runs code with: the grants its operator chose, fresh sandboxes on a worker pool
 // (a run never blocks the server's thread), behind one gate that bounds concurrency and queueing.
 import { UsageError } from '../../core/errors.js';
-import { resolveSandboxOptions, type SandboxOptions } from '../../python/options.js';
+import { resolveSandboxOptions, type SandboxOptions } from '../../api/options.js';
 import type { Limits, ResolvedLimits } from '../../core/limits.js';
-import type { RunResult } from '../../python/result.js';
-import { Sandbox } from '../../python/sandbox.js';
+import type { RunResult } from '../../guests/python/result.js';
+import { Sandbox } from '../../api/sandbox.js';
 import { Pool } from '../../pool/pool.js';
 import { requestFiles, type RequestFiles } from './files.js';
 import { Gate } from './gate.js';

@@ -2,9 +2,9 @@
 // session, bounded in number, disposed after sitting idle.
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../../core/limits.js';
-import type { RunResult } from '../../python/result.js';
-import { Sandbox } from '../../python/sandbox.js';
-import type { DirEntry } from '../../python/sandbox-fs.js';
+import type { RunResult } from '../../guests/python/result.js';
+import { Sandbox } from '../../api/sandbox.js';
+import type { DirEntry } from '../../capabilities/sandbox-fs.js';
 import { requestFiles, type RequestFiles } from './files.js';
 import { OverloadError } from './gate.js';
 import { narrowLimits } from './limits.js';

@@ -4,7 +4,7 @@
 // gate as the server's Python runs so that both share one bound on concurrency and queueing.
 import { UsageError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
-import { WasmModule } from '../../guests/wasi/module.js';
+import { WasmModule } from '../../api/wasm-module.js';
 import type { WasmRunOptions } from '../../guests/wasi/options.js';
 import type { WasmRunResult } from '../../guests/wasi/result.js';
 import { InvalidModuleError, isBinary } from '../../instrument/load.js';

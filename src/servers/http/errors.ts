@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { UsageError } from '../../core/errors.js';
-import { SandboxFsError } from '../../python/sandbox-fs.js';
+import { SandboxFsError } from '../../capabilities/sandbox-fs.js';
 import { OverloadError } from '../core/gate.js';
 import { UnknownSessionError } from '../core/sessions.js';
 import { errorBody } from '../core/error-body.js';

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type * as z from 'zod';
 import { UsageError } from '../../core/errors.js';
 import { SnapshotError } from '../../engine/snapshot.js';
-import { Sandbox } from '../../python/sandbox.js';
+import { Sandbox } from '../../api/sandbox.js';
 import { requestFiles } from '../core/files.js';
 import { narrowLimits } from '../core/limits.js';
 import { Runner, type RunnerOptions } from '../core/runner.js';

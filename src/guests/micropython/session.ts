@@ -1,24 +1,24 @@
 // A session on the calling thread: one engine instance, replaced after a hard stop or fault.
-import { AuditTrail, type AuditSink } from '../core/audit.js';
-import { systemClock, systemRandomU32 } from '../engine/host.js';
-import type { EngineInstance } from '../guests/micropython/instance.js';
-import type { InstanceState } from '../engine/snapshot.js';
-import { applyImportPolicy, DEFAULT_DENIED } from './import-policy.js';
+import { AuditTrail, type AuditSink } from '../../core/audit.js';
+import { systemClock, systemRandomU32 } from '../../engine/host.js';
+import type { EngineInstance } from './instance.js';
+import type { InstanceState } from '../../engine/snapshot.js';
+import { applyImportPolicy, DEFAULT_DENIED } from '../../capabilities/import-policy.js';
 import { idleHooks, newInstance } from './instances.js';
-import { withoutRunWrapperFrame, withoutSandboxFrames, withoutWrapperFrame } from './traceback.js';
-import { VirtualFS } from '../vfs/vfs.js';
+import { withoutRunWrapperFrame, withoutSandboxFrames, withoutWrapperFrame } from '../python/traceback.js';
+import { VirtualFS } from '../../vfs/vfs.js';
 import { snapshotInstance } from './session-snapshot.js';
-import type { ModuleVariant } from '../engine/abi.js';
-import { describeError } from '../engine/stop.js';
-import { STOP_TYPE } from '../core/stop.js';
-import { UsageError, type ErrorKind } from '../core/errors.js';
+import type { ModuleVariant } from '../../engine/abi.js';
+import { describeError } from '../../engine/stop.js';
+import { STOP_TYPE } from '../../core/stop.js';
+import { UsageError, type ErrorKind } from '../../core/errors.js';
 import { exceptionMessage, execSource, type ExecOutcome } from './interpreter.js';
-import type { ResolvedLimits } from '../core/limits.js';
-import { OutputCollector, type OutputCallbacks } from '../core/output.js';
-import { RunOutcome, type RunErrorReport, type RunResult } from './result.js';
-import { DEFAULT_FILENAME, prepareProgram, valueReportOf, type ProgramSpec, type ValueReport } from './program.js';
+import type { ResolvedLimits } from '../../core/limits.js';
+import { OutputCollector, type OutputCallbacks } from '../../core/output.js';
+import { RunOutcome, type RunErrorReport, type RunResult } from '../python/result.js';
+import { DEFAULT_FILENAME, prepareProgram, valueReportOf, type ProgramSpec, type ValueReport } from '../python/program.js';
 import { micropythonGuard, type RunGuard } from './run-guard.js';
-import { seededRandomU32, VirtualClock, type Determinism } from '../core/determinism.js';
+import { seededRandomU32, VirtualClock, type Determinism } from '../../core/determinism.js';
 
 
 /** Python exceptions that mean a limit was hit or a grant was missing, rather than a bug in the program. */

@@ -2,8 +2,8 @@
 // ship pyfence's wasm/ directory beside its code: both files are in the package (wasm/pyfence.wasm
 // and wasm/manifest.json).
 import { createHash } from 'node:crypto';
-import { adoptSandboxModule, loadSandboxModule, type BuildReport } from '../guests/micropython/module.js';
-import { UsageError } from '../core/errors.js';
+import { adoptSandboxModule, loadSandboxModule, type BuildReport } from './module.js';
+import { UsageError } from '../../core/errors.js';
 
 /**
  * Uses `wasm` (the bytes of pyfence.wasm) and `manifest` (wasm/manifest.json, parsed or as text)

@@ -3,11 +3,11 @@
 import type { ModuleVariant } from '../engine/abi.js';
 import { VirtualFS } from '../vfs/vfs.js';
 import { UsageError } from '../core/errors.js';
-import type { RestoredSession } from './session-snapshot.js';
+import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import { WorkerSession } from '../pool/worker-session.js';
-import { HostBridge } from './host-functions.js';
-import { InlineSession } from './inline-session.js';
-import { netCalls } from './net/net-calls.js';
+import { HostBridge } from '../capabilities/host-functions.js';
+import { InlineSession } from '../guests/micropython/session.js';
+import { netCalls } from '../capabilities/net/net-calls.js';
 import type { Isolation, ResolvedSandboxOptions } from './options.js';
 import { checkCPythonOptions } from '../guests/cpython/open.js';
 import { cpythonGrants } from '../guests/cpython/grants.js';

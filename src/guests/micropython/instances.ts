@@ -1,9 +1,9 @@
 // Engine instances as this layer creates them: idle (no output, no host calls) until a run sets hooks.
-import type { ModuleVariant } from '../engine/abi.js';
-import { systemClock, systemRandomU32, type HostHooks } from '../engine/host.js';
-import { EngineInstance } from '../guests/micropython/instance.js';
-import { sandboxModule } from '../guests/micropython/module.js';
-import type { VirtualFS } from '../vfs/vfs.js';
+import type { ModuleVariant } from '../../engine/abi.js';
+import { systemClock, systemRandomU32, type HostHooks } from '../../engine/host.js';
+import { EngineInstance } from './instance.js';
+import { sandboxModule } from './module.js';
+import type { VirtualFS } from '../../vfs/vfs.js';
 
 /** Between runs the guest cannot execute, but any stray output is dropped rather than leaked. */
 export const idleHooks: HostHooks = {

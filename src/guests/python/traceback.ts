@@ -1,5 +1,5 @@
 // Tracebacks as the user should read them: without the sandbox's own frames.
-import type { TracebackFrame } from '../core/errors.js';
+import type { TracebackFrame } from '../../core/errors.js';
 
 /** Frames of the sandbox's own Python (prelude.ts, compiled as "<pyfence>") say nothing to the user. */
 export function withoutSandboxFrames(traceback: string): string {

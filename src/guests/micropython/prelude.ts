@@ -1,4 +1,4 @@
-import { DEFAULT_DENIED } from './import-policy.js';
+import { DEFAULT_DENIED } from '../../capabilities/import-policy.js';
 import { readFileSync } from 'node:fs';
 
 // Only the build imports this module (to bake the prelude), from src/, where the .py files are.
@@ -120,7 +120,7 @@ class __pyfence__:
     original_import = builtins.__import__
 
     # Says why an import fails: a module the policy denies, or requests without a network grant.
-    # (The denial itself happens inside the interpreter; see src/python/import-policy.ts.)
+    # (The denial itself happens inside the interpreter; see src/capabilities/import-policy.ts.)
     def guarded_import(name, *args):
         top = name.split(".")[0]
         if top in __pyfence__.denied or (top[:1] == "u" and top[1:] in __pyfence__.denied):
@@ -148,7 +148,7 @@ del _chan, run_main, report_value, is_plain, input, PermissionError, ConnectionE
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
-const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', () => `REQUESTS_SRC = ${JSON.stringify(guestSource('requests.py'))}`)
+const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', () => `REQUESTS_SRC = ${JSON.stringify(guestSource('../../python/guest/requests.py'))}`)
   .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', () => `ASYNCIO_SRC = ${JSON.stringify(guestSource('asyncio.py'))}`)
   .replace('RUN_MAIN', () => guestSource('run_main.py'))
   .replace('BRIDGE_SRC = BRIDGE_FACTORY', () => `BRIDGE_SRC = ${JSON.stringify(guestSource('bridge.py'))}`)

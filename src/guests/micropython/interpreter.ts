@@ -1,6 +1,6 @@
 // MicroPython's entry points on top of an engine instance: execute source, decode the outcome.
-import { GuestMallocError, type EngineInstance } from '../guests/micropython/instance.js';
-import { guardedCall, type CallOutcome } from '../engine/stop.js';
+import { GuestMallocError, type EngineInstance } from './instance.js';
+import { guardedCall, type CallOutcome } from '../../engine/stop.js';
 
 // Proxy value kinds written by mp_js_do_exec (ports/webassembly/proxy_c.h).
 const PROXY_KIND_MP_EXCEPTION = -1;

@@ -1,12 +1,12 @@
 // Any WebAssembly module in the fence: compile once (bytes or .wat text; instrumented and cached by
 // hash), then run it many times, each run in a fresh instance with its own grants and limits.
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../../core/errors.js';
-import { InvalidModuleError, isBinary, loadModule, watToBinary, type LoadedModule, type ModuleMeta } from '../../instrument/load.js';
-import { WasmPool } from '../../pool/wasm-pool.js';
-import { runOnce, type Entry, type RunTarget } from './run.js';
-import type { WasmRunResult } from './result.js';
-import type { WasmRunOptions } from './options.js';
+import { UsageError } from '../core/errors.js';
+import { InvalidModuleError, isBinary, loadModule, watToBinary, type LoadedModule, type ModuleMeta } from '../instrument/load.js';
+import { WasmPool } from '../pool/wasm-pool.js';
+import { runOnce, type Entry, type RunTarget } from '../guests/wasi/run.js';
+import type { WasmRunResult } from '../guests/wasi/result.js';
+import type { WasmRunOptions } from '../guests/wasi/options.js';
 
 export interface CompileOptions {
   /** Keep instrumented modules here too (a directory only the host can write). */

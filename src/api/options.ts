@@ -1,10 +1,10 @@
 // Sandbox options: validated once, with clear errors, and merged with safe defaults.
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_LIMITS, LIMIT_RANGES, resolveLimits, type LimitRanges, type Limits, type ResolvedLimits } from '../core/limits.js';
-import { hasAsyncFunction, hostModuleNames, type HostModules } from './host-functions.js';
-import { resolveNetGrant, type NetGrant, type NetPolicy } from './net/allow-list.js';
+import { hasAsyncFunction, hostModuleNames, type HostModules } from '../capabilities/host-functions.js';
+import { resolveNetGrant, type NetGrant, type NetPolicy } from '../capabilities/net/allow-list.js';
 import type { Determinism } from '../core/determinism.js';
-import { CPYTHON_IMPORTS, MICROPYTHON_IMPORTS, resolveImportPolicy, type ImportPolicy } from './import-policy.js';
+import { CPYTHON_IMPORTS, MICROPYTHON_IMPORTS, resolveImportPolicy, type ImportPolicy } from '../capabilities/import-policy.js';
 import { resolve as resolvePath } from 'node:path';
 import { normalize } from '../vfs/paths.js';
 import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';

@@ -1,7 +1,7 @@
-import { emptyAudit, type Audit } from '../core/audit.js';
-import type { RunResultBase, RunUsage } from '../core/result.js';
-import { errorFromInfo, type RunErrorInfo } from '../core/errors.js';
-import type { HostValue } from './host-codec.js';
+import { emptyAudit, type Audit } from '../../core/audit.js';
+import type { RunResultBase, RunUsage } from '../../core/result.js';
+import { errorFromInfo, type RunErrorInfo } from '../../core/errors.js';
+import type { HostValue } from '../../capabilities/host-codec.js';
 import { decodeValue, type ValueReport } from './program.js';
 import { framesOf } from './traceback.js';
 

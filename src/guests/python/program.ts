@@ -1,8 +1,8 @@
 // What one run executes: the user's code, directly, or through the guest's `run_main`
 // (guest/run_main.py) when the run has inputs, a file name, a final expression to report or a
 // top-level await. Inputs cross as data only (host-codec.ts), validated here on the calling thread.
-import { UsageError } from '../core/errors.js';
-import { fromWire, HostValueError, toWire, type HostValue } from './host-codec.js';
+import { UsageError } from '../../core/errors.js';
+import { fromWire, HostValueError, toWire, type HostValue } from '../../capabilities/host-codec.js';
 
 /** The file name MicroPython gives code it is handed directly. */
 export const DEFAULT_FILENAME = '<stdin>';

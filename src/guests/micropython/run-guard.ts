@@ -1,7 +1,7 @@
 // The run guard (src/engine/run-guard.ts) of a MicroPython instance: its soft stop is MicroPython's
 // scheduled KeyboardInterrupt.
-import { RunGuard, type GuardLimits } from '../engine/run-guard.js';
-import type { EngineInstance } from '../guests/micropython/instance.js';
+import { RunGuard, type GuardLimits } from '../../engine/run-guard.js';
+import type { EngineInstance } from './instance.js';
 
 /** Fuel and time allowed after a soft stop before the hard stop. */
 export const GRACE = { fuel: 20_000_000, ms: 100 };

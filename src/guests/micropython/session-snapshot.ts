@@ -1,11 +1,11 @@
 // Snapshots of a session: the engine's instance state plus this layer's section, the in-memory
 // files. Grants and limits are never taken from a snapshot: whoever restores states them again.
-import type { ModuleVariant } from '../engine/abi.js';
-import type { EngineInstance } from '../guests/micropython/instance.js';
-import { loadSandboxModule } from '../guests/micropython/module.js';
-import { decodeSnapshot, encodeSnapshot, SnapshotError, type InstanceState, type SnapshotKey } from '../engine/snapshot.js';
-import { normalize } from '../vfs/paths.js';
-import type { VirtualFS } from '../vfs/vfs.js';
+import type { ModuleVariant } from '../../engine/abi.js';
+import type { EngineInstance } from './instance.js';
+import { loadSandboxModule } from './module.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, type InstanceState, type SnapshotKey } from '../../engine/snapshot.js';
+import { normalize } from '../../vfs/paths.js';
+import type { VirtualFS } from '../../vfs/vfs.js';
 import { newInstance } from './instances.js';
 
 const startImages = new Map<ModuleVariant, Uint8Array>();
