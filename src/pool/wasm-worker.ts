@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { runOnce } from '../guests/wasi/run.js';
 import { WasmStop, type WasmValue } from '../guests/wasi/result.js';
 import { resolveWasmLimits, type HostFunction, type WasmRunOptions } from '../guests/wasi/options.js';
-import { BlockingCallClient } from './blocking-call.js';
+import { BlockingCallClient } from '../core/blocking-call.js';
 import type { FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob, WasmWorkerData } from './wasm-protocol.js';
 
 const port = parentPort!;

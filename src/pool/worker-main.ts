@@ -15,7 +15,7 @@ import { plainResult, type RunResult } from '../guests/python/result.js';
 import { buildVfs } from '../api/sessions.js';
 import { runFsOp } from '../capabilities/sandbox-fs.js';
 import type { VirtualFS } from '../vfs/vfs.js';
-import { BlockingCallClient } from './blocking-call.js';
+import { BlockingCallClient } from '../core/blocking-call.js';
 import { carryCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import { HostCallGate } from '../capabilities/host-call-gate.js';
 import { refusedCall } from '../capabilities/host-functions.js';

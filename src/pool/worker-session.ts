@@ -16,10 +16,10 @@ import type { RestoredSession } from '../guests/micropython/session-snapshot.js'
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { CPythonRestore } from '../guests/cpython/session.js';
 import type { FsOp } from '../capabilities/sandbox-fs.js';
-import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
+import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import type { AuditEvent } from '../core/audit.js';
-import { siblingModule, startWorker } from './thread.js';
+import { siblingModule, startWorker } from '../core/thread.js';
 import { RunOutcome, type RunResult } from '../guests/python/result.js';
 import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
 import { watchRun, type LostWorker } from './watched-run.js';

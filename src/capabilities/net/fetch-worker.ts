@@ -2,7 +2,7 @@
 // thread blocks. It applies the same guarded fetch (allow list on every hop, caps) as a worker
 // sandbox's main thread does.
 import { workerData } from 'node:worker_threads';
-import { serveBlockingCalls } from '../../pool/blocking-call.js';
+import { serveBlockingCalls } from '../../core/blocking-call.js';
 import type { NetRequest } from './guarded-fetch.js';
 import type { NetPolicy } from './allow-list.js';
 import { fetchAsync } from './sync-fetch.js';

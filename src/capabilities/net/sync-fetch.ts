@@ -1,8 +1,8 @@
 // Network requests for inline sandboxes: fetch is asynchronous and the guest waits on this thread,
 // so one shared helper thread (started on first use, not keeping the process alive) performs them.
 import type { Worker } from 'node:worker_threads';
-import { BlockingCallClient, blockingChannel } from '../../pool/blocking-call.js';
-import { siblingModule, startWorker } from '../../pool/thread.js';
+import { BlockingCallClient, blockingChannel } from '../../core/blocking-call.js';
+import { siblingModule, startWorker } from '../../core/thread.js';
 import type { NetPolicy } from './allow-list.js';
 import { guardedFetch, NetError, type NetErrorKind, type NetRequest, type NetResponse } from './guarded-fetch.js';
 
