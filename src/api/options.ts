@@ -1,8 +1,9 @@
 // Sandbox options: validated once, with clear errors, and merged with safe defaults.
 import { UsageError } from '../core/errors.js';
+import type { Engine, GuestSpec, Isolation, ResolvedSandboxOptions } from '../capabilities/resolved-options.js';
 import { DEFAULT_LIMITS, LIMIT_RANGES, resolveLimits, type LimitRanges, type Limits, type ResolvedLimits } from '../core/limits.js';
 import { hasAsyncFunction, hostModuleNames, type HostModules } from '../capabilities/host-functions.js';
-import { resolveNetGrant, type NetGrant, type NetPolicy } from '../capabilities/net/allow-list.js';
+import { resolveNetGrant, type NetGrant } from '../capabilities/net/allow-list.js';
 import type { Determinism } from '../core/determinism.js';
 import { CPYTHON_IMPORTS, MICROPYTHON_IMPORTS, resolveImportPolicy, type ImportPolicy } from '../capabilities/import-policy.js';
 import { resolve as resolvePath } from 'node:path';
@@ -10,9 +11,7 @@ import { normalize } from '../vfs/paths.js';
 import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';
 import { isSnapshotKey, SNAPSHOT_KEY_RULE, type SnapshotKey } from '../engine/snapshot.js';
 
-export type Isolation = 'inline' | 'worker';
-
-export type Engine = 'micropython' | 'cpython';
+export type { Engine, GuestSpec, Isolation, ResolvedSandboxOptions };
 
 export interface SandboxOptions {
   /** The interpreter: 'micropython' (default) or 'cpython' (preview: see README, "CPython engine"). */
@@ -72,31 +71,6 @@ export interface SandboxOptions {
    * checksum, which catches damage but not a forger. At least 16 bytes.
    */
   snapshotKey?: SnapshotKey;
-}
-
-/** What is set up inside every fresh interpreter of a sandbox (see `__pyfence__.setup` in prelude.ts). */
-export interface GuestSpec {
-  modules?: Record<string, Record<string, boolean>>;
-  env?: Record<string, string>;
-  argv?: string[];
-  net?: boolean;
-  denied?: string[];
-}
-
-export interface ResolvedSandboxOptions {
-  engine: Engine;
-  limits: ResolvedLimits;
-  isolation: Isolation;
-  modules: HostModules;
-  net: NetPolicy | null;
-  determinism: Determinism;
-  /** Modules the guest may not import (sorted). */
-  denied: string[];
-  /** The filesystem to build for each session. */
-  vfs: VfsOptions;
-  /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
-  guestSpec: string | null;
-  snapshotKey: SnapshotKey | null;
 }
 
 /** An interpreter needs about 1.2 MiB initialised, and its module declares at most 2 GiB. */

@@ -1,33 +1,18 @@
 // Opening a session (the interpreter behind a Sandbox or a pool slot) from resolved options: the
 // host bridge for its grants, and either an inline or a worker backend.
 import type { ModuleVariant } from '../engine/abi.js';
-import { VirtualFS } from '../vfs/vfs.js';
 import { UsageError } from '../core/errors.js';
 import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import { WorkerSession } from '../pool/worker-session.js';
 import { HostBridge } from '../capabilities/host-functions.js';
 import { InlineSession } from '../guests/micropython/session.js';
-import { netCalls } from '../capabilities/net/net-calls.js';
-import type { Isolation, ResolvedSandboxOptions } from './options.js';
+import { buildVfs, hostBridge, type Isolation, type ResolvedSandboxOptions } from '../capabilities/resolved-options.js';
 import { checkCPythonOptions } from '../guests/cpython/open.js';
 import { cpythonGrants } from '../guests/cpython/grants.js';
 import type { CPythonSessionState } from '../guests/cpython/snapshot.js';
 import type { WorkerRestore } from '../pool/worker-session.js';
 
 export type Session = InlineSession | WorkerSession;
-
-export function hostBridge(resolved: ResolvedSandboxOptions): HostBridge {
-  return new HostBridge(resolved.modules, resolved.net ? netCalls(resolved.net) : {});
-}
-
-/** The session's filesystem: the restored session's files, then the options' files and mounts. */
-export function buildVfs(resolved: ResolvedSandboxOptions['vfs'], restoredFiles?: Record<string, Uint8Array>): VirtualFS {
-  try {
-    return new VirtualFS({ ...resolved, files: { ...restoredFiles, ...resolved.files } });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
 
 export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: RestoredSession): InlineSession {
   return new InlineSession(

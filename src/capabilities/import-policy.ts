@@ -1,14 +1,7 @@
-// The import policy: which modules the guest may import. Builtin (C) modules are denied inside the
-// interpreter's own lookup: each sandbox's copy of the builtin-module tables has the denied entries'
-// keys replaced by a qstr no name can produce, so `import`, `__import__`, importlib-style helpers,
-// `sys.modules` edits and `u`-prefixed aliases all miss them. Only a raw memory write could undo
-// that, and the one module that gives the guest such writes, uctypes, is denied by default. The
-// message "module 'X' is not allowed in this sandbox" comes from the prelude's import wrapper. The
-// CPython engine resolves the same options against its own defaults (CPYTHON_IMPORTS) and denies in
-// the guest (src/guests/cpython/guest/_pyfence.py).
-import type { ModuleVariant } from '../engine/abi.js';
-import type { EngineInstance } from '../guests/micropython/instance.js';
-import { loadSandboxModule } from '../guests/micropython/module.js';
+// The import policy: which modules the guest may import, resolved from the options against each
+// engine's defaults. MicroPython enforces it in its builtin-module tables
+// (src/guests/micropython/import-table.ts); CPython denies in the guest
+// (src/guests/cpython/guest/_pyfence.py).
 import { UsageError } from '../core/errors.js';
 
 export interface ImportPolicy {
@@ -72,14 +65,4 @@ export function resolveImportPolicy(policy: unknown, engine: EngineImports = MIC
     if (allow.includes(name)) throw new UsageError(`imports: '${name}' is both denied and allowed`);
   }
   return [...new Set([...engine.denied, ...deny])].filter((n) => !allow.includes(n)).sort();
-}
-
-/** The string a qstr object with qstr 0 (MP_QSTRnull) is: no import can look it up. */
-const UNNAMEABLE_KEY = 2;
-
-/** Writes this sandbox's policy into its copy of the builtin-module tables (all entries, both ways). */
-export function applyImportPolicy(inst: EngineInstance, variant: ModuleVariant, denied: readonly string[]): void {
-  for (const entry of loadSandboxModule(variant).report.bake.moduleTable) {
-    inst.memory.setU32(entry.keyAddress, denied.includes(entry.name) ? UNNAMEABLE_KEY : entry.key);
-  }
 }

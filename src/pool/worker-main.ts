@@ -12,7 +12,7 @@ import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { ProgramSpec } from '../guests/python/program.js';
 import { plainResult, type RunResult } from '../guests/python/result.js';
-import { buildVfs } from '../api/sessions.js';
+import { buildVfs } from '../capabilities/resolved-options.js';
 import { runFsOp } from '../capabilities/sandbox-fs.js';
 import type { VirtualFS } from '../vfs/vfs.js';
 import { BlockingCallClient } from '../core/blocking-call.js';

@@ -4,7 +4,7 @@
 import type { AuditSink } from '../../core/audit.js';
 import { hostModuleNames, type HostBridge } from '../../capabilities/host-functions.js';
 import { valueReportOf, type ValueReport } from '../python/program.js';
-import type { ResolvedSandboxOptions } from '../../api/options.js';
+import type { ResolvedSandboxOptions } from '../../capabilities/resolved-options.js';
 import type { RunErrorReport } from '../python/result.js';
 
 /** Answers one host call; may block up to `budgetMs()`. Refusals go to `audit`. */

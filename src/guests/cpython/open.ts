@@ -2,8 +2,7 @@
 // refused with a UsageError, never silently ignored.
 import type { ModuleVariant } from '../../engine/abi.js';
 import { UsageError } from '../../core/errors.js';
-import type { GuestSpec, ResolvedSandboxOptions } from '../../api/options.js';
-import { hostBridge } from '../../api/sessions.js';
+import { hostBridge, type GuestSpec, type ResolvedSandboxOptions } from '../../capabilities/resolved-options.js';
 import { cpythonGrants, type CPythonGrants } from './grants.js';
 import { CPythonSession, type CPythonConfig } from './session.js';
 import type { CPythonSessionState } from './snapshot.js';
