@@ -43,7 +43,7 @@ function inputHash(): string {
   walk(join(root, 'src', 'abi', 'emscripten')); // the syscalls the interpreter runs on while baking
   walk(join(root, 'src', 'guests', 'micropython'));
   walk(join(root, 'src', 'core')); // what the engine and the bake's exec path import
-  walk(join(root, 'src', 'guests', 'python', 'guest')); // requests.py, baked into the prelude
+  walk(join(root, 'src', 'guests', 'python-common', 'guest')); // requests.py, baked into the prelude
   const policy = join(root, 'src', 'capabilities', 'import-policy.ts'); // the prelude's default denials
   sources.push(policy.slice(root.length) + '\0' + readFileSync(policy, 'utf8'));
   const binaryenVersion = JSON.parse(readFileSync(join(root, 'node_modules/binaryen/package.json'), 'utf8')).version;

@@ -3,7 +3,7 @@ export { SandboxFsError, type SandboxFiles, type DirEntry } from './capabilities
 export type { MountOptions, FsQuota } from './vfs/vfs.js';
 export { SnapshotError } from './engine/snapshot.js';
 export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
-export type { RunResult, RunSuccess, RunFailure } from './guests/python/result.js';
+export type { RunResult, RunSuccess, RunFailure } from './guests/python-common/result.js';
 export type { RunResultBase, RunUsage } from './core/result.js';
 export type { ErrorInfo } from './core/errors.js';
 export { QueueClient, QueueJobError, enqueueRun, type QueueClientOptions } from './servers/queue/client.js';
@@ -14,7 +14,7 @@ export { Tuple, type HostValue } from './capabilities/host-codec.js';
 export type { HostFunction, HostModules } from './capabilities/host-functions.js';
 export type { NetGrant } from './capabilities/net/allow-list.js';
 export type { ImportPolicy } from './capabilities/import-policy.js';
-export type { TracebackFrame } from './guests/python/traceback.js';
+export type { TracebackFrame } from './guests/python-common/traceback.js';
 export type { OutputCallbacks } from './core/output.js';
 export { setModuleSource } from './guests/micropython/module-source.js';
 export {

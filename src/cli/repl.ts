@@ -4,11 +4,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
-import type { RunResult } from '../guests/python/result.js';
+import type { RunResult } from '../guests/python-common/result.js';
 import { Sandbox } from '../api/sandbox.js';
 import { needsMoreInput } from './repl-input.js';
 import { reportError } from './run-command.js';
-import { withoutWrapperFrame } from '../guests/python/traceback.js';
+import { withoutWrapperFrame } from '../guests/python-common/traceback.js';
 
 export interface ReplInput {
   load?: string;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Sandbox } from '../api/sandbox.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
-import type { RunResult } from '../guests/python/result.js';
+import type { RunResult } from '../guests/python-common/result.js';
 
 export interface RunCommandInput {
   file?: string;

@@ -8,11 +8,11 @@ import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.
 import { resolveInterpreterLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../api/options.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
-import type { RunResult } from '../guests/python/result.js';
+import type { RunResult } from '../guests/python-common/result.js';
 import { Sandbox, type RunOptions } from '../api/sandbox.js';
 import { openInline, openWorker } from '../api/sessions.js';
 import { hostBridge } from '../capabilities/resolved-options.js';
-import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../guests/python/program.js';
+import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../guests/python-common/program.js';
 import { abortable, checkSignal } from '../core/abort.js';
 import type { WorkerSession } from './worker-session.js';
 

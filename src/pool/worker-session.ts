@@ -9,7 +9,7 @@ import type { Engine } from '../api/options.js';
 import { UsageError } from '../core/errors.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
-import type { ProgramSpec } from '../guests/python/program.js';
+import type { ProgramSpec } from '../guests/python-common/program.js';
 import type { HostBridge } from '../capabilities/host-functions.js';
 import type { Determinism } from '../core/determinism.js';
 import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
@@ -20,7 +20,7 @@ import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import type { AuditEvent } from '../core/audit.js';
 import { siblingModule, startWorker } from '../core/thread.js';
-import { RunOutcome, type RunResult } from '../guests/python/result.js';
+import { RunOutcome, type RunResult } from '../guests/python-common/result.js';
 import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
 import { watchRun, type LostWorker } from './watched-run.js';
 

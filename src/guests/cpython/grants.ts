@@ -3,9 +3,9 @@
 // every call), the value of the last expression is taken from its report.
 import type { AuditSink } from '../../core/audit.js';
 import { hostModuleNames, type HostBridge } from '../../capabilities/host-functions.js';
-import { valueReportOf, type ValueReport } from '../python/program.js';
+import { valueReportOf, type ValueReport } from '../python-common/program.js';
 import type { ResolvedSandboxOptions } from '../../capabilities/resolved-options.js';
-import type { RunErrorReport } from '../python/result.js';
+import type { RunErrorReport } from '../python-common/result.js';
 
 /** Answers one host call; may block up to `budgetMs()`. Refusals go to `audit`. */
 export type HostCallHandler = (request: string | null, budgetMs: () => number, audit: AuditSink) => string;

@@ -40,7 +40,7 @@ const PRELOAD = [
  */
 const GUEST_MODULES = [
   ['_pyfence_bridge', '_pyfence_bridge.py'],
-  ['_pyfence_requests_factory', '../../python/guest/requests.py'], // shared with MicroPython
+  ['_pyfence_requests_factory', '../../python-common/guest/requests.py'], // shared with MicroPython
   ['requests', '_pyfence_requests.py'],
   ['_pyfence', '_pyfence.py'],
 ] as const;

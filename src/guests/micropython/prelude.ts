@@ -148,7 +148,7 @@ del _chan, run_main, report_value, is_plain, input, PermissionError, ConnectionE
 `;
 
 /** Compiled under its own name, so its frames in a traceback are told apart from the user's. */
-const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', () => `REQUESTS_SRC = ${JSON.stringify(guestSource('../../python/guest/requests.py'))}`)
+const BODY = PRELUDE_BODY.replace('REQUESTS_SRC = REQUESTS_FACTORY', () => `REQUESTS_SRC = ${JSON.stringify(guestSource('../../python-common/guest/requests.py'))}`)
   .replace('ASYNCIO_SRC = ASYNCIO_FACTORY', () => `ASYNCIO_SRC = ${JSON.stringify(guestSource('asyncio.py'))}`)
   .replace('RUN_MAIN', () => guestSource('run_main.py'))
   .replace('BRIDGE_SRC = BRIDGE_FACTORY', () => `BRIDGE_SRC = ${JSON.stringify(guestSource('bridge.py'))}`)

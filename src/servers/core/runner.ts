@@ -3,7 +3,7 @@
 import { UsageError } from '../../core/errors.js';
 import { resolveSandboxOptions, type SandboxOptions } from '../../api/options.js';
 import type { Limits, ResolvedLimits } from '../../core/limits.js';
-import type { RunResult } from '../../guests/python/result.js';
+import type { RunResult } from '../../guests/python-common/result.js';
 import { Sandbox } from '../../api/sandbox.js';
 import { Pool } from '../../pool/pool.js';
 import { requestFiles, type RequestFiles } from './files.js';

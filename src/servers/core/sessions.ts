@@ -2,7 +2,7 @@
 // session, bounded in number, disposed after sitting idle.
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../../core/limits.js';
-import type { RunResult } from '../../guests/python/result.js';
+import type { RunResult } from '../../guests/python-common/result.js';
 import { Sandbox } from '../../api/sandbox.js';
 import type { DirEntry } from '../../capabilities/sandbox-fs.js';
 import { requestFiles, type RequestFiles } from './files.js';

@@ -4,7 +4,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
-import type { RunResult } from '../../guests/python/result.js';
+import type { RunResult } from '../../guests/python-common/result.js';
 import { describeResult } from '../core/describe-result.js';
 import type { Runner } from '../core/runner.js';
 import { CodeSchema, FilesSchema, LimitsSchema, RunResultSchema } from '../core/schemas.js';
