@@ -4,7 +4,7 @@
 import binaryen from 'binaryen';
 import { readFileSync } from 'node:fs';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
-import { idleHooks } from '../src/guests/micropython/instances.js';
+import { idleHooks } from '../src/guests/python-common/idle-hooks.js';
 import { execSource } from '../src/guests/micropython/interpreter.js';
 
 const base = readFileSync('wasm/pyfence-unmetered.wasm');

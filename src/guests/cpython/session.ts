@@ -9,7 +9,7 @@ import type { ResolvedLimits } from '../../core/limits.js';
 import { OutputCollector, type OutputCallbacks } from '../../core/output.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../python-common/result.js';
 import { runFsOp, type FsOp } from '../../capabilities/sandbox-fs.js';
-import { idleHooks } from '../micropython/instances.js';
+import { idleHooks } from '../python-common/idle-hooks.js';
 import { mayEndInExpression, type ProgramSpec } from '../python-common/program.js';
 import { SeededRandom, VirtualClock, type Determinism } from '../../core/determinism.js';
 import { SnapshotError } from '../../engine/snapshot.js';
