@@ -120,7 +120,7 @@ class __pyfence__:
     original_import = builtins.__import__
 
     # Says why an import fails: a module the policy denies, or requests without a network grant.
-    # (The denial itself happens inside the interpreter; see src/capabilities/import-policy.ts.)
+    # (The denial itself happens inside the interpreter; see src/python/import-policy.ts.)
     def guarded_import(name, *args):
         top = name.split(".")[0]
         if top in __pyfence__.denied or (top[:1] == "u" and top[1:] in __pyfence__.denied):
