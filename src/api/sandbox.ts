@@ -2,7 +2,7 @@
 import type { ModuleVariant } from '../engine/abi.js';
 import type { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from '../core/errors.js';
-import { InlineSession } from '../guests/micropython/session.js';
+import { InlineSession } from '../guests/micropython/guest.js';
 import { openCPythonWorker, openSession } from './sessions.js';
 import { resolveInterpreterLimits, resolveSandboxOptions, type SandboxOptions } from './options.js';
 import type { Limits, ResolvedLimits } from '../core/limits.js';
@@ -14,7 +14,7 @@ import { abortable, checkSignal } from '../core/abort.js';
 import { readSnapshot, type RestoredSession } from '../guests/micropython/session-snapshot.js';
 import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
 import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from '../capabilities/sandbox-fs.js';
-import { CPythonSession } from '../guests/cpython/session.js';
+import { CPythonSession } from '../guests/cpython/guest.js';
 import { openCPythonSession } from '../guests/cpython/open.js';
 import { decodeSession, type CPythonSessionState, type RestoreBounds } from '../guests/cpython/snapshot.js';
 import { DEFAULT_FS_QUOTA } from '../vfs/vfs.js';

@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.js';
 import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import { WorkerSession } from '../pool/worker-session.js';
 import { HostBridge } from '../capabilities/host-functions.js';
-import { InlineSession } from '../guests/micropython/session.js';
+import { InlineSession } from '../guests/micropython/guest.js';
 import { buildVfs, hostBridge, type Isolation, type ResolvedSandboxOptions } from '../capabilities/resolved-options.js';
 import { checkCPythonOptions } from '../guests/cpython/open.js';
 import { cpythonGrants } from '../guests/cpython/grants.js';

@@ -11,7 +11,7 @@ import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../capabilities/sandbox-fs.js';
 import type { GrantedNames } from '../capabilities/host-call-gate.js';
 import type { Template } from '../guests/cpython/template.js';
-import type { CPythonRestore } from '../guests/cpython/session.js';
+import type { CPythonRestore } from '../guests/cpython/guest.js';
 
 /** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
 export type WorkerEngine =

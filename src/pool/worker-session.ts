@@ -14,7 +14,7 @@ import type { HostBridge } from '../capabilities/host-functions.js';
 import type { Determinism } from '../core/determinism.js';
 import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
-import type { CPythonRestore } from '../guests/cpython/session.js';
+import type { CPythonRestore } from '../guests/cpython/guest.js';
 import type { FsOp } from '../capabilities/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';

@@ -4,7 +4,7 @@ import type { ModuleVariant } from '../../engine/abi.js';
 import { UsageError } from '../../core/errors.js';
 import { hostBridge, type GuestSpec, type ResolvedSandboxOptions } from '../../capabilities/resolved-options.js';
 import { cpythonGrants, type CPythonGrants } from './grants.js';
-import { CPythonSession, type CPythonConfig } from './session.js';
+import { CPythonSession, type CPythonConfig } from './guest.js';
 import type { CPythonSessionState } from './snapshot.js';
 import { cpythonTemplate } from './template.js';
 
