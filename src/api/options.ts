@@ -5,7 +5,8 @@ import { DEFAULT_LIMITS, LIMIT_RANGES, resolveLimits, type LimitRanges, type Lim
 import { hasAsyncFunction, hostModuleNames, type HostModules } from '../capabilities/host-functions.js';
 import { resolveNetGrant, type NetGrant } from '../capabilities/net/allow-list.js';
 import type { Determinism } from '../core/determinism.js';
-import { CPYTHON_IMPORTS, MICROPYTHON_IMPORTS, resolveImportPolicy, type ImportPolicy } from '../capabilities/import-policy.js';
+import { resolveImportPolicy, type ImportPolicy } from '../capabilities/import-policy.js';
+import { pythonEngine } from '../guests/registry.js';
 import { resolve as resolvePath } from 'node:path';
 import { normalize } from '../vfs/paths.js';
 import type { FsQuota, MountOptions, VfsOptions } from '../vfs/vfs.js';
@@ -197,7 +198,7 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     throw new UsageError(`engine must be 'micropython' or 'cpython', got ${String(options.engine)}`);
   }
   const engine = options.engine ?? 'micropython';
-  const engineImports = engine === 'cpython' ? CPYTHON_IMPORTS : MICROPYTHON_IMPORTS;
+  const engineImports = pythonEngine(engine).imports;
   const denied = resolveImportPolicy(options.imports, engineImports);
   if (denied.join() !== resolveImportPolicy(undefined, engineImports).join()) spec.denied = denied;
   return {

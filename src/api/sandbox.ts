@@ -1,23 +1,20 @@
-// The Sandbox API: a fresh, isolated MicroPython interpreter per sandbox; globals persist across runs.
+// The Sandbox API: a fresh, isolated interpreter per sandbox; globals persist across runs.
 import type { ModuleVariant } from '../engine/abi.js';
 import type { WorkerSession } from '../pool/worker-session.js';
 import { UsageError } from '../core/errors.js';
-import { InlineSession } from '../guests/micropython/guest.js';
-import { openCPythonWorker, openSession } from './sessions.js';
+import { openSession } from './sessions.js';
 import { resolveInterpreterLimits, resolveSandboxOptions, type SandboxOptions } from './options.js';
 import type { Limits, ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { RunResult } from '../guests/python-common/result.js';
 import type { HostValue } from '../capabilities/host-codec.js';
-import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../guests/python-common/program.js';
+import { resolveProgramSpec, type ProgramSpec } from '../guests/python-common/program.js';
 import { abortable, checkSignal } from '../core/abort.js';
-import { readSnapshot, type RestoredSession } from '../guests/micropython/session-snapshot.js';
-import { signSnapshot, SnapshotError, type SnapshotKey } from '../engine/snapshot.js';
-import { runFsOp, unwrapFsResult, type FsOp, type SandboxFiles } from '../capabilities/sandbox-fs.js';
-import { CPythonSession } from '../guests/cpython/guest.js';
-import { openCPythonSession } from '../guests/cpython/open.js';
-import { decodeSession, type CPythonSessionState, type RestoreBounds } from '../guests/cpython/snapshot.js';
-import { DEFAULT_FS_QUOTA } from '../vfs/vfs.js';
+import { signSnapshot, SnapshotError } from '../engine/snapshot.js';
+import { unwrapFsResult, type FsOp, type SandboxFiles } from '../capabilities/sandbox-fs.js';
+import type { ResolvedSandboxOptions } from '../capabilities/resolved-options.js';
+import { pythonEngine, type PythonEngine } from '../guests/registry.js';
+import { Session } from '../session/session.js';
 
 export interface RunOptions extends OutputCallbacks {
   /** Limits for this run only, over the sandbox's own. */
@@ -39,11 +36,8 @@ export interface RunOptions extends OutputCallbacks {
 
 let openVariant: (options: SandboxOptions | undefined, variant: ModuleVariant) => Promise<Sandbox>;
 
-/** Where a restored session comes from, per engine: a snapshot's bytes, or a fork's copy. */
-interface Restorer {
-  micropython?(maxMemoryBytes: number, key: SnapshotKey | undefined): RestoredSession;
-  cpython?(bounds: RestoreBounds, key: SnapshotKey | undefined): CPythonSessionState;
-}
+/** Where a restored session comes from: a snapshot's bytes, or a fork's copy, read by the engine. */
+type Restorer = (engine: PythonEngine, resolved: ResolvedSandboxOptions) => unknown;
 
 /** A failure while restoring is the snapshot's, unless it is the options' (a UsageError). */
 function asSnapshotError(e: unknown): Error {
@@ -53,7 +47,8 @@ function asSnapshotError(e: unknown): Error {
 
 export class Sandbox {
   private constructor(
-    private readonly session: InlineSession | WorkerSession | CPythonSession,
+    private readonly session: Session | WorkerSession,
+    private readonly engine: PythonEngine,
     private readonly limits: ResolvedLimits,
     private readonly options: SandboxOptions | undefined,
     private readonly variant: ModuleVariant,
@@ -75,33 +70,17 @@ export class Sandbox {
    * `engine: 'cpython'` in `options` (src/guests/cpython/snapshot.ts).
    */
   static async restore(snapshot: Uint8Array, options?: SandboxOptions): Promise<Sandbox> {
-    return Sandbox.open(options, 'metered', {
-      micropython: (maxMemoryBytes, key) => readSnapshot(snapshot, 'metered', maxMemoryBytes, key),
-      cpython: (bounds, key) => decodeSession(snapshot, bounds, key),
-    });
+    return Sandbox.open(options, 'metered', (engine, resolved) => engine.readSnapshot(snapshot, 'metered', resolved, resolved.snapshotKey ?? undefined));
   }
 
   private static async open(options: SandboxOptions | undefined, variant: ModuleVariant, restore?: Restorer): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
-    const key = resolved.snapshotKey ?? undefined;
-    if (restore && !restore[resolved.engine]) throw new SnapshotError(`this session cannot be restored with engine '${resolved.engine}'`);
-    if (resolved.engine === 'cpython') {
-      const read = restore?.cpython;
-      const bounds = { maxMemoryBytes: resolved.limits.memoryBytes, maxFileBytes: resolved.vfs.quota?.bytes ?? DEFAULT_FS_QUOTA.bytes };
-      const restoreState = read && (() => read(bounds, key));
-      try {
-        const session =
-          resolved.isolation === 'worker' ? await openCPythonWorker(resolved, variant, restoreState) : openCPythonSession(resolved, restoreState, variant);
-        return new Sandbox(session, resolved.limits, options, variant);
-      } catch (e) {
-        throw read ? asSnapshotError(e) : e;
-      }
-    }
-    if (!restore) return new Sandbox(await openSession(resolved, variant), resolved.limits, options, variant);
-    // Options are the caller's and fail as UsageError above; from here on a failure is the snapshot's.
+    const engine = pythonEngine(resolved.engine);
+    const sandbox = (session: Session | WorkerSession) => new Sandbox(session, engine, resolved.limits, options, variant);
+    if (!restore) return sandbox(await openSession(resolved, variant));
+    // A failure is the snapshot's, unless it is the options' (checked first, as UsageError).
     try {
-      const restored = restore.micropython!(resolved.limits.memoryBytes, key);
-      return new Sandbox(await openSession(resolved, variant, restored), resolved.limits, options, variant);
+      return sandbox(await openSession(resolved, variant, () => restore(engine, resolved)));
     } catch (e) {
       throw asSnapshotError(e);
     }
@@ -126,18 +105,13 @@ export class Sandbox {
    * state survive. Worker sandboxes only: an inline sandbox's run occupies the thread that would call this.
    */
   interrupt(): void {
-    if (this.session instanceof InlineSession || this.session instanceof CPythonSession) {
-      throw new UsageError('interrupt needs a worker sandbox (isolation: "worker")');
-    }
+    if (this.session instanceof Session) throw new UsageError('interrupt needs a worker sandbox (isolation: "worker")');
     this.session.interrupt();
   }
 
   /** The sandbox's files (in memory and mounted), between runs. */
   get fs(): SandboxFiles {
-    const call = async <T>(op: FsOp): Promise<T> => {
-      if (this.session instanceof InlineSession) return unwrapFsResult<T>(runFsOp(this.session.vfs, op));
-      return unwrapFsResult<T>(await this.session.fsOp(op));
-    };
+    const call = async <T>(op: FsOp): Promise<T> => unwrapFsResult<T>(await this.session.fsOp(op));
     return {
       readFile: (path) => call({ op: 'readFile', path }),
       writeFile: (path, data) => call({ op: 'writeFile', path, data }),
@@ -147,26 +121,19 @@ export class Sandbox {
 
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
-    if (!(this.session instanceof InlineSession || this.session instanceof CPythonSession)) throw new UsageError('snapshotSync needs an inline sandbox');
+    if (!(this.session instanceof Session)) throw new UsageError('snapshotSync needs an inline sandbox');
     return this.signed(this.session.snapshot());
   }
 
   /** An independent copy of this session, with the same options (grants, limits, isolation). */
   async fork(): Promise<Sandbox> {
     // No compression needed within one process.
-    if (this.session instanceof CPythonSession) {
+    if (this.session instanceof Session) {
       const state = this.session.captureState();
-      return Sandbox.open(this.options, this.variant, { cpython: () => state });
-    }
-    if (this.session instanceof InlineSession) {
-      const restored = { state: this.session.captureState(), files: Object.fromEntries(this.session.vfs.memory.files()) };
-      return Sandbox.open(this.options, this.variant, { micropython: () => restored });
+      return Sandbox.open(this.options, this.variant, () => state);
     }
     const bytes = await this.session.snapshot();
-    return Sandbox.open(this.options, this.variant, {
-      micropython: (max) => readSnapshot(bytes, this.variant, max),
-      cpython: (bounds) => decodeSession(bytes, bounds),
-    });
+    return Sandbox.open(this.options, this.variant, (engine, resolved) => engine.readSnapshot(bytes, this.variant, resolved));
   }
 
   get disposed(): boolean {
@@ -181,27 +148,28 @@ export class Sandbox {
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     const limits = resolveInterpreterLimits(this.limits, options.limits);
-    const program = resolveProgramSpec(options.inputs, options.filename);
+    const program = this.program(options);
     const session = this.session;
     const signal = checkSignal(options.signal);
-    if (session instanceof CPythonSession) return abortable(signal, async () => runCPython(session, code, limits, options, program));
-    if (session instanceof InlineSession) return abortable(signal, async () => session.run(code, limits, options, program));
-    const spec = this.options?.engine === 'cpython' ? cpythonProgram(program, options.filename !== undefined) : program;
-    return abortable(signal, () => session.run(code, limits, options, false, spec), () => session.interrupt());
+    if (session instanceof Session) return abortable(signal, async () => session.run(code, limits, options, program));
+    return abortable(signal, () => session.run(code, limits, options, false, program), () => session.interrupt());
   }
 
   /** The synchronous form of `run`, for inline sandboxes only. */
   runSync(code: string, options: RunOptions = {}): RunResult {
-    if (!(this.session instanceof InlineSession || this.session instanceof CPythonSession)) throw new UsageError('runSync needs an inline sandbox');
+    if (!(this.session instanceof Session)) throw new UsageError('runSync needs an inline sandbox');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     const limits = resolveInterpreterLimits(this.limits, options.limits);
-    const program = resolveProgramSpec(options.inputs, options.filename);
+    const program = this.program(options);
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();
-    const result =
-      this.session instanceof CPythonSession ? runCPython(this.session, code, limits, options, program) : this.session.run(code, limits, options, program);
+    const result = this.session.run(code, limits, options, program);
     signal?.throwIfAborted();
     return result;
+  }
+
+  private program(options: RunOptions): ProgramSpec {
+    return this.engine.program(resolveProgramSpec(options.inputs, options.filename), options.filename !== undefined);
   }
 
   /** Releases the interpreter (and its worker). The sandbox cannot run again. */
@@ -228,8 +196,4 @@ export class Sandbox {
  */
 export function createUnmeteredSandbox(options?: SandboxOptions): Promise<Sandbox> {
   return openVariant(options, 'unmetered');
-}
-
-function runCPython(session: CPythonSession, code: string, limits: ResolvedLimits, options: RunOptions, program: ProgramSpec): RunResult {
-  return session.run(code, limits, options, cpythonProgram(program, options.filename !== undefined));
 }

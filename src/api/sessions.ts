@@ -1,36 +1,32 @@
 // Opening a session (the interpreter behind a Sandbox or a pool slot) from resolved options: the
-// host bridge for its grants, and either an inline or a worker backend.
+// engine's guest, given the host bridge for its grants, on this thread or in a worker thread.
 import type { ModuleVariant } from '../engine/abi.js';
-import { UsageError } from '../core/errors.js';
-import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import { WorkerSession } from '../pool/worker-session.js';
-import { HostBridge } from '../capabilities/host-functions.js';
-import { InlineSession } from '../guests/micropython/guest.js';
+import type { HostBridge } from '../capabilities/host-functions.js';
 import { buildVfs, hostBridge, type Isolation, type ResolvedSandboxOptions } from '../capabilities/resolved-options.js';
-import { checkCPythonOptions } from '../guests/cpython/open.js';
-import { cpythonGrants } from '../guests/cpython/grants.js';
-import type { CPythonSessionState } from '../guests/cpython/snapshot.js';
-import type { WorkerRestore } from '../pool/worker-session.js';
+import { pythonEngine, type GuestSetup } from '../guests/registry.js';
+import { Session } from '../session/session.js';
 
-export type Session = InlineSession | WorkerSession;
+export type AnySession = Session | WorkerSession;
 
-export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: RestoredSession): InlineSession {
-  return new InlineSession(
+export function guestSetup(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant): GuestSetup {
+  return {
     variant,
-    {
-      spec: resolved.guestSpec,
-      determinism: resolved.determinism,
-      denied: resolved.denied,
-      vfs: () => buildVfs(resolved.vfs, restored?.files),
-      hostCall: (request, guard, audit) => bridge.callSync(request, () => guard.waitBudgetMs(), audit),
-    },
-    restored?.state,
-  );
+    guestSpec: resolved.guestSpec,
+    denied: resolved.denied,
+    vfs: resolved.vfs,
+    hostCall: (request, budgetMs, audit) => bridge.callSync(request, budgetMs, audit),
+  };
 }
 
-export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: WorkerRestore): Promise<WorkerSession> {
+/** `restored`: a snapshot's (or a fork's) state, as the engine read it. */
+export function openInline(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: unknown): Session {
+  const guest = pythonEngine(resolved.engine).guest(guestSetup(resolved, bridge, variant));
+  return new Session(guest, { determinism: resolved.determinism }, restored === undefined ? undefined : { state: restored, limits: resolved.limits });
+}
+
+export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge, variant: ModuleVariant, restored?: unknown): Promise<WorkerSession> {
   buildVfs(resolved.vfs); // mount errors surface here, as a UsageError, before a worker starts
-  const cpythonGrantsJson = resolved.engine === 'cpython' ? cpythonGrants(resolved, bridge).json : undefined;
   return WorkerSession.start(
     {
       engine: resolved.engine,
@@ -40,28 +36,23 @@ export function openWorker(resolved: ResolvedSandboxOptions, bridge: HostBridge,
       determinism: resolved.determinism,
       denied: resolved.denied,
       vfs: resolved.vfs,
-      cpythonGrants: cpythonGrantsJson,
     },
-    restored,
+    restored === undefined ? undefined : { state: restored, limits: resolved.limits },
   );
 }
 
 /**
- * A CPython session in a worker thread; what the engine does not support is refused here first.
- * `restore`: the snapshot's session, read after the options are checked.
+ * A session for resolved options. What the engine does not support is refused first; `restore` reads
+ * the state to continue after that, so that the options' errors come first.
  */
-export function openCPythonWorker(resolved: ResolvedSandboxOptions, variant: ModuleVariant, restore?: () => CPythonSessionState): Promise<WorkerSession> {
-  checkCPythonOptions(resolved);
-  const state = restore?.();
-  return openWorker(resolved, hostBridge(resolved), variant, state && { state, limits: resolved.limits });
-}
-
 export async function openSession(
   resolved: ResolvedSandboxOptions,
   variant: ModuleVariant,
-  restored?: RestoredSession,
+  restore?: () => unknown,
   isolation: Isolation = resolved.isolation,
-): Promise<Session> {
+): Promise<AnySession> {
+  pythonEngine(resolved.engine).check(resolved.limits);
+  const restored = restore?.();
   const bridge = hostBridge(resolved);
   return isolation === 'worker' ? openWorker(resolved, bridge, variant, restored) : openInline(resolved, bridge, variant, restored);
 }

@@ -4,15 +4,14 @@
 import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../core/errors.js';
-import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.js';
 import { resolveInterpreterLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../api/options.js';
-import type { ResolvedLimits } from '../core/limits.js';
-import type { OutputCallbacks } from '../core/output.js';
 import type { RunResult } from '../guests/python-common/result.js';
 import { Sandbox, type RunOptions } from '../api/sandbox.js';
 import { openInline, openWorker } from '../api/sessions.js';
 import { hostBridge } from '../capabilities/resolved-options.js';
-import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../guests/python-common/program.js';
+import { resolveProgramSpec, type ProgramSpec } from '../guests/python-common/program.js';
+import { pythonEngine, type PythonEngine } from '../guests/registry.js';
+import type { Session } from '../session/session.js';
 import { abortable, checkSignal } from '../core/abort.js';
 import type { WorkerSession } from './worker-session.js';
 
@@ -28,19 +27,10 @@ export class PoolOverloadError extends Error {
   override name = 'PoolOverloadError';
 }
 
-/** An interpreter an inline pool keeps ready, whichever the engine. */
-interface Spare {
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program?: ProgramSpec): RunResult;
-  /** A fresh interpreter and files for the next run. */
-  renew(): void;
-  dispose(): void;
-}
-
 interface Job {
   code: string;
   options: RunOptions;
-  /** Undefined: a CPython run without a file name (named after argv[0]). */
-  program: ProgramSpec | undefined;
+  program: ProgramSpec;
   /** Set while the job runs: raises KeyboardInterrupt in it. */
   interrupt?: () => void;
   resolve: (r: RunResult) => void;
@@ -57,11 +47,12 @@ function positiveInt(what: string, value: unknown, fallback: number): number {
 
 export class Pool {
   private readonly resolved: ResolvedSandboxOptions;
+  private readonly engine: PythonEngine;
   private readonly sandboxOptions: SandboxOptions;
   private readonly bridge;
   private readonly size: number;
   private readonly maxQueue: number;
-  private readonly spare: Spare[] = [];
+  private readonly spare: Session[] = [];
   private readonly workers: Promise<WorkerSession>[] = [];
   private readonly idle: WorkerSession[] = [];
   private readonly queue: Job[] = [];
@@ -73,7 +64,8 @@ export class Pool {
     const { size, maxQueue, ...sandboxOptions } = options;
     this.sandboxOptions = sandboxOptions;
     this.resolved = resolveSandboxOptions(sandboxOptions);
-    if (this.resolved.engine === 'cpython') checkCPythonOptions(this.resolved);
+    this.engine = pythonEngine(this.resolved.engine);
+    this.engine.check(this.resolved.limits);
     this.bridge = hostBridge(this.resolved);
     const worker = this.resolved.isolation === 'worker';
     this.size = positiveInt('size', size, worker ? availableParallelism() : 4);
@@ -107,8 +99,7 @@ export class Pool {
     if (this.closed) throw new UsageError('this pool is closed');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
     resolveInterpreterLimits(this.resolved.limits, options.limits);
-    const resolvedProgram = resolveProgramSpec(options.inputs, options.filename);
-    const program = this.resolved.engine === 'cpython' ? cpythonProgram(resolvedProgram, options.filename !== undefined) : resolvedProgram;
+    const program = this.engine.program(resolveProgramSpec(options.inputs, options.filename), options.filename !== undefined);
     const signal = checkSignal(options.signal);
     if (this.resolved.isolation === 'inline') return abortable(signal, async () => this.runInline(code, options, program));
     signal?.throwIfAborted();
@@ -156,22 +147,14 @@ export class Pool {
     for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
   }
 
-  /** `warm`: renewed once, which for MicroPython touches the pages its first run would fault in. */
-  private openSpare(warm: boolean): Spare {
-    if (this.resolved.engine === 'cpython') {
-      const session = openCPythonSession(this.resolved);
-      return {
-        run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program),
-        renew: () => session.renew(),
-        dispose: () => session.dispose(),
-      };
-    }
+  /** `warm`: touches the pages its first run would fault in (MicroPython). */
+  private openSpare(warm: boolean): Session {
     const session = openInline(this.resolved, this.bridge, VARIANT);
-    if (warm) session.renew();
+    if (warm) session.warm();
     return session;
   }
 
-  private runInline(code: string, options: RunOptions, program: ProgramSpec | undefined): RunResult {
+  private runInline(code: string, options: RunOptions, program: ProgramSpec): RunResult {
     const session = this.spare.pop() ?? this.openSpare(false);
     const result = session.run(code, resolveInterpreterLimits(this.resolved.limits, options.limits), options, program);
     // A fresh interpreter and files for a later run, prepared when the caller's turn is over (also

@@ -3,25 +3,22 @@
 import { STOP_TYPE } from '../core/stop.js';
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
-import { loadSandboxModule } from '../guests/micropython/module.js';
-import { cpythonTemplate } from '../guests/cpython/template.js';
-import type { Engine } from '../api/options.js';
+import { pythonEngine } from '../guests/registry.js';
+import type { Engine } from '../capabilities/resolved-options.js';
 import { UsageError } from '../core/errors.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { ProgramSpec } from '../guests/python-common/program.js';
 import type { HostBridge } from '../capabilities/host-functions.js';
 import type { Determinism } from '../core/determinism.js';
-import type { RestoredSession } from '../guests/micropython/session-snapshot.js';
 import type { VfsOptions } from '../vfs/vfs.js';
-import type { CPythonRestore } from '../guests/cpython/guest.js';
 import type { FsOp } from '../capabilities/sandbox-fs.js';
 import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import type { AuditEvent } from '../core/audit.js';
 import { siblingModule, startWorker } from '../core/thread.js';
 import { RunOutcome, type RunResult } from '../guests/python-common/result.js';
-import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 import { watchRun, type LostWorker } from './watched-run.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
@@ -42,22 +39,15 @@ export interface WorkerSetup {
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
-  /** JSON of the runner's grants, for engine 'cpython' (src/guests/cpython/grants.ts). */
-  cpythonGrants?: string;
 }
 
-/** A restored session to start the first worker from: MicroPython's or CPython's. */
-export type WorkerRestore = RestoredSession | CPythonRestore;
-
-function workerEngine(setup: WorkerSetup, restored: CPythonRestore | undefined): WorkerEngine {
-  if (setup.engine === 'cpython') {
-    return { name: 'cpython', template: cpythonTemplate(), variant: setup.variant, grants: setup.cpythonGrants ?? '{}', restored };
-  }
-  return { name: 'micropython', variant: setup.variant, module: loadSandboxModule(setup.variant) };
+/** A restored session to start the first worker from, as the engine read it, and its setup's limits. */
+export interface WorkerRestore {
+  state: unknown;
+  limits: ResolvedLimits;
 }
 
 function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: WorkerRestore): Promise<Worker> {
-  const cpythonRestore = restored && 'limits' in restored ? restored : undefined;
   const channel = blockingChannel();
   serveBlockingCalls(channel.local, channel.signal, async (call: CarriedCall): Promise<CarriedAnswer> => {
     const refused: AuditEvent[] = [];
@@ -66,13 +56,13 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
   });
   channel.local.unref();
   const worker = newWorker({
-    engine: workerEngine(setup, cpythonRestore),
+    engine: { name: setup.engine, variant: setup.variant, shared: pythonEngine(setup.engine).shared(setup.variant) },
     guestSpec: setup.guestSpec,
     granted: setup.bridge.grantedNames(),
     determinism: setup.determinism,
     denied: setup.denied,
     vfs: setup.vfs,
-    restored: cpythonRestore ? undefined : (restored as RestoredSession | undefined),
+    restored,
     interrupt,
     hostPort: channel.port,
     hostSignal: channel.signal,
