@@ -8,10 +8,22 @@ import type { ResolvedLimits } from '../core/limits.js';
 import type { StopReason } from '../core/stop.js';
 import type { FuelMeter } from '../engine/fuel.js';
 import type { HostHooks } from '../engine/host.js';
-import type { GuardLimits, RunGuard } from '../engine/run-guard.js';
+import { RunGuard, type Grace, type GuardLimits } from '../engine/run-guard.js';
 import type { VirtualFS } from '../vfs/vfs.js';
 import type { ProgramSpec, ValueReport } from './python-common/program.js';
 import type { RunErrorReport } from './python-common/result.js';
+
+/** How a guest is asked to stop itself, and how much fuel and time it then has before the hard stop. */
+export interface SoftStop<I extends GuestInstance> {
+  request(inst: I): void;
+  grace: Grace;
+}
+
+/** The run guard (fuel, deadline, interrupts) of one run, or of a guest's own setup, in `inst`. */
+export function guardOf<I extends GuestInstance>(inst: I, softStop: SoftStop<I>, limits: GuardLimits, started: number, interrupt?: Int32Array): RunGuard {
+  const guest = { requestStop: () => softStop.request(inst), grantFuel: (units: number) => inst.fuel.grant(units) };
+  return new RunGuard(guest, limits, started, softStop.grace, interrupt);
+}
 
 /** How one call into the guest ended. */
 export type ExecOutcome =
@@ -64,8 +76,8 @@ export interface Guest<I extends GuestInstance = GuestInstance, S = unknown> {
   resumed?(state: S, determinism: Determinism): { elapsedMs: number; randomState: number | undefined };
   /** A set-up instance over `vfs`: fresh, or continuing `restored` (set up within `limits`). */
   instantiate(vfs: VirtualFS, clock: SessionClock, restored?: { state: S; limits?: ResolvedLimits }): I;
-  /** The run guard, whose soft stop is the guest's own KeyboardInterrupt. */
-  guard(inst: I, limits: GuardLimits, started: number, interrupt?: Int32Array): RunGuard;
+  /** The soft stop: the guest's own KeyboardInterrupt, and the grace it gets before the hard stop. */
+  readonly softStop: SoftStop<I>;
   /** Metering off (the unmetered build's watchdog tests): the run is not metered at all. */
   readonly unmetered?: boolean;
   /** The host channel for one run; refusals go to `audit`, time in the host to `guard`. */

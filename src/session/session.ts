@@ -10,7 +10,7 @@ import { systemClock, systemRandomU32 } from '../engine/host.js';
 import { describeError } from '../engine/stop.js';
 import { runFsOp, type FsOp } from '../capabilities/sandbox-fs.js';
 import type { VirtualFS } from '../vfs/vfs.js';
-import type { Guest, GuestInstance, SessionClock } from '../guests/guest.js';
+import { guardOf, type Guest, type GuestInstance, type SessionClock } from '../guests/guest.js';
 import { DEFAULT_FILENAME, type ProgramSpec } from '../guests/python-common/program.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../guests/python-common/result.js';
 import { idleHooks } from '../guests/python-common/idle-hooks.js';
@@ -128,7 +128,7 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
   private execute(inst: I, code: string, limits: ResolvedLimits, program: ProgramSpec, output: OutputCollector, audit: AuditTrail, started: number): RunResult {
     const guest = this.guest;
     if (this.interrupt) Atomics.store(this.interrupt, 0, 0); // a Ctrl-C between runs is moot
-    const guard = guest.guard(inst, limits, started, this.interrupt);
+    const guard = guardOf(inst, guest.softStop, limits, started, this.interrupt);
     const virtual = this.clock.virtual;
     const channel = guest.channel(guard, audit.add);
     inst.hooks = {

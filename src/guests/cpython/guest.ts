@@ -7,14 +7,13 @@ import type { HostHooks } from '../../engine/host.js';
 import { guardedCall, type CallOutcome } from '../../engine/stop.js';
 import { SnapshotError } from '../../engine/snapshot.js';
 import type { VfsOptions } from '../../vfs/vfs.js';
-import type { Executed, ExecOutcome, Guest, SessionClock } from '../guest.js';
+import { guardOf, type Executed, type ExecOutcome, type Guest, type SessionClock, type SoftStop } from '../guest.js';
 import { auditDeniedImport, faultError, pythonError, stopError } from '../python-common/errors.js';
 import { idleHooks } from '../python-common/idle-hooks.js';
 import { mayEndInExpression } from '../python-common/program.js';
 import type { RunErrorReport } from '../python-common/result.js';
 import { GuestExit } from './imports.js';
 import type { CPythonInstance } from './instance.js';
-import { cpythonGuard } from './run-guard.js';
 import { applySession, captureSession, encodeSession, filesWithRestored, resumedElapsedMs, resumedRandomState, type CPythonSessionState } from './snapshot.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { cpythonTemplate, newCPythonInstance } from './template.js';
@@ -33,6 +32,15 @@ export interface CPythonConfig {
 }
 
 const SEPARATOR = '\x04';
+
+/**
+ * PyErr_SetInterrupt raises KeyboardInterrupt at CPython's next eval-loop check (the runner installs
+ * Python's default SIGINT handler, which an embedded interpreter lacks).
+ */
+const SOFT_STOP: SoftStop<CPythonInstance> = {
+  request: (inst) => inst.call((e) => e.PyErr_SetInterrupt()),
+  grace: { fuel: 50_000_000, ms: 200 },
+};
 
 /** Setting up an interpreter (environment, argv, a new random seed): bounded, generous. */
 const SETUP_FUEL = 1e9;
@@ -90,7 +98,7 @@ function restoredInstance(config: CPythonConfig, vfs: CPythonFS, clock: SessionC
     inst.release();
     throw e;
   }
-  const guard = cpythonGuard(inst, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
+  const guard = guardOf(inst, SOFT_STOP, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
   inst.fuel.begin(Math.min(SETUP_FUEL, limits.fuel), guard);
   const outcome = exec(inst, runnerCall('setup', config.env, config.argv, config.grants.json, false));
   inst.fuel.end();
@@ -128,7 +136,7 @@ export function cpythonGuest(config: CPythonConfig): Guest<CPythonInstance, CPyt
       return restoredInstance(config, vfs as CPythonFS, clock, restored.state, restored.limits);
     },
 
-    guard: cpythonGuard,
+    softStop: SOFT_STOP,
 
     unmetered: config.unmetered,
 

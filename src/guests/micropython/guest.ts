@@ -5,7 +5,7 @@ import type { ModuleVariant } from '../../engine/abi.js';
 import type { RunGuard } from '../../engine/run-guard.js';
 import { DEFAULT_DENIED } from '../../capabilities/import-policy.js';
 import { VirtualFS } from '../../vfs/vfs.js';
-import type { Executed, Guest, RunChannel } from '../guest.js';
+import { guardOf, type Executed, type Guest, type RunChannel, type SoftStop } from '../guest.js';
 import { auditDeniedImport, faultError, pythonError, stopError } from '../python-common/errors.js';
 import { prepareProgram, valueReportOf, type ValueReport } from '../python-common/program.js';
 import type { RunErrorReport } from '../python-common/result.js';
@@ -14,7 +14,6 @@ import { applyImportPolicy } from './import-table.js';
 import type { EngineInstance } from './instance.js';
 import { newInstance } from './instances.js';
 import { exceptionMessage, execSource } from './interpreter.js';
-import { micropythonGuard } from './run-guard.js';
 import { snapshotInstance, type RestoredSession } from './session-snapshot.js';
 
 /** What a session sets up in each interpreter and how it answers host calls. */
@@ -40,6 +39,12 @@ const NO_GRANTS: GuestConfig = {
     audit('host-call', 'no host functions are granted to this sandbox');
     return JSON.stringify({ error: ['RuntimeError', 'no host functions are granted to this sandbox'] });
   },
+};
+
+/** MicroPython's scheduled KeyboardInterrupt, with the fuel and time it may take to unwind. */
+const SOFT_STOP: SoftStop<EngineInstance> = {
+  request: (inst) => inst.call((e) => e.mp_sched_keyboard_interrupt()),
+  grace: { fuel: 20_000_000, ms: 100 },
 };
 
 /** Budget for setting up a fresh interpreter (a few module objects): generous, but bounded. */
@@ -96,7 +101,7 @@ export function micropythonGuest(variant: ModuleVariant, config: GuestConfig = N
       // A restored interpreter still holds the grants of the session it came from: replace them.
       const spec = config.spec ?? (restored ? '{}' : null);
       if (spec !== null) {
-        inst.fuel.begin(SETUP_LIMITS.fuel, micropythonGuard(inst, SETUP_LIMITS, performance.now()));
+        inst.fuel.begin(SETUP_LIMITS.fuel, guardOf(inst, SOFT_STOP, SETUP_LIMITS, performance.now()));
         const outcome = execSource(inst, `__pyfence__.setup(${JSON.stringify(spec)})`);
         inst.fuel.end();
         if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the sandbox failed: ${JSON.stringify(outcome)}`);
@@ -104,7 +109,7 @@ export function micropythonGuest(variant: ModuleVariant, config: GuestConfig = N
       return inst;
     },
 
-    guard: micropythonGuard,
+    softStop: SOFT_STOP,
 
     channel(guard, audit): RunChannel {
       let value: ValueReport | null = null;
