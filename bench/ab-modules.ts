@@ -5,7 +5,7 @@
 // --cpu times each run by the process's CPU time instead of the wall clock (steadier on a loaded machine).
 import { readFileSync } from 'node:fs';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
-import { execSource } from '../src/python/interpreter.js';
+import { execSource } from '../src/guests/micropython/interpreter.js';
 import { cpuClock, interleave, wallClock, type Contender } from './lib/interleave.js';
 import { loadPrograms } from './lib/programs.js';
 import { geomean } from './lib/stats.js';

@@ -4,8 +4,8 @@
 import binaryen from 'binaryen';
 import { readFileSync } from 'node:fs';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
-import { idleHooks } from '../src/python/instances.js';
-import { execSource } from '../src/python/interpreter.js';
+import { idleHooks } from '../src/guests/python-common/idle-hooks.js';
+import { execSource } from '../src/guests/micropython/interpreter.js';
 
 const base = readFileSync('wasm/pyfence-unmetered.wasm');
 const m = binaryen.readBinary(base);

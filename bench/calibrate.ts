@@ -5,7 +5,7 @@
 // Usage: npm run bench:calibrate [-- --runs N]. Markdown on stdout, progress on stderr.
 import binaryen from 'binaryen';
 import { Sandbox } from '../src/index.js';
-import { WasmModule } from '../src/guests/wasi/module.js';
+import { WasmModule } from '../src/api/wasm-module.js';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;

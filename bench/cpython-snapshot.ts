@@ -1,7 +1,7 @@
 // CPython snapshots: size, snapshot latency, restore latency (restore + a first run) and fork
 // latency, for a few sessions from a tiny one to one that imported a module the template has not.
 // Run: node --import tsx bench/cpython-snapshot.ts [--quick]
-import { Sandbox } from '../src/python/sandbox.js';
+import { Sandbox } from '../src/api/sandbox.js';
 import { median, percentile } from './lib/stats.js';
 
 const N = process.argv.includes('--quick') ? 10 : 40;

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox } from '../src/python/sandbox.js';
+import { Sandbox } from '../src/api/sandbox.js';
 import { cpythonTemplate, templateBytes } from '../src/guests/cpython/template.js';
 import { runPython3 } from './lib/python3.js';
 import { median, percentile } from './lib/stats.js';

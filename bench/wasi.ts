@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WasmModule } from '../src/guests/wasi/module.js';
+import { WasmModule } from '../src/api/wasm-module.js';
 import { clearModuleCache } from '../src/instrument/load.js';
 import { WasmPool } from '../src/pool/wasm-pool.js';
 import { availableParallelism } from 'node:os';

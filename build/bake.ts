@@ -4,8 +4,8 @@ import binaryen from 'binaryen';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
 import type { HostHooks } from '../src/engine/host.js';
 import { mutableGlobals, type Module } from './wasm-inspect.js';
-import { execSource } from '../src/python/interpreter.js';
-import { PRELUDE } from '../src/python/prelude.js';
+import { execSource } from '../src/guests/micropython/interpreter.js';
+import { PRELUDE } from '../src/guests/micropython/prelude.js';
 import { findModuleTable, type ModuleTableEntry } from './module-table.js';
 import { setInitialMemoryBytes } from './passes/logical-memory.js';
 import { fillQstrFilter, QSTR_FILTER_GLOBAL, type QstrFilterFill, type QstrFilterReport } from './passes/qstr-filter.js';
@@ -35,7 +35,7 @@ export interface BakeReport {
   segments: number;
   bakedBytes: number;
   globals: Record<string, number>;
-  /** Builtin-module table entries, for the import policy (src/python/import-policy.ts). */
+  /** Builtin-module table entries, for the import policy (src/capabilities/import-policy.ts). */
   moduleTable: ModuleTableEntry[];
   stackLimit: { address: number; from: number; to: number };
   /** Absent for a module built without build/passes/qstr-filter.ts (docs/research builds). */

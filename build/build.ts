@@ -42,7 +42,10 @@ function inputHash(): string {
   walk(join(root, 'src', 'engine'));
   walk(join(root, 'src', 'abi', 'emscripten')); // the syscalls the interpreter runs on while baking
   walk(join(root, 'src', 'guests', 'micropython'));
-  walk(join(root, 'src', 'python')); // the prelude and the exec path used while baking
+  walk(join(root, 'src', 'core')); // what the engine and the bake's exec path import
+  walk(join(root, 'src', 'guests', 'python-common', 'guest')); // requests.py, baked into the prelude
+  const policy = join(root, 'src', 'capabilities', 'import-policy.ts'); // the prelude's default denials
+  sources.push(policy.slice(root.length) + '\0' + readFileSync(policy, 'utf8'));
   const binaryenVersion = JSON.parse(readFileSync(join(root, 'node_modules/binaryen/package.json'), 'utf8')).version;
   return sha256([PINNED_SHA256, binaryenVersion, ...sources].join('\0'));
 }

@@ -8,6 +8,6 @@ for (const file of readdirSync('src/guests/cpython/guest').filter((f) => f.endsW
   copyFileSync(`src/guests/cpython/guest/${file}`, `dist/guests/cpython/guest/${file}`);
 }
 // The `requests` module both engines share: CPython reads it at run time (src/guests/cpython/template.ts).
-mkdirSync('dist/python/guest', { recursive: true });
-copyFileSync('src/python/guest/requests.py', 'dist/python/guest/requests.py');
+mkdirSync('dist/guests/python-common/guest', { recursive: true });
+copyFileSync('src/guests/python-common/guest/requests.py', 'dist/guests/python-common/guest/requests.py');
 chmodSync('dist/cli/main.js', 0o755);

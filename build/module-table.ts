@@ -5,7 +5,7 @@
 // interpreter tells us every module's name (help('modules')) and its object's address (id()); each
 // static word equal to such an address, preceded by a qstr-shaped word, is a table entry.
 import type { EngineInstance } from '../src/guests/micropython/instance.js';
-import { execSource } from '../src/python/interpreter.js';
+import { execSource } from '../src/guests/micropython/interpreter.js';
 
 export interface ModuleTableEntry {
   name: string;

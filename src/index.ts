@@ -1,19 +1,22 @@
-export { Sandbox, type RunOptions } from './python/sandbox.js';
-export { SandboxFsError, type SandboxFiles, type DirEntry } from './python/sandbox-fs.js';
+export { Sandbox, type RunOptions } from './api/sandbox.js';
+export { SandboxFsError, type SandboxFiles, type DirEntry } from './capabilities/sandbox-fs.js';
 export type { MountOptions, FsQuota } from './vfs/vfs.js';
 export { SnapshotError } from './engine/snapshot.js';
 export { Pool, PoolOverloadError, type PoolOptions } from './pool/pool.js';
-export type { RunResult, RunSuccess, RunFailure, RunUsage } from './python/result.js';
+export type { RunResult, RunSuccess, RunFailure } from './guests/python-common/result.js';
+export type { RunResultBase, RunUsage } from './core/result.js';
+export type { ErrorInfo } from './core/errors.js';
 export { QueueClient, QueueJobError, enqueueRun, type QueueClientOptions } from './servers/queue/client.js';
 export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './servers/queue/protocol.js';
-export { DEFAULT_LIMITS, type Limits, type SandboxOptions, type Isolation } from './python/options.js';
-export { Tuple, type HostValue } from './python/host-codec.js';
-export type { HostFunction, HostModules } from './python/host-functions.js';
-export type { NetGrant } from './python/net/allow-list.js';
-export type { ImportPolicy } from './python/import-policy.js';
-export type { TracebackFrame } from './python/traceback.js';
-export type { OutputCallbacks } from './python/output.js';
-export { setModuleSource } from './python/module-source.js';
+export { type SandboxOptions, type Isolation } from './api/options.js';
+export { DEFAULT_LIMITS, type Limits } from './core/limits.js';
+export { Tuple, type HostValue } from './capabilities/host-codec.js';
+export type { HostFunction, HostModules } from './capabilities/host-functions.js';
+export type { NetGrant } from './capabilities/net/allow-list.js';
+export type { ImportPolicy } from './capabilities/import-policy.js';
+export type { TracebackFrame } from './guests/python-common/traceback.js';
+export type { OutputCallbacks } from './core/output.js';
+export { setModuleSource } from './guests/micropython/module-source.js';
 export {
   EXIT_CODES,
   PyfenceError,
@@ -27,9 +30,9 @@ export {
   UsageError,
   type ErrorKind,
   type RunErrorInfo,
-} from './python/errors.js';
-export { WasmModule, InvalidModuleError, type CompileOptions } from './guests/wasi/module.js';
+} from './core/errors.js';
+export { WasmModule, InvalidModuleError, type CompileOptions } from './api/wasm-module.js';
 export { WasmPool, type WasmPoolOptions } from './pool/wasm-pool.js';
 export type { WasmRunResult, WasmErrorInfo, WasmValue } from './guests/wasi/result.js';
 export { DEFAULT_WASM_LIMITS, type WasmLimits, type WasmRunOptions, type HostFunction as WasmHostFunction, type StdinReader } from './guests/wasi/options.js';
-export type { Audit, AuditEvent, AuditEventKind } from './engine/audit.js';
+export type { Audit, AuditEvent, AuditEventKind } from './core/audit.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { Sandbox, type AuditEvent, type RunResult } from '../src/index.js';
-import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
+import { MAX_REQUEST_BYTES } from '../src/capabilities/host-call-gate.js';
 import { RunResultSchema } from '../src/servers/core/schemas.js';
 import { describeResult } from '../src/servers/core/describe-result.js';
 import { cli } from './helpers.js';

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { Sandbox, Tuple, UsageError, type HostModules, type HostValue, type RunResult, type SandboxOptions } from '../src/index.js';
-import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
-import { MAX_INT_DIGITS } from '../src/python/host-codec.js';
+import { MAX_REQUEST_BYTES } from '../src/capabilities/host-call-gate.js';
+import { MAX_INT_DIGITS } from '../src/capabilities/host-codec.js';
 import { HOST_CHANNEL_FD } from '../src/guests/cpython/host-channel.js';
 
 const CPY = { engine: 'cpython' } as const;

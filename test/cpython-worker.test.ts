@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pool, Sandbox, UsageError } from '../src/index.js';
-import { createUnmeteredSandbox } from '../src/python/sandbox.js';
+import { createUnmeteredSandbox } from '../src/api/sandbox.js';
 import { CLI, ROOT } from './helpers.js';
 
 /** Resolves once `text` has been streamed by the run (bounded). */

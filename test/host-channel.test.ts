@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sandbox, type HostValue } from '../src/index.js';
-import { MAX_INT_DIGITS } from '../src/python/host-codec.js';
-import { MAX_REQUEST_BYTES } from '../src/python/host-call-gate.js';
+import { MAX_INT_DIGITS } from '../src/capabilities/host-codec.js';
+import { MAX_REQUEST_BYTES } from '../src/capabilities/host-call-gate.js';
 
 const RAW = (payload: string) => `print(__pyfence__.chan(${JSON.stringify(payload)}))`;
 

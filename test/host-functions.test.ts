@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sandbox, UsageError, type HostModules, type HostValue } from '../src/index.js';
-import { Tuple } from '../src/python/host-codec.js';
+import { Tuple } from '../src/capabilities/host-codec.js';
 
 function randomDoubles(n: number): number[] {
   const view = new DataView(new ArrayBuffer(8));

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
 import type { HostHooks } from '../src/engine/host.js';
 import { sandboxModulePath } from '../src/guests/micropython/module.js';
-import { execSource } from '../src/python/interpreter.js';
+import { execSource } from '../src/guests/micropython/interpreter.js';
 import { Sandbox } from '../src/index.js';
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,7 @@
 // module computes the same result. PYFENCE_PROPERTY_RUNS=N runs more modules (default 60).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WasmModule } from '../src/guests/wasi/module.js';
+import { WasmModule } from '../src/api/wasm-module.js';
 import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, instrumentBinary } from '../src/instrument/meter.js';
 import { watToBinary } from '../src/instrument/load.js';
 import { COUNT_EXPORT, countInstructions } from './support/count-instructions.js';

@@ -151,7 +151,7 @@ for url in ("http://localhost:${a.port}/json", "http://127.0.0.1:${a.port}/to-na
   }
 
   it('connects to the address that was checked, never resolving the name again', async () => {
-    const { exchange } = await import('../src/python/net/pinned-connection.js');
+    const { exchange } = await import('../src/capabilities/net/pinned-connection.js');
     // A name that cannot resolve: the exchange reaches the server only through the pinned address.
     const url = new URL(`http://pinned.invalid:${a.port}/json`);
     const res = await exchange(url, { address: '127.0.0.1', family: 4 }, { method: 'GET', headers: {}, body: null, signal: AbortSignal.timeout(10_000) });
@@ -161,7 +161,7 @@ for url in ("http://localhost:${a.port}/json", "http://127.0.0.1:${a.port}/to-na
   });
 
   it('classifies special addresses, including IPv4 inside IPv6', async () => {
-    const { specialAddressKind } = await import('../src/python/net/address-ranges.js');
+    const { specialAddressKind } = await import('../src/capabilities/net/address-ranges.js');
     const special = ['127.0.0.1', '10.1.2.3', '172.31.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1',
       '255.255.255.255', '::1', '::', 'fd00:ec2::254', 'fe80::1', 'ff02::1', '::ffff:127.0.0.1', '64:ff9b::a9fe:a9fe', '2002:a00:1::'];
     for (const a of special) assert.notEqual(specialAddressKind(a), null, a);
@@ -185,7 +185,7 @@ for url in ("http://localhost:${a.port}/json", "http://127.0.0.1:${a.port}/to-na
   });
 
   it('matches wildcard and default-port rules exactly', async () => {
-    const { deniedReason, resolveNetGrant } = await import('../src/python/net/allow-list.js');
+    const { deniedReason, resolveNetGrant } = await import('../src/capabilities/net/allow-list.js');
     const p = resolveNetGrant({ allow: ['api.example.com', '*.example.org', '127.0.0.1:8080', '[::1]:3000'] })!;
     const ok = (u: string) => deniedReason(p, new URL(u)) === null;
     assert.ok(ok('https://api.example.com/x') && ok('http://api.example.com/') && ok('https://API.Example.com'));

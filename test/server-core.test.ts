@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../src/index.js';
-import { DEFAULT_LIMITS } from '../src/python/options.js';
+import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { requestFiles } from '../src/servers/core/files.js';
 import { Gate, OverloadError } from '../src/servers/core/gate.js';
 import { narrowLimits } from '../src/servers/core/limits.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
-import { createUnmeteredSandbox } from '../src/python/sandbox.js';
+import { createUnmeteredSandbox } from '../src/api/sandbox.js';
 
 describe("isolation: 'worker'", () => {
   it('runs code, keeps globals, streams output and enforces limits in the worker', async () => {

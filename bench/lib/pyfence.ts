@@ -70,7 +70,7 @@ export function parseVariants(list: string): Variant[] {
 }
 
 const ENTRY_URL = new URL('../../src/index.js', import.meta.url);
-const INTERNAL_URL = new URL('../../src/python/sandbox.js', import.meta.url);
+const INTERNAL_URL = new URL('../../src/api/sandbox.js', import.meta.url);
 const ENTRY_TS = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
 export type PyfenceLoad = { status: 'ok'; Sandbox: SandboxClass } | { status: 'missing'; note: string };

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CPYTHON_FILES } from '../../src/guests/cpython/abi.js';
-import { seededRandomU32 } from '../../src/python/determinism.js';
+import { seededRandomU32 } from '../../src/core/determinism.js';
 import { serializeState, parseState } from '../../src/guests/cpython/state-file.js';
 import { initHooks, initialiseState, stateOrigin } from '../../src/guests/cpython/template.js';
 import { sha256 } from '../pinned.js';

@@ -2,7 +2,7 @@
 // The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
 import { replCommand } from './repl.js';
 import { runCommand } from './run-command.js';
 import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';

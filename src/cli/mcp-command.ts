@@ -1,6 +1,6 @@
 // `pyfence mcp`: the MCP server over stdio (default) or streamable HTTP (--http PORT).
-import { EXIT_CODES } from '../python/errors.js';
-import type { SandboxOptions } from '../python/options.js';
+import { EXIT_CODES } from '../core/errors.js';
+import type { SandboxOptions } from '../api/options.js';
 import { startMcpHttp, startMcpStdio } from '../servers/mcp/server.js';
 import { DEFAULT_MCP_ENGINE } from '../servers/core/engines.js';
 import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './server-flags.js';

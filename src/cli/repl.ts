@@ -2,13 +2,14 @@
 // with KeyboardInterrupt and the session goes on; Ctrl-D ends it (saving it with --save).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
-import type { SandboxOptions } from '../python/options.js';
-import type { RunResult } from '../python/result.js';
-import { Sandbox } from '../python/sandbox.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
+import type { SandboxOptions } from '../api/options.js';
+import type { RunResult } from '../guests/python-common/result.js';
+import { Sandbox } from '../api/sandbox.js';
 import { needsMoreInput } from './repl-input.js';
 import { reportError } from './run-command.js';
-import { withoutWrapperFrame } from '../python/traceback.js';
+import { withoutWrapperFrame } from '../guests/python-common/traceback.js';
+import { pythonEngine } from '../guests/registry.js';
 
 export interface ReplInput {
   load?: string;
@@ -32,11 +33,6 @@ async function openSandbox(input: ReplInput): Promise<Sandbox> {
   }
 }
 
-/** One input as a run: each engine's guest compiles it as Python's interactive prompt does. */
-function inputRun(src: string, cpython: boolean): string {
-  return cpython ? `__import__('_pyfence').repl(${JSON.stringify(src)})` : `__pyfence__.repl(${JSON.stringify(src)})`;
-}
-
 function withoutWrapper(result: RunResult): RunResult {
   const tb = result.error?.traceback;
   if (!tb) return result;
@@ -45,7 +41,7 @@ function withoutWrapper(result: RunResult): RunResult {
 
 export async function replCommand(input: ReplInput): Promise<number> {
   const sandbox = await openSandbox(input);
-  const cpython = input.options.engine === 'cpython';
+  const engine = pythonEngine(input.options.engine ?? 'micropython');
   if (input.save !== undefined) {
     // Before anything is typed: a session that cannot be saved says so now, not after the work.
     try {
@@ -76,7 +72,7 @@ export async function replCommand(input: ReplInput): Promise<number> {
   const execute = async (src: string) => {
     if (!src.trim()) return;
     running = true;
-    const result = await sandbox.run(inputRun(src, cpython), {
+    const result = await sandbox.run(engine.interactive(src), {
       onStdout: (text) => process.stdout.write(text),
       onStderr: (text) => process.stderr.write(text),
     });
@@ -84,8 +80,7 @@ export async function replCommand(input: ReplInput): Promise<number> {
     if (!result.ok) reportError(withoutWrapper(result));
   };
 
-  const engine = cpython ? 'CPython 3.14' : 'MicroPython 1.27';
-  if (tty) process.stdout.write(`pyfence REPL (${engine} in a sandbox). Ctrl-C interrupts, Ctrl-D exits.\n`);
+  if (tty) process.stdout.write(`pyfence REPL (${engine.label} in a sandbox). Ctrl-C interrupts, Ctrl-D exits.\n`);
   prompt(false);
   for await (const line of rl) {
     lines.push(line);

@@ -1,9 +1,9 @@
 // `pyfence run`: run one program in a fresh sandbox and report it as text or as one JSON object.
 import { readFileSync } from 'node:fs';
-import { Sandbox } from '../python/sandbox.js';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
-import type { SandboxOptions } from '../python/options.js';
-import type { RunResult } from '../python/result.js';
+import { Sandbox } from '../api/sandbox.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
+import type { SandboxOptions } from '../api/options.js';
+import type { RunResult } from '../guests/python-common/result.js';
 
 export interface RunCommandInput {
   file?: string;

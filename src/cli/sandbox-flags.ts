@@ -1,7 +1,8 @@
 // The flags that configure a sandbox (limits and grants), shared by `run` and `repl`.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { UsageError } from '../python/errors.js';
-import { DEFAULT_LIMITS, type SandboxOptions } from '../python/options.js';
+import { UsageError } from '../core/errors.js';
+import type { SandboxOptions } from '../api/options.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 import type { MountOptions } from '../vfs/vfs.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
 

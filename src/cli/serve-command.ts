@@ -1,6 +1,6 @@
 // `pyfence serve`: the HTTP API until SIGINT/SIGTERM, then a graceful stop.
-import { EXIT_CODES } from '../python/errors.js';
-import type { SandboxOptions } from '../python/options.js';
+import { EXIT_CODES } from '../core/errors.js';
+import type { SandboxOptions } from '../api/options.js';
 import { startHttpServer } from '../servers/http/server.js';
 import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './server-flags.js';
 

@@ -6,8 +6,8 @@
 // pyfence stop prints one line on stderr and exits with its code in EXIT_CODES.
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
-import { InvalidModuleError, WasmModule } from '../guests/wasi/module.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
+import { InvalidModuleError, WasmModule } from '../api/wasm-module.js';
 import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
 import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { ModuleMeta } from '../instrument/meter.js';

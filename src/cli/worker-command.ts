@@ -1,7 +1,7 @@
 // `pyfence worker`: consume a BullMQ queue until SIGINT/SIGTERM, then finish the jobs in progress.
 import { availableParallelism } from 'node:os';
-import { EXIT_CODES } from '../python/errors.js';
-import type { SandboxOptions } from '../python/options.js';
+import { EXIT_CODES } from '../core/errors.js';
+import type { SandboxOptions } from '../api/options.js';
 import { startQueueWorker } from '../servers/queue/worker.js';
 import { stopSignal, type EngineFlags } from './server-flags.js';
 

@@ -1,16 +1,12 @@
 // What the engine asks of its embedder. The engine knows wasm, not Python policy: every decision
 // (where output goes, what time it is, how much memory may be used) comes through this interface.
-import type { AuditSink } from './audit.js';
+import type { AuditSink } from '../core/audit.js';
+import type { Clock } from '../core/determinism.js';
 
 /** Largest host-channel request read from guest memory, in bytes: larger ones are refused unread. */
 export const HOST_REQUEST_MAX_BYTES = 16 * 1024 * 1024;
 
-export interface Clock {
-  /** Monotonic milliseconds, wrapped to u32 by the caller. */
-  ticksMs(): number;
-  /** Wall-clock milliseconds since the epoch. */
-  timeMs(): number;
-}
+export type { Clock };
 
 export interface HostHooks {
   stdout(bytes: Uint8Array): void;

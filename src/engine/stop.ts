@@ -1,23 +1,13 @@
 // How a call into the guest can end other than by returning: the host stopped it on purpose (a limit),
 // or it trapped. Either way the instance is left mid-call and must be discarded.
+import { HostStop, type StopReason } from '../core/stop.js';
+
+export { HostStop, type StopReason };
 
 /** Thrown by an abort import: the guest's C code called abort(). The instance is broken afterwards. */
 export class GuestAbort extends Error {
   constructor() {
     super('the interpreter called abort()');
-  }
-}
-
-export type StopReason = 'fuel' | 'timeout' | 'memory' | 'output' | 'denied';
-
-/** Thrown from a host import to unwind the guest immediately (a hard stop). */
-export class HostStop extends Error {
-  constructor(
-    readonly reason: StopReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HostStop';
   }
 }
 

@@ -3,9 +3,9 @@
 // structured-cloned, so that the main thread never parses guest text. Structured cloning keeps
 // bigint, Uint8Array, arrays and Maps but not the Tuple class: dicts travel as Maps, tuples as the
 // only plain objects, and the main thread turns them back with one walk.
-import type { AuditEvent } from '../engine/audit.js';
-import { Tuple, type HostValue } from '../python/host-codec.js';
-import type { DecodedCall } from '../python/host-call-gate.js';
+import type { AuditEvent } from '../core/audit.js';
+import { Tuple, type HostValue } from '../capabilities/host-codec.js';
+import type { DecodedCall } from '../capabilities/host-call-gate.js';
 
 type Carried = null | undefined | boolean | number | bigint | string | Uint8Array | Carried[] | Map<string, Carried> | { tuple: Carried[] };
 

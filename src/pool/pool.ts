@@ -3,15 +3,16 @@
 // one interpreter per worker thread, in parallel, behind a bounded queue.
 import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
-import { UsageError } from '../python/errors.js';
-import { checkCPythonOptions, openCPythonSession } from '../guests/cpython/open.js';
-import { resolveLimits, resolveSandboxOptions, type ResolvedLimits, type ResolvedSandboxOptions, type SandboxOptions } from '../python/options.js';
-import type { OutputCallbacks } from '../python/output.js';
-import type { RunResult } from '../python/result.js';
-import { Sandbox, type RunOptions } from '../python/sandbox.js';
-import { hostBridge, openInline, openWorker } from '../python/sessions.js';
-import { cpythonProgram, resolveProgramSpec, type ProgramSpec } from '../python/program.js';
-import { abortable, checkSignal } from '../python/abort.js';
+import { UsageError } from '../core/errors.js';
+import { resolveInterpreterLimits, resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from '../api/options.js';
+import type { RunResult } from '../guests/python-common/result.js';
+import { Sandbox, type RunOptions } from '../api/sandbox.js';
+import { openInline, openWorker } from '../api/sessions.js';
+import { hostBridge } from '../capabilities/resolved-options.js';
+import { resolveProgramSpec, type ProgramSpec } from '../guests/python-common/program.js';
+import { pythonEngine, type PythonEngine } from '../guests/registry.js';
+import type { Session } from '../session/session.js';
+import { abortable, checkSignal } from '../core/abort.js';
 import type { WorkerSession } from './worker-session.js';
 import type { RunFilesRequest } from './run-files.js';
 
@@ -33,19 +34,10 @@ export class PoolOverloadError extends Error {
   override name = 'PoolOverloadError';
 }
 
-/** An interpreter an inline pool keeps ready, whichever the engine. */
-interface Spare {
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program?: ProgramSpec): RunResult;
-  /** A fresh interpreter and files for the next run. */
-  renew(): void;
-  dispose(): void;
-}
-
 interface Job {
   code: string;
   options: PoolRunOptions;
-  /** Undefined: a CPython run without a file name (named after argv[0]). */
-  program: ProgramSpec | undefined;
+  program: ProgramSpec;
   /** Set while the job runs: raises KeyboardInterrupt in it; `cancel` ends it by terminating its worker. */
   interrupt?: () => void;
   cancel?: () => void;
@@ -63,11 +55,12 @@ function positiveInt(what: string, value: unknown, fallback: number): number {
 
 export class Pool {
   private readonly resolved: ResolvedSandboxOptions;
+  private readonly engine: PythonEngine;
   private readonly sandboxOptions: SandboxOptions;
   private readonly bridge;
   private readonly size: number;
   private readonly maxQueue: number;
-  private readonly spare: Spare[] = [];
+  private readonly spare: Session[] = [];
   private readonly workers: Promise<WorkerSession>[] = [];
   private readonly idle: WorkerSession[] = [];
   private readonly queue: Job[] = [];
@@ -79,7 +72,8 @@ export class Pool {
     const { size, maxQueue, ...sandboxOptions } = options;
     this.sandboxOptions = sandboxOptions;
     this.resolved = resolveSandboxOptions(sandboxOptions);
-    if (this.resolved.engine === 'cpython') checkCPythonOptions(this.resolved);
+    this.engine = pythonEngine(this.resolved.engine);
+    this.engine.check(this.resolved.limits);
     this.bridge = hostBridge(this.resolved);
     const worker = this.resolved.isolation === 'worker';
     this.size = positiveInt('size', size, worker ? availableParallelism() : 4);
@@ -112,9 +106,8 @@ export class Pool {
   async run(code: string, options: PoolRunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new UsageError('this pool is closed');
     if (typeof code !== 'string') throw new UsageError('code must be a string');
-    resolveLimits(this.resolved.limits, options.limits);
-    const resolvedProgram = resolveProgramSpec(options.inputs, options.filename);
-    const program = this.resolved.engine === 'cpython' ? cpythonProgram(resolvedProgram, options.filename !== undefined) : resolvedProgram;
+    resolveInterpreterLimits(this.resolved.limits, options.limits);
+    const program = this.engine.program(resolveProgramSpec(options.inputs, options.filename), options.filename !== undefined);
     const signal = checkSignal(options.signal);
     if (options.files && this.resolved.isolation === 'inline') throw new UsageError("files for one run need a pool with isolation 'worker'");
     if (this.resolved.isolation === 'inline') return abortable(signal, async () => this.runInline(code, options, program));
@@ -164,24 +157,16 @@ export class Pool {
     for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
   }
 
-  /** `warm`: renewed once, which for MicroPython touches the pages its first run would fault in. */
-  private openSpare(warm: boolean): Spare {
-    if (this.resolved.engine === 'cpython') {
-      const session = openCPythonSession(this.resolved);
-      return {
-        run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program),
-        renew: () => session.renew(),
-        dispose: () => session.dispose(),
-      };
-    }
+  /** `warm`: touches the pages its first run would fault in (MicroPython). */
+  private openSpare(warm: boolean): Session {
     const session = openInline(this.resolved, this.bridge, VARIANT);
-    if (warm) session.renew();
+    if (warm) session.warm();
     return session;
   }
 
-  private runInline(code: string, options: RunOptions, program: ProgramSpec | undefined): RunResult {
+  private runInline(code: string, options: RunOptions, program: ProgramSpec): RunResult {
     const session = this.spare.pop() ?? this.openSpare(false);
-    const result = session.run(code, resolveLimits(this.resolved.limits, options.limits), options, program);
+    const result = session.run(code, resolveInterpreterLimits(this.resolved.limits, options.limits), options, program);
     // A fresh interpreter and files for a later run, prepared when the caller's turn is over (also
     // after a stop: the interpreter that replaced the stopped one still has this run's files).
     setImmediate(() => {
@@ -205,7 +190,7 @@ export class Pool {
       job.interrupt = () => worker.interrupt();
       job.cancel = () => worker.cancel();
       worker
-        .run(job.code, resolveLimits(this.resolved.limits, job.options.limits), job.options, true, job.program, job.options.files)
+        .run(job.code, resolveInterpreterLimits(this.resolved.limits, job.options.limits), job.options, true, job.program, job.options.files)
         .then(job.resolve, job.reject)
         .finally(() => {
           this.running--;

@@ -2,16 +2,17 @@
 // queue, a fresh instance per run. A run never blocks the caller's thread; a watchdog terminates a
 // worker whose run outlives its deadline by WATCHDOG_MARGIN_MS (the in-wasm stop failed) and starts
 // another. Granted host functions stay on this thread and may be async: the worker waits for them.
+import { STOP_TYPE } from '../core/stop.js';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { EXIT_CODES, UsageError } from '../python/errors.js';
-import { emptyAudit } from '../engine/audit.js';
+import { EXIT_CODES, UsageError } from '../core/errors.js';
+import { emptyAudit } from '../core/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
 import type { Entry, RunTarget } from '../guests/wasi/run.js';
 import type { WasmErrorInfo, WasmRunResult, WasmValue } from '../guests/wasi/result.js';
-import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
+import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { PoolOverloadError } from './pool.js';
-import { siblingModule, startWorker } from './thread.js';
+import { siblingModule, startWorker } from '../core/thread.js';
 import { WATCHDOG_MARGIN_MS } from './worker-session.js';
 import { watchRun, type LostWorker } from './watched-run.js';
 import type { CarriedRunOptions, FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob } from './wasm-protocol.js';
@@ -239,7 +240,7 @@ export class WasmPool {
       };
       const onLost = (lost: LostWorker) => {
         if (lost.kind === 'timeout') {
-          replace({ kind: 'timeout', type: 'Timeout', message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` });
+          replace({ kind: 'timeout', type: STOP_TYPE.timeout, message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` });
         } else {
           replace({ kind: 'fault', type: 'WorkerError', message: lost.kind === 'error' ? `the worker failed: ${lost.error.message}` : 'the worker exited unexpectedly' });
         }

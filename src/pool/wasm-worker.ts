@@ -1,12 +1,13 @@
 // The worker thread behind a WasmPool: runs one job at a time, each in a fresh instance of the module
 // it was sent. A granted host function blocks this thread until the pool's thread, which owns the
 // function (and may await it), answers, or until the run's deadline.
+import { STOP_TYPE } from '../core/stop.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { UsageError } from '../python/errors.js';
+import { UsageError } from '../core/errors.js';
 import { runOnce } from '../guests/wasi/run.js';
 import { WasmStop, type WasmValue } from '../guests/wasi/result.js';
 import { resolveWasmLimits, type HostFunction, type WasmRunOptions } from '../guests/wasi/options.js';
-import { BlockingCallClient } from './blocking-call.js';
+import { BlockingCallClient } from '../core/blocking-call.js';
 import type { FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob, WasmWorkerData } from './wasm-protocol.js';
 
 const port = parentPort!;
@@ -21,7 +22,7 @@ function proxies(job: WasmJob, deadline: number, timeoutMs: number, beforeWait: 
     out[key] = (...args) => {
       beforeWait();
       const answer = hostCalls.call({ job: job.id, key, args }, () => deadline - performance.now());
-      if (!answer) throw new WasmStop('timeout', 'Timeout', `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
+      if (!answer) throw new WasmStop('timeout', STOP_TYPE.timeout, `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
       if ('error' in answer) throw new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${answer.error}`);
       return answer.value as WasmValue | undefined; // a boolean or string converts as it would inline
     };

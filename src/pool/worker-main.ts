@@ -1,26 +1,18 @@
-// The worker thread behind a WorkerSession: a session of either engine, driven by messages. Host calls
+// The worker thread behind a WorkerSession: the one Session over the engine's guest, driven by messages. Host calls
 // block this thread until the main thread, which owns the host functions, answers.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuditSink } from '../engine/audit.js';
-import { adoptSandboxModule } from '../guests/micropython/module.js';
-import { cpythonConfig } from '../guests/cpython/open.js';
-import { CPythonSession } from '../guests/cpython/session.js';
-import { adoptCPythonTemplate } from '../guests/cpython/template.js';
-import { UsageError } from '../python/errors.js';
-import { InlineSession } from '../python/inline-session.js';
-import type { ResolvedLimits } from '../python/options.js';
-import type { OutputCallbacks } from '../python/output.js';
-import type { ProgramSpec } from '../python/program.js';
-import { plainResult, type RunResult } from '../python/result.js';
-import { buildVfs } from '../python/sessions.js';
-import { runFsOp } from '../python/sandbox-fs.js';
-import type { VirtualFS } from '../vfs/vfs.js';
-import { BlockingCallClient } from './blocking-call.js';
+import type { AuditSink } from '../core/audit.js';
+import { UsageError } from '../core/errors.js';
+import { plainResult } from '../guests/python-common/result.js';
+import { pythonEngine } from '../guests/registry.js';
+import { Session } from '../session/session.js';
+import { runFsOp } from '../capabilities/sandbox-fs.js';
+import { BlockingCallClient } from '../core/blocking-call.js';
 import { collectFiles, placeFiles } from './run-files.js';
 import { carryCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
-import { HostCallGate } from '../python/host-call-gate.js';
-import { refusedCall } from '../python/host-functions.js';
-import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
+import { HostCallGate } from '../capabilities/host-call-gate.js';
+import { refusedCall } from '../capabilities/host-functions.js';
+import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
@@ -42,46 +34,10 @@ function hostCall(request: string | null, budgetMs: () => number, audit: AuditSi
   return answer.reply;
 }
 
-/** What this thread runs, whichever the engine. */
-interface WorkerGuest {
-  readonly vfs: VirtualFS;
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program?: ProgramSpec): RunResult;
-  snapshot(): Uint8Array;
-  /** A fresh interpreter and files (a pool's next run). */
-  renew(): void;
-}
-
-function micropythonGuest(engine: Extract<WorkerEngine, { name: 'micropython' }>): WorkerGuest {
-  adoptSandboxModule(engine.variant, engine.module);
-  return new InlineSession(
-    engine.variant,
-    {
-      spec: data.guestSpec,
-      determinism: data.determinism,
-      denied: data.denied,
-      vfs: () => buildVfs(data.vfs, data.restored?.files),
-      interrupt,
-      hostCall: (request, guard, audit) => hostCall(request, () => guard.waitBudgetMs(), audit),
-    },
-    data.restored?.state,
-  );
-}
-
-function cpythonGuest(engine: Extract<WorkerEngine, { name: 'cpython' }>): WorkerGuest {
-  adoptCPythonTemplate(engine.template);
-  const grants = { json: engine.grants, denied: data.denied, hostCall };
-  const session = new CPythonSession(cpythonConfig(data, grants, engine.variant, interrupt), engine.restored);
-  return {
-    get vfs() {
-      return session.vfs;
-    },
-    run: (code, limits, callbacks, program) => session.run(code, limits, callbacks, program),
-    snapshot: () => session.snapshot(),
-    renew: () => session.renew(),
-  };
-}
-
-const session = data.engine.name === 'cpython' ? cpythonGuest(data.engine) : micropythonGuest(data.engine);
+const engine = pythonEngine(data.engine.name);
+engine.adopt(data.engine.variant, data.engine.shared);
+const setup = { variant: data.engine.variant, guestSpec: data.guestSpec, denied: data.denied, vfs: data.vfs, hostCall };
+const session = new Session(engine.guest(setup), { determinism: data.determinism, interrupt }, data.restored);
 const send = (msg: FromWorker) => port.postMessage(msg);
 
 port.on('message', (msg: ToWorker) => {

@@ -1,31 +1,23 @@
 // Messages between a WorkerSession and its worker thread.
 import type { MessagePort } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
-import type { LoadedModule } from '../guests/micropython/module.js';
-import type { ResolvedLimits } from '../python/options.js';
-import type { PlainResult } from '../python/result.js';
-import type { ProgramSpec } from '../python/program.js';
-import type { Determinism } from '../python/determinism.js';
-import type { RestoredSession } from '../python/session-snapshot.js';
+import type { ResolvedLimits } from '../core/limits.js';
+import type { PlainResult } from '../guests/python-common/result.js';
+import type { ProgramSpec } from '../guests/python-common/program.js';
+import type { Determinism } from '../core/determinism.js';
 import type { VfsOptions } from '../vfs/vfs.js';
-import type { FsOp } from '../python/sandbox-fs.js';
-import type { GrantedNames } from '../python/host-call-gate.js';
-import type { Template } from '../guests/cpython/template.js';
-import type { CPythonRestore } from '../guests/cpython/session.js';
+import type { FsOp } from '../capabilities/sandbox-fs.js';
+import type { GrantedNames } from '../capabilities/host-call-gate.js';
+import type { Engine } from '../capabilities/resolved-options.js';
 import type { Collected, RunFiles } from './run-files.js';
 
 /** The interpreter a worker runs, with the main thread's compiled code (shared, not compiled again). */
-export type WorkerEngine =
-  | { name: 'micropython'; variant: ModuleVariant; module: LoadedModule }
-  | {
-      name: 'cpython';
-      template: Template;
-      variant: ModuleVariant;
-      /** JSON of the runner's grants (src/guests/cpython/grants.ts); host calls go through this worker's gate. */
-      grants: string;
-      /** Continue this snapshot's session (the first worker only; a replacement starts fresh). */
-      restored?: CPythonRestore;
-    };
+export interface WorkerEngine {
+  name: Engine;
+  variant: ModuleVariant;
+  /** What the engine's `adopt` takes (src/guests/registry.ts). */
+  shared: unknown;
+}
 
 export interface WorkerData {
   engine: WorkerEngine;
@@ -36,11 +28,11 @@ export interface WorkerData {
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
-  /** Start from this state (a restored MicroPython snapshot) instead of a fresh interpreter. */
-  restored?: RestoredSession;
+  /** Start from this state (a restored snapshot, as the engine read it) instead of a fresh interpreter. */
+  restored?: { state: unknown; limits: ResolvedLimits };
   /** Set to 1 (and notified) to interrupt the running code. */
   interrupt: SharedArrayBuffer;
-  /** Host calls go to the main thread through this port and signal (host-call-channel.ts). */
+  /** Host calls go to the main thread through this port and signal (src/core/blocking-call.ts). */
   hostPort: MessagePort;
   hostSignal: SharedArrayBuffer;
 }

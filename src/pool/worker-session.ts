@@ -1,27 +1,24 @@
 // A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
+import { STOP_TYPE } from '../core/stop.js';
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
-import { loadSandboxModule } from '../guests/micropython/module.js';
-import { cpythonTemplate } from '../guests/cpython/template.js';
-import { WORKER_STACK_MB as CPYTHON_WORKER_STACK_MB } from '../guests/cpython/stack-limits.js';
-import type { Engine } from '../python/options.js';
-import { UsageError } from '../python/errors.js';
-import type { ResolvedLimits } from '../python/options.js';
-import type { OutputCallbacks } from '../python/output.js';
-import type { ProgramSpec } from '../python/program.js';
-import type { HostBridge } from '../python/host-functions.js';
-import type { Determinism } from '../python/determinism.js';
-import type { RestoredSession } from '../python/session-snapshot.js';
+import { pythonEngine } from '../guests/registry.js';
+import type { Engine } from '../capabilities/resolved-options.js';
+import { UsageError } from '../core/errors.js';
+import type { ResolvedLimits } from '../core/limits.js';
+import type { OutputCallbacks } from '../core/output.js';
+import type { ProgramSpec } from '../guests/python-common/program.js';
+import type { HostBridge } from '../capabilities/host-functions.js';
+import type { Determinism } from '../core/determinism.js';
 import type { VfsOptions } from '../vfs/vfs.js';
-import type { CPythonRestore } from '../guests/cpython/session.js';
-import type { FsOp } from '../python/sandbox-fs.js';
-import { blockingChannel, serveBlockingCalls } from './blocking-call.js';
+import type { FsOp } from '../capabilities/sandbox-fs.js';
+import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
-import type { AuditEvent } from '../engine/audit.js';
-import { siblingModule, startWorker } from './thread.js';
-import { RunOutcome, type RunResult } from '../python/result.js';
-import type { FromWorker, ToWorker, WorkerData, WorkerEngine } from './worker-protocol.js';
+import type { AuditEvent } from '../core/audit.js';
+import { siblingModule, startWorker } from '../core/thread.js';
+import { RunOutcome, type RunResult } from '../guests/python-common/result.js';
+import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 import { watchRun, type LostWorker } from './watched-run.js';
 import type { RunFilesRequest } from './run-files.js';
 
@@ -31,8 +28,8 @@ export const WATCHDOG_MARGIN_MS = 1000;
 const WORKER_URL = siblingModule(import.meta.url, 'worker-main');
 
 function newWorker(workerData: WorkerData): Worker {
-  // CPython's C recursion needs a deeper native stack than a thread's default (guests/cpython/stack-limits.ts).
-  const resourceLimits = workerData.engine.name === 'cpython' ? { stackSizeMb: CPYTHON_WORKER_STACK_MB } : undefined;
+  const stackSizeMb = pythonEngine(workerData.engine.name).workerStackMb;
+  const resourceLimits = stackSizeMb ? { stackSizeMb } : undefined;
   return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort], resourceLimits });
 }
 
@@ -45,22 +42,15 @@ export interface WorkerSetup {
   determinism: Determinism;
   denied: string[];
   vfs: VfsOptions;
-  /** JSON of the runner's grants, for engine 'cpython' (src/guests/cpython/grants.ts). */
-  cpythonGrants?: string;
 }
 
-/** A restored session to start the first worker from: MicroPython's or CPython's. */
-export type WorkerRestore = RestoredSession | CPythonRestore;
-
-function workerEngine(setup: WorkerSetup, restored: CPythonRestore | undefined): WorkerEngine {
-  if (setup.engine === 'cpython') {
-    return { name: 'cpython', template: cpythonTemplate(), variant: setup.variant, grants: setup.cpythonGrants ?? '{}', restored };
-  }
-  return { name: 'micropython', variant: setup.variant, module: loadSandboxModule(setup.variant) };
+/** A restored session to start the first worker from, as the engine read it, and its setup's limits. */
+export interface WorkerRestore {
+  state: unknown;
+  limits: ResolvedLimits;
 }
 
 function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: WorkerRestore): Promise<Worker> {
-  const cpythonRestore = restored && 'limits' in restored ? restored : undefined;
   const channel = blockingChannel();
   serveBlockingCalls(channel.local, channel.signal, async (call: CarriedCall): Promise<CarriedAnswer> => {
     const refused: AuditEvent[] = [];
@@ -69,13 +59,13 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
   });
   channel.local.unref();
   const worker = newWorker({
-    engine: workerEngine(setup, cpythonRestore),
+    engine: { name: setup.engine, variant: setup.variant, shared: pythonEngine(setup.engine).shared(setup.variant) },
     guestSpec: setup.guestSpec,
     granted: setup.bridge.grantedNames(),
     determinism: setup.determinism,
     denied: setup.denied,
     vfs: setup.vfs,
-    restored: cpythonRestore ? undefined : (restored as RestoredSession | undefined),
+    restored,
     interrupt,
     hostPort: channel.port,
     hostSignal: channel.signal,
@@ -191,7 +181,7 @@ export class WorkerSession {
           this.worker.catch(() => {}); // reported to the next run, which awaits it
         }
         const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
-        const type = kind === 'timeout' ? 'Timeout' : 'SandboxFault';
+        const type = kind === 'timeout' ? STOP_TYPE.timeout : 'SandboxFault';
         resolve(new RunOutcome(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true).typed());
       };
       const onMessage = (msg: FromWorker, end: () => void) => {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { WasmModule } from '../../src/guests/wasi/module.js';
+import { WasmModule } from '../../src/api/wasm-module.js';
 
 export const SUITE_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'wasi-testsuite');
 

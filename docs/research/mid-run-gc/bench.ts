@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { EngineInstance } from '../../../src/guests/micropython/instance.js';
-import { execSource } from '../../../src/python/interpreter.js';
+import { execSource } from '../../../src/guests/micropython/interpreter.js';
 const args = process.argv.slice(2);
 const reps = Number(args.shift());
 const sep = args.indexOf('--');

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { EngineInstance } from '../../../src/guests/micropython/instance.js';
-import { execSource } from '../../../src/python/interpreter.js';
+import { execSource } from '../../../src/guests/micropython/interpreter.js';
 const [wasmPath, progPath, memMiB = '256', thresh] = process.argv.slice(2);
 const module = new WebAssembly.Module(readFileSync(wasmPath));
 let out = '';

@@ -9,7 +9,7 @@ import type { GuestMemory } from '../../engine/memory-view.js';
 import { IOV_MAX, readIovecs, type Iovec } from '../../engine/iovecs.js';
 import type { FuelMeter } from '../../engine/fuel.js';
 import { HOST_WORK_FUEL as FUEL } from '../../engine/host-work.js';
-import type { AuditEventKind } from '../../engine/audit.js';
+import type { AuditEventKind } from '../../core/audit.js';
 
 /** A read's or write's buffers; EINVAL past IOV_MAX, before any is read. */
 function iovecsOf(m: GuestMemory, iovs: number, count: number): Iovec[] {

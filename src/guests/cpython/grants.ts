@@ -1,11 +1,8 @@
 // A CPython sandbox's grants as its runner applies them (host modules, network, import policy), and
 // the host side of its channel: host calls go to the same bridge as MicroPython's (the gate decides
 // every call), the value of the last expression is taken from its report.
-import type { AuditSink } from '../../engine/audit.js';
-import { hostModuleNames, type HostBridge } from '../../python/host-functions.js';
-import { valueReportOf, type ValueReport } from '../../python/program.js';
-import type { ResolvedSandboxOptions } from '../../python/options.js';
-import type { RunErrorReport } from '../../python/result.js';
+import type { AuditSink } from '../../core/audit.js';
+import { valueReportOf, type ValueReport } from '../python-common/program.js';
 
 /** Answers one host call; may block up to `budgetMs()`. Refusals go to `audit`. */
 export type HostCallHandler = (request: string | null, budgetMs: () => number, audit: AuditSink) => string;
@@ -16,14 +13,6 @@ export interface CPythonGrants {
   /** Modules the guest may not import (sorted). */
   denied: readonly string[];
   hostCall: HostCallHandler;
-}
-
-export function cpythonGrants(resolved: ResolvedSandboxOptions, bridge: HostBridge): CPythonGrants {
-  return {
-    json: JSON.stringify({ modules: hostModuleNames(resolved.modules), net: resolved.net !== null, denied: resolved.denied }),
-    denied: resolved.denied,
-    hostCall: (request, budgetMs, audit) => bridge.callSync(request, budgetMs, audit),
-  };
 }
 
 const NO_REPLY = '{"ok":null}';
@@ -46,17 +35,4 @@ export function runChannel(
     },
     value: () => value,
   };
-}
-
-const NOT_ALLOWED_MODULE = /^module '([^']+)' is not allowed in this sandbox$/;
-
-/**
- * Audits an import the policy denied. The message comes from the guest, so the module it names must
- * be one the host's policy denies (or a module inside one): a guest raising that text itself for
- * another name is not recorded.
- */
-export function auditDeniedImport(error: RunErrorReport | null, denied: readonly string[], audit: AuditSink): void {
-  if (error?.type !== 'ImportError') return;
-  const name = NOT_ALLOWED_MODULE.exec(error.message)?.[1];
-  if (name !== undefined && denied.some((d) => name === d || name.startsWith(`${d}.`))) audit('denied-import', name);
 }

@@ -3,17 +3,27 @@
 // one fd_write); the host answers it during that write, and reads return the answer until it is used
 // up (then 0, end of file); a read fills its buffers unless the answer ends in them. A request's size
 // is checked before any of it is read from guest memory, it is charged as host work, and it goes to
-// `hooks.hostCall`, where the gate of the host-function bridge (src/python/host-call-gate.ts) decides
+// `hooks.hostCall`, where the gate of the host-function bridge (src/capabilities/host-call-gate.ts) decides
 // what it may reach.
 import { HOST_REQUEST_MAX_BYTES } from '../../engine/host.js';
 import { HOST_WORK_FUEL } from '../../engine/host-work.js';
 import { readIovecs } from '../../engine/iovecs.js';
-import type { CPythonImportState } from './imports.js';
+import type { FuelMeter } from '../../engine/fuel.js';
+import type { HostHooks } from '../../engine/host.js';
+import type { GuestMemory } from '../../engine/memory-view.js';
 import { WasiErrno } from '../../vfs/errno.js';
 
 /** The channel's descriptor: above every descriptor the file table hands out (3 to 258). */
 export const HOST_CHANNEL_FD = 1023;
 const FILETYPE_CHARACTER_DEVICE = 2;
+
+/** What the channel uses of the interpreter's import state (imports.ts). */
+export interface ChannelState {
+  memory: GuestMemory;
+  meter: FuelMeter;
+  hooks: HostHooks;
+  channel: HostChannel;
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,7 +55,7 @@ export class HostChannel {
 type Fn = (...args: any[]) => unknown;
 
 /** `wasi` with the channel's descriptor answered here and every other descriptor passed on. */
-export function withHostChannel(current: () => CPythonImportState, wasi: Record<string, Fn>): Record<string, Fn> {
+export function withHostChannel(current: () => ChannelState, wasi: Record<string, Fn>): Record<string, Fn> {
   const onChannel =
     (name: string, channel: Fn): Fn =>
     (fd: number, ...rest: unknown[]) =>

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { WASM_PAGE_BYTES } from '../../engine/abi.js';
 import { isRecord, openSnapshot, packBody, sealSnapshot, SnapshotError, unpackBody, xorInto, type SnapshotKey } from '../../engine/snapshot.js';
-import { readFilesSection } from '../../python/session-snapshot.js';
+import { readFilesSection } from '../python-common/snapshot-files.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import type { CPythonInstance } from './instance.js';

@@ -42,7 +42,7 @@ const PRELOAD = [
  */
 const GUEST_MODULES = [
   ['_pyfence_bridge', '_pyfence_bridge.py'],
-  ['_pyfence_requests_factory', '../../../python/guest/requests.py'], // shared with MicroPython
+  ['_pyfence_requests_factory', '../../python-common/guest/requests.py'], // shared with MicroPython
   ['requests', '_pyfence_requests.py'],
   // Imports asyncio (compiling it from source costs a program 2e9 fuel and seconds) and fits its loop.
   ['_pyfence_asyncio', '_pyfence_asyncio.py'],

@@ -1,5 +1,5 @@
 // What a run is given: the imports it may link, its preopened directories, its stdin.
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { HOST_IMPORT_MODULE } from '../../engine/abi.js';
 import { blockingSleep } from '../../engine/host.js';
 import { components, joinPath } from '../../vfs/paths.js';

@@ -1,31 +1,16 @@
 // Options of a WebAssembly run: limits with the Python sandbox's meaning and defaults, grants
 // (args, env, stdin, files, mounts, host functions), determinism. Validated once, at the boundary.
-import { UsageError } from '../../python/errors.js';
-import { DEFAULT_LIMITS } from '../../python/options.js';
+import { UsageError } from '../../core/errors.js';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../../core/limits.js';
 import { DEFAULT_FS_QUOTA, type MountOptions } from '../../vfs/vfs.js';
 
-export interface WasmLimits {
-  /** Fuel units (deterministic CPU budget). Default as for Python (2e10). */
-  fuel?: number;
-  /** Wall-clock ms, including sleeps in poll_oneoff. Default 10 s. */
-  timeoutMs?: number;
-  /** Cap on linear memory, bytes. Default 64 MiB. */
-  memoryBytes?: number;
-  /** Cap on stdout + stderr, bytes. Default 1 MiB. */
-  outputBytes?: number;
-  /** Cap on table elements (function pointers). Default 100,000. */
-  tableElements?: number;
-  /** Bytes the guest may add to each rw mount and to the in-memory files. Default 64 MiB. */
-  writeQuotaBytes?: number;
-}
+/** A module's limits: every engine's four, with tableElements and writeQuotaBytes. */
+export type WasmLimits = Limits;
 
-export type ResolvedWasmLimits = Required<WasmLimits>;
+export type ResolvedWasmLimits = Required<Limits>;
 
 export const DEFAULT_WASM_LIMITS: ResolvedWasmLimits = {
-  fuel: DEFAULT_LIMITS.fuel,
-  timeoutMs: DEFAULT_LIMITS.timeoutMs,
-  memoryBytes: DEFAULT_LIMITS.memoryBytes,
-  outputBytes: DEFAULT_LIMITS.outputBytes,
+  ...DEFAULT_LIMITS,
   tableElements: 100_000,
   writeQuotaBytes: DEFAULT_FS_QUOTA.bytes,
 };
@@ -51,7 +36,7 @@ export interface WasmRunOptions {
   files?: Record<string, string | Uint8Array>;
   /** Host directories, each preopened at its guest path. */
   mounts?: MountOptions[];
-  limits?: WasmLimits;
+  limits?: Limits;
   /** Seed of random_get (deterministic randomness). */
   seed?: number;
   /** Deterministic time: starts at fixedMs, advances with fuel and sleeps (which do not wait). */
@@ -67,18 +52,8 @@ export interface WasmRunOptions {
 
 const KNOWN = ['args', 'env', 'stdin', 'files', 'mounts', 'limits', 'seed', 'clock', 'imports', 'wasi', 'onStdout', 'onStderr'];
 
-export function resolveWasmLimits(limits: WasmLimits = {}): ResolvedWasmLimits {
-  const out = { ...DEFAULT_WASM_LIMITS };
-  for (const [key, value] of Object.entries(limits)) {
-    if (!(key in DEFAULT_WASM_LIMITS)) throw new UsageError(`unknown limit "${key}" (known: ${Object.keys(DEFAULT_WASM_LIMITS).join(', ')})`);
-    if (value === undefined) continue;
-    const unlimited = key === 'fuel' || key === 'timeoutMs';
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!unlimited && !Number.isFinite(value))) {
-      throw new UsageError(`limits.${key} must be a non-negative number${unlimited ? ' or Infinity' : ''}`);
-    }
-    out[key as keyof ResolvedWasmLimits] = value;
-  }
-  return out;
+export function resolveWasmLimits(limits: Limits = {}): ResolvedWasmLimits {
+  return resolveLimits(DEFAULT_WASM_LIMITS, limits);
 }
 
 export function checkRunOptions(options: WasmRunOptions): void {

@@ -1,26 +1,19 @@
 // What a run of a module gives back, and how a thrown value becomes that outcome.
 import { ProcExit } from '../../abi/wasi-p1/wasi.js';
-import type { ErrorKind } from '../../python/errors.js';
-import type { Audit } from '../../engine/audit.js';
+import type { ErrorInfo, ErrorKind } from '../../core/errors.js';
+import type { RunResultBase } from '../../core/result.js';
 
-export interface WasmErrorInfo {
+export interface WasmErrorInfo extends ErrorInfo {
   kind: Exclude<ErrorKind, 'python'>;
-  type: string;
-  message: string;
 }
 
 export type WasmValue = number | bigint;
 
-export interface WasmRunResult {
+export interface WasmRunResult extends RunResultBase<WasmErrorInfo> {
   /** The program ran to its end (returned, or called proc_exit), whatever its exit code. */
   ok: boolean;
   /** The program's exit code when ok; otherwise the stop's code in EXIT_CODES (what the CLI exits with). */
   exitCode: number;
-  stdout: string;
-  stderr: string;
-  error: WasmErrorInfo | null;
-  usage: { fuel: number; memoryPeakBytes: number; wallMs: number };
-  audit: Audit;
   /** What an invoked export returned (i64 as BigInt). */
   result?: WasmValue[];
 }

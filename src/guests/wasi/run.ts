@@ -1,14 +1,15 @@
 // One run of a compiled module in a fresh instance, inside the fence: imports checked against the
 // grants before anything runs, memory and table caps at instantiation and on every grow, fuel and
 // the deadline at fuel checkpoints and in sleeps, an output cap, and every stop as a typed error.
+import { STOP_TYPE } from '../../core/stop.js';
 import { FuelMeter, type FuelPolicy } from '../../engine/fuel.js';
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../../engine/abi.js';
 import { blockingSleep } from '../../engine/host.js';
-import { EXIT_CODES, UsageError } from '../../python/errors.js';
-import { seededRandomU32, VirtualClock } from '../../python/determinism.js';
+import { EXIT_CODES, UsageError } from '../../core/errors.js';
+import { seededRandomU32, VirtualClock } from '../../core/determinism.js';
 import { createWasi, WASI_MODULE, type WasiClock } from '../../abi/wasi-p1/wasi.js';
 import { MEMORY_EXPORT, MEMORY_GROW_IMPORT, TABLE_GROW_IMPORT, type ModuleMeta } from '../../instrument/meter.js';
-import { AuditTrail } from '../../engine/audit.js';
+import { AuditTrail } from '../../core/audit.js';
 import { buildPreopens, stdinOf, ungrantedImports } from './grants.js';
 import { checkRunOptions, resolveWasmLimits, type HostFunction, type WasmRunOptions } from './options.js';
 import { classify, WasmStop, type WasmErrorInfo, type WasmRunResult, type WasmValue } from './result.js';
@@ -68,7 +69,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   }
   if ((meta.memoryInitialPages ?? 0) * PAGE > limits.memoryBytes) {
     return finish(
-      { kind: 'memory', type: 'MemoryLimit', message: `initial memory ${meta.memoryInitialPages! * PAGE} bytes exceeds the cap of ${limits.memoryBytes}` },
+      { kind: 'memory', type: STOP_TYPE.memory, message: `initial memory ${meta.memoryInitialPages! * PAGE} bytes exceeds the cap of ${limits.memoryBytes}` },
       0,
     );
   }
@@ -93,7 +94,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     throw stopped;
   };
   const checkDeadline = () => {
-    if (performance.now() > deadline) stop(new WasmStop('timeout', 'Timeout', `the run exceeded its ${limits.timeoutMs} ms deadline`));
+    if (performance.now() > deadline) stop(new WasmStop('timeout', STOP_TYPE.timeout, `the run exceeded its ${limits.timeoutMs} ms deadline`));
   };
   // Where the guest spends time without writing (fuel slices, sleeps, stdin waits), batched output goes out.
   const checkpoint = () => {
@@ -102,7 +103,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
   };
   const policy: FuelPolicy = {
     checkpoint,
-    exhausted: () => stop(new WasmStop('fuel', 'FuelExhausted', `fuel exhausted (budget ${limits.fuel})`)),
+    exhausted: () => stop(new WasmStop('fuel', STOP_TYPE.fuel, `fuel exhausted (budget ${limits.fuel})`)),
   };
 
   const virtual = options.clock ? new VirtualClock(options.clock.fixedMs) : null;
@@ -146,7 +147,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
       outputBytes += part.length;
       sink?.(part);
     }
-    if (part.length < bytes.length) stop(new WasmStop('output', 'OutputLimit', `output exceeded ${limits.outputBytes} bytes`));
+    if (part.length < bytes.length) stop(new WasmStop('output', STOP_TYPE.output, `output exceeded ${limits.outputBytes} bytes`));
   };
 
   let instance: WebAssembly.Instance | null = null;
@@ -194,7 +195,7 @@ export function runOnce(target: RunTarget, entry: Entry, options: WasmRunOptions
     [HOST_IMPORT_MODULE]: {
       [FUEL_EXHAUSTED_IMPORT]: () => {
         if (stopped) throw stopped;
-        if (!meter) return stop(new WasmStop('fuel', 'FuelExhausted', 'the start function used more than its instantiation budget'));
+        if (!meter) return stop(new WasmStop('fuel', STOP_TYPE.fuel, 'the start function used more than its instantiation budget'));
         meter.exhausted();
       },
       [MEMORY_GROW_IMPORT]: (pages: number, delta: number) => {

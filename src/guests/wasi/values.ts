@@ -1,5 +1,5 @@
 // Values passed to an invoked export, converted to its parameter types (the JS API has no types).
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { ValueType } from '../../instrument/meter.js';
 import type { WasmValue } from './result.js';
 

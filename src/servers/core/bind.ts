@@ -1,6 +1,6 @@
 // Where a server may listen: loopback by default, and never a reachable address without a token.
 import { isIP } from 'node:net';
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 

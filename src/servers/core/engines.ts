@@ -1,7 +1,7 @@
 // The Python engines a server may enable, and how they are named to its callers (schemas, tool
 // descriptions, results). Kept free of heavy imports so the CLI can read the defaults cheaply.
-import type { Engine } from '../../python/options.js';
-import { UsageError } from '../../python/errors.js';
+import type { Engine } from '../../api/options.js';
+import { UsageError } from '../../core/errors.js';
 
 export type { Engine };
 

@@ -1,7 +1,7 @@
 // Files a request brings: in-memory inputs only. They never land inside a mount the server granted,
 // so a request cannot write to the host through them.
-import { UsageError } from '../../python/errors.js';
-import type { SandboxOptions } from '../../python/options.js';
+import { UsageError } from '../../core/errors.js';
+import type { SandboxOptions } from '../../api/options.js';
 import { normalize } from '../../vfs/paths.js';
 
 export type RequestFiles = Record<string, string>;

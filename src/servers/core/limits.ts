@@ -1,6 +1,6 @@
 // Per-call limits may only narrow the server's own: a request can ask for less, never for more.
-import { UsageError } from '../../python/errors.js';
-import type { Limits, ResolvedLimits } from '../../python/options.js';
+import { UsageError } from '../../core/errors.js';
+import type { Limits, ResolvedLimits } from '../../core/limits.js';
 
 const LIMIT_KEYS = ['fuel', 'timeoutMs', 'memoryBytes', 'outputBytes'] as const satisfies readonly (keyof Limits)[];
 

@@ -2,7 +2,7 @@
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { Runner } from './runner.js';
 import type { SessionStore } from './sessions.js';
 

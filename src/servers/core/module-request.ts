@@ -1,8 +1,9 @@
 // A run request's WebAssembly module: its bytes or text within a size bound, and the WASI options it
 // runs with — the grants of the server's flags (its mounts at the same guest paths and modes, its
 // env, seed and clock; never a host function or the network, which WASI preview1 does not have).
-import { UsageError } from '../../python/errors.js';
-import type { ResolvedLimits, SandboxOptions } from '../../python/options.js';
+import { UsageError } from '../../core/errors.js';
+import type { SandboxOptions } from '../../api/options.js';
+import type { ResolvedLimits } from '../../core/limits.js';
 import type { WasmRunOptions } from '../../guests/wasi/options.js';
 import { InvalidModuleError, isBinary } from '../../instrument/load.js';
 import { requestFiles } from './files.js';

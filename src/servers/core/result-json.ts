@@ -1,6 +1,6 @@
 // Every run's result in the one wire shape the servers answer with, whichever engine ran it.
-import type { Engine } from '../../python/options.js';
-import type { RunResult } from '../../python/result.js';
+import type { Engine } from '../../api/options.js';
+import type { RunResult } from '../../guests/python-common/result.js';
 import type { WasmRunResult } from '../../guests/wasi/result.js';
 import type { RunResultJson } from './schemas.js';
 import { pythonRepr, valueJson } from './value.js';

@@ -1,9 +1,10 @@
 // What every server runs code with: the grants its operator chose, fresh sandboxes on worker pools
 // (a run never blocks the server's thread) — one pool per enabled Python engine and one for
 // WebAssembly modules — behind one gate that bounds concurrency and queueing for all of them.
-import { UsageError } from '../../python/errors.js';
-import { resolveSandboxOptions, type Engine, type ResolvedLimits, type SandboxOptions } from '../../python/options.js';
-import { WasmModule } from '../../guests/wasi/module.js';
+import { UsageError } from '../../core/errors.js';
+import { resolveSandboxOptions, type Engine, type SandboxOptions } from '../../api/options.js';
+import type { ResolvedLimits } from '../../core/limits.js';
+import { WasmModule } from '../../api/wasm-module.js';
 import { Pool } from '../../pool/pool.js';
 import { WasmPool } from '../../pool/wasm-pool.js';
 import { enabledEngines } from './engines.js';

@@ -1,7 +1,7 @@
 // The wire shapes every server shares (HTTP bodies, queue jobs, MCP tool inputs and outputs), as zod
 // schemas so that validation and the published JSON Schemas come from one definition.
 import * as z from 'zod';
-import { AUDIT_EVENT_KINDS } from '../../engine/audit.js';
+import { AUDIT_EVENT_KINDS } from '../../core/audit.js';
 import { ENGINES, engineLabel, type Engine } from './engines.js';
 
 export const LimitsSchema = z

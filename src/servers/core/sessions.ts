@@ -1,9 +1,10 @@
 // Persistent sessions held by one server process: a worker sandbox each, one run at a time per
 // session, bounded in number, disposed after sitting idle.
 import { randomUUID } from 'node:crypto';
-import type { Engine, Limits } from '../../python/options.js';
-import { Sandbox } from '../../python/sandbox.js';
-import type { DirEntry } from '../../python/sandbox-fs.js';
+import type { Engine } from '../../api/options.js';
+import type { Limits } from '../../core/limits.js';
+import { Sandbox } from '../../api/sandbox.js';
+import type { DirEntry } from '../../capabilities/sandbox-fs.js';
 import { requestFiles, type RequestFiles } from './files.js';
 import { OverloadError } from './gate.js';
 import { narrowLimits } from './limits.js';

@@ -2,8 +2,8 @@
 // Ints beyond 2^53 become decimal strings in the data, bytes base64 strings, tuples arrays; the repr
 // keeps them apart. The guest hands over data only, so a float with an integral value (2.0) reads
 // as an int (2) in both.
-import type { HostValue } from '../../python/host-codec.js';
-import { Tuple } from '../../python/host-codec.js';
+import type { HostValue } from '../../capabilities/host-codec.js';
+import { Tuple } from '../../capabilities/host-codec.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 

@@ -1,8 +1,8 @@
 // Every failure as a JSON body with a status the caller can act on.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { UsageError } from '../../python/errors.js';
-import { SandboxFsError } from '../../python/sandbox-fs.js';
+import { UsageError } from '../../core/errors.js';
+import { SandboxFsError } from '../../capabilities/sandbox-fs.js';
 import { OverloadError } from '../core/gate.js';
 import { InvalidModuleError } from '../../instrument/load.js';
 import { UnknownSessionError } from '../core/sessions.js';

@@ -11,7 +11,7 @@ import { Runner, type RunnerOptions } from '../core/runner.js';
 import { SessionStore, type SessionStoreOptions } from '../core/sessions.js';
 import { DEFAULT_RESULT_BUDGET_BYTES, MIN_RESULT_BUDGET_BYTES } from './budget.js';
 import { createMcpServer, type ToolOptions } from './tools.js';
-import { UsageError } from '../../python/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 export interface McpOptions extends RunnerOptions, SessionStoreOptions {
   version: string;

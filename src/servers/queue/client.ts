@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Limits } from '../../python/options.js';
+import type { Limits } from '../../core/limits.js';
 import type { RunResultJson } from '../core/schemas.js';
 import { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './protocol.js';
 import { RedisSessions } from './redis-sessions.js';

@@ -1,0 +1,111 @@
+// Any WebAssembly module in the fence: compile once (bytes or .wat text; instrumented and cached by
+// hash), then run it many times, each run in a fresh instance with its own grants and limits.
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../core/errors.js';
+import { InvalidModuleError, isBinary, loadModule, watToBinary, type LoadedModule, type ModuleMeta } from '../instrument/load.js';
+import { WasmPool } from '../pool/wasm-pool.js';
+import { runOnce, type Entry, type RunTarget } from '../guests/wasi/run.js';
+import type { WasmRunResult } from '../guests/wasi/result.js';
+import type { WasmRunOptions } from '../guests/wasi/options.js';
+
+export interface CompileOptions {
+  /** Keep instrumented modules here too (a directory only the host can write). */
+  cacheDir?: string;
+  /** Defaults for every run (each run's options override them key by key). */
+  defaults?: WasmRunOptions;
+  /**
+   * 'inline' (default): runs on the calling thread, the fastest start, blocking it while the guest
+   * runs. 'worker': each run on a worker thread (of `pool`, or a pool shared by the process), so the
+   * caller's event loop keeps turning, host functions may be async, and a watchdog terminates a
+   * worker whose run outlives its deadline.
+   */
+  isolation?: 'inline' | 'worker';
+  /** The pool that runs this module's runs (implies isolation 'worker'). */
+  pool?: WasmPool;
+}
+
+let sharedPool: WasmPool | null = null;
+/** Started on first use; its idle workers never keep the process alive. */
+function defaultPool(): WasmPool {
+  return (sharedPool ??= new WasmPool());
+}
+
+export class WasmModule {
+  private constructor(
+    private readonly loaded: LoadedModule,
+    private readonly defaults: WasmRunOptions,
+    private readonly pool: WasmPool | null,
+  ) {}
+
+  /** `source`: a binary module, or .wat text (string or bytes). Invalid input throws InvalidModuleError. */
+  static async compile(source: Uint8Array | ArrayBuffer | string, options: CompileOptions = {}): Promise<WasmModule> {
+    let bytes = typeof source === 'string' ? null : source instanceof Uint8Array ? source : new Uint8Array(source);
+    if (bytes === null || !isBinary(bytes)) bytes = await watToBinary(typeof source === 'string' ? source : new TextDecoder().decode(bytes!));
+    const pool = poolFor(options);
+    return new WasmModule(await loadModule(bytes, options.cacheDir), options.defaults ?? {}, pool);
+  }
+
+  /** Reads a .wasm or .wat file. */
+  static async fromFile(path: string, options: CompileOptions = {}): Promise<WasmModule> {
+    let data: Uint8Array;
+    try {
+      data = await readFile(path);
+    } catch (e) {
+      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return WasmModule.compile(data, options);
+  }
+
+  /** Instrumentation facts: imports, exports with their types, memory, metering counts. */
+  get meta(): ModuleMeta {
+    return this.loaded.meta;
+  }
+
+  get sha256(): string {
+    return this.loaded.sha256;
+  }
+
+  get isolation(): 'inline' | 'worker' {
+    return this.pool ? 'worker' : 'inline';
+  }
+
+  /** What a pool runs: the compiled module and its facts. */
+  get target(): RunTarget {
+    return this.loaded;
+  }
+
+  /** Runs the module as a WASI command (its _start). */
+  async run(options: WasmRunOptions = {}): Promise<WasmRunResult> {
+    return this.start({ kind: 'start' }, options);
+  }
+
+  /** The same, synchronously on this thread (isolation 'inline' only). */
+  runSync(options: WasmRunOptions = {}): WasmRunResult {
+    if (this.pool) throw new UsageError("runSync runs on the calling thread: with isolation 'worker' use run()");
+    return runOnce(this.loaded, { kind: 'start' }, { ...this.defaults, ...options });
+  }
+
+  /** Calls an export in a fresh instance: i32/f32/f64 as numbers, i64 as BigInt, in and out. */
+  async invoke(name: string, ...values: (number | bigint | string)[]): Promise<WasmRunResult> {
+    return this.invokeWith({}, name, ...values);
+  }
+
+  async invokeWith(options: WasmRunOptions, name: string, ...values: (number | bigint | string)[]): Promise<WasmRunResult> {
+    return this.start({ kind: 'invoke', name, args: values }, options);
+  }
+
+  private async start(entry: Entry, options: WasmRunOptions): Promise<WasmRunResult> {
+    const merged = { ...this.defaults, ...options };
+    return this.pool ? this.pool.execute(this.loaded, entry, merged) : runOnce(this.loaded, entry, merged);
+  }
+}
+
+function poolFor(options: CompileOptions): WasmPool | null {
+  const { isolation, pool } = options;
+  if (isolation !== undefined && isolation !== 'inline' && isolation !== 'worker') throw new UsageError(`isolation must be 'inline' or 'worker', got ${JSON.stringify(isolation)}`);
+  if (pool !== undefined && !(pool instanceof WasmPool)) throw new UsageError('pool must be a WasmPool');
+  if (pool && isolation === 'inline') throw new UsageError("a pool runs on workers: isolation 'inline' cannot have a pool");
+  return pool ?? (isolation === 'worker' ? defaultPool() : null);
+}
+
+export { InvalidModuleError };

@@ -1,0 +1,71 @@
+// Limits and stops, the same behaviour in every engine (test/support/engines.ts): fuel, time and
+// memory each end a run with their own kind and exit code, and a soft stop keeps a session's state
+// where the engine declares one.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EXIT_CODES, Sandbox } from '../src/index.js';
+import { DECLARED, ENGINES, PYTHON_ENGINES, runOnce } from './support/engines.js';
+
+const MiB = 1024 * 1024;
+
+for (const engine of ENGINES) {
+  describe(`limits and stops (${engine})`, () => {
+    it('fuel: a loop that never ends is stopped with kind fuel, type FuelExhausted', async () => {
+      const r = await runOnce(engine, 'loop', { fuel: 20_000_000 });
+      assert.equal(r.ok, false);
+      assert.equal(r.error?.kind, 'fuel', JSON.stringify(r.error));
+      assert.equal(r.error?.type, 'FuelExhausted');
+      assert.equal(EXIT_CODES[r.error!.kind], 3);
+      assert.ok(r.usage.fuel >= 20_000_000, `${r.usage.fuel}`);
+    });
+
+    it('time: with fuel unlimited, a sleep is stopped at the deadline with kind timeout', async () => {
+      const r = await runOnce(engine, 'sleep', { fuel: Infinity, timeoutMs: 300 });
+      assert.equal(r.error?.kind, 'timeout', JSON.stringify(r.error));
+      assert.equal(r.error?.type, 'Timeout');
+      assert.ok(r.usage.wallMs >= 300 && r.usage.wallMs < 30_000, `${r.usage.wallMs} ms`);
+    });
+
+    it(`memory: the cap holds (${DECLARED[engine].memoryCap})`, async () => {
+      const r = await runOnce(engine, 'grow', { memoryBytes: 32 * MiB });
+      assert.ok(r.usage.memoryPeakBytes <= 32 * MiB, `${r.usage.memoryPeakBytes}`);
+      if (DECLARED[engine].memoryCap === 'error') {
+        assert.equal(r.error?.kind, 'memory', JSON.stringify(r.error));
+      } else {
+        assert.equal(r.ok, true, JSON.stringify(r.error));
+        assert.ok(r.audit.events.some((e) => e.kind === 'memory-grow'));
+      }
+    });
+
+    it('limits are integers in range, Infinity only for fuel and time', async () => {
+      for (const limits of [{ fuel: 0.5 }, { fuel: -1 }, { memoryBytes: Infinity }, { outputBytes: NaN }, { timeoutMs: 0 }]) {
+        await assert.rejects(runOnce(engine, 'loop', limits), (e: Error) => e.name === 'UsageError' && /must be an integer/.test(e.message), JSON.stringify(limits));
+      }
+    });
+  });
+}
+
+for (const engine of PYTHON_ENGINES) {
+  describe(`a soft stop keeps the session (${engine})`, () => {
+    it('after a fuel stop the globals are still there; after a hard stop the interpreter is fresh', { timeout: 120_000 }, async () => {
+      assert.equal(DECLARED[engine].softStop, true);
+      const sb = await Sandbox.create({ engine });
+      try {
+        await sb.run('kept = 1');
+        const soft = await sb.run('while True:\n    pass', { limits: { fuel: 50_000_000 } });
+        assert.equal(soft.error?.kind, 'fuel');
+        assert.match(soft.error?.traceback ?? '', /KeyboardInterrupt/);
+        // Under heavy load the grace can run out and the stop become hard: then the state is gone, as reported.
+        const after = await sb.run('print(kept)');
+        assert.equal(after.ok, !soft.sandboxReplaced, JSON.stringify(after.error));
+        // Code that swallows every interrupt meets the hard stop: a fresh interpreter.
+        const hard = await sb.run('while True:\n    try:\n        while True: pass\n    except BaseException: pass', { limits: { fuel: 50_000_000 } });
+        assert.equal(hard.error?.kind, 'fuel');
+        assert.equal(hard.sandboxReplaced, true);
+        assert.equal((await sb.run('print(kept)')).error?.type, 'NameError');
+      } finally {
+        sb.dispose();
+      }
+    });
+  });
+}
