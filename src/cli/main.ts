@@ -21,8 +21,8 @@ interface ReplFlags extends SandboxFlags {
 
 const EXIT_HELP = `
 Exit codes:
-  0  the program finished
-  1  uncaught Python exception
+  0  the program finished (sys.exit(n) and SystemExit(n) exit with n, as python3)
+  1  uncaught Python exception, or sys.exit("message")
   2  usage error (unknown flag, unreadable file, bad value)
   3  fuel exhausted
   4  timeout

@@ -7,6 +7,7 @@ import type { SandboxOptions } from '../python/options.js';
 import type { RunResult } from '../python/result.js';
 import { Sandbox } from '../python/sandbox.js';
 import { needsMoreInput } from './repl-input.js';
+import { isSystemExit, pythonExitStatus } from './exit-status.js';
 import { reportError } from './run-command.js';
 import { withoutWrapperFrame } from '../python/traceback.js';
 
@@ -73,6 +74,8 @@ export async function replCommand(input: ReplInput): Promise<number> {
   rl.on('SIGINT', onInterrupt);
   process.on('SIGINT', onInterrupt); // piped stdin: the signal itself
 
+  /** Runs one input; a SystemExit ends the session with its status, as in python3's REPL. */
+  let exitCode: number | null = null;
   const execute = async (src: string) => {
     if (!src.trim()) return;
     running = true;
@@ -81,7 +84,10 @@ export async function replCommand(input: ReplInput): Promise<number> {
       onStderr: (text) => process.stderr.write(text),
     });
     running = false;
-    if (!result.ok) reportError(withoutWrapper(result));
+    if (result.ok) return;
+    const status = pythonExitStatus(result.error);
+    reportError(withoutWrapper(result), status, cpython);
+    if (isSystemExit(result.error)) exitCode = status.code;
   };
 
   const engine = cpython ? 'CPython 3.14' : 'MicroPython 1.27';
@@ -96,9 +102,11 @@ export async function replCommand(input: ReplInput): Promise<number> {
     const src = lines.join('\n');
     lines = [];
     await execute(src);
+    if (exitCode !== null) break;
     prompt(false);
   }
-  if (lines.length) await execute(lines.join('\n'));
+  if (lines.length && exitCode === null) await execute(lines.join('\n'));
+  rl.close();
   process.off('SIGINT', onInterrupt);
   try {
     if (input.save !== undefined) writeFileSync(input.save, await sandbox.snapshot());
@@ -108,6 +116,6 @@ export async function replCommand(input: ReplInput): Promise<number> {
   } finally {
     sandbox.dispose();
   }
-  if (tty) process.stdout.write('\n');
-  return EXIT_CODES.ok;
+  if (tty && exitCode === null) process.stdout.write('\n');
+  return exitCode ?? EXIT_CODES.ok;
 }

@@ -123,7 +123,8 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
   const result = flags.invoke === undefined ? await module.run(options) : await module.invokeWith({ ...options, args: undefined }, flags.invoke, ...args);
   for (const name of hostCalls.slice(0, 16)) result.audit.events.push({ kind: 'host-call', detail: `${name} (stub)` });
   if (flags.json) {
-    process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+    const json = { ...result, stop: result.error?.kind ?? null };
+    process.stdout.write(JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
   } else {
     for (const value of result.result ?? []) process.stdout.write(`${value}\n`);
     if (result.error) process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
