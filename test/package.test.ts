@@ -2,7 +2,7 @@
 // from TypeScript (type-checked with tsc) and from plain CommonJS, and its CLI run from node_modules.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -19,10 +19,16 @@ function sh(cmd: string, args: string[], cwd: string, extra: { env?: NodeJS.Proc
 describe('the packed package', () => {
   it('installs without building and serves TypeScript, CommonJS and CLI consumers', { timeout: 300_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'pyfence-pack-'));
-    // --ignore-scripts: pack what `npm install` built (dist/, wasm/), without building again.
-    const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
+    // The pack's own scripts run (prepack/postpack), and they pack what is built without building again.
+    const builtFiles = ['dist/index.js', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/cpython.wasm'].map((f) => join(ROOT, f));
+    const mtimes = () => builtFiles.map((f) => statSync(f).mtimeMs);
+    const before = mtimes();
+    const manifestBefore = readFileSync(join(ROOT, 'package.json'), 'utf8');
+    const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
+    assert.deepEqual(mtimes(), before, 'npm pack rebuilt what was built');
+    assert.equal(readFileSync(join(ROOT, 'package.json'), 'utf8'), manifestBefore, 'npm pack left package.json changed');
     const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
-    for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
+    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
       assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
     }
     for (const path of files) {
@@ -34,6 +40,20 @@ describe('the packed package', () => {
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     const install = sh(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, packed[0].filename)], project);
     assert.equal(install.status, 0, install.stderr);
+    // Nothing runs at install; the notices name every shipped wasm/ file; where the project lives.
+    const published = JSON.parse(readFileSync(join(project, 'node_modules/pyfence/package.json'), 'utf8'));
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish']) {
+      assert.equal(published.scripts?.[script], undefined, `the published package.json has a ${script} script`);
+    }
+    assert.match(published.repository.url, /github\.com\/pyfence\/pyfence/);
+    assert.match(published.homepage, /github\.com\/pyfence\/pyfence/);
+    assert.match(published.bugs.url, /github\.com\/pyfence\/pyfence\/issues/);
+    const notices = readFileSync(join(project, 'node_modules/pyfence/THIRD_PARTY_NOTICES'), 'utf8');
+    for (const wasmFile of files.filter((f) => f.startsWith('wasm/'))) assert.ok(notices.includes(wasmFile), `THIRD_PARTY_NOTICES does not name ${wasmFile}`);
+    for (const license of ['MIT License', 'PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2', 'Mozilla Public License Version 2.0']) {
+      assert.ok(notices.includes(license), `THIRD_PARTY_NOTICES lacks the ${license} text`);
+    }
+    assert.doesNotMatch(install.stdout + install.stderr, /pyfence@.*(prepare|install)/);
     const installed = readdirSync(join(project, 'node_modules'));
     const devOnly = ['typescript', 'tsx', 'pyodide', '@pydantic', '@micropython'];
     assert.deepEqual(installed.filter((name) => devOnly.includes(name)), [], `devDependencies installed: ${installed}`);
