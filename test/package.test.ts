@@ -53,10 +53,20 @@ describe('the packed package', () => {
     for (const license of ['MIT License', 'PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2', 'Mozilla Public License Version 2.0']) {
       assert.ok(notices.includes(license), `THIRD_PARTY_NOTICES lacks the ${license} text`);
     }
-    assert.doesNotMatch(install.stdout + install.stderr, /pyfence@.*(prepare|install)/);
+    assert.doesNotMatch(install.stdout + install.stderr, /prepare|install script/i);
     const installed = readdirSync(join(project, 'node_modules'));
-    const devOnly = ['typescript', 'tsx', 'pyodide', '@pydantic', '@micropython'];
-    assert.deepEqual(installed.filter((name) => devOnly.includes(name)), [], `devDependencies installed: ${installed}`);
+    // Build-time and optional packages stay out: binaryen (instrumenting), bullmq and ioredis (the queue).
+    const notInstalled = ['typescript', 'tsx', 'pyodide', '@pydantic', '@micropython', 'binaryen', 'bullmq', 'ioredis', 'msgpackr-extract'];
+    assert.deepEqual(installed.filter((name) => notInstalled.includes(name)), [], `dev or optional packages installed: ${installed}`);
+    const bytes = Number(execFileSync('du', ['-sb', join(project, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]);
+    assert.ok(bytes <= 60 * 2 ** 20, `node_modules is ${(bytes / 2 ** 20).toFixed(1)} MiB, over 60 MiB`);
+
+    // import('pyfence') loads none of the servers' libraries (the resolve hook lists every package loaded).
+    writeFileSync(join(project, 'hooks.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); const m = /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) process.stderr.write('package ' + m[1] + '\\n'); return r; }`);
+    writeFileSync(join(project, 'register.mjs'), "import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);");
+    const loaded = sh(process.execPath, ['--import', './register.mjs', '--input-type=module', '-e', "await import('pyfence')"], project);
+    assert.equal(loaded.status, 0, loaded.stderr);
+    assert.deepEqual([...new Set(loaded.stderr.match(/^package .*$/gm))], ['package pyfence']);
 
     // TypeScript: tsc checks the consumer (including its @ts-expect-error lines) against the package's types.
     const tsc = sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.', '--typeRoots', join(ROOT, 'node_modules/@types')], project);
@@ -80,6 +90,13 @@ describe('the packed package', () => {
     assert.equal(run.status, 1);
     assert.equal(run.stdout, 'hello\n');
     assert.match(run.stderr, /File "job\.py", line 2, in <module>\nValueError: bad\n/);
+    // Optional packages: the commands that need one say which to install.
+    const worker = sh(bin, ['worker', '--redis', 'redis://127.0.0.1:1'], project);
+    assert.equal(worker.status, 2, worker.stderr);
+    assert.match(worker.stderr, /pyfence worker needs 'bullmq' and 'ioredis': npm install bullmq ioredis/);
+    const wat = sh(bin, ['wasm', join(ROOT, 'test/fixtures/wasm/add.wat')], project);
+    assert.equal(wat.status, 2, wat.stderr);
+    assert.match(wat.stderr, /needs 'binaryen': npm install binaryen/);
     const version = sh(bin, ['--version'], project);
     assert.equal(version.stdout.trim(), JSON.parse(execFileSync(NPM, ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })));
   });

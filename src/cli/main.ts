@@ -2,6 +2,7 @@
 // The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { MissingPackageError } from '../engine/optional-package.js';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { replCommand } from './repl.js';
 import { runCommand } from './run-command.js';
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       const helpShown = e.code === 'commander.helpDisplayed' || e.code === 'commander.version';
       return helpShown ? EXIT_CODES.ok : EXIT_CODES.usage;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof MissingPackageError) {
       process.stderr.write(`pyfence: ${e.message}\n`);
       return EXIT_CODES.usage;
     }

@@ -1,8 +1,8 @@
 // `pyfence worker`: consume a BullMQ queue until SIGINT/SIGTERM, then finish the jobs in progress.
 import { availableParallelism } from 'node:os';
+import { requirePackages } from '../engine/optional-package.js';
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
-import { startQueueWorker } from '../servers/queue/worker.js';
 import { stopSignal } from './server-flags.js';
 
 export interface WorkerFlags {
@@ -13,6 +13,8 @@ export interface WorkerFlags {
 }
 
 export async function workerCommand(flags: WorkerFlags, grants: SandboxOptions): Promise<number> {
+  requirePackages(['bullmq', 'ioredis'], 'pyfence worker');
+  const { startQueueWorker } = await import('../servers/queue/worker.js');
   const worker = startQueueWorker({
     redisUrl: flags.redis,
     queue: flags.queue,

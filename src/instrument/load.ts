@@ -5,7 +5,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { META_SECTION, type ModuleMeta } from './meter.js';
-import { instrumenter } from './worker-client.js';
+import { requirePackages } from '../engine/optional-package.js';
+import { instrumenter as startInstrumenter } from './worker-client.js';
+
+/** binaryen is an optional peer: needed only when a module is instrumented or .wat text is read. */
+function instrumenter(): ReturnType<typeof startInstrumenter> {
+  requirePackages(['binaryen'], 'instrumenting a WebAssembly module (or reading .wat text)');
+  return startInstrumenter();
+}
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
 const INSTRUMENT_VERSION = 4;

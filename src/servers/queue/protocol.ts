@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { CodeSchema, FilesSchema, LimitsSchema } from '../core/schemas.js';
 
 
-export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB } from './names.js';
+export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, sessionKeys } from './names.js';
 
 export const RunJobSchema = z.strictObject({ code: CodeSchema, limits: LimitsSchema.optional(), files: FilesSchema.optional() });
 export const SessionRunJobSchema = z.strictObject({ session: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a session id from createSession'), code: CodeSchema, limits: LimitsSchema.optional() });
@@ -11,8 +11,3 @@ export const SessionRunJobSchema = z.strictObject({ session: z.string().regex(/^
 export type RunJobData = z.infer<typeof RunJobSchema>;
 export type SessionRunJobData = z.infer<typeof SessionRunJobSchema>;
 
-/** Redis keys of a session: a hash (snapshot, files, version) and its writer's lock. */
-export function sessionKeys(queue: string, id: string) {
-  const base = `pyfence:${queue}:session:${id}`;
-  return { data: base, lock: `${base}:lock` };
-}
