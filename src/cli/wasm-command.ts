@@ -13,6 +13,7 @@ import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { ModuleMeta } from '../instrument/meter.js';
 import { collect, flagValue, parseEnv, parseInteger, parseMount } from './sandbox-flags.js';
 import { processStdin } from './stdin-reader.js';
+import { pruneWasmCache, wasmCacheDir } from './wasm-cache.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
 
 export interface WasmFlags {
@@ -28,6 +29,8 @@ export interface WasmFlags {
   allowImport: string[];
   invoke?: string;
   json: boolean;
+  /** False with --no-cache. */
+  cache: boolean;
 }
 
 /** --fixed-clock's optional MS; anything else is the next argument, taken by mistake. */
@@ -59,6 +62,12 @@ Exit codes: the program's own exit code when it ran to its end; otherwise
   2  usage error or invalid module   3  fuel exhausted   4  timeout   5  memory limit
   6  output limit   7  denied (ungranted import)   8  fault (trap, stack overflow)`;
 
+const CACHE_HELP = `
+
+Instrumented modules are cached in $PYFENCE_WASM_CACHE, else $XDG_CACHE_HOME/pyfence/wasm, else
+~/.cache/pyfence/wasm (at most 256 MiB, oldest dropped first; each entry's hash checked before use).
+PYFENCE_WASM_CACHE=off or --no-cache turns the cache off.`;
+
 export function addWasmCommand(program: Command, onExit: (code: number) => void): void {
   program
     .command('wasm')
@@ -78,7 +87,8 @@ export function addWasmCommand(program: Command, onExit: (code: number) => void)
     .option('--allow-import <module.name>', 'let the module import MODULE.NAME (a stub returning zeros; repeatable)', collect, [])
     .option('--invoke <name>', 'call this export with ARGS instead of running _start')
     .option('--json', 'print exactly one JSON result object on stdout', false)
-    .addHelpText('after', EXIT_HELP)
+    .option('--no-cache', 'instrument the module again rather than use (or fill) the disk cache')
+    .addHelpText('after', EXIT_HELP + CACHE_HELP)
     .action(async (file: string | undefined, args: string[], flags: WasmFlags) => {
       // `--fixed-clock FILE.wasm`: the optional value took the module's name; give it back.
       if (typeof flags.fixedClock === 'object') {
@@ -94,7 +104,9 @@ export function addWasmCommand(program: Command, onExit: (code: number) => void)
 export async function wasmCommand(file: string, args: string[], flags: WasmFlags): Promise<number> {
   let module: WasmModule;
   try {
-    module = await WasmModule.fromFile(file, { cacheDir: process.env.PYFENCE_WASM_CACHE || undefined });
+    const cacheDir = wasmCacheDir(flags.cache);
+    module = await WasmModule.fromFile(file, { cacheDir });
+    if (cacheDir) pruneWasmCache(cacheDir);
   } catch (e) {
     if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
     throw e;
