@@ -10,4 +10,7 @@ for (const file of readdirSync('src/guests/cpython/guest').filter((f) => f.endsW
 // The `requests` module both engines share: CPython reads it at run time (src/guests/cpython/template.ts).
 mkdirSync('dist/python/guest', { recursive: true });
 copyFileSync('src/python/guest/requests.py', 'dist/python/guest/requests.py');
+// The REPL's Tab completion, run in the session's sandbox (src/cli/repl.ts).
+mkdirSync('dist/cli/guest', { recursive: true });
+copyFileSync('src/cli/guest/complete.py', 'dist/cli/guest/complete.py');
 chmodSync('dist/cli/main.js', 0o755);

@@ -18,6 +18,7 @@ interface RunFlags extends SandboxFlags {
 interface ReplFlags extends SandboxFlags {
   load?: string;
   save?: string;
+  history: boolean;
 }
 
 const EXIT_HELP = `
@@ -62,13 +63,14 @@ function buildProgram(onExit: (code: number) => void): Command {
 
   const repl = program
     .command('repl')
-    .description('an interactive session in one sandbox (Ctrl-C interrupts the running input, Ctrl-D exits)')
+    .description('an interactive session in one sandbox (Tab completes, Ctrl-C interrupts the running input, Ctrl-D exits)')
     .option('--load <file>', 'continue a session saved with --save')
-    .option('--save <file>', 'save the session to FILE on exit');
+    .option('--save <file>', 'save the session to FILE on exit')
+    .option('--no-history', 'keep no history across runs (default: $PYFENCE_HISTORY, else ~/.pyfence_history)');
   addSandboxFlags(repl)
     .addHelpText('after', EXIT_HELP)
     .action(async (opts: ReplFlags) => {
-      onExit(await replCommand({ load: opts.load, save: opts.save, options: sandboxOptionsFrom(opts) }));
+      onExit(await replCommand({ load: opts.load, save: opts.save, history: opts.history, options: sandboxOptionsFrom(opts) }));
     });
   addServerCommands(program, onExit, EXIT_HELP);
   addWasmCommand(program, onExit);
