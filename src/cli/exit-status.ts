@@ -37,3 +37,31 @@ export function pythonExitStatus(error: RunErrorInfo | null): ExitStatus {
   if (error.kind === 'python') return { code: EXIT_CODES.python, stop: null };
   return { code: EXIT_CODES[error.kind], stop: error.kind };
 }
+
+/** What each code in EXIT_CODES means, for --help and README's table. */
+const MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
+  ok: 'the program finished (sys.exit(n) and SystemExit(n) exit with n, as python3)',
+  python: 'uncaught Python exception, or sys.exit("message")',
+  usage: 'usage error (unknown flag, unreadable file, bad value)',
+  fuel: 'fuel exhausted',
+  timeout: 'timeout',
+  memory: 'memory limit',
+  output: 'output limit',
+  denied: 'denied by policy',
+  fault: 'sandbox fault',
+};
+
+/** MEANINGS for a module's run: its exit code is the program's own, and modules have no Python. */
+const MODULE_MEANINGS: Partial<Record<keyof typeof EXIT_CODES, string>> = {
+  usage: 'usage error or invalid module',
+  denied: 'denied (ungranted import)',
+  fault: 'sandbox fault (trap, stack overflow)',
+};
+
+/** The exit-code table of --help, from EXIT_CODES: for Python runs, or for modules (`pyfence wasm`). */
+export function exitCodeHelp(guest: 'python' | 'module' = 'python'): string {
+  const kinds = (Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]).filter((k) => guest === 'python' || (k !== 'ok' && k !== 'python'));
+  const head = guest === 'python' ? 'Exit codes:' : "Exit codes: the program's own exit code when it ran to its end; otherwise";
+  const meaning = (k: keyof typeof EXIT_CODES) => (guest === 'module' ? (MODULE_MEANINGS[k] ?? MEANINGS[k]) : MEANINGS[k]);
+  return ['', head, ...kinds.map((k) => `  ${EXIT_CODES[k]}  ${meaning(k)}`)].join('\n');
+}

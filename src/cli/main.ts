@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { MissingPackageError } from '../engine/optional-package.js';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
 import { replCommand } from './repl.js';
 import { runCommand } from './run-command.js';
-import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';
+import { exitCodeHelp } from './exit-status.js';
+import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
 import { addServerCommands } from './server-commands.js';
 import { addWasmCommand } from './wasm-command.js';
 
@@ -21,28 +21,13 @@ interface ReplFlags extends SandboxFlags {
   history: boolean;
 }
 
-const EXIT_HELP = `
-Exit codes:
-  0  the program finished (sys.exit(n) and SystemExit(n) exit with n, as python3)
-  1  uncaught Python exception, or sys.exit("message")
-  2  usage error (unknown flag, unreadable file, bad value)
-  3  fuel exhausted
-  4  timeout
-  5  memory limit
-  6  output limit
-  7  denied by policy
-  8  sandbox fault`;
-
-/** From src/cli/ and from dist/cli/ alike, the package's own package.json is two levels up. */
-function packageVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-}
+const EXIT_HELP = exitCodeHelp();
 
 function buildProgram(onExit: (code: number) => void): Command {
   const program = new Command('pyfence')
     .enablePositionalOptions()
     .description('Run untrusted Python in a WebAssembly sandbox: no files, network or host access unless granted.')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pyfence: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError('(run pyfence --help for usage)');
@@ -58,6 +43,7 @@ function buildProgram(onExit: (code: number) => void): Command {
   addSandboxFlags(run)
     .addHelpText('after', EXIT_HELP)
     .action(async (file: string | undefined, args: string[], opts: RunFlags) => {
+      ({ file, args } = takeBackSwallowed(opts, { file, args })!);
       onExit(await runCommand({ file, args, code: opts.code, json: opts.json, options: sandboxOptionsFrom(opts) }));
     });
 

@@ -2,7 +2,8 @@
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
 import { startHttpServer } from '../servers/http/server.js';
-import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags } from './server-flags.js';
+import { capacityFrom, tokenFrom, VERSION, type BindFlags, type CapacityFlags } from './flags.js';
+import { stopSignal } from './stop-signal.js';
 
 export interface ServeFlags extends CapacityFlags, BindFlags {
   port: number;

@@ -4,9 +4,8 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_QUEUE } from '../servers/queue/names.js';
 import type { McpFlags } from './mcp-command.js';
-import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';
+import { addBindFlags, addCapacityFlags, addConcurrencyFlag, addSandboxFlags, flagValue, portArg, sandboxOptionsFrom, type SandboxFlags } from './flags.js';
 import type { ServeFlags } from './serve-command.js';
-import { addBindFlags, addCapacityFlags, arg, portArg, positiveInt } from './server-flags.js';
 import { parseDuration } from './units.js';
 import type { WorkerFlags } from './worker-command.js';
 
@@ -32,11 +31,10 @@ export function addServerCommands(program: Command, onExit: (code: number) => vo
     .description('run jobs from a BullMQ queue on Redis (job "run": {code, limits?, files?}; "session-run": {session, code, limits?})')
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
     .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
-    .addOption(new Option('--concurrency <n>', 'jobs at once, each on a worker thread (default: one per core)').argParser(arg(positiveInt)))
     .addOption(
-      new Option('--stall-timeout <duration>', "a job whose worker stops answering this long goes to another worker").argParser(arg(parseDuration)).default(30_000, '30s'),
+      new Option('--stall-timeout <duration>', "a job whose worker stops answering this long goes to another worker").argParser(flagValue(parseDuration)).default(30_000, '30s'),
     );
-  addSandboxFlags(worker)
+  addSandboxFlags(addConcurrencyFlag(worker, 'jobs'))
     .addHelpText('after', helpText)
     .action(async (opts: WorkerFlags & SandboxFlags) => onExit(await (await import('./worker-command.js')).workerCommand(opts, sandboxOptionsFrom(opts))));
 }

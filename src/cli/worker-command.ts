@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { requirePackages } from '../engine/optional-package.js';
 import { EXIT_CODES } from '../python/errors.js';
 import type { SandboxOptions } from '../python/options.js';
-import { stopSignal } from './server-flags.js';
+import { stopSignal } from './stop-signal.js';
 
 export interface WorkerFlags {
   redis: string;
