@@ -2,7 +2,7 @@
 // from TypeScript (type-checked with tsc) and from plain CommonJS, and its CLI run from node_modules.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,7 +28,7 @@ describe('the packed package', () => {
     assert.deepEqual(mtimes(), before, 'npm pack rebuilt what was built');
     assert.equal(readFileSync(join(ROOT, 'package.json'), 'utf8'), manifestBefore, 'npm pack left package.json changed');
     const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
-    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
+    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
       assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
     }
     for (const path of files) {
@@ -74,6 +74,12 @@ describe('the packed package', () => {
     const ts = sh(process.execPath, ['out/consumer.js'], project);
     assert.equal(ts.status, 0, ts.stderr);
     assert.equal(ts.stdout, 'typescript consumer ok\n');
+    // TypeScript compiling to CommonJS (node16 resolution): the require condition's .d.cts types.
+    const tscCjs = sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.cjs.json', '--typeRoots', join(ROOT, 'node_modules/@types')], project);
+    assert.equal(tscCjs.status, 0, tscCjs.stdout + tscCjs.stderr);
+    const tsCjs = sh(process.execPath, ['out/consumer-cjs.cjs'], project);
+    assert.equal(tsCjs.status, 0, tsCjs.stderr);
+    assert.equal(tsCjs.stdout, 'commonjs typescript consumer ok\n');
 
     const cjs = sh(process.execPath, ['consumer.cjs'], project);
     assert.equal(cjs.status, 0, cjs.stderr);
@@ -99,5 +105,15 @@ describe('the packed package', () => {
     assert.match(wat.stderr, /needs 'binaryen': npm install binaryen/);
     const version = sh(bin, ['--version'], project);
     assert.equal(version.stdout.trim(), JSON.parse(execFileSync(NPM, ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })));
+  });
+
+  const attw = join(ROOT, 'node_modules/.bin/attw');
+  it('@arethetypeswrong/cli finds no problem in the tarball', { timeout: 300_000, skip: existsSync(attw) ? false : 'node_modules has no @arethetypeswrong/cli (a devDependency: run npm install)' }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyfence-attw-'));
+    const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
+    const r = sh(attw, [join(dir, packed[0].filename), '--format', 'json'], dir);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const { problems } = JSON.parse(r.stdout) as { problems?: Record<string, unknown> };
+    assert.deepEqual(Object.keys(problems ?? {}), [], JSON.stringify(problems));
   });
 });
