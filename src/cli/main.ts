@@ -3,8 +3,6 @@
 import { Command, CommanderError } from 'commander';
 import { MissingPackageError } from '../engine/optional-package.js';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
-import { replCommand } from './repl.js';
-import { runCommand } from './run-command.js';
 import { exitCodeHelp } from './exit-status.js';
 import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
 import { addServerCommands } from './server-commands.js';
@@ -44,6 +42,7 @@ function buildProgram(onExit: (code: number) => void): Command {
     .addHelpText('after', EXIT_HELP)
     .action(async (file: string | undefined, args: string[], opts: RunFlags) => {
       ({ file, args } = takeBackSwallowed(opts, { file, args })!);
+      const { runCommand } = await import('./run-command.js'); // each command loads only what it runs
       onExit(await runCommand({ file, args, code: opts.code, json: opts.json, options: sandboxOptionsFrom(opts) }));
     });
 
@@ -56,6 +55,7 @@ function buildProgram(onExit: (code: number) => void): Command {
   addSandboxFlags(repl)
     .addHelpText('after', EXIT_HELP)
     .action(async (opts: ReplFlags) => {
+      const { replCommand } = await import('./repl.js');
       onExit(await replCommand({ load: opts.load, save: opts.save, history: opts.history, options: sandboxOptionsFrom(opts) }));
     });
   addServerCommands(program, onExit, EXIT_HELP);

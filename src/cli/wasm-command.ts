@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_CODES, UsageError } from '../python/errors.js';
-import { InvalidModuleError, WasmModule } from '../guests/wasi/module.js';
+import type { WasmModule } from '../guests/wasi/module.js';
 import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
 import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { ModuleMeta } from '../instrument/meter.js';
@@ -70,6 +70,8 @@ export function addWasmCommand(program: Command, onExit: (code: number) => void)
 }
 
 export async function wasmCommand(file: string, args: string[], flags: WasmFlags): Promise<number> {
+  // Loaded when the command runs: `pyfence run` does not pay for the module guest.
+  const { InvalidModuleError, WasmModule } = await import('../guests/wasi/module.js');
   let module: WasmModule;
   try {
     const cacheDir = wasmCacheDir(flags.cache);
