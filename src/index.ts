@@ -7,7 +7,9 @@ export type { RunResult, RunSuccess, RunFailure } from './guests/python-common/r
 export type { RunResultBase, RunUsage } from './core/result.js';
 export type { ErrorInfo } from './core/errors.js';
 export { QueueClient, QueueJobError, enqueueRun, type QueueClientOptions } from './servers/queue/client.js';
-export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './servers/queue/protocol.js';
+export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB } from './servers/queue/names.js';
+export type { RunJobData, SessionRunJobData } from './servers/queue/protocol.js';
+export { MissingPackageError } from './engine/optional-package.js';
 export { type SandboxOptions, type Isolation } from './api/options.js';
 export { DEFAULT_LIMITS, type Limits } from './core/limits.js';
 export { Tuple, type HostValue } from './capabilities/host-codec.js';

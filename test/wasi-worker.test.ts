@@ -2,6 +2,7 @@
 // turning, a watchdog for a guest the in-wasm stop cannot reach, async host functions, and a pool
 // with bounded workers and queue. Real modules, real worker threads.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,10 +110,13 @@ describe('the watchdog', () => {
     const source = '(module (func (export "_start") (loop $l (br $l))))';
     clearModuleCache(); // the same loop may be cached in memory already, and would not reach the disk
     await WasmModule.compile(source, { cacheDir });
-    const [entry] = fs.readdirSync(cacheDir);
+    const entry = fs.readdirSync(cacheDir).find((name) => name.endsWith('.wasm'))!;
     const unmetered = await watToBinary('(module (global (export "pyfence_fuel") (mut i32) (i32.const 0)) (func (export "_start") (loop $l (br $l))))');
     const meta = { imports: [], exports: { _start: { params: [], results: [] } }, memoryInitialPages: null, memoryMaximumPages: null, tableInitial: 0, report: { functions: 1, loopChecks: 0, entryChecks: 0, growSites: 0 } };
-    fs.writeFileSync(join(cacheDir, entry), Buffer.concat([unmetered, customSection(META_SECTION, JSON.stringify(meta))]));
+    // Whoever can write the directory can write the entry's hash too (the hash catches damage, not them).
+    const replaced = Buffer.concat([unmetered, customSection(META_SECTION, JSON.stringify(meta))]);
+    fs.writeFileSync(join(cacheDir, entry), replaced);
+    fs.writeFileSync(join(cacheDir, `${entry}.sha256`), createHash('sha256').update(replaced).digest('hex'));
     clearModuleCache();
     const tampered = await WasmModule.compile(source, { cacheDir, pool });
     const started = performance.now();

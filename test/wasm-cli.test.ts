@@ -164,12 +164,14 @@ describe('pyfence wasm: --invoke, --json and usage errors', { concurrency: 3 }, 
     assert.equal(r.stdout, '4611686018427387909\n');
     const j = await wasm(['--invoke', 'add_i64', '--json', fx('add.wat'), '1', '2']);
     const obj = JSON.parse(j.stdout);
-    assert.deepEqual(Object.keys(obj), ['ok', 'exitCode', 'stdout', 'stderr', 'error', 'usage', 'audit', 'result']);
+    assert.deepEqual(Object.keys(obj), ['ok', 'exitCode', 'stdout', 'stderr', 'error', 'usage', 'audit', 'result', 'stop']);
+    assert.equal(obj.stop, null);
     assert.deepEqual(Object.keys(obj.usage), ['fuel', 'memoryPeakBytes', 'wallMs']);
     assert.deepEqual(obj.result, ['3']);
     const trap = await wasm(['--invoke', 'trap', '--json', fx('add.wat')]);
     assert.equal(trap.status, 8);
     assert.deepEqual(JSON.parse(trap.stdout).error, { kind: 'fault', type: 'Trap', message: 'unreachable' });
+    assert.equal(JSON.parse(trap.stdout).stop, 'fault');
   });
 
   it('exit 2 for a missing file, an invalid module, a bad flag value or a bad argument', async () => {

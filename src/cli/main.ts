@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { MissingPackageError } from '../engine/optional-package.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
-import { replCommand } from './repl.js';
-import { runCommand } from './run-command.js';
-import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';
+import { exitCodeHelp } from './exit-status.js';
+import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
 import { addServerCommands } from './server-commands.js';
 import { addWasmCommand } from './wasm-command.js';
 
@@ -17,30 +16,16 @@ interface RunFlags extends SandboxFlags {
 interface ReplFlags extends SandboxFlags {
   load?: string;
   save?: string;
+  history: boolean;
 }
 
-const EXIT_HELP = `
-Exit codes:
-  0  the program finished
-  1  uncaught Python exception
-  2  usage error (unknown flag, unreadable file, bad value)
-  3  fuel exhausted
-  4  timeout
-  5  memory limit
-  6  output limit
-  7  denied by policy
-  8  sandbox fault`;
-
-/** From src/cli/ and from dist/cli/ alike, the package's own package.json is two levels up. */
-function packageVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-}
+const EXIT_HELP = exitCodeHelp();
 
 function buildProgram(onExit: (code: number) => void): Command {
   const program = new Command('pyfence')
     .enablePositionalOptions()
     .description('Run untrusted Python in a WebAssembly sandbox: no files, network or host access unless granted.')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pyfence: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError('(run pyfence --help for usage)');
@@ -56,18 +41,22 @@ function buildProgram(onExit: (code: number) => void): Command {
   addSandboxFlags(run)
     .addHelpText('after', EXIT_HELP)
     .action(async (file: string | undefined, args: string[], opts: RunFlags) => {
+      ({ file, args } = takeBackSwallowed(opts, { file, args })!);
+      const { runCommand } = await import('./run-command.js'); // each command loads only what it runs
       onExit(await runCommand({ file, args, code: opts.code, json: opts.json, options: sandboxOptionsFrom(opts) }));
     });
 
   const repl = program
     .command('repl')
-    .description('an interactive session in one sandbox (Ctrl-C interrupts the running input, Ctrl-D exits)')
+    .description('an interactive session in one sandbox (Tab completes, Ctrl-C interrupts the running input, Ctrl-D exits)')
     .option('--load <file>', 'continue a session saved with --save')
-    .option('--save <file>', 'save the session to FILE on exit');
+    .option('--save <file>', 'save the session to FILE on exit')
+    .option('--no-history', 'keep no history across runs (default: $PYFENCE_HISTORY, else ~/.pyfence_history)');
   addSandboxFlags(repl)
     .addHelpText('after', EXIT_HELP)
     .action(async (opts: ReplFlags) => {
-      onExit(await replCommand({ load: opts.load, save: opts.save, options: sandboxOptionsFrom(opts) }));
+      const { replCommand } = await import('./repl.js');
+      onExit(await replCommand({ load: opts.load, save: opts.save, history: opts.history, options: sandboxOptionsFrom(opts) }));
     });
   addServerCommands(program, onExit, EXIT_HELP);
   addWasmCommand(program, onExit);
@@ -86,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       const helpShown = e.code === 'commander.helpDisplayed' || e.code === 'commander.version';
       return helpShown ? EXIT_CODES.ok : EXIT_CODES.usage;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof MissingPackageError) {
       process.stderr.write(`pyfence: ${e.message}\n`);
       return EXIT_CODES.usage;
     }

@@ -3,7 +3,8 @@ import { EXIT_CODES } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
 import { startMcpHttp, startMcpStdio } from '../servers/mcp/server.js';
 import { DEFAULT_MCP_ENGINE } from '../servers/core/engines.js';
-import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './server-flags.js';
+import { capacityFrom, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './flags.js';
+import { stopSignal } from './stop-signal.js';
 
 export interface McpFlags extends CapacityFlags, BindFlags, EngineFlags {
   http?: number;

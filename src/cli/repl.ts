@@ -1,20 +1,59 @@
-// `pyfence repl`: an interactive session in one worker sandbox. Ctrl-C interrupts the running input
-// with KeyboardInterrupt and the session goes on; Ctrl-D ends it (saving it with --save).
+// `pyfence repl`: an interactive session in one worker sandbox, as python3's REPL: Ctrl-C interrupts
+// the running input with KeyboardInterrupt (or drops the line being typed) and the session goes on;
+// Tab completes names and attributes from the session; history is kept across runs; Ctrl-D ends it
+// (saving it with --save).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createInterface, type Completer } from 'node:readline';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
 import type { RunResult } from '../guests/python-common/result.js';
 import { Sandbox } from '../api/sandbox.js';
+import { pythonEngine } from '../guests/registry.js';
 import { needsMoreInput } from './repl-input.js';
+import { historyFile, loadHistory, saveHistory } from './repl-history.js';
+import { isSystemExit, pythonExitStatus } from './exit-status.js';
 import { reportError } from './run-command.js';
 import { withoutWrapperFrame } from '../guests/python-common/traceback.js';
-import { pythonEngine } from '../guests/registry.js';
 
 export interface ReplInput {
   load?: string;
   save?: string;
+  /** False with --no-history. */
+  history: boolean;
   options: SandboxOptions;
+}
+
+const COMPLETE_PY = readFileSync(new URL('./guest/complete.py', import.meta.url), 'utf8');
+
+/** Runs on the sandbox one at a time: a Tab pressed while a typed-ahead input waits must not overlap it. */
+type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
+
+function oneAtATime(): Exclusive {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>) => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/**
+ * Tab: names and attributes from the session (guest/complete.py, run in the sandbox); on a blank
+ * line, an indent, as python3 does. Pressed while an input runs, it completes once that input ends.
+ */
+function sessionCompleter(sandbox: Sandbox, exclusive: Exclusive): Completer {
+  return ((line: string, callback: (err: Error | null, result: [string[], string]) => void) => {
+    if (line.trim() === '') return callback(null, [['    '], '']);
+    const text = /[A-Za-z_][\w.]*$/.exec(line)?.[0] ?? '';
+    if (text === '') return callback(null, [[], text]);
+    // After the current tick: an input entered just before the Tab (typed ahead) is queued first.
+    setImmediate(() =>
+      exclusive(() => sandbox.run(COMPLETE_PY, { inputs: { pyfence_tab_text: text } })).then(
+        (r) => callback(null, [r.ok ? r.stdout.split('\n').filter(Boolean) : [], text]),
+        () => callback(null, [[], text]),
+      ),
+    );
+  }) as unknown as Completer;
 }
 
 async function openSandbox(input: ReplInput): Promise<Sandbox> {
@@ -31,6 +70,12 @@ async function openSandbox(input: ReplInput): Promise<Sandbox> {
   } catch (e) {
     throw new UsageError(`cannot load ${input.load}: ${(e as Error).message}`);
   }
+}
+
+/** Ctrl-C while typing: the line typed so far is dropped, as python3 does (readline keeps it otherwise). */
+function dropTypedLine(rl: ReturnType<typeof createInterface>): void {
+  rl.write(null, { ctrl: true, name: 'e' });
+  rl.write(null, { ctrl: true, name: 'u' });
 }
 
 function withoutWrapper(result: RunResult): RunResult {
@@ -52,32 +97,50 @@ export async function replCommand(input: ReplInput): Promise<number> {
     }
   }
   const tty = process.stdin.isTTY === true;
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, historySize: 1000 });
+  let running = false;
+  const exclusive = oneAtATime();
+  const history = tty && input.history ? historyFile() : undefined;
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: tty,
+    historySize: 1000,
+    history: history ? loadHistory(history) : [],
+    completer: tty ? sessionCompleter(sandbox, exclusive) : undefined,
+  });
+  if (history) rl.on('history', (lines: string[]) => saveHistory(history, lines));
   const prompt = (more: boolean) => {
     if (!tty) return;
     rl.setPrompt(more ? '... ' : '>>> ');
-    rl.prompt();
+    rl.prompt(true); // keep the cursor where typed-ahead text left it
   };
-  let running = false;
   let lines: string[] = [];
   const onInterrupt = () => {
     if (running) return sandbox.interrupt();
     lines = [];
+    if (tty) dropTypedLine(rl);
     process.stdout.write('\nKeyboardInterrupt\n');
     prompt(false);
   };
   rl.on('SIGINT', onInterrupt);
   process.on('SIGINT', onInterrupt); // piped stdin: the signal itself
 
+  /** Runs one input; a SystemExit ends the session with its status, as in python3's REPL. */
+  let exitCode: number | null = null;
   const execute = async (src: string) => {
     if (!src.trim()) return;
     running = true;
-    const result = await sandbox.run(engine.interactive(src), {
-      onStdout: (text) => process.stdout.write(text),
-      onStderr: (text) => process.stderr.write(text),
-    });
+    const result = await exclusive(() =>
+      sandbox.run(engine.interactive(src), {
+        onStdout: (text) => process.stdout.write(text),
+        onStderr: (text) => process.stderr.write(text),
+      }),
+    );
     running = false;
-    if (!result.ok) reportError(withoutWrapper(result));
+    if (result.ok) return;
+    const status = pythonExitStatus(result.error);
+    reportError(withoutWrapper(result), status, engine.printsExitMessage);
+    if (isSystemExit(result.error)) exitCode = status.code;
   };
 
   if (tty) process.stdout.write(`pyfence REPL (${engine.label} in a sandbox). Ctrl-C interrupts, Ctrl-D exits.\n`);
@@ -91,9 +154,11 @@ export async function replCommand(input: ReplInput): Promise<number> {
     const src = lines.join('\n');
     lines = [];
     await execute(src);
+    if (exitCode !== null) break;
     prompt(false);
   }
-  if (lines.length) await execute(lines.join('\n'));
+  if (lines.length && exitCode === null) await execute(lines.join('\n'));
+  rl.close();
   process.off('SIGINT', onInterrupt);
   try {
     if (input.save !== undefined) writeFileSync(input.save, await sandbox.snapshot());
@@ -103,6 +168,6 @@ export async function replCommand(input: ReplInput): Promise<number> {
   } finally {
     sandbox.dispose();
   }
-  if (tty) process.stdout.write('\n');
-  return EXIT_CODES.ok;
+  if (tty && exitCode === null) process.stdout.write('\n');
+  return exitCode ?? EXIT_CODES.ok;
 }

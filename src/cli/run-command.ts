@@ -1,9 +1,11 @@
 // `pyfence run`: run one program in a fresh sandbox and report it as text or as one JSON object.
 import { readFileSync } from 'node:fs';
 import { Sandbox } from '../api/sandbox.js';
-import { EXIT_CODES, UsageError } from '../core/errors.js';
+import { pythonEngine } from '../guests/registry.js';
+import { UsageError } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
 import type { RunResult } from '../guests/python-common/result.js';
+import { isSystemExit, pythonExitStatus, type ExitStatus } from './exit-status.js';
 
 export interface RunCommandInput {
   file?: string;
@@ -29,8 +31,8 @@ export function readProgram(input: RunCommandInput): { code: string; name: strin
   }
 }
 
-export function exitCodeOf(result: RunResult): number {
-  return result.error ? EXIT_CODES[result.error.kind] : EXIT_CODES.ok;
+function guestPrintsExitMessage(options: SandboxOptions): boolean {
+  return pythonEngine(options.engine ?? 'micropython').printsExitMessage;
 }
 
 export async function runCommand(input: RunCommandInput): Promise<number> {
@@ -43,21 +45,29 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
     onStderr: stream ? (text) => process.stderr.write(text) : undefined,
   });
   sandbox.dispose();
+  const status = pythonExitStatus(result.error);
   if (input.json) {
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(JSON.stringify({ ...result.toJSON(), exitCode: status.code, stop: status.stop }) + '\n');
   } else {
-    reportError(result);
+    reportError(result, status, guestPrintsExitMessage(input.options));
   }
-  return exitCodeOf(result);
+  return status.code;
 }
 
 /** Stops by a limit: their traceback is the KeyboardInterrupt that carried the stop, not the program's. */
 const LIMIT_KINDS = new Set(['fuel', 'timeout', 'output']);
 
-/** A failed run on stderr: a limit's one-line reason, else the traceback if there is one, else the fault. */
-export function reportError(result: RunResult): void {
+/**
+ * A failed run on stderr: a program's own exit prints only `sys.exit("msg")`'s message (as python3),
+ * a limit its one-line reason, else the traceback if there is one, else the fault.
+ */
+export function reportError(result: RunResult, status: ExitStatus, messagePrinted: boolean): void {
   const error = result.error;
   if (!error) return;
+  if (isSystemExit(error)) {
+    if (status.message !== undefined && !messagePrinted) process.stderr.write(`${status.message}\n`);
+    return;
+  }
   if (error.traceback && !LIMIT_KINDS.has(error.kind)) process.stderr.write(error.traceback);
   else process.stderr.write(`pyfence: ${error.kind}: ${error.message}\n`);
 }

@@ -2,7 +2,8 @@
 import { EXIT_CODES } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
 import { startHttpServer } from '../servers/http/server.js';
-import { capacityFrom, stopSignal, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './server-flags.js';
+import { capacityFrom, tokenFrom, VERSION, type BindFlags, type CapacityFlags, type EngineFlags } from './flags.js';
+import { stopSignal } from './stop-signal.js';
 
 export interface ServeFlags extends CapacityFlags, BindFlags, EngineFlags {
   port: number;

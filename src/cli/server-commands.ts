@@ -4,10 +4,9 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_QUEUE } from '../servers/queue/names.js';
 import type { McpFlags } from './mcp-command.js';
-import { addSandboxFlags, sandboxOptionsFrom, type SandboxFlags } from './sandbox-flags.js';
-import type { ServeFlags } from './serve-command.js';
-import { addBindFlags, addCapacityFlags, addEnginesFlag, arg, portArg, positiveInt } from './server-flags.js';
 import { DEFAULT_MCP_ENGINE } from '../servers/core/engines.js';
+import { addBindFlags, addCapacityFlags, addConcurrencyFlag, addEnginesFlag, addSandboxFlags, flagValue, portArg, sandboxOptionsFrom, type SandboxFlags } from './flags.js';
+import type { ServeFlags } from './serve-command.js';
 import { parseDuration, parseSize } from './units.js';
 import type { WorkerFlags } from './worker-command.js';
 
@@ -16,7 +15,7 @@ export function addServerCommands(program: Command, onExit: (code: number) => vo
     .command('mcp')
     .description('an MCP server with run_python, run_wasm and session tools, over stdio (default) or streamable HTTP')
     .addOption(new Option('--http <port>', 'serve streamable HTTP on PORT (path /mcp) instead of stdio').argParser(portArg))
-    .addOption(new Option('--result-budget <size>', "largest tool result text (and structuredContent): long output keeps its head and tail").argParser(arg(parseSize)).default(24 * 1024, '24KiB'));
+    .addOption(new Option('--result-budget <size>', 'largest tool result text (and structuredContent): long output keeps its head and tail').argParser(flagValue(parseSize)).default(24 * 1024, '24KiB'));
   addSandboxFlags(addEnginesFlag(addBindFlags(addCapacityFlags(mcp)), DEFAULT_MCP_ENGINE))
     .addHelpText('after', helpText)
     .action(async (opts: McpFlags & SandboxFlags) => onExit(await (await import('./mcp-command.js')).mcpCommand(opts, sandboxOptionsFrom(opts))));
@@ -34,11 +33,10 @@ export function addServerCommands(program: Command, onExit: (code: number) => vo
     .description('run jobs from a BullMQ queue on Redis (job "run": {code, engine?} or {wat | wasm_base64, args?, stdin?}, with limits?, files?; "session-run": {session, code, limits?})')
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
     .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
-    .addOption(new Option('--concurrency <n>', 'jobs at once, each on a worker thread (default: one per core)').argParser(arg(positiveInt)))
     .addOption(
-      new Option('--stall-timeout <duration>', "a job whose worker stops answering this long goes to another worker").argParser(arg(parseDuration)).default(30_000, '30s'),
+      new Option('--stall-timeout <duration>', "a job whose worker stops answering this long goes to another worker").argParser(flagValue(parseDuration)).default(30_000, '30s'),
     );
-  addSandboxFlags(addEnginesFlag(worker, 'micropython'))
+  addSandboxFlags(addEnginesFlag(addConcurrencyFlag(worker, 'jobs'), 'micropython'))
     .addHelpText('after', helpText)
     .action(async (opts: WorkerFlags & SandboxFlags) => onExit(await (await import('./worker-command.js')).workerCommand(opts, sandboxOptionsFrom(opts))));
 }

@@ -1,4 +1,5 @@
-// Values of CLI flags: sizes (16MiB, 16MB), durations (300ms, 2s) and counts (2000000, 2e6, 10_000).
+// Values of CLI flags, one parser each: sizes (16MiB, 16MB), durations (300ms, 2s), counts (2000000,
+// 2e6, 10_000) and ports.
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,
@@ -37,11 +38,16 @@ export function parseDuration(text: string): number {
   return scaled(text, TIME_UNITS, 'duration', '300ms or 2s');
 }
 
-/** A positive whole number; underscores and exponents allowed (2_000_000, 2e6). */
-export function parseCount(text: string): number {
+/** A whole number of at least `min` (default 1); underscores and exponents allowed (2_000_000, 2e6). */
+export function parseCount(text: string, min = 1): number {
   const value = Number(text.replace(/_/g, ''));
-  if (!/^[\d_.e+]+$/i.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`invalid count "${text}" (a positive whole number, e.g. 2000000 or 2e6)`);
+  if (!/^[\d_.e+]+$/i.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new Error(`invalid count "${text}" (a whole number from ${min}, e.g. ${min === 0 ? 0 : 2000000} or 2e6)`);
   }
   return value;
+}
+
+export function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new Error(`expected a port from 0 to 65535, got "${text}"`);
+  return Number(text);
 }

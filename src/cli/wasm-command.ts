@@ -5,34 +5,23 @@
 // Without --json the guest's output streams through and the exit status is the program's own; a
 // pyfence stop prints one line on stderr and exits with its code in EXIT_CODES.
 import { basename } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
-import { InvalidModuleError, WasmModule } from '../api/wasm-module.js';
+import type { WasmModule } from '../api/wasm-module.js';
 import type { HostFunction, WasmRunOptions } from '../guests/wasi/options.js';
 import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { ModuleMeta } from '../instrument/meter.js';
-import { collect, flagValue, parseEnv, parseInteger, parseMount } from './sandbox-flags.js';
+import { addGrantFlags, addLimitFlags, clockFrom, collect, limitsFrom, parseEnv, parseMount, takeBackSwallowed, type GrantFlags, type LimitFlags } from './flags.js';
+import { exitCodeHelp } from './exit-status.js';
 import { processStdin } from './stdin-reader.js';
-import { parseCount, parseDuration, parseSize } from './units.js';
+import { pruneWasmCache, wasmCacheDir } from './wasm-cache.js';
 
-export interface WasmFlags {
-  mount: string[];
-  writeQuota?: number;
-  env: string[];
-  fuel?: number;
-  timeout?: number;
-  memory?: number;
-  maxOutput?: number;
-  seed?: number;
-  fixedClock?: number | true | { swallowed: string };
+export interface WasmFlags extends LimitFlags, GrantFlags {
   allowImport: string[];
   invoke?: string;
   json: boolean;
-}
-
-/** --fixed-clock's optional MS; anything else is the next argument, taken by mistake. */
-function fixedClockValue(text: string): number | { swallowed: string } {
-  return /^\d+$/.test(text) ? Number(text) : { swallowed: text };
+  /** False with --no-cache. */
+  cache: boolean;
 }
 
 /**
@@ -54,47 +43,40 @@ function stubImports(names: string[], meta: ModuleMeta, calls: string[]): Record
   return out;
 }
 
-const EXIT_HELP = `
-Exit codes: the program's own exit code when it ran to its end; otherwise
-  2  usage error or invalid module   3  fuel exhausted   4  timeout   5  memory limit
-  6  output limit   7  denied (ungranted import)   8  fault (trap, stack overflow)`;
+const CACHE_HELP = `
+
+Instrumented modules are cached in $PYFENCE_WASM_CACHE, else $XDG_CACHE_HOME/pyfence/wasm, else
+~/.cache/pyfence/wasm (at most 256 MiB, oldest dropped first; each entry's hash checked before use).
+PYFENCE_WASM_CACHE=off or --no-cache turns the cache off.`;
 
 export function addWasmCommand(program: Command, onExit: (code: number) => void): void {
-  program
+  const wasm = program
     .command('wasm')
     .description('run a WASI program, or call an export of any WebAssembly module, in the sandbox')
     .argument('[file]', 'module: FILE.wasm or FILE.wat')
     .argument('[args...]', "the program's arguments (with --invoke: the export's arguments)")
-    .passThroughOptions()
-    .option('--mount <host:guest[:ro|:rw]>', 'preopen a host directory at GUEST (repeatable; default read-only)', collect, [])
-    .addOption(new Option('--write-quota <size>', 'bytes the program may add to each rw mount (default 64MiB)').argParser(flagValue(parseSize)))
-    .option('--env <name=value>', 'set an environment variable (repeatable; default: none)', collect, [])
-    .addOption(new Option('--fuel <units>', 'CPU budget in fuel units (default 2e10)').argParser(flagValue(parseCount)))
-    .addOption(new Option('--timeout <duration>', 'wall-clock limit, e.g. 300ms or 2s (default 10s)').argParser(flagValue(parseDuration)))
-    .addOption(new Option('--memory <size>', 'linear memory cap, e.g. 16MiB (default 64MiB)').argParser(flagValue(parseSize)))
-    .addOption(new Option('--max-output <size>', 'cap on stdout+stderr (default 1024KiB)').argParser(flagValue(parseSize)))
-    .addOption(new Option('--seed <n>', 'seed for random_get (reproducible runs)').argParser(flagValue(parseInteger)))
-    .addOption(new Option('--fixed-clock [ms]', 'deterministic time: start at MS since the epoch (default 0)').argParser(fixedClockValue))
+    .passThroughOptions();
+  addGrantFlags(addLimitFlags(wasm))
     .option('--allow-import <module.name>', 'let the module import MODULE.NAME (a stub returning zeros; repeatable)', collect, [])
     .option('--invoke <name>', 'call this export with ARGS instead of running _start')
     .option('--json', 'print exactly one JSON result object on stdout', false)
-    .addHelpText('after', EXIT_HELP)
+    .option('--no-cache', 'instrument the module again rather than use (or fill) the disk cache')
+    .addHelpText('after', exitCodeHelp('module') + CACHE_HELP)
     .action(async (file: string | undefined, args: string[], flags: WasmFlags) => {
-      // `--fixed-clock FILE.wasm`: the optional value took the module's name; give it back.
-      if (typeof flags.fixedClock === 'object') {
-        if (file !== undefined) args = [file, ...args];
-        file = flags.fixedClock.swallowed;
-        flags.fixedClock = true;
-      }
+      ({ file, args } = takeBackSwallowed(flags, { file, args })!);
       if (file === undefined) throw new UsageError('missing FILE.wasm or FILE.wat');
       onExit(await wasmCommand(file, args, flags));
     });
 }
 
 export async function wasmCommand(file: string, args: string[], flags: WasmFlags): Promise<number> {
+  // Loaded when the command runs: `pyfence run` does not pay for the module guest.
+  const { InvalidModuleError, WasmModule } = await import('../api/wasm-module.js');
   let module: WasmModule;
   try {
-    module = await WasmModule.fromFile(file, { cacheDir: process.env.PYFENCE_WASM_CACHE || undefined });
+    const cacheDir = wasmCacheDir(flags.cache);
+    module = await WasmModule.fromFile(file, { cacheDir });
+    if (cacheDir) pruneWasmCache(cacheDir);
   } catch (e) {
     if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
     throw e;
@@ -106,15 +88,9 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     args: [basename(file), ...args],
     env: parseEnv(flags.env),
     mounts: flags.mount.map(parseMount),
-    limits: {
-      fuel: flags.fuel,
-      timeoutMs: flags.timeout,
-      memoryBytes: flags.memory,
-      outputBytes: flags.maxOutput,
-      writeQuotaBytes: flags.writeQuota,
-    },
+    limits: { ...limitsFrom(flags), writeQuotaBytes: flags.writeQuota },
     seed: flags.seed,
-    clock: flags.fixedClock === undefined ? undefined : { fixedMs: typeof flags.fixedClock === 'number' ? flags.fixedClock : 0 },
+    clock: clockFrom(flags),
     imports: stubImports(flags.allowImport, module.meta, hostCalls),
     stdin: stdin.read,
     onStdout: stream ? (b) => process.stdout.write(b) : undefined,
@@ -123,7 +99,8 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
   const result = flags.invoke === undefined ? await module.run(options) : await module.invokeWith({ ...options, args: undefined }, flags.invoke, ...args);
   for (const name of hostCalls.slice(0, 16)) result.audit.events.push({ kind: 'host-call', detail: `${name} (stub)` });
   if (flags.json) {
-    process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+    const json = { ...result, stop: result.error?.kind ?? null };
+    process.stdout.write(JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
   } else {
     for (const value of result.result ?? []) process.stdout.write(`${value}\n`);
     if (result.error) process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);

@@ -1,9 +1,10 @@
 // `pyfence worker`: consume a BullMQ queue until SIGINT/SIGTERM, then finish the jobs in progress.
 import { availableParallelism } from 'node:os';
+import { requirePackages } from '../engine/optional-package.js';
 import { EXIT_CODES } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
-import { startQueueWorker } from '../servers/queue/worker.js';
-import { stopSignal, type EngineFlags } from './server-flags.js';
+import type { EngineFlags } from './flags.js';
+import { stopSignal } from './stop-signal.js';
 
 export interface WorkerFlags extends EngineFlags {
   redis: string;
@@ -13,6 +14,8 @@ export interface WorkerFlags extends EngineFlags {
 }
 
 export async function workerCommand(flags: WorkerFlags, grants: SandboxOptions): Promise<number> {
+  requirePackages(['bullmq', 'ioredis'], 'pyfence worker');
+  const { startQueueWorker } = await import('../servers/queue/worker.js');
   const worker = startQueueWorker({
     redisUrl: flags.redis,
     queue: flags.queue,

@@ -42,6 +42,8 @@ export interface PythonEngine {
   readonly label: string;
   /** Its import defaults (import-policy.ts). */
   readonly imports: EngineImports;
+  /** The guest prints `sys.exit("msg")`'s message itself, as CPython's exit does (MicroPython's does not). */
+  readonly printsExitMessage: boolean;
   /** A worker thread's native stack in MiB, where the thread's default is too small for the guest. */
   readonly workerStackMb?: number;
   /** Refuses what the engine cannot do, before any interpreter (or worker) is started. */
@@ -63,6 +65,7 @@ const micropython: PythonEngine = {
   name: 'micropython',
   label: 'MicroPython 1.27',
   imports: MICROPYTHON_IMPORTS,
+  printsExitMessage: false,
   check() {},
   interactive: (source) => `__pyfence__.repl(${JSON.stringify(source)})`,
   program: (spec) => spec,
@@ -82,6 +85,7 @@ const cpython: PythonEngine = {
   name: 'cpython',
   label: 'CPython 3.14',
   imports: CPYTHON_IMPORTS,
+  printsExitMessage: true,
   // Its C recursion needs a deeper native stack than a thread's default (guests/cpython/stack-limits.ts).
   workerStackMb: CPYTHON_WORKER_STACK_MB,
   check(limits) {

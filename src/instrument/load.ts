@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { META_SECTION, type ModuleMeta } from './meter.js';
+import { requirePackages } from '../engine/optional-package.js';
 import { instrumenter, watParser } from './worker-client.js';
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
@@ -41,6 +42,8 @@ export function isBinary(bytes: Uint8Array): boolean {
 
 /** .wat text to binary (binaryen's text parser, loaded in the instrumenting worker when first needed). */
 export async function watToBinary(text: string): Promise<Uint8Array> {
+  // binaryen is an optional peer: only .wat text needs it (binary modules are rewritten without it).
+  requirePackages(['binaryen'], 'reading WebAssembly text (.wat)');
   return watParser().wat(text);
 }
 
@@ -50,13 +53,17 @@ function metaOf(module: WebAssembly.Module): ModuleMeta {
   return JSON.parse(new TextDecoder().decode(section)) as ModuleMeta;
 }
 
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /**
  * The instrumented, compiled form of `original` (a binary module). `cacheDir`: also keep the
  * instrumented bytes there (only a directory the host alone can write: whoever can write it can
  * replace the metering).
  */
 export async function loadModule(original: Uint8Array, cacheDir?: string): Promise<LoadedModule> {
-  const sha256 = createHash('sha256').update(original).digest('hex');
+  const sha256 = sha256Of(original);
   const hit = cache.get(sha256);
   if (hit) {
     remember(sha256, hit);
@@ -65,19 +72,24 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
   const file = cacheDir ? join(cacheDir, `${sha256}.v${INSTRUMENT_VERSION}.wasm`) : null;
   if (file && fs.existsSync(file)) {
     try {
-      const module = new WebAssembly.Module(fs.readFileSync(file));
+      const bytes = fs.readFileSync(file);
+      if (fs.readFileSync(`${file}.sha256`, 'utf8') !== sha256Of(bytes)) throw new Error('not the bytes written');
+      const module = new WebAssembly.Module(bytes);
       const entry = { module, meta: metaOf(module) };
       remember(sha256, entry);
       return { ...entry, sha256, source: 'disk' };
     } catch {
-      // a damaged entry: instrument again and overwrite it
+      // a damaged entry (or its hash missing or not matching): instrument again and overwrite it
     }
   }
   const { bytes, meta } = await instrumenter().instrument(original);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   if (file) {
     fs.mkdirSync(cacheDir!, { recursive: true });
+    // The entry's own hash first: a reader meeting the new hash with the old bytes re-instruments.
     const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, sha256Of(bytes));
+    fs.renameSync(tmp, `${file}.sha256`);
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, file);
   }

@@ -5,7 +5,9 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Limits } from '../../core/limits.js';
 import type { RunResultJson } from '../core/schemas.js';
-import { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, type RunJobData, type SessionRunJobData } from './protocol.js';
+import { requirePackages } from '../../engine/optional-package.js';
+import { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB } from './names.js';
+import type { RunJobData, SessionRunJobData } from './protocol.js';
 import { RedisSessions } from './redis-sessions.js';
 
 export interface QueueClientOptions {
@@ -36,6 +38,7 @@ export class QueueClient {
   ) {}
 
   static async connect(redisUrl: string, options: QueueClientOptions = {}): Promise<QueueClient> {
+    requirePackages(['bullmq', 'ioredis'], 'QueueClient');
     const [{ Queue }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
     const resolved = { queue: DEFAULT_QUEUE, waitMs: 300_000, sessionTtlMs: 3_600_000, ...options };
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });

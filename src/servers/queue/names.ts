@@ -5,3 +5,9 @@ export const DEFAULT_QUEUE = 'pyfence';
 export const RUN_JOB = 'run';
 /** `session-run`: `{session, code, limits?}` continues a session kept as a snapshot in Redis. */
 export const SESSION_RUN_JOB = 'session-run';
+
+/** Redis keys of a session: a hash (snapshot, files, version) and its writer's lock. */
+export function sessionKeys(queue: string, id: string) {
+  const base = `pyfence:${queue}:session:${id}`;
+  return { data: base, lock: `${base}:lock` };
+}

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { RunRequestSchema, SessionRunSchema } from '../core/schemas.js';
 
-export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB } from './names.js';
+export { DEFAULT_QUEUE, RUN_JOB, SESSION_RUN_JOB, sessionKeys } from './names.js';
 
 /** A `run` job is a run request, as `POST /v1/run` takes it. */
 export const RunJobSchema = RunRequestSchema;
@@ -11,8 +11,3 @@ export const SessionRunJobSchema = SessionRunSchema.extend({ session: z.string()
 export type RunJobData = z.infer<typeof RunJobSchema>;
 export type SessionRunJobData = z.infer<typeof SessionRunJobSchema>;
 
-/** Redis keys of a session: a hash (snapshot, files, version) and its writer's lock. */
-export function sessionKeys(queue: string, id: string) {
-  const base = `pyfence:${queue}:session:${id}`;
-  return { data: base, lock: `${base}:lock` };
-}

@@ -3,7 +3,7 @@
 // holds it, so a worker that lost the lock (stalled, then replaced) cannot overwrite newer state.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sessionKeys } from './protocol.js';
+import { sessionKeys } from './names.js';
 
 const LOCK_TTL_MS = 10_000;
 const LOCK_RENEW_MS = 3_000;

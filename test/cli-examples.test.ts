@@ -1,0 +1,64 @@
+// Every example in examples/ runs as its README says and does what it claims.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import binaryen from 'binaryen';
+import { cliAsync, ROOT } from './helpers.js';
+import { spawn } from 'node:child_process';
+
+function node(script: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, script)], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('examples/', { concurrency: 4 }, () => {
+  it('plugin-host: host functions, a read-only mount and limits', async () => {
+    const r = await node('examples/plugin-host/host.mjs');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'total: 3.5\nrunaway plugin: fuel\n');
+    assert.equal(r.stderr, '[plugin] invoice: 2 items, 3.5 total\n');
+  });
+
+  it('agent-tool: the configured MCP server, driven by the MCP SDK client', async () => {
+    const r = await node('examples/agent-tool/client.mjs');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^tools: .*run_python.*\nrun_python: 285 \(error: false\)\na loop that never ends: isError true, timeout\n$/);
+  });
+
+  it('wasi-program: the prebuilt greet.wasm is its greet.wat, and runs with its own exit status', async () => {
+    const module = binaryen.parseText(readFileSync(join(ROOT, 'examples/wasi-program/greet.wat'), 'utf8'));
+    assert.deepEqual(Buffer.from(module.emitBinary()), readFileSync(join(ROOT, 'examples/wasi-program/greet.wasm')));
+    module.dispose();
+    const r = await cliAsync(['wasm', '--no-cache', 'examples/wasi-program/greet.wasm', 'a', 'b']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.equal(r.stdout, 'Hello from WASI! arguments: 2\n');
+  });
+
+  it('cpython-data: the standard library on a mounted CSV', async () => {
+    const r = await cliAsync(['run', '--engine', 'cpython', '--mount', 'examples/cpython-data:/data:ro', 'examples/cpython-data/summary.py'], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      east: { count: 1, max: 45.25, mean: 45.25 },
+      north: { count: 2, max: 120.5, mean: 110 },
+      south: { count: 2, max: 100, mean: 90 },
+    });
+  });
+
+  it('hello.py', async () => {
+    const r = await cliAsync(['run', 'examples/hello.py']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Hello, pyfence!\n/);
+  });
+});

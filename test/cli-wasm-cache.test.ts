@@ -1,0 +1,92 @@
+// `pyfence wasm` keeps instrumented modules in the platform cache directory by default: a damaged
+// entry is never used, --no-cache and PYFENCE_WASM_CACHE=off turn it off, a directory others can
+// write is refused, and the cache stays within its size bound.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pruneWasmCache } from '../src/cli/wasm-cache.js';
+import { CLI, ROOT } from './helpers.js';
+
+const HELLO = join(ROOT, 'test/fixtures/wasm/hello.wasm');
+
+function wasm(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const childEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'wasm', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+const entries = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
+
+describe('pyfence wasm: the disk cache', () => {
+  it('fills $XDG_CACHE_HOME/pyfence/wasm by default and never uses a damaged entry', async () => {
+    const home = fs.mkdtempSync(join(tmpdir(), 'pyfence-xdg-'));
+    const env = { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: undefined };
+    const first = await wasm([HELLO], env);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.stdout, 'Hello, WASI!\n');
+    const dir = join(home, 'pyfence', 'wasm');
+    const files = entries(dir);
+    assert.equal(files.length, 2, `${files}`);
+    const [entry, hash] = files;
+    assert.match(hash, new RegExp(`^${entry.replace(/\./g, '\\.')}\\.sha256$`));
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+
+    // Damage the entry (a valid module with the wrong bytes for its hash): instrumented again, rewritten.
+    const good = fs.readFileSync(join(dir, entry));
+    fs.writeFileSync(join(dir, entry), Buffer.concat([good, Buffer.from([0, 3, 1, 120, 0])]));
+    const second = await wasm([HELLO], env);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout, 'Hello, WASI!\n');
+    assert.deepEqual(fs.readFileSync(join(dir, entry)), good);
+  });
+
+  it('--no-cache and PYFENCE_WASM_CACHE=off write nothing; PYFENCE_WASM_CACHE moves it', async () => {
+    const home = fs.mkdtempSync(join(tmpdir(), 'pyfence-xdg-'));
+    const moved = join(fs.mkdtempSync(join(tmpdir(), 'pyfence-moved-')), 'cache');
+    const [noCache, off, elsewhere] = await Promise.all([
+      wasm(['--no-cache', HELLO], { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: undefined }),
+      wasm([HELLO], { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: 'off' }),
+      wasm([HELLO], { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: moved }),
+    ]);
+    for (const r of [noCache, off, elsewhere]) assert.equal(r.stdout, 'Hello, WASI!\n', r.stderr);
+    assert.deepEqual(entries(join(home, 'pyfence', 'wasm')), []);
+    assert.equal(entries(moved).length, 2);
+  });
+
+  it('refuses a cache directory others can write, and still runs', async () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-shared-cache-'));
+    fs.chmodSync(dir, 0o777);
+    const r = await wasm([HELLO], { PYFENCE_WASM_CACHE: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'Hello, WASI!\n');
+    assert.match(r.stderr, /not caching modules in .*: it must be a directory only you can write/);
+    assert.deepEqual(entries(dir), []);
+  });
+
+  it('drops the oldest entries past its size bound', () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-prune-'));
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      fs.writeFileSync(join(dir, `${name}.v4.wasm`), Buffer.alloc(1000));
+      fs.writeFileSync(join(dir, `${name}.v4.wasm.sha256`), 'x');
+      const t = new Date(Date.now() - (3 - i) * 60_000);
+      fs.utimesSync(join(dir, `${name}.v4.wasm`), t, t);
+    }
+    pruneWasmCache(dir, 2000);
+    assert.deepEqual(entries(dir), ['b.v4.wasm', 'b.v4.wasm.sha256', 'c.v4.wasm', 'c.v4.wasm.sha256']);
+  });
+});
