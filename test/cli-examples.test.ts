@@ -4,23 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { cliAsync, ROOT } from './helpers.js';
-import { spawn } from 'node:child_process';
+import { cliAsync, nodeAsync, ROOT, type CliResult } from './helpers.js';
 
-function node(script: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, script)], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+function node(script: string): Promise<CliResult> {
+  return nodeAsync([join(ROOT, script)], { timeoutMs: 120_000 });
 }
 
 describe('examples/', { concurrency: 4 }, () => {

@@ -2,32 +2,19 @@
 // entry is never used, --no-cache and PYFENCE_WASM_CACHE=off turn it off, a directory others can
 // write is refused, and the cache stays within its size bound.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pruneWasmCache } from '../src/cli/wasm-cache.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, nodeAsync, ROOT, type CliResult } from './helpers.js';
 
 const HELLO = join(ROOT, 'test/fixtures/wasm/hello.wasm');
 
-function wasm(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function wasm(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   const childEnv = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'wasm', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  return nodeAsync([CLI, 'wasm', ...args], { env: childEnv, timeoutMs: 120_000 });
 }
 
 const entries = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);

@@ -27,9 +27,14 @@ export function cli(args: string[], opts: { input?: string; timeoutMs?: number; 
 
 /** The same as `cli`, without blocking: for running several slow cases side by side. */
 export function cliAsync(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult & { ms: number }> {
+  return nodeAsync([CLI, ...args], opts);
+}
+
+/** `node ARGS` in a child process, bounded in time (killed past it), its output collected. */
+export function nodeAsync(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult & { ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));

@@ -17,6 +17,8 @@ const { tools } = await client.listTools();
 console.log(`tools: ${tools.map((t) => t.name).sort().join(', ')}`);
 const result = await client.callTool({ name: 'run_python', arguments: { code: 'print(sum(i * i for i in range(10)))' } });
 console.log(`run_python: ${result.structuredContent.stdout.trim()} (error: ${result.isError})`);
-const stopped = await client.callTool({ name: 'run_python', arguments: { code: 'while True:\n    pass' } });
+// A call may lower the server's limits (never raise them): one second of wall time, which always comes
+// before the default fuel (a few seconds of CPU) runs out.
+const stopped = await client.callTool({ name: 'run_python', arguments: { code: 'while True:\n    pass', limits: { timeoutMs: 1000 } } });
 console.log(`a loop that never ends: isError ${stopped.isError}, ${stopped.structuredContent.error.kind}`);
 await client.close();
