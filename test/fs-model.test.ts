@@ -30,6 +30,24 @@ import { FuelMeter } from '../src/engine/fuel.js';
 import type { HostHooks } from '../src/engine/host.js';
 import { DEEP, fingerprint, layout, startSwapper } from './support/host-swap.js';
 
+/**
+ * The bytes of the host file at `path` if it is still inode `ino`: the racing swapper may have
+ * replaced a directory on the way since the tree was walked (then the model learns nothing).
+ */
+function readIfSame(path: string, ino: bigint): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    return fs.fstatSync(fd, { bigint: true }).ino === ino ? new Uint8Array(fs.readFileSync(fd)) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 const STEPS = Number(process.env.PYFENCE_MODEL_STEPS ?? 2500);
 const SEED = Number(process.env.PYFENCE_MODEL_SEED ?? (Date.now() % 2 ** 31));
 const SECRET_MARK = 'OUTSIDE-SECRET';
@@ -201,7 +219,7 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
       filesByKey(rw, byKey);
       filesByKey(ro, byKey);
       const host = byKey.get(key);
-      if (host) return new Uint8Array(fs.readFileSync(host));
+      if (host) return readIfSame(host, BigInt(key.slice(key.indexOf(':') + 1)));
       for (const [path, data] of vfs.memory.files()) {
         const st = vfs.memory.lstat(path.split('/').filter(Boolean));
         if (`${st.dev}:${st.ino}` === key) return data;
@@ -478,7 +496,7 @@ describe('model-based: the Emscripten file syscalls over memory, rw and ro mount
       const byKey = new Map<string, string>();
       filesByKey(tree === 'rw' ? rw : ro, byKey);
       const host = [...byKey].find(([k]) => k.endsWith(`:${ino}`));
-      return host ? new Uint8Array(fs.readFileSync(host[1])) : undefined;
+      return host ? readIfSame(host[1], ino) : undefined;
     };
     const path = () => r.pick(['/', '/rw/', '/ro/']) + r.pick(NAMES);
     const fileFd = () => {
