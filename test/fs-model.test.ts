@@ -158,9 +158,42 @@ function fixture() {
   return { root, outside, rw, ro, outsideBefore, roBefore: snapshot(ro), outsideLink };
 }
 
+type Fixture = ReturnType<typeof fixture>;
+
+/** What the host trees show that no guest step may cause, or null: checked every 50 steps and at the end. */
+function treeProblem(f: Fixture): string | null {
+  if (fingerprint(f.outside) !== f.outsideBefore) return 'the directory outside the mounts changed';
+  if (snapshot(f.ro) !== f.roBefore) return 'the ro mount changed';
+  const leading = linksLeading(f.rw, f.rw, (target) => target === f.outsideLink);
+  if (leading.length) return `links in the rw mount lead out of it: ${leading.join(', ')}`;
+  const top = fs.readdirSync(f.root).sort();
+  if (top.join(' ') !== 'm outside ro') return `entries appeared beside the mounts: ${top.join(' ')}`;
+  return null;
+}
+
+/**
+ * Runs STEPS steps while the swapper flips the rw mount's directory, checking the trees every 50;
+ * `close` runs however the steps end. Resolves to the swapper's flip count.
+ */
+async function withSwapper(f: Fixture, step: (i: number) => void, checkTrees: () => void, close: () => void): Promise<number> {
+  const swapper = startSwapper(f.rw);
+  let flips = 0;
+  try {
+    for (let i = 0; i < STEPS; i++) {
+      step(i);
+      if (i % 50 === 49) checkTrees();
+    }
+  } finally {
+    flips = await swapper.stop();
+    close();
+  }
+  return flips;
+}
+
 describe('model-based: WASI descriptors and files over memory, rw and ro preopens, with a racing swapper', { timeout: 240_000 }, () => {
   it(`${STEPS} random steps keep every descriptor on its file and nothing outside reachable (seed ${SEED})`, async (t) => {
-    const { root, outside, rw, ro, outsideBefore, roBefore, outsideLink } = fixture();
+    const f = fixture();
+    const { root, outside, rw, ro } = f;
     const vfs = new VirtualFS({ files: { '/a': 'mem-a', '/d/a': 'mem-d-a', '/file.txt': 'mem-file' } });
     const memory = new WebAssembly.Memory({ initial: 2 });
     const audit: string[] = [];
@@ -413,28 +446,22 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
       for (const fd of everUsed) if (!fds.has(fd) && fd > 5 && statOf(fd).e !== WasiErrno.EBADF) fail(`fd ${fd} (closed in the model) still answers`);
     };
     const checkTrees = () => {
-      if (fingerprint(outside) !== outsideBefore) fail('the directory outside the mounts changed');
-      if (snapshot(ro) !== roBefore) fail('the ro mount changed');
-      const leading = linksLeading(rw, rw, (target) => target === outsideLink);
-      if (leading.length) fail(`links in the rw mount lead out of it: ${leading.join(', ')}`);
-      const top = fs.readdirSync(root).sort();
-      if (top.join(' ') !== 'm outside ro') fail(`entries appeared beside the mounts: ${top.join(' ')}`);
+      const problem = treeProblem(f);
+      if (problem) fail(problem);
     };
 
-    const swapper = startSwapper(rw);
-    let flips = 0;
-    try {
-      for (step = 0; step < STEPS; step++) {
+    const flips = await withSwapper(
+      f,
+      (i) => {
+        step = i;
         op = r.pick(table);
         counts[op] = (counts[op] ?? 0) + 1;
         ops[op]();
         checkDescriptors();
-        if (step % 50 === 49) checkTrees();
-      }
-    } finally {
-      flips = await swapper.stop();
-      wasi.close();
-    }
+      },
+      checkTrees,
+      () => wasi.close(),
+    );
     // Once the swapper has stopped: where it left things settled, check everything once more.
     checkTrees();
     t.diagnostic(`seed ${SEED}: ${STEPS} steps ${JSON.stringify(counts)}, ${fds.size} open at the end, ${flips} swaps, ${audit.length} audited refusals`);
@@ -446,7 +473,8 @@ describe('model-based: WASI descriptors and files over memory, rw and ro preopen
 
 describe('model-based: the Emscripten file syscalls over memory, rw and ro mounts, with a racing swapper', { timeout: 240_000 }, () => {
   it(`${STEPS} random steps keep every descriptor on its file and nothing outside reachable (seed ${SEED})`, async (t) => {
-    const { root, outside, rw, ro, outsideBefore, roBefore, outsideLink } = fixture();
+    const f = fixture();
+    const { root, outside, rw, ro } = f;
     const vfs = new VirtualFS({
       files: { '/a': 'mem-a', '/d/a': 'mem-d-a', '/file.txt': 'mem-file' },
       mounts: [
@@ -606,28 +634,22 @@ describe('model-based: the Emscripten file syscalls over memory, rw and ro mount
       for (const fd of everUsed) if (!fds.has(fd) && fstat(fd).e !== -EBADF) fail(`fd ${fd} (closed in the model) still answers`);
     };
     const checkTrees = () => {
-      if (fingerprint(outside) !== outsideBefore) fail('the directory outside the mounts changed');
-      if (snapshot(ro) !== roBefore) fail('the ro mount changed');
-      const leading = linksLeading(rw, rw, (target) => target === outsideLink);
-      if (leading.length) fail(`links in the rw mount lead out of it: ${leading.join(', ')}`);
-      const top = fs.readdirSync(root).sort();
-      if (top.join(' ') !== 'm outside ro') fail(`entries appeared beside the mounts: ${top.join(' ')}`);
+      const problem = treeProblem(f);
+      if (problem) fail(problem);
     };
 
-    const swapper = startSwapper(rw);
-    let flips = 0;
-    try {
-      for (step = 0; step < STEPS; step++) {
+    const flips = await withSwapper(
+      f,
+      (i) => {
+        step = i;
         op = r.pick(table);
         counts[op] = (counts[op] ?? 0) + 1;
         ops[op]();
         checkDescriptors();
-        if (step % 50 === 49) checkTrees();
-      }
-    } finally {
-      flips = await swapper.stop();
-      state.files.closeAll();
-    }
+      },
+      checkTrees,
+      () => state.files.closeAll(),
+    );
     checkTrees();
     t.diagnostic(`seed ${SEED}: ${STEPS} steps ${JSON.stringify(counts)}, ${fds.size} open at the end, ${flips} swaps, ${audit.length} audited refusals`);
     assert.ok(flips > 10, `the swapper hardly ran (${flips} swaps)`);
