@@ -1,13 +1,25 @@
 // Turning guest bytes (binary or .wat text) into a compiled, instrumented WebAssembly.Module, once per
 // distinct module: cached in memory by the sha256 of the original bytes, and on disk when a cache
-// directory is given. the instrumenter (meter.ts: feature check, validation, metering) runs in a worker (worker-client.ts),
-// started only on a cache miss.
+// directory is given. The instrumenter (meter.ts: feature check, validation, metering) runs in a
+// worker (worker-client.ts), started only on a cache miss; a small module is rewritten on the calling
+// thread instead when no worker is running (IN_PROCESS_MAX_BYTES).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { META_SECTION, type ModuleMeta } from './meter.js';
 import { requirePackages } from '../engine/optional-package.js';
 import { instrumenter, watParser } from './worker-client.js';
+import { instrumentOrRefusal } from './worker-entry.js';
+
+/**
+ * Modules up to this size are rewritten on the calling thread when no instrumenting worker is
+ * running: starting one cost more than the rewrite (0.1 s of CPU, up to 0.8 s on a loaded machine).
+ * The rewrite is linear, so the size bounds it: about 0.25 s of one core for 1 MiB before V8 has
+ * optimized the rewriter, a few times its size in memory; the worker's deadline and heap bound are
+ * for what is larger. A server starts and warms its worker up front (Runner.ready): its modules all
+ * go there, and its event loop is never held by a rewrite.
+ */
+export const IN_PROCESS_MAX_BYTES = 1 << 20;
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
 const INSTRUMENT_VERSION = 5;
@@ -82,7 +94,7 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
       // a damaged entry (or its hash missing or not matching): instrument again and overwrite it
     }
   }
-  const { bytes, meta } = await instrumenter().instrument(original);
+  const { bytes, meta } = original.length <= IN_PROCESS_MAX_BYTES && !instrumenter().running ? instrumentHere(original) : await instrumenter().instrument(original);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   if (file) {
     fs.mkdirSync(cacheDir!, { recursive: true });
@@ -95,6 +107,12 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
   }
   remember(sha256, { module, meta });
   return { module, meta, sha256, source: 'instrumented' };
+}
+
+function instrumentHere(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
+  const result = instrumentOrRefusal(original);
+  if (!result.ok) throw new InvalidModuleError(result.message);
+  return result.value;
 }
 
 /** Forgets the in-memory cache (benchmarks measure first loads with it). */

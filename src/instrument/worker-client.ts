@@ -17,6 +17,8 @@ export class InvalidModuleError extends Error {}
 export const COMPILE_TIMEOUT_MS = 60_000;
 /** The instrumenting worker's heap bound (a 4 MiB module needs well under 100 MB). */
 const WORKER_HEAP_MB = 512;
+/** prewarm(): rounds of the generated module (~24 KB each), about 0.1-0.3 s of one core in all. */
+const PREWARM_ROUNDS = 12;
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; refused: boolean; message: string };
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -26,6 +28,8 @@ class Instrumenter {
   constructor(private readonly withBinaryen: boolean) {}
 
   private worker: Worker | null = null;
+  /** Whether the current worker was asked to warm up (prewarm()). */
+  private warmed = false;
   private nextId = 1;
   private readonly waiting = new Map<number, Pending>();
 
@@ -50,6 +54,7 @@ class Instrumenter {
   private stop(worker: Worker, e: Error): void {
     if (this.worker !== worker) return;
     this.worker = null;
+    this.warmed = false;
     void worker.terminate();
     for (const p of this.waiting.values()) {
       clearTimeout(p.timer);
@@ -91,6 +96,23 @@ class Instrumenter {
   wat(text: string): Promise<Uint8Array> {
     this.ref();
     return this.call({ op: 'wat', data: text });
+  }
+
+  /** Whether a worker is started (it may be idle): a module sent now meets no worker start. */
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  /**
+   * Starts the worker ahead of the first module and has it warm the rewriter up on a generated
+   * module, between requests (worker-entry.ts). Idle, it keeps nothing alive; once per worker.
+   */
+  prewarm(rounds = PREWARM_ROUNDS): void {
+    const worker = (this.worker ??= this.start());
+    if (this.waiting.size === 0) worker.unref();
+    if (this.warmed) return;
+    this.warmed = true;
+    worker.postMessage({ id: 0, op: 'warm', data: rounds });
   }
 
   private ref(): void {

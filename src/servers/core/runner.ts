@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { resolveSandboxOptions, type Engine, type SandboxOptions } from '../../api/options.js';
 import type { ResolvedLimits } from '../../core/limits.js';
 import { WasmModule } from '../../api/wasm-module.js';
+import { instrumenter } from '../../instrument/worker-client.js';
 import { Pool } from '../../pool/pool.js';
 import { WasmPool } from '../../pool/wasm-pool.js';
 import { enabledEngines } from './engines.js';
@@ -58,8 +59,12 @@ export class Runner {
     return this.engines[0];
   }
 
-  /** Resolves when the default engine's workers are ready (other pools start on first use). */
+  /**
+   * Resolves when the default engine's workers are ready (other pools start on first use). The
+   * instrumenting worker starts and warms up meanwhile: a server's first module meets neither.
+   */
   ready(): Promise<void> {
+    instrumenter().prewarm();
     return this.pool(this.engines[0]).ready();
   }
 
