@@ -14,7 +14,7 @@ import { instrumenter } from '../src/instrument/worker-client.js';
 describe('where modules are instrumented', { timeout: 120_000 }, () => {
   it('the warm-up module is valid and metered like any other', () => {
     const bytes = warmupModule(100);
-    assert.ok(WebAssembly.validate(bytes));
+    assert.ok(WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>));
     const { bytes: out, meta } = instrumentBinary(bytes);
     assert.equal(meta.denied, undefined);
     assert.equal(meta.report.functions, 100);
@@ -25,20 +25,20 @@ describe('where modules are instrumented', { timeout: 120_000 }, () => {
   it('a small module on the calling thread while no worker runs, a large one in the worker, which then takes every module', async () => {
     clearModuleCache();
     const small = warmupModule(20);
-    assert.equal(instrumenter().running, false);
+    assert.equal(instrumenter().preferred, false);
     const loaded = await loadModule(small);
     assert.equal(loaded.source, 'instrumented');
     assert.equal(loaded.meta.report.functions, 20);
-    assert.equal(instrumenter().running, false, 'no worker was started for a small module');
+    assert.equal(instrumenter().preferred, false, 'no worker was started for a small module');
     // Refused the same way as by the worker.
     await assert.rejects(loadModule(small.subarray(0, small.length - 3)), InvalidModuleError);
-    assert.equal(instrumenter().running, false);
+    assert.equal(instrumenter().preferred, false);
 
     const large = warmupModule(Math.ceil(IN_PROCESS_MAX_BYTES / 200));
     assert.ok(large.length > IN_PROCESS_MAX_BYTES, `${large.length} bytes`);
     const big = await loadModule(large);
     assert.equal(big.meta.report.functions, Math.ceil(IN_PROCESS_MAX_BYTES / 200));
-    assert.equal(instrumenter().running, true, 'a large module goes to the worker');
+    assert.equal(instrumenter().preferred, true, 'a large module goes to the worker');
     const again = await loadModule(warmupModule(21));
     assert.equal(again.meta.report.functions, 21);
     await assert.rejects(loadModule(small.subarray(0, small.length - 3)), InvalidModuleError);
@@ -56,7 +56,7 @@ describe('where modules are instrumented', { timeout: 120_000 }, () => {
     assert.equal(child.status, 0, child.stderr);
     assert.match(child.stdout, /instrumented 7/);
     // Only the warm-up: the process ends with its script (a ref'd worker would hold it to the timeout).
-    const idle = run(script.replace(/const \{ meta \}[^\n]*\n/, '').replace(/console.log[^\n]*/, "console.log('started', instrumenter().running);"));
+    const idle = run(script.replace(/const \{ meta \}[^\n]*\n/, '').replace(/console.log[^\n]*/, "console.log('started', instrumenter().preferred);"));
     assert.equal(idle.status, 0, idle.stderr || 'killed at the timeout');
     assert.match(idle.stdout, /started true/);
   });

@@ -1,5 +1,5 @@
-// Findings F5 and F7 of security review 2 (both pass on 96f4678 and fail there): a read-only mount
-// refuses every mutation by descriptor as well as by path (F5: fd_filestat_set_times changed a ro
+// Findings F5 and F7 of security review 2 (open on 96f4678, where these cases fail): a read-only
+// mount refuses every mutation by descriptor as well as by path (F5: fd_filestat_set_times changed a ro
 // file's times), and a symlink renamed or linked is checked where it ends up (F7: rename and link put
 // guest-made or embedder links at depths where they point out of the mount, for any host reader).
 // Real modules, real host directories and symlinks.

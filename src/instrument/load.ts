@@ -2,7 +2,7 @@
 // distinct module: cached in memory by the sha256 of the original bytes, and on disk when a cache
 // directory is given. The instrumenter (meter.ts: feature check, validation, metering) runs in a
 // worker (worker-client.ts), started only on a cache miss; a small module is rewritten on the calling
-// thread instead when no worker is running (IN_PROCESS_MAX_BYTES).
+// thread instead when no worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -94,7 +94,7 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
       // a damaged entry (or its hash missing or not matching): instrument again and overwrite it
     }
   }
-  const { bytes, meta } = original.length <= IN_PROCESS_MAX_BYTES && !instrumenter().running ? instrumentHere(original) : await instrumenter().instrument(original);
+  const { bytes, meta } = original.length <= IN_PROCESS_MAX_BYTES && !instrumenter().preferred ? instrumentHere(original) : await instrumenter().instrument(original);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   if (file) {
     fs.mkdirSync(cacheDir!, { recursive: true });

@@ -30,6 +30,8 @@ class Instrumenter {
   private worker: Worker | null = null;
   /** Whether the current worker was asked to warm up (prewarm()). */
   private warmed = false;
+  /** Whether a server asked for the worker (prewarm()): its modules go there even after a restart. */
+  private wanted = false;
   private nextId = 1;
   private readonly waiting = new Map<number, Pending>();
 
@@ -98,9 +100,12 @@ class Instrumenter {
     return this.call({ op: 'wat', data: text });
   }
 
-  /** Whether a worker is started (it may be idle): a module sent now meets no worker start. */
-  get running(): boolean {
-    return this.worker !== null;
+  /**
+   * Whether modules should come here: a worker is started (a module meets no worker start), or a
+   * server asked for one (its event loop is never held by a rewrite).
+   */
+  get preferred(): boolean {
+    return this.worker !== null || this.wanted;
   }
 
   /**
@@ -108,6 +113,7 @@ class Instrumenter {
    * module, between requests (worker-entry.ts). Idle, it keeps nothing alive; once per worker.
    */
   prewarm(rounds = PREWARM_ROUNDS): void {
+    this.wanted = true;
     const worker = (this.worker ??= this.start());
     if (this.waiting.size === 0) worker.unref();
     if (this.warmed) return;
