@@ -14,7 +14,7 @@ import { instrumentOrRefusal } from './worker-entry.js';
 /**
  * Modules up to this size are rewritten on the calling thread when no instrumenting worker is
  * running: starting one cost more than the rewrite (0.1 s of CPU, up to 0.8 s on a loaded machine).
- * The rewrite is linear, so the size bounds it: about 0.25 s of one core for 1 MiB before V8 has
+ * The rewrite is linear, so the size bounds it: 0.2-0.5 s of one core for 1 MiB before V8 has
  * optimized the rewriter, a few times its size in memory; the worker's deadline and heap bound are
  * for what is larger. A server starts and warms its worker up front (Runner.ready): its modules all
  * go there, and its event loop is never held by a rewrite.
