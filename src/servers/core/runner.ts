@@ -61,11 +61,12 @@ export class Runner {
 
   /**
    * Resolves when the default engine's workers are ready (other pools start on first use). The
-   * instrumenting worker starts and warms up meanwhile: a server's first module meets neither.
+   * instrumenting worker starts and warms up then (not competing with the start for a core): a
+   * server's first module meets neither.
    */
-  ready(): Promise<void> {
+  async ready(): Promise<void> {
+    await this.pool(this.engines[0]).ready();
     instrumenter().prewarm();
-    return this.pool(this.engines[0]).ready();
   }
 
   /** Checks a Python request's engine against the enabled ones. */
