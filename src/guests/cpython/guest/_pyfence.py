@@ -192,6 +192,17 @@ def run(code, filename, want_value=0, inputs="", mode="exec"):
     run ended in `outcome`."""
     global outcome
     outcome = ""
+    try:
+        _run(code, filename, want_value, inputs, mode)
+    except KeyboardInterrupt as exc:
+        # An interrupt landing in the runner's own code after the program's end (an abort repeats
+        # its interrupt until the run is over): the run was interrupted. Escaping, it would fail the
+        # runner and cost the session its interpreter.
+        outcome = type(exc).__name__ + SEPARATOR + _brief(exc)
+
+
+def _run(code, filename, want_value, inputs, mode):
+    global outcome
     main = sys.modules["__main__"].__dict__
     try:
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
