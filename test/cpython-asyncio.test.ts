@@ -30,6 +30,20 @@ print(select.poll().poll(0))
     assert.deepEqual(r.audit.events, []);
   });
 
+  it("a deadline in a busy loop stops it within the grace: the interpreter is kept", async () => {
+    // First in this process on purpose: the stop's traceback must not read and parse asyncio's
+    // sources (the first time, hundreds of ms: past the 200 ms grace, and the interpreter replaced).
+    await sb.run('kept = 1');
+    const busy = 'import asyncio\nasync def main():\n    while True:\n        await asyncio.sleep(0)\nasyncio.run(main())';
+    for (let i = 0; i < 3; i++) {
+      const r = await sb.run(busy, { limits: { timeoutMs: 300 } });
+      assert.equal(r.error?.kind, 'timeout', JSON.stringify(r.error));
+      assert.equal(r.sandboxReplaced, false, `stop ${i} outlasted the grace after ${r.usage.wallMs} ms`);
+      assert.match(r.error?.traceback ?? '', /asyncio\/runners\.py", line \d+, in run\n[^]*KeyboardInterrupt\n$/);
+      assert.equal((await sb.run('print(kept)')).stdout, '1\n');
+    }
+  });
+
   it('sleeps without spinning: a one-second await uses little fuel and little CPU', async () => {
     await sb.run(SLEEP_ONE_SECOND.replace('1.0', '0.01')); // compiled and warm
     const cpuBefore = process.cpuUsage();

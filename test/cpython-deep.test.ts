@@ -71,16 +71,29 @@ describe('CPython engine: deep structures inline (the caller\'s native stack)', 
   });
   after(() => sb.dispose());
 
-  // Inline, CPython keeps its own limits (see stack-limits.ts): the depths that worked before still do,
-  // and a structure too deep for the caller's stack is a result, never a host crash.
+  // Inline, CPython keeps its own limits (see stack-limits.ts for what was measured): the depths that
+  // worked before still do, recursion checked in Python code (deepcopy) is python3's RecursionError,
+  // and C recursion too deep for the caller's stack is a RecursionError result, never a host crash.
   it('depths python3 handles easily work', async () => {
     await expectOutcome(sb, `x = 1\n${MODERATE}`, '3002 3002 True');
     assert.equal((await sb.run('print(x)')).stdout, '1\n');
   });
 
-  it('a structure too deep for the stack is a RecursionError result', async () => {
-    const r = await sb.run(DEEP_LIST + 'del c');
-    if (!r.ok) assert.equal(r.error?.type, 'RecursionError', JSON.stringify(r.error));
-    assert.equal((await sb.run('print(1)')).stdout, '1\n');
+  it('copy.deepcopy 100,000 deep: the catchable RecursionError', async () => {
+    const [, code, expected] = CASES.find(([name]) => name === 'copy.deepcopy')!;
+    await expectOutcome(sb, code, expected);
   });
+
+  for (const [name, code, expected] of CASES) {
+    it(`${name}: python3's outcome, or a RecursionError result and a fresh interpreter`, async () => {
+      await sb.run('kept = 1');
+      const r = await sb.run(code);
+      if (r.stdout.trim() === expected) assert.equal(r.sandboxReplaced, false);
+      else {
+        assert.equal(r.error?.type, 'RecursionError', JSON.stringify(r.error));
+        assert.equal(r.sandboxReplaced, true);
+      }
+      assert.equal((await sb.run('print(globals().get("kept"))')).stdout, r.sandboxReplaced ? 'None\n' : '1\n');
+    });
+  }
 });

@@ -1,5 +1,7 @@
 // The attack corpus under engine 'cpython': every limit and grant holds, and every attack ends as a
-// result (never a host crash); the sandbox keeps working afterwards.
+// result (never a host crash); the sandbox keeps working afterwards. Fuel, time, memory and output
+// limits are the behaviour suite's, for every engine (test/engine-limits.test.ts,
+// engine-output.test.ts); deep C recursion is test/cpython-deep.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,74 +21,10 @@ describe('CPython engine: limits', () => {
     assert.equal(r.stdout, '42\n', JSON.stringify(r.error));
   };
 
-  it('an infinite loop runs out of fuel (soft stop, the interpreter survives)', async () => {
-    await sb.run('kept = 1');
-    const r = await sb.run('while True:\n    pass', { limits: { fuel: 50_000_000 } });
-    assert.equal(r.error?.kind, 'fuel');
-    assert.equal(r.sandboxReplaced, false);
-    assert.match(r.error!.traceback!, /KeyboardInterrupt/);
-    assert.equal((await sb.run('print(kept)')).stdout, '1\n');
-  });
-
-  it('fuel is deterministic: the same program in a fresh sandbox uses the same fuel', async () => {
-    const code = 'import json\ntotal = 0\nfor i in range(20000):\n    total += i * i\nprint(json.dumps({"t": total}))';
-    const once = async () => {
-      const fresh = await Sandbox.create({ engine: 'cpython' });
-      const r = await fresh.run(code);
-      fresh.dispose();
-      return r;
-    };
-    const a = await once();
-    const b = await once();
-    assert.equal(a.stdout, b.stdout);
-    assert.equal(a.usage.fuel, b.usage.fuel);
-    assert.ok(a.usage.fuel > 0);
-  });
-
-  it('an infinite loop hits the deadline', async () => {
-    const r = await sb.run('while True:\n    pass', { limits: { fuel: Infinity, timeoutMs: 300 } });
-    assert.equal(r.error?.kind, 'timeout');
-    assert.ok(r.usage.wallMs < 10_000, `${r.usage.wallMs} ms`);
-    await alive();
-  });
-
-  it('code that swallows KeyboardInterrupt gets the hard stop and a fresh interpreter', async () => {
-    const code = 'while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass';
-    const r = await sb.run(code, { limits: { fuel: 50_000_000 } });
-    assert.equal(r.error?.kind, 'fuel');
-    assert.equal(r.sandboxReplaced, true);
-    await alive();
-  });
-
-  it('a memory bomb is a MemoryError inside the cap, kind memory', async () => {
-    for (const code of ['x = bytearray(10**9)', 'chunks = []\nwhile True:\n    chunks.append("x" * 10**6)', 's = "a" * 10**8']) {
-      const r = await sb.run(code);
-      assert.equal(r.error?.kind, 'memory', `${code}: ${JSON.stringify(r.error)}`);
-      assert.ok(r.usage.memoryPeakBytes <= 64 * 2 ** 20, `${r.usage.memoryPeakBytes}`);
-    }
-    const caught = await sb.run('try:\n    x = bytearray(10**9)\nexcept MemoryError:\n    print("caught")');
-    assert.equal(caught.stdout, 'caught\n');
-    await alive();
-  });
-
   it('Python recursion is a RecursionError', async () => {
     const r = await sb.run('def f(n):\n    return f(n + 1)\nf(0)');
     assert.equal(r.error?.type, 'RecursionError');
     assert.equal(r.error?.kind, 'python');
-    await alive();
-  });
-
-  it('deeply nested C recursion (repr of a 100,000-deep list) is a result, never a host crash', async () => {
-    const r = await sb.run('x = []\nfor _ in range(100000):\n    x = [x]\nprint(len(repr(x)))');
-    assert.equal(r.ok, false);
-    assert.ok(['python', 'memory'].includes(r.error!.kind), JSON.stringify(r.error));
-    await alive();
-  });
-
-  it('an output flood stops at the output cap', async () => {
-    const r = await sb.run('while True:\n    print("x" * 1000)', { limits: { outputBytes: 100_000 } });
-    assert.equal(r.error?.kind, 'output');
-    assert.ok(r.stdout.length <= 100_000);
     await alive();
   });
 });
@@ -135,11 +73,6 @@ describe('CPython engine: capabilities', () => {
     assert.equal(r.ok, false);
     assert.match(r.error!.type, /OSError|PermissionError/);
     assert.equal((await sb.run('import json\nprint(json.dumps([1]))')).stdout, '[1]\n');
-  });
-
-  it('the environment is exactly the granted one; argv is given', async () => {
-    const r = await sb.run('import os, sys\nprint(dict(os.environ), os.getenv("HOME"), os.getenv("PATH"), sys.argv)');
-    assert.equal(r.stdout, "{'API_KEY': 'k'} None None ['tool.py', '--verbose']\n");
   });
 
   it('tracebacks are CPython\'s, with the program\'s file name', async () => {

@@ -1,9 +1,10 @@
-// Linear memories of discarded instances, zeroed and kept for the next instance of the same module.
-// A fresh WebAssembly.Memory costs a page fault per 4 KiB page the guest touches (about 14 us each
-// on the benchmark machine: more than creating the instance); a recycled one is zeroed with one fill,
-// and its pages stay mapped. The guest cannot tell: it sees the logical size the host keeps
-// (build/passes/logical-memory.ts), never the physical one, and the memory is all zero before the
-// new instance's data segments are written into it.
+// Linear memories of discarded instances, kept for the next instance of the same module, for every
+// engine. A fresh WebAssembly.Memory costs a page fault per 4 KiB page the guest touches (about 14 us
+// each on the benchmark machine: more than creating the instance); a recycled one keeps its pages
+// mapped. One reset policy: a memory is reset when it is given back, before it is kept -- to what a
+// new instance of its module starts from (all zero for a module that writes its own data segments,
+// a template's image for one restored from it) -- so nothing of the last guest survives and the next
+// instance takes it as it is.
 import { MEMORY_IMPORT, MEMORY_SECTION } from './abi.js';
 
 export interface MemoryShape {
@@ -11,10 +12,29 @@ export interface MemoryShape {
   maximumPages: number;
 }
 
-/** Memories physically larger than this are dropped rather than kept (their RAM goes back). */
-const MAX_POOLED_BYTES = 16 * 1024 * 1024;
-/** Idle memories kept per module and thread, in physical bytes at most. */
-const POOL_BUDGET_BYTES = 32 * 1024 * 1024;
+/** How a module's idle memories are kept and reset. */
+export interface PoolPolicy {
+  /** Memories physically larger than this are dropped rather than kept (their RAM goes back). */
+  maxBytes: number;
+  /** Idle memories kept per module and thread, in physical bytes at most. */
+  budgetBytes: number;
+  /** Makes a given-back memory what a new instance starts from; false if it cannot be (it is dropped). */
+  reset(memory: WebAssembly.Memory): boolean;
+}
+
+/**
+ * For modules that write their data segments into the memory they import (MicroPython): all zero,
+ * with one fill. The guest cannot tell a recycled memory, physically larger, from a new one: it sees
+ * the logical size the host keeps (build/passes/logical-memory.ts), never the physical one.
+ */
+export const ZEROED: PoolPolicy = {
+  maxBytes: 16 * 1024 * 1024,
+  budgetBytes: 32 * 1024 * 1024,
+  reset(memory) {
+    new Uint8Array(memory.buffer).fill(0);
+    return true;
+  },
+};
 
 const shapes = new WeakMap<WebAssembly.Module, MemoryShape | null>();
 interface Pool {
@@ -38,23 +58,28 @@ export function importedMemoryShape(module: WebAssembly.Module): MemoryShape | n
   return shape;
 }
 
-/** A zeroed memory of at least the module's initial size: recycled if one is idle. */
-export function acquireMemory(module: WebAssembly.Module, shape: MemoryShape): WebAssembly.Memory {
-  const pool = pools.get(module);
-  const memory = pool?.idle.pop();
-  if (!memory) return new WebAssembly.Memory({ initial: shape.initialPages, maximum: shape.maximumPages });
-  pool!.bytes -= memory.buffer.byteLength;
-  return memory;
+export interface AcquiredMemory {
+  memory: WebAssembly.Memory;
+  /** True if it served an instance before (and was reset by its module's policy since). */
+  recycled: boolean;
 }
 
-/** Takes back the memory of an instance that will never run again. */
-export function releaseMemory(module: WebAssembly.Module, memory: WebAssembly.Memory): void {
+/** A memory for a new instance of `module`: a recycled one if one is idle, else a new one of `shape`. */
+export function acquireMemory(module: WebAssembly.Module, shape: MemoryShape): AcquiredMemory {
+  const pool = pools.get(module);
+  const memory = pool?.idle.pop();
+  if (!memory) return { memory: new WebAssembly.Memory({ initial: shape.initialPages, maximum: shape.maximumPages }), recycled: false };
+  pool!.bytes -= memory.buffer.byteLength;
+  return { memory, recycled: true };
+}
+
+/** Takes back the memory of an instance of `module` that will never run again, reset by `policy`. */
+export function releaseMemory(module: WebAssembly.Module, memory: WebAssembly.Memory, policy: PoolPolicy): void {
   const bytes = memory.buffer.byteLength;
-  if (bytes > MAX_POOLED_BYTES) return;
+  if (bytes > policy.maxBytes) return;
   let pool = pools.get(module);
   if (!pool) pools.set(module, (pool = { idle: [], bytes: 0 }));
-  if (pool.bytes + bytes > POOL_BUDGET_BYTES) return;
-  new Uint8Array(memory.buffer).fill(0);
+  if (pool.bytes + bytes > policy.budgetBytes || !policy.reset(memory)) return;
   pool.idle.push(memory);
   pool.bytes += bytes;
 }

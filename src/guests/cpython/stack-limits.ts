@@ -17,7 +17,17 @@
 // limits stay CPython's own: no budget was both safe there and deep enough for depths python3 handles
 // (at 64 KiB json.dumps of a list 1,500 deep is refused, and json.dumps 100,000 deep still exhausted
 // V8's stack inside the test runner), so inline runs keep what worked before and deep structures
-// need `isolation: 'worker'`.
+// need `isolation: 'worker'`. Measured again for issue 21 on Node 20 (8 MiB OS stack, V8's ~1 MB):
+// - v8.setFlagsFromString('--stack-size=N') at run time changes nothing for the main thread (a JS
+//   recursion probe reaches the same depth before, after, and in a fresh vm context): V8 fixes an
+//   isolate's limit when it starts.
+// - A budget the caller's stack can follow: 16 KiB frees lists, dicts and tuples 100,000 deep and
+//   makes repr, str, json and deepcopy of them catchable, but refuses ordinary code (importing pickle
+//   overflows "during compilation"; repr 1,500 deep, a Python __repr__ 900 deep); at 32 KiB freeing
+//   100,000 deep already exhausts V8's stack. No budget is both safe and as deep as python3.
+// - Running inline CPython sandboxes on a worker instead: a fresh sandbox (create, print, dispose)
+//   took 8.5-14 ms median inline against 570-630 ms on a worker (a thread per sandbox), ~60x and far
+//   from issue 23's 5 ms: not done by default.
 import { resourceLimits } from 'node:worker_threads';
 import type { GuestMemory } from '../../engine/memory-view.js';
 

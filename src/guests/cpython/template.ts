@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../engine/host.js';
 import { guardedCall } from '../../engine/stop.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
-import { CPythonInstance, type CPythonState } from './instance.js';
+import { CPythonInstance, templateImagePolicy, type CPythonState } from './instance.js';
 import { loadCPythonModule } from './module.js';
 import { CPythonFS } from './stdlib-fs.js';
 import { parseState } from './state-file.js';
-import { acquireMemory, releaseMemory } from './memory.js';
+import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
 import type { MemoryLimits } from './wasm-edit.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
 import { fitCStackLimits, readCStackLimits, type CStackLimits } from './stack-limits.js';
@@ -177,13 +177,16 @@ export function fitInterpreterStack(inst: CPythonInstance): void {
 /** A fresh interpreter in the template's state, over the session's filesystem. */
 export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
   const t = cpythonTemplate();
-  const { memory, recycled } = acquireMemory(t.limits, t.state.memoryBytes);
+  const { memory, recycled } = acquireMemory(t.module, t.limits);
   const inst = new CPythonInstance(t.module, hooks, vfs, [], memory);
-  inst.restoreState(t.state, recycled ? t.image : null);
+  inst.restoreState(t.state, recycled);
   fitInterpreterStack(inst);
-  inst.onReleased = (m) => releaseMemory(m, t.state.memoryBytes);
+  inst.onReleased = (m) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)));
   return inst;
 }
+
+/** How this thread recycles its interpreters' memories (not in the template: that is posted to workers). */
+let pool: PoolPolicy | null = null;
 
 /** Non-zero bytes of the template's memory (what a new memory gets; a recycled one gets what differs). */
 export function templateBytes(): number {

@@ -118,7 +118,33 @@ def _without_sandbox_frames(te):
     return te
 
 
+def _brief(exc):
+    """A traceback that reads no source file and parses nothing: the frames, with the lines of
+    sources already in linecache (the program's own), and no carets. Python's full format loads each
+    stdlib frame's source from the zip and parses its lines for the carets -- in asyncio, millions of
+    fuel units and, the first time in a process, hundreds of milliseconds: more than a stop's grace."""
+    lines = []
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        code = frame.f_code
+        if code.co_filename == "<pyfence>":
+            continue
+        lines.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}\n')
+        cached = linecache.cache.get(code.co_filename)
+        if cached and lineno and 0 < lineno <= len(cached[2]):
+            lines.append(f"    {cached[2][lineno - 1].strip()}\n")
+    head = ["Traceback (most recent call last):\n"] if lines else []
+    try:
+        message = str(exc)
+    except Exception:
+        message = ""
+    return "".join(head + lines) + type(exc).__name__ + (f": {message}" if message else "") + "\n"
+
+
 def _describe(exc):
+    if isinstance(exc, KeyboardInterrupt):
+        # How the host's stops (limits, interrupts, aborts) arrive: the description must be cheap
+        # enough to finish within the stop's grace.
+        return type(exc).__name__ + SEPARATOR + _brief(exc)
     try:
         te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
         text = "".join(_without_sandbox_frames(te).format())
@@ -166,6 +192,17 @@ def run(code, filename, want_value=0, inputs="", mode="exec"):
     run ended in `outcome`."""
     global outcome
     outcome = ""
+    try:
+        _run(code, filename, want_value, inputs, mode)
+    except KeyboardInterrupt as exc:
+        # An interrupt landing in the runner's own code after the program's end (an abort repeats
+        # its interrupt until the run is over): the run was interrupted. Escaping, it would fail the
+        # runner and cost the session its interpreter.
+        outcome = type(exc).__name__ + SEPARATOR + _brief(exc)
+
+
+def _run(code, filename, want_value, inputs, mode):
+    global outcome
     main = sys.modules["__main__"].__dict__
     try:
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
