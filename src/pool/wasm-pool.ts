@@ -8,7 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import { emptyAudit } from '../core/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
-import type { Entry, RunTarget } from '../guests/wasi/run.js';
+import type { Entry, RunTarget } from '../guests/wasi/guest.js';
 import type { WasmErrorInfo, WasmRunResult, WasmValue } from '../guests/wasi/result.js';
 import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { PoolOverloadError } from './pool.js';

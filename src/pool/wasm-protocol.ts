@@ -2,7 +2,7 @@
 // (structured cloning a WebAssembly.Module shares its compiled code: the worker never recompiles).
 import type { MessagePort } from 'node:worker_threads';
 import type { ModuleMeta } from '../instrument/meter.js';
-import type { Entry } from '../guests/wasi/run.js';
+import type { Entry } from '../guests/wasi/guest.js';
 import type { WasmRunResult, WasmValue } from '../guests/wasi/result.js';
 import type { WasmRunOptions } from '../guests/wasi/options.js';
 

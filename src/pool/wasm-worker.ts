@@ -1,11 +1,11 @@
 // The worker thread behind a WasmPool: runs one job at a time, each in a fresh instance of the module
 // it was sent. A granted host function blocks this thread until the pool's thread, which owns the
 // function (and may await it), answers, or until the run's deadline.
-import { STOP_TYPE } from '../core/stop.js';
+import { HostStop } from '../core/stop.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
-import { runOnce } from '../guests/wasi/run.js';
-import { WasmStop, type WasmValue } from '../guests/wasi/result.js';
+import { runModule } from '../session/module-run.js';
+import { ModuleFault, type WasmValue } from '../guests/wasi/result.js';
 import { resolveWasmLimits, type HostFunction, type WasmRunOptions } from '../guests/wasi/options.js';
 import { BlockingCallClient } from '../core/blocking-call.js';
 import type { FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob, WasmWorkerData } from './wasm-protocol.js';
@@ -22,8 +22,8 @@ function proxies(job: WasmJob, deadline: number, timeoutMs: number, beforeWait: 
     out[key] = (...args) => {
       beforeWait();
       const answer = hostCalls.call({ job: job.id, key, args }, () => deadline - performance.now());
-      if (!answer) throw new WasmStop('timeout', STOP_TYPE.timeout, `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
-      if ('error' in answer) throw new WasmStop('fault', 'HostFunctionError', `host function ${key} threw: ${answer.error}`);
+      if (!answer) throw new HostStop('timeout', `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
+      if ('error' in answer) throw new ModuleFault('HostFunctionError', `host function ${key} threw: ${answer.error}`);
       return answer.value as WasmValue | undefined; // a boolean or string converts as it would inline
     };
   }
@@ -69,7 +69,7 @@ port.on('message', (job: WasmJob) => {
     const options: WasmRunOptions = { ...job.options };
     if (job.hostImports.length) options.imports = proxies(job, performance.now() + timeoutMs, timeoutMs, () => output?.flush());
     if (output) Object.assign(options, { onStdout: output.writer('stdout'), onStderr: output.writer('stderr') });
-    const result = runOnce({ module: job.module, meta: job.meta }, job.entry, options, output ? () => output.flush() : undefined);
+    const result = runModule({ module: job.module, meta: job.meta }, job.entry, options, output ? () => output.flush() : undefined);
     output?.flush();
     send({ type: 'result', id: job.id, result });
   } catch (e) {
