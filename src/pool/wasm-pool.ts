@@ -10,14 +10,9 @@ import { emptyAudit } from '../core/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
 import type { Entry, RunTarget } from '../guests/wasi/guest.js';
 import type { WasmErrorInfo, WasmRunResult, WasmValue } from '../guests/wasi/result.js';
-import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { PoolOverloadError } from './pool.js';
-import { siblingModule, startWorker } from '../core/thread.js';
-import { WATCHDOG_MARGIN_MS } from './worker-session.js';
-import { watchRun, type LostWorker } from './watched-run.js';
-import type { CarriedRunOptions, FromWasmWorker, HostCallAnswer, HostCallRequest, WasmJob } from './wasm-protocol.js';
-
-const WORKER_URL = siblingModule(import.meta.url, 'wasm-worker');
+import { spawnWorker, WATCHDOG_MARGIN_MS, watchRun } from './watched-run.js';
+import type { CarriedRunOptions, HostCallAnswer, HostCallRequest, ToWorker, WithoutOutput } from './worker-protocol.js';
 
 export interface WasmPoolOptions {
   /** Worker threads at most (each runs one module at a time). Default: one per core. */
@@ -119,19 +114,9 @@ export class WasmPool {
   }
 
   private spawn(slot: Slot): Promise<Worker> {
-    const channel = blockingChannel();
-    serveBlockingCalls(channel.local, channel.signal, (call: HostCallRequest) => this.answerHostCall(slot, call));
-    channel.local.unref();
-    const worker = startWorker(WORKER_URL, { workerData: { hostPort: channel.port, hostSignal: channel.signal }, transferList: [channel.port] });
-    worker.once('exit', () => channel.local.close());
-    return new Promise((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('message', (msg: FromWasmWorker) => {
-        worker.off('error', reject);
-        if (msg.type !== 'ready') return reject(new Error(`unexpected first message from a wasm worker: ${msg.type}`));
-        worker.unref(); // an idle pool never keeps the process alive
-        resolve(worker);
-      });
+    return spawnWorker(undefined, (call: HostCallRequest) => this.answerHostCall(slot, call)).then((worker) => {
+      worker.unref(); // an idle pool never keeps the process alive
+      return worker;
     });
   }
 
@@ -184,69 +169,34 @@ export class WasmPool {
       return job.reject(e);
     }
     const id = this.nextId++;
-    slot.running = { id, options: job.options };
     const { options } = job;
-    const stream = options.onStdout !== undefined || options.onStderr !== undefined;
+    slot.running = { id, options };
     const carried: CarriedRunOptions = { ...options } as CarriedRunOptions;
     for (const key of ['imports', 'onStdout', 'onStderr'] as const) delete (carried as WasmRunOptions)[key];
-    const message: WasmJob = {
+    const message: ToWorker = {
+      type: 'module',
       id,
       module: job.target.module,
       meta: job.target.meta,
       entry: job.entry,
       options: carried,
       hostImports: Object.keys(options.imports ?? {}),
-      stream,
     };
     const timeoutMs = resolveWasmLimits(options.limits).timeoutMs;
     const started = performance.now();
-    const streamed = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     worker.ref();
-    await new Promise<void>((done) => {
-      const finish = () => {
-        worker.unref();
-        done();
-      };
-      const replace = (error: WasmErrorInfo) => {
-        finish();
-        void worker.terminate();
-        slot.worker = this.spawn(slot);
-        slot.worker.catch(() => {});
-        const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('utf8');
-        job.resolve({
-          ok: false,
-          exitCode: EXIT_CODES[error.kind],
-          stdout: text(streamed.stdout),
-          stderr: text(streamed.stderr),
-          error,
-          usage: { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started },
-          audit: emptyAudit(),
-        });
-      };
-      const onMessage = (msg: FromWasmWorker, end: () => void) => {
-        if (msg.type === 'ready' || msg.id !== id) return;
-        if (msg.type === 'result') {
-          end();
-          finish();
-          job.resolve(msg.result);
-        } else if (msg.type === 'failed') {
-          end();
-          finish();
-          job.reject(msg.usage ? new UsageError(msg.message) : new Error(msg.message));
-        } else {
-          streamed[msg.type].push(msg.bytes);
-          (msg.type === 'stdout' ? options.onStdout : options.onStderr)?.(msg.bytes);
-        }
-      };
-      const onLost = (lost: LostWorker) => {
-        if (lost.kind === 'timeout') {
-          replace({ kind: 'timeout', type: STOP_TYPE.timeout, message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` });
-        } else {
-          replace({ kind: 'fault', type: 'WorkerError', message: lost.kind === 'error' ? `the worker failed: ${lost.error.message}` : 'the worker exited unexpectedly' });
-        }
-      };
-      watchRun(worker, timeoutMs + WATCHDOG_MARGIN_MS, onMessage, onLost);
-      worker.postMessage(message);
-    });
+    const { end, stdout, stderr } = await watchRun(worker, message, timeoutMs + WATCHDOG_MARGIN_MS, { onStdoutBytes: options.onStdout, onStderrBytes: options.onStderr });
+    worker.unref();
+    if (end.type === 'result') return job.resolve({ ...(end.result as WithoutOutput<WasmRunResult>), stdout, stderr });
+    if (end.type === 'failed') return job.reject(end.usage ? new UsageError(end.message) : new Error(end.message));
+    void worker.terminate();
+    slot.worker = this.spawn(slot);
+    slot.worker.catch(() => {});
+    const error: WasmErrorInfo =
+      end.lost.kind === 'timeout'
+        ? { kind: 'timeout', type: STOP_TYPE.timeout, message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` }
+        : { kind: 'fault', type: 'WorkerError', message: end.lost.kind === 'error' ? `the worker failed: ${end.lost.error.message}` : 'the worker exited unexpectedly' };
+    const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
+    job.resolve({ ok: false, exitCode: EXIT_CODES[error.kind], stdout, stderr, error, usage, audit: emptyAudit() });
   }
 }
