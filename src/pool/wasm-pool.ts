@@ -3,7 +3,6 @@
 // watchdog terminates a worker whose run outlives its deadline by WATCHDOG_MARGIN_MS (the in-wasm
 // stop failed) and starts another. Granted host functions stay on this thread and may be async: the
 // worker waits for them.
-import { STOP_TYPE } from '../core/stop.js';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
@@ -11,7 +10,7 @@ import { emptyAudit } from '../core/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
 import type { Entry, RunTarget } from '../guests/wasi/guest.js';
 import type { WasmErrorInfo, WasmRunResult, WasmValue } from '../guests/wasi/result.js';
-import { spawnWorker, WATCHDOG_MARGIN_MS, watchRun } from './watched-run.js';
+import { lostWorkerError, ReplaceableWorker, spawnWorker, WATCHDOG_MARGIN_MS, watchRun } from './watched-run.js';
 import { positiveInt, WorkerPool } from './worker-pool.js';
 import type { CarriedRunOptions, HostCallAnswer, HostCallRequest, ToWorker, WithoutOutput } from './worker-protocol.js';
 
@@ -32,7 +31,7 @@ interface Job {
 
 /** One worker thread and the run it is doing. */
 interface Slot {
-  worker: Promise<Worker>;
+  thread: ReplaceableWorker;
   /** The running job's options (its host functions answer calls from the worker). */
   running: { id: number; options: WasmRunOptions } | null;
 }
@@ -61,12 +60,10 @@ async function answerHostCall(slot: Slot, call: HostCallRequest): Promise<HostCa
 }
 
 function spawn(slot: Slot): Promise<Worker> {
-  const worker = spawnWorker(undefined, (call: HostCallRequest) => answerHostCall(slot, call)).then((w) => {
+  return spawnWorker(undefined, (call: HostCallRequest) => answerHostCall(slot, call)).then((w) => {
     w.unref(); // an idle pool never keeps the process alive
     return w;
   });
-  worker.catch(() => {}); // reported to the run that awaits it
-  return worker;
 }
 
 export class WasmPool {
@@ -80,14 +77,11 @@ export class WasmPool {
     this.pool = new WorkerPool(size, maxQueue, {
       start: () => {
         const slot = { running: null } as Slot;
-        slot.worker = spawn(slot);
+        slot.thread = new ReplaceableWorker(() => spawn(slot));
         return slot;
       },
       run: (slot, job) => this.runOn(slot, job),
-      end: async (slot) => {
-        const worker = await slot.worker.catch(() => null);
-        await worker?.terminate();
-      },
+      end: (slot) => slot.thread.end(),
     });
   }
 
@@ -97,7 +91,7 @@ export class WasmPool {
 
   /** Starts every worker now rather than on first use. */
   async ready(): Promise<void> {
-    await Promise.all(this.pool.startAll().map((s) => s.worker));
+    await Promise.all(this.pool.startAll().map((s) => s.thread.get()));
   }
 
   /** Runs `entry` of a compiled module in a worker. Rejects with UsageError for invalid options. */
@@ -121,14 +115,8 @@ export class WasmPool {
   private async runOn(slot: Slot, job: Job): Promise<void> {
     let worker: Worker;
     try {
-      worker = await slot.worker;
-      if (worker.threadId === -1) {
-        // It ended while idle (a runtime failure): this run gets a new one rather than no answer.
-        slot.worker = spawn(slot);
-        worker = await slot.worker;
-      }
+      worker = await slot.thread.get();
     } catch (e) {
-      slot.worker = spawn(slot); // a worker that failed to start is replaced for the next run
       return job.reject(e);
     }
     const id = this.nextId++;
@@ -153,12 +141,8 @@ export class WasmPool {
     slot.running = null;
     if (end.type === 'result') return job.resolve({ ...(end.result as WithoutOutput<WasmRunResult>), stdout, stderr });
     if (end.type === 'failed') return job.reject(end.usage ? new UsageError(end.message) : new Error(end.message));
-    void worker.terminate();
-    slot.worker = spawn(slot);
-    const error: WasmErrorInfo =
-      end.lost.kind === 'timeout'
-        ? { kind: 'timeout', type: STOP_TYPE.timeout, message: `the run exceeded its ${timeoutMs} ms deadline; the worker was terminated by the watchdog` }
-        : { kind: 'fault', type: 'WorkerError', message: end.lost.kind === 'error' ? `the worker failed: ${end.lost.error.message}` : 'the worker exited unexpectedly' };
+    void slot.thread.replace(worker);
+    const error = lostWorkerError(end.lost, `the run exceeded its ${timeoutMs} ms deadline`) as WasmErrorInfo;
     const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
     job.resolve({ ok: false, exitCode: EXIT_CODES[error.kind], stdout, stderr, error, usage, audit: emptyAudit() });
   }

@@ -5,7 +5,9 @@
 // lost, so that it can terminate and replace it.
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
+import type { ErrorInfo } from '../core/errors.js';
 import type { OutputCallbacks } from '../core/output.js';
+import { STOP_TYPE } from '../core/stop.js';
 import { siblingModule, startWorker } from '../core/thread.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -32,6 +34,60 @@ export function spawnWorker<Q, A>(session: WorkerData['session'], answer: (call:
       else reject(new Error(`unexpected first message from a worker: ${msg.type}`));
     });
   });
+}
+
+/**
+ * A worker thread that is replaced when lost: in the background, so a killed run returns at once,
+ * and the next run awaits the new one. One that failed to start, or ended while idle (a runtime
+ * failure), is started again for the next run rather than leaving it without an answer.
+ */
+export class ReplaceableWorker {
+  private current: Promise<Worker>;
+
+  constructor(
+    private readonly spawn: () => Promise<Worker>,
+    first?: Worker,
+  ) {
+    this.current = first ? Promise.resolve(first) : this.started();
+  }
+
+  /** The worker for the next run (rejects if it cannot start; the run after tries again). */
+  async get(): Promise<Worker> {
+    let worker: Worker;
+    try {
+      worker = await this.current;
+    } catch (e) {
+      this.current = this.started();
+      throw e;
+    }
+    if (worker.threadId !== -1) return worker;
+    this.current = this.started();
+    return this.current;
+  }
+
+  /** Terminates `worker` (its run was lost or cancelled) and starts the next one, unless `last`. */
+  async replace(worker: Worker, last = false): Promise<void> {
+    if (!last) this.current = this.started();
+    await worker.terminate();
+  }
+
+  /** Terminates the current worker for good. */
+  async end(): Promise<void> {
+    const worker = await this.current.catch(() => null);
+    await worker?.terminate();
+  }
+
+  private started(): Promise<Worker> {
+    const worker = this.spawn();
+    worker.catch(() => {}); // reported to the run that awaits it
+    return worker;
+  }
+}
+
+/** The error of a run whose worker was lost; `deadline` words the run's time limit as its guest does. */
+export function lostWorkerError(lost: LostWorker, deadline: string): ErrorInfo {
+  if (lost.kind === 'timeout') return { kind: 'timeout', type: STOP_TYPE.timeout, message: `${deadline}; the worker was terminated by the watchdog` };
+  return { kind: 'fault', type: 'SandboxFault', message: lost.kind === 'error' ? `the worker failed: ${lost.error.message}` : 'the worker exited unexpectedly' };
 }
 
 /** How a watched run ended, with the output it streamed (all of it when the run answered). */

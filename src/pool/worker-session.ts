@@ -1,11 +1,10 @@
 // A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
-import { STOP_TYPE } from '../core/stop.js';
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { pythonEngine } from '../guests/registry.js';
 import type { Engine } from '../capabilities/resolved-options.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, type ErrorInfo } from '../core/errors.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { PlainResult } from '../guests/python-common/result.js';
@@ -18,7 +17,7 @@ import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-tr
 import type { AuditEvent } from '../core/audit.js';
 import { RunOutcome, type RunResult } from '../guests/python-common/result.js';
 import type { FromWorker, ToWorker, WithoutOutput } from './worker-protocol.js';
-import { spawnWorker, WATCHDOG_MARGIN_MS, watchRun } from './watched-run.js';
+import { lostWorkerError, ReplaceableWorker, spawnWorker, WATCHDOG_MARGIN_MS, watchRun } from './watched-run.js';
 import type { RunFilesRequest } from './run-files.js';
 
 export { WATCHDOG_MARGIN_MS };
@@ -61,8 +60,8 @@ function spawnSessionWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, re
 }
 
 export class WorkerSession {
-  /** A replacement worker is started in the background, so a killed run returns at once. */
-  private worker: Promise<Worker> | null;
+  /** null once disposed. A replaced worker starts fresh, not from `restored` (as an inline session does). */
+  private thread: ReplaceableWorker | null;
   private nextId = 1;
   private busy = false;
   /** The running code was ended by `cancel`: its worker's exit is expected. */
@@ -70,13 +69,12 @@ export class WorkerSession {
 
   private constructor(
     worker: Worker,
-    private readonly setup: WorkerSetup,
+    setup: WorkerSetup,
     private readonly interruptCell: SharedArrayBuffer,
   ) {
-    this.worker = Promise.resolve(worker);
+    this.thread = new ReplaceableWorker(() => spawnSessionWorker(setup, interruptCell), worker);
   }
 
-  /** A replaced worker starts fresh, not from `restored` (as an inline session does). */
   static async start(setup: WorkerSetup, restored?: WorkerRestore): Promise<WorkerSession> {
     const interrupt = new SharedArrayBuffer(4);
     return new WorkerSession(await spawnSessionWorker(setup, interrupt, restored), setup, interrupt);
@@ -84,9 +82,9 @@ export class WorkerSession {
 
   /** Ends the running code by force: its worker is terminated and replaced, the session starts afresh. */
   cancel(): void {
-    if (!this.busy || !this.worker) return;
+    if (!this.busy || !this.thread) return;
     this.cancelled = true;
-    void this.worker.then((w) => w.terminate());
+    void this.thread.get().then((w) => w.terminate());
   }
 
   /** Raises KeyboardInterrupt in the running code (as Ctrl-C would); the session survives. */
@@ -108,9 +106,9 @@ export class WorkerSession {
 
   /** One request to the worker between runs, and its reply. */
   private async request<T extends 'snapshot' | 'fs'>(type: T, message: (id: number) => ToWorker): Promise<Extract<FromWorker, { type: T }>> {
-    if (!this.worker) throw new UsageError('this sandbox has been disposed');
+    if (!this.thread) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError(`this sandbox is running code; use ${type} between runs`);
-    const worker = await this.worker;
+    const worker = await this.thread.get();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const onMessage = (msg: FromWorker) => {
@@ -126,7 +124,7 @@ export class WorkerSession {
   }
 
   get disposed(): boolean {
-    return this.worker === null;
+    return this.thread === null;
   }
 
   get running(): boolean {
@@ -135,12 +133,12 @@ export class WorkerSession {
 
   /** `fresh`: the run gets a new interpreter, prepared in the worker after the previous run. */
   async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
-    if (!this.worker) throw new UsageError('this sandbox has been disposed');
+    if (!this.thread) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
     this.busy = true;
     this.cancelled = false;
     try {
-      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh, program, files);
+      return await this.runOnWorker(await this.thread.get(), code, limits, callbacks, fresh, program, files);
     } finally {
       this.busy = false;
     }
@@ -152,34 +150,25 @@ export class WorkerSession {
     const message: ToWorker = { type: 'run', id: this.nextId++, code, limits, fresh, program, ...(carried ? { files: carried } : {}) };
     const { end, stdout, stderr } = await watchRun(worker, message, limits.timeoutMs + WATCHDOG_MARGIN_MS, cb);
     // Cancelled as it ended: its worker is being terminated, so it is replaced all the same.
-    if (this.cancelled) return this.replaceWorker(worker, 'the run was cancelled: its worker was terminated', 'fault', stdout, stderr, started);
+    if (this.cancelled) return this.replaced(worker, { kind: 'fault', type: 'SandboxFault', message: 'the run was cancelled: its worker was terminated' }, stdout, stderr, started);
     if (end.type === 'result') {
       if (end.collected) files?.onCollected?.(end.collected);
       return RunOutcome.fromPlain({ ...(end.result as WithoutOutput<PlainResult>), stdout, stderr });
     }
     // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
-    if (end.type === 'failed') return this.replaceWorker(worker, `host error during the run: ${end.message}`, 'fault', stdout, stderr, started);
-    const { lost } = end;
-    if (lost.kind === 'timeout') {
-      return this.replaceWorker(worker, `time limit of ${limits.timeoutMs} ms exceeded; the worker was terminated by the watchdog`, 'timeout', stdout, stderr, started);
-    }
-    return this.replaceWorker(worker, lost.kind === 'error' ? `worker failed: ${lost.error.message}` : 'worker exited unexpectedly', 'fault', stdout, stderr, started);
+    if (end.type === 'failed') return this.replaced(worker, { kind: 'fault', type: 'SandboxFault', message: `host error during the run: ${end.message}` }, stdout, stderr, started);
+    return this.replaced(worker, lostWorkerError(end.lost, `time limit of ${limits.timeoutMs} ms exceeded`), stdout, stderr, started);
   }
 
   /** Ends `worker` and starts the next run's; the run's result says why, with what it printed. */
-  private async replaceWorker(worker: Worker, message: string, kind: 'timeout' | 'fault', stdout: string, stderr: string, started: number): Promise<RunResult> {
-    await worker.terminate();
-    if (this.worker) {
-      this.worker = spawnSessionWorker(this.setup, this.interruptCell);
-      this.worker.catch(() => {}); // reported to the next run, which awaits it
-    }
+  private async replaced(worker: Worker, error: ErrorInfo, stdout: string, stderr: string, started: number): Promise<RunResult> {
+    await this.thread?.replace(worker);
     const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
-    const type = kind === 'timeout' ? STOP_TYPE.timeout : 'SandboxFault';
-    return new RunOutcome(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true).typed();
+    return new RunOutcome(false, stdout, stderr, { ...error, traceback: null }, usage, true).typed();
   }
 
   dispose(): void {
-    void this.worker?.then((w) => w.terminate()).catch(() => {});
-    this.worker = null;
+    void this.thread?.end().catch(() => {});
+    this.thread = null;
   }
 }
