@@ -9,7 +9,7 @@ import type { ErrorInfo } from '../core/errors.js';
 import type { OutputCallbacks } from '../core/output.js';
 import { STOP_TYPE } from '../core/stop.js';
 import { siblingModule, startWorker } from '../core/thread.js';
-import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
+import type { FromWorker, OutputBatch, ToWorker, WorkerData } from './worker-protocol.js';
 
 /** How long after the run's own deadline the watchdog waits before terminating the worker. */
 export const WATCHDOG_MARGIN_MS = 1000;
@@ -121,10 +121,15 @@ export function watchRun(worker: Worker, message: Extract<ToWorker, { type: 'run
     };
     const onMessage = (msg: FromWorker) => {
       if (msg.type === 'ready' || msg.id !== message.id) return;
-      if (msg.type === 'stdout' || msg.type === 'stderr') {
-        (msg.type === 'stdout' ? output.onStdoutBytes : output.onStderrBytes)?.(msg.bytes);
-        put(msg.type, msg.bytes);
-      } else if (msg.type === 'result' || msg.type === 'failed') end(msg);
+      if (msg.type === 'stdout' || msg.type === 'stderr') received(msg);
+      else if (msg.type === 'result' || msg.type === 'failed') {
+        if (msg.type === 'result' && msg.tail) received(msg.tail);
+        end(msg);
+      }
+    };
+    const received = ({ type, bytes }: OutputBatch) => {
+      (type === 'stdout' ? output.onStdoutBytes : output.onStderrBytes)?.(bytes);
+      put(type, bytes);
     };
     const onError = (error: Error) => end({ type: 'lost', lost: { kind: 'error', error } });
     const onExit = () => end({ type: 'lost', lost: { kind: 'exit' } });

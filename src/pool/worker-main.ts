@@ -19,7 +19,7 @@ import { HostCallGate } from '../capabilities/host-call-gate.js';
 import { refusedCall } from '../capabilities/host-functions.js';
 import { collectFiles, placeFiles } from './run-files.js';
 import { carryCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
-import type { FromWorker, HostCallAnswer, HostCallRequest, SessionData, ToWorker, WorkerData } from './worker-protocol.js';
+import type { FromWorker, HostCallAnswer, HostCallRequest, OutputBatch, SessionData, ToWorker, WorkerData } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
@@ -53,13 +53,23 @@ class OutputStream {
   }
 
   readonly flush = (): void => {
-    if (!this.pending) return;
+    const batch = this.take();
+    if (batch) send({ ...batch, id: this.id }, [batch.bytes.buffer as ArrayBuffer]);
+  };
+
+  /** What is not sent yet, in a new buffer to transfer (the guest's bytes may be a view the run still uses). */
+  take(): OutputBatch | undefined {
+    if (!this.pending) return undefined;
     const { type, chunks } = this.pending;
     this.pending = null;
-    // A new buffer, transferred: the guest's bytes may be a view the run still uses.
-    const bytes = new Uint8Array(Buffer.concat(chunks));
-    send({ type, id: this.id, bytes }, [bytes.buffer]);
-  };
+    return { type, bytes: new Uint8Array(Buffer.concat(chunks)) };
+  }
+
+  /** The run's result, with the last batch of its output. */
+  result(message: Omit<Extract<FromWorker, { type: 'result' }>, 'type' | 'id' | 'tail'>): void {
+    const tail = this.take();
+    send({ type: 'result', id: this.id, ...message, ...(tail ? { tail } : {}) }, tail ? [tail.bytes.buffer as ArrayBuffer] : []);
+  }
 }
 
 const NO_ANSWER = JSON.stringify({ error: ['TimeoutError', 'the host did not answer before the time limit'] });
@@ -103,8 +113,7 @@ function runModuleJob(job: Extract<ToWorker, { type: 'module' }>): void {
   const options: WasmRunOptions = { ...job.options, onStdout: output.callbacks.onStdoutBytes, onStderr: output.callbacks.onStderrBytes };
   if (job.hostImports.length) options.imports = proxies(job, performance.now() + timeoutMs, timeoutMs, output.flush);
   const { stdout: _o, stderr: _e, ...result } = runModule({ module: job.module, meta: job.meta }, job.entry, options, output.flush);
-  output.flush();
-  send({ type: 'result', id: job.id, result });
+  output.result({ result });
 }
 
 const session = data.session ? pythonSession(data.session) : null;
@@ -121,7 +130,7 @@ function runPython(msg: Extract<ToWorker, { type: 'run' }>): void {
   const { stdout: _o, stderr: _e, ...result } = plainResult(s.run(msg.code, msg.limits, output.callbacks, msg.program));
   const out = msg.files?.collect;
   const collected = out ? collectFiles(s.vfs, out.dir, out.maxBytes) : undefined;
-  send({ type: 'result', id: msg.id, result, ...(collected ? { collected } : {}) });
+  output.result({ result, ...(collected ? { collected } : {}) });
   // Off the next run's path; also after a stop, whose fresh interpreter still has this run's files.
   if (msg.fresh) s.renew();
 }

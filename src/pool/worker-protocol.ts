@@ -67,10 +67,16 @@ export type ToWorker =
 /** A result as it crosses: its output already went as it was written. */
 export type WithoutOutput<R> = Omit<R, 'stdout' | 'stderr'>;
 
+export interface OutputBatch {
+  type: 'stdout' | 'stderr';
+  bytes: Uint8Array;
+}
+
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'stdout' | 'stderr'; id: number; bytes: Uint8Array }
-  | { type: 'result'; id: number; result: WithoutOutput<PlainResult> | WithoutOutput<WasmRunResult>; collected?: Collected }
+  | (OutputBatch & { id: number })
+  /** `tail`: output not sent yet, the run's last batch (so a short run is one message back). */
+  | { type: 'result'; id: number; result: WithoutOutput<PlainResult> | WithoutOutput<WasmRunResult>; collected?: Collected; tail?: OutputBatch }
   | { type: 'snapshot'; id: number; bytes: Uint8Array }
   | { type: 'fs'; id: number; result: { value: unknown } | { code: string; message: string } }
   /** `usage`: the request was refused as a UsageError (invalid options, what the engine does not support). */
