@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import { InvalidModuleError, isBinary, loadModule, watToBinary, type LoadedModule, type ModuleMeta } from '../instrument/load.js';
 import { WasmPool } from '../pool/wasm-pool.js';
-import { runOnce, type Entry, type RunTarget } from '../guests/wasi/run.js';
+import type { Entry, RunTarget } from '../guests/wasi/guest.js';
+import { runModule } from '../session/module-run.js';
 import type { WasmRunResult } from '../guests/wasi/result.js';
 import type { WasmRunOptions } from '../guests/wasi/options.js';
 
@@ -82,7 +83,7 @@ export class WasmModule {
   /** The same, synchronously on this thread (isolation 'inline' only). */
   runSync(options: WasmRunOptions = {}): WasmRunResult {
     if (this.pool) throw new UsageError("runSync runs on the calling thread: with isolation 'worker' use run()");
-    return runOnce(this.loaded, { kind: 'start' }, { ...this.defaults, ...options });
+    return runModule(this.loaded, { kind: 'start' }, { ...this.defaults, ...options });
   }
 
   /** Calls an export in a fresh instance: i32/f32/f64 as numbers, i64 as BigInt, in and out. */
@@ -96,7 +97,7 @@ export class WasmModule {
 
   private async start(entry: Entry, options: WasmRunOptions): Promise<WasmRunResult> {
     const merged = { ...this.defaults, ...options };
-    return this.pool ? this.pool.execute(this.loaded, entry, merged) : runOnce(this.loaded, entry, merged);
+    return this.pool ? this.pool.execute(this.loaded, entry, merged) : runModule(this.loaded, entry, merged);
   }
 }
 

@@ -4,13 +4,20 @@ import { HostStop } from './stop.js';
 export interface OutputCallbacks {
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
+  /** The same output as the bytes the guest wrote (a module's callers and a worker's stream take bytes). */
+  onStdoutBytes?: (bytes: Uint8Array) => void;
+  onStderrBytes?: (bytes: Uint8Array) => void;
 }
 
 class Stream {
   private readonly decoder = new TextDecoder();
   text = '';
-  constructor(private readonly callback?: (text: string) => void) {}
+  constructor(
+    private readonly callback?: (text: string) => void,
+    private readonly bytesCallback?: (bytes: Uint8Array) => void,
+  ) {}
   push(bytes: Uint8Array, final = false): void {
+    if (bytes.length) this.bytesCallback?.(bytes);
     const chunk = this.decoder.decode(bytes, { stream: !final });
     if (!chunk) return;
     this.text += chunk;
@@ -27,8 +34,8 @@ export class OutputCollector {
     private readonly limitBytes: number,
     callbacks: OutputCallbacks = {},
   ) {
-    this.out = new Stream(callbacks.onStdout);
-    this.err = new Stream(callbacks.onStderr);
+    this.out = new Stream(callbacks.onStdout, callbacks.onStdoutBytes);
+    this.err = new Stream(callbacks.onStderr, callbacks.onStderrBytes);
   }
 
   readonly stdout = (bytes: Uint8Array) => this.write(this.out, bytes);

@@ -2,7 +2,8 @@
 // guest is asked to stop (the interpreters raise KeyboardInterrupt) and given a small grace budget, so
 // `finally` blocks run and the guest stays usable. A guest that ignores it, or a loop that never
 // checks, gets the hard stop: a HostStop thrown through the guest, which discards the instance. An
-// interrupt from another thread (a worker sandbox's `interrupt()`) asks the guest the same way.
+// interrupt from another thread (a worker sandbox's `interrupt()`) asks the guest the same way. A
+// guest that cannot be asked (a WebAssembly module) gets the hard stop at once.
 import { blockingSleep } from './host.js';
 import type { FuelPolicy } from './fuel.js';
 import { HostStop } from './stop.js';
@@ -34,13 +35,17 @@ export class RunGuard implements FuelPolicy {
   private readonly deadline: number;
   private graceDeadline = Infinity;
 
-  /** `interrupt`: a cell another thread sets to 1 (and notifies) to interrupt the guest (Ctrl-C). */
+  /**
+   * `guest` and `grace` null: no soft stop. `interrupt`: a cell another thread sets to 1 (and
+   * notifies) to interrupt the guest (Ctrl-C). `describe`: the stop's words, where the guest has its own.
+   */
   constructor(
-    private readonly guest: StoppableGuest,
+    private readonly guest: StoppableGuest | null,
     private readonly limits: GuardLimits,
     started: number,
-    private readonly grace: Grace,
+    private readonly grace: Grace | null,
     private readonly interrupt?: Int32Array,
+    private readonly describe?: (reason: 'fuel' | 'timeout') => string,
   ) {
     this.deadline = started + limits.timeoutMs;
   }
@@ -48,7 +53,7 @@ export class RunGuard implements FuelPolicy {
   checkpoint(): void {
     if (this.interrupt && Atomics.exchange(this.interrupt, 0, 0) !== 0) {
       this.interrupted = true;
-      this.guest.requestStop();
+      this.guest?.requestStop();
     }
     const now = performance.now();
     if (now >= this.graceDeadline) this.hardStop();
@@ -74,7 +79,9 @@ export class RunGuard implements FuelPolicy {
   private limitHit(reason: 'fuel' | 'timeout'): void {
     if (this.softStop) this.hardStop();
     const message =
-      reason === 'fuel' ? `fuel limit of ${this.limits.fuel} units exhausted` : `time limit of ${this.limits.timeoutMs} ms exceeded`;
+      this.describe?.(reason) ??
+      (reason === 'fuel' ? `fuel limit of ${this.limits.fuel} units exhausted` : `time limit of ${this.limits.timeoutMs} ms exceeded`);
+    if (!this.guest || !this.grace) throw new HostStop(reason, message);
     this.softStop = { reason, message };
     this.graceDeadline = performance.now() + this.grace.ms;
     this.guest.grantFuel(this.grace.fuel);

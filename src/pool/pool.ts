@@ -1,6 +1,6 @@
 // A pool of fresh sandboxes: every `run` gets a new interpreter, prepared ahead of time and replaced
-// off the hot path. Inline pools keep pre-created interpreters on the calling thread; worker pools run
-// one interpreter per worker thread, in parallel, behind a bounded queue.
+// off the hot path. Inline pools keep pre-created interpreters on the calling thread; worker pools are
+// the one worker pool (worker-pool.ts) with one Python session per worker thread, in parallel.
 import { availableParallelism } from 'node:os';
 import type { ModuleVariant } from '../engine/abi.js';
 import { UsageError } from '../core/errors.js';
@@ -15,6 +15,9 @@ import type { Session } from '../session/session.js';
 import { abortable, checkSignal } from '../core/abort.js';
 import type { WorkerSession } from './worker-session.js';
 import type { RunFilesRequest } from './run-files.js';
+import { PoolOverloadError, positiveInt, WorkerPool } from './worker-pool.js';
+
+export { PoolOverloadError };
 
 /** A pool run's options: worker pools also take files for this run only, and give back what it wrote. */
 export interface PoolRunOptions extends RunOptions {
@@ -27,11 +30,6 @@ export interface PoolOptions extends SandboxOptions {
   size?: number;
   /** Runs that may wait for a free worker; past it `run` rejects with PoolOverloadError. Default 1024. */
   maxQueue?: number;
-}
-
-/** The pool's queue is full: shed load instead of growing memory. */
-export class PoolOverloadError extends Error {
-  override name = 'PoolOverloadError';
 }
 
 interface Job {
@@ -47,26 +45,17 @@ interface Job {
 
 const VARIANT: ModuleVariant = 'metered';
 
-function positiveInt(what: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`${what} must be a positive integer`);
-  return value;
-}
-
 export class Pool {
   private readonly resolved: ResolvedSandboxOptions;
   private readonly engine: PythonEngine;
   private readonly sandboxOptions: SandboxOptions;
   private readonly bridge;
   private readonly size: number;
-  private readonly maxQueue: number;
   private readonly spare: Session[] = [];
-  private readonly workers: Promise<WorkerSession>[] = [];
-  private readonly idle: WorkerSession[] = [];
-  private readonly queue: Job[] = [];
-  private running = 0;
+  /** Worker pools: a Python session per worker thread, all started at once. */
+  private readonly workers: WorkerPool<Promise<WorkerSession>, Job> | null = null;
+  private readonly started: Promise<WorkerSession>[] = [];
   private closed = false;
-  private drained: (() => void) | null = null;
 
   constructor(options: PoolOptions = {}) {
     const { size, maxQueue, ...sandboxOptions } = options;
@@ -77,15 +66,20 @@ export class Pool {
     this.bridge = hostBridge(this.resolved);
     const worker = this.resolved.isolation === 'worker';
     this.size = positiveInt('size', size, worker ? availableParallelism() : 4);
-    this.maxQueue = positiveInt('maxQueue', maxQueue, 1024);
-    for (let i = 0; i < this.size; i++) {
-      if (worker) {
-        const w = openWorker(this.resolved, this.bridge, VARIANT);
-        w.then((s) => this.release(s), () => {});
-        this.workers.push(w);
-      } else {
-        this.spare.push(this.openSpare(true));
-      }
+    const queue = positiveInt('maxQueue', maxQueue, 1024);
+    if (worker) {
+      this.workers = new WorkerPool(this.size, queue, {
+        start: () => {
+          const session = openWorker(this.resolved, this.bridge, VARIANT);
+          session.catch(() => {}); // reported to the runs that await it
+          return session;
+        },
+        run: (session, job) => this.runOnWorker(session, job),
+        end: async (session) => (await session.catch(() => null))?.dispose(),
+      });
+      this.started = this.workers.startAll();
+    } else {
+      for (let i = 0; i < this.size; i++) this.spare.push(this.openSpare(true));
     }
   }
 
@@ -95,7 +89,7 @@ export class Pool {
 
   /** Resolves when every worker has started (inline pools are ready at once). */
   async ready(): Promise<void> {
-    await Promise.all(this.workers);
+    await Promise.all(this.started);
   }
 
   /**
@@ -112,23 +106,16 @@ export class Pool {
     if (options.files && this.resolved.isolation === 'inline') throw new UsageError("files for one run need a pool with isolation 'worker'");
     if (this.resolved.isolation === 'inline') return abortable(signal, async () => this.runInline(code, options, program));
     signal?.throwIfAborted();
-    if (this.queue.length >= this.maxQueue) {
-      throw new PoolOverloadError(`pool queue is full (${this.maxQueue} runs waiting); try again later`);
-    }
+    const workers = this.workers!;
     let job!: Job;
     const queued = new Promise<RunResult>((resolve, reject) => {
       job = { code, options, program, resolve, reject };
     });
+    workers.push(job);
     const leaveQueue = () => {
-      const at = this.queue.indexOf(job);
-      if (at >= 0) {
-        this.queue.splice(at, 1);
-        job.reject(signal!.reason);
-      }
+      if (workers.withdraw(job)) job.reject(signal!.reason);
     };
     signal?.addEventListener('abort', leaveQueue, { once: true });
-    this.queue.push(job);
-    this.dispatch();
     try {
       // A worker whose run was abandoned goes back to the pool once the run has ended.
       return await abortable(signal, () => queued, { interrupt: () => job.interrupt?.(), cancel: () => job.cancel?.() });
@@ -151,10 +138,8 @@ export class Pool {
   /** Stops taking runs, lets queued and running ones finish, then releases every interpreter and worker. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.queue.length || this.running) await new Promise<void>((resolve) => (this.drained = resolve));
     for (const s of this.spare.splice(0)) s.dispose();
-    const workers = await Promise.allSettled(this.workers);
-    for (const w of workers) if (w.status === 'fulfilled') w.value.dispose();
+    await this.workers?.close();
   }
 
   /** `warm`: touches the pages its first run would fault in (MicroPython). */
@@ -177,26 +162,16 @@ export class Pool {
     return result;
   }
 
-  private release(worker: WorkerSession): void {
-    this.idle.push(worker);
-    this.dispatch();
-  }
-
-  private dispatch(): void {
-    while (this.idle.length && this.queue.length) {
-      const worker = this.idle.pop()!;
-      const job = this.queue.shift()!;
-      this.running++;
-      job.interrupt = () => worker.interrupt();
-      job.cancel = () => worker.cancel();
-      worker
-        .run(job.code, resolveInterpreterLimits(this.resolved.limits, job.options.limits), job.options, true, job.program, job.options.files)
-        .then(job.resolve, job.reject)
-        .finally(() => {
-          this.running--;
-          this.release(worker);
-          if (this.closed && !this.queue.length && !this.running) this.drained?.();
-        });
+  private async runOnWorker(session: Promise<WorkerSession>, job: Job): Promise<void> {
+    let worker: WorkerSession;
+    try {
+      worker = await session;
+    } catch (e) {
+      return job.reject(e);
     }
+    job.interrupt = () => worker.interrupt();
+    job.cancel = () => worker.cancel();
+    const limits = resolveInterpreterLimits(this.resolved.limits, job.options.limits);
+    await worker.run(job.code, limits, job.options, true, job.program, job.options.files).then(job.resolve, job.reject);
   }
 }

@@ -1,11 +1,10 @@
 // A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
-import { STOP_TYPE } from '../core/stop.js';
 import type { Worker } from 'node:worker_threads';
 import type { ModuleVariant } from '../engine/abi.js';
 import { pythonEngine } from '../guests/registry.js';
 import type { Engine } from '../capabilities/resolved-options.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, type ErrorInfo } from '../core/errors.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { OutputCallbacks } from '../core/output.js';
 import type { ProgramSpec } from '../guests/python-common/program.js';
@@ -13,25 +12,14 @@ import type { HostBridge } from '../capabilities/host-functions.js';
 import type { Determinism } from '../core/determinism.js';
 import type { VfsOptions } from '../vfs/vfs.js';
 import type { FsOp } from '../capabilities/sandbox-fs.js';
-import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import { unpackCall, type CarriedAnswer, type CarriedCall } from './host-call-transport.js';
 import type { AuditEvent } from '../core/audit.js';
-import { siblingModule, startWorker } from '../core/thread.js';
-import { RunOutcome, type RunResult } from '../guests/python-common/result.js';
-import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
-import { watchRun, type LostWorker } from './watched-run.js';
+import { RunOutcome, type PlainResult, type RunResult } from '../guests/python-common/result.js';
+import type { FromWorker, ToWorker, WithoutOutput } from './worker-protocol.js';
+import { lostWorkerError, ReplaceableWorker, spawnWorker, WATCHDOG_MARGIN_MS, watchRun } from './watched-run.js';
 import type { RunFilesRequest } from './run-files.js';
 
-/** How long after the run's own deadline the watchdog waits before terminating the worker. */
-export const WATCHDOG_MARGIN_MS = 1000;
-
-const WORKER_URL = siblingModule(import.meta.url, 'worker-main');
-
-function newWorker(workerData: WorkerData): Worker {
-  const stackSizeMb = pythonEngine(workerData.engine.name).workerStackMb;
-  const resourceLimits = stackSizeMb ? { stackSizeMb } : undefined;
-  return startWorker(WORKER_URL, { workerData, transferList: [workerData.hostPort], resourceLimits });
-}
+export { WATCHDOG_MARGIN_MS };
 
 /** What every worker of a session is started with. */
 export interface WorkerSetup {
@@ -50,16 +38,10 @@ export interface WorkerRestore {
   limits: ResolvedLimits;
 }
 
-function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: WorkerRestore): Promise<Worker> {
-  const channel = blockingChannel();
-  serveBlockingCalls(channel.local, channel.signal, async (call: CarriedCall): Promise<CarriedAnswer> => {
-    const refused: AuditEvent[] = [];
-    const reply = await setup.bridge.call(unpackCall(call), (kind, detail) => refused.push({ kind, detail }));
-    return { reply, refused };
-  });
-  channel.local.unref();
-  const worker = newWorker({
-    engine: { name: setup.engine, variant: setup.variant, shared: pythonEngine(setup.engine).shared(setup.variant) },
+function spawnSessionWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?: WorkerRestore): Promise<Worker> {
+  const engine = pythonEngine(setup.engine);
+  const session = {
+    engine: { name: setup.engine, variant: setup.variant, shared: engine.shared(setup.variant) },
     guestSpec: setup.guestSpec,
     granted: setup.bridge.grantedNames(),
     determinism: setup.determinism,
@@ -67,24 +49,18 @@ function spawnWorker(setup: WorkerSetup, interrupt: SharedArrayBuffer, restored?
     vfs: setup.vfs,
     restored,
     interrupt,
-    hostPort: channel.port,
-    hostSignal: channel.signal,
-  });
-  worker.once('exit', () => channel.local.close());
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    worker.once('error', onError);
-    worker.once('message', (msg: FromWorker) => {
-      worker.off('error', onError);
-      if (msg.type === 'ready') resolve(worker);
-      else reject(new Error(`unexpected first message from worker: ${msg.type}`));
-    });
-  });
+  };
+  const answer = async (call: CarriedCall): Promise<CarriedAnswer> => {
+    const refused: AuditEvent[] = [];
+    const reply = await setup.bridge.call(unpackCall(call), (kind, detail) => refused.push({ kind, detail }));
+    return { reply, refused };
+  };
+  return spawnWorker(session, answer, engine.workerStackMb ? { stackSizeMb: engine.workerStackMb } : undefined);
 }
 
 export class WorkerSession {
-  /** A replacement worker is started in the background, so a killed run returns at once. */
-  private worker: Promise<Worker> | null;
+  /** null once disposed. A replaced worker starts fresh, not from `restored` (as an inline session does). */
+  private thread: ReplaceableWorker | null;
   private nextId = 1;
   private busy = false;
   /** The running code was ended by `cancel`: its worker's exit is expected. */
@@ -92,23 +68,22 @@ export class WorkerSession {
 
   private constructor(
     worker: Worker,
-    private readonly setup: WorkerSetup,
+    setup: WorkerSetup,
     private readonly interruptCell: SharedArrayBuffer,
   ) {
-    this.worker = Promise.resolve(worker);
+    this.thread = new ReplaceableWorker(() => spawnSessionWorker(setup, interruptCell), worker);
   }
 
-  /** A replaced worker starts fresh, not from `restored` (as an inline session does). */
   static async start(setup: WorkerSetup, restored?: WorkerRestore): Promise<WorkerSession> {
     const interrupt = new SharedArrayBuffer(4);
-    return new WorkerSession(await spawnWorker(setup, interrupt, restored), setup, interrupt);
+    return new WorkerSession(await spawnSessionWorker(setup, interrupt, restored), setup, interrupt);
   }
 
   /** Ends the running code by force: its worker is terminated and replaced, the session starts afresh. */
   cancel(): void {
-    if (!this.busy || !this.worker) return;
+    if (!this.busy || !this.thread) return;
     this.cancelled = true;
-    void this.worker.then((w) => w.terminate());
+    void this.thread.get().then((w) => w.terminate());
   }
 
   /** Raises KeyboardInterrupt in the running code (as Ctrl-C would); the session survives. */
@@ -130,9 +105,9 @@ export class WorkerSession {
 
   /** One request to the worker between runs, and its reply. */
   private async request<T extends 'snapshot' | 'fs'>(type: T, message: (id: number) => ToWorker): Promise<Extract<FromWorker, { type: T }>> {
-    if (!this.worker) throw new UsageError('this sandbox has been disposed');
+    if (!this.thread) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError(`this sandbox is running code; use ${type} between runs`);
-    const worker = await this.worker;
+    const worker = await this.thread.get();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const onMessage = (msg: FromWorker) => {
@@ -148,7 +123,7 @@ export class WorkerSession {
   }
 
   get disposed(): boolean {
-    return this.worker === null;
+    return this.thread === null;
   }
 
   get running(): boolean {
@@ -157,73 +132,42 @@ export class WorkerSession {
 
   /** `fresh`: the run gets a new interpreter, prepared in the worker after the previous run. */
   async run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, fresh = false, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
-    if (!this.worker) throw new UsageError('this sandbox has been disposed');
+    if (!this.thread) throw new UsageError('this sandbox has been disposed');
     if (this.busy) throw new UsageError('this sandbox is already running code; await the previous run');
     this.busy = true;
     this.cancelled = false;
     try {
-      return await this.runOnWorker(await this.worker, code, limits, callbacks, fresh, program, files);
+      return await this.runOnWorker(await this.thread.get(), code, limits, callbacks, fresh, program, files);
     } finally {
       this.busy = false;
     }
   }
 
-  private runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
-    const id = this.nextId++;
+  private async runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
     const started = performance.now();
-    let stdout = '';
-    let stderr = '';
-    return new Promise<RunResult>((resolve) => {
-      const replaceWorker = async (message: string, kind: 'timeout' | 'fault') => {
-        await worker.terminate();
-        if (this.worker) {
-          this.worker = spawnWorker(this.setup, this.interruptCell);
-          this.worker.catch(() => {}); // reported to the next run, which awaits it
-        }
-        const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
-        const type = kind === 'timeout' ? STOP_TYPE.timeout : 'SandboxFault';
-        resolve(new RunOutcome(false, stdout, stderr, { kind, type, message, traceback: null }, usage, true).typed());
-      };
-      const onMessage = (msg: FromWorker, end: () => void) => {
-        if (msg.type === 'ready' || msg.id !== id) return;
-        if (msg.type === 'stdout') {
-          stdout += msg.text;
-          cb.onStdout?.(msg.text);
-        } else if (msg.type === 'stderr') {
-          stderr += msg.text;
-          cb.onStderr?.(msg.text);
-        } else if (msg.type === 'result') {
-          end();
-          // Cancelled as it ended: its worker is being terminated, so it is replaced all the same.
-          if (this.cancelled) void replaceWorker('the run was cancelled: its worker was terminated', 'fault');
-          else {
-            if (msg.collected) files?.onCollected?.(msg.collected);
-            resolve(RunOutcome.fromPlain(msg.result));
-          }
-        } else if (msg.type === 'failed') {
-          // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
-          end();
-          void replaceWorker(`host error during the run: ${msg.message}`, 'fault');
-        }
-      };
-      const onLost = (lost: LostWorker) => {
-        if (this.cancelled) {
-          void replaceWorker('the run was cancelled: its worker was terminated', 'fault');
-        } else if (lost.kind === 'timeout') {
-          void replaceWorker(`time limit of ${limits.timeoutMs} ms exceeded; the worker was terminated by the watchdog`, 'timeout');
-        } else {
-          void replaceWorker(lost.kind === 'error' ? `worker failed: ${lost.error.message}` : 'worker exited unexpectedly', 'fault');
-        }
-      };
-      watchRun(worker, limits.timeoutMs + WATCHDOG_MARGIN_MS, onMessage, onLost);
-      // Output always streams back, so a run the watchdog kills still returns what it printed.
-      const carried = files && (files.place || files.collect) ? { place: files.place, collect: files.collect } : undefined;
-      worker.postMessage({ type: 'run', id, code, limits, fresh, program, ...(carried ? { files: carried } : {}) } satisfies ToWorker);
-    });
+    const carried = files && (files.place || files.collect) ? { place: files.place, collect: files.collect } : undefined;
+    const message: ToWorker = { type: 'run', id: this.nextId++, code, limits, fresh, program, ...(carried ? { files: carried } : {}) };
+    const { end, stdout, stderr } = await watchRun(worker, message, limits.timeoutMs + WATCHDOG_MARGIN_MS, cb);
+    // Cancelled as it ended: its worker is being terminated, so it is replaced all the same.
+    if (this.cancelled) return this.replaced(worker, { kind: 'fault', type: 'SandboxFault', message: 'the run was cancelled: its worker was terminated' }, stdout, stderr, started);
+    if (end.type === 'result') {
+      if (end.collected) files?.onCollected?.(end.collected);
+      return RunOutcome.fromPlain({ ...(end.result as WithoutOutput<PlainResult>), stdout, stderr });
+    }
+    // The worker's session could not finish the run: a fault, with a fresh worker, as inline.
+    if (end.type === 'failed') return this.replaced(worker, { kind: 'fault', type: 'SandboxFault', message: `host error during the run: ${end.message}` }, stdout, stderr, started);
+    return this.replaced(worker, lostWorkerError(end.lost, `time limit of ${limits.timeoutMs} ms exceeded`), stdout, stderr, started);
+  }
+
+  /** Ends `worker` and starts the next run's; the run's result says why, with what it printed. */
+  private async replaced(worker: Worker, error: ErrorInfo, stdout: string, stderr: string, started: number): Promise<RunResult> {
+    await this.thread?.replace(worker);
+    const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
+    return new RunOutcome(false, stdout, stderr, { ...error, traceback: null }, usage, true).typed();
   }
 
   dispose(): void {
-    void this.worker?.then((w) => w.terminate()).catch(() => {});
-    this.worker = null;
+    void this.thread?.end().catch(() => {});
+    this.thread = null;
   }
 }

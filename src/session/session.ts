@@ -1,6 +1,6 @@
-// One session on the calling thread, over any interpreter guest (src/guests/guest.ts): the run guard,
-// output cap, audit, clock, fuel, replacement of the instance after a hard stop or fault, the
-// interrupt drain and one dispose rule. What differs between interpreters is the guest's.
+// One session on the calling thread, over any guest (src/guests/guest.ts): the run guard, output cap,
+// audit, clock, fuel, replacement of the instance after a hard stop or fault, the interrupt drain and
+// one dispose rule. What differs between the interpreters and modules is the guest's.
 import { AuditTrail } from '../core/audit.js';
 import { SeededRandom, VirtualClock, type Determinism } from '../core/determinism.js';
 import { UsageError } from '../core/errors.js';
@@ -10,7 +10,7 @@ import { systemClock, systemRandomU32 } from '../engine/host.js';
 import { describeError } from '../engine/stop.js';
 import { runFsOp, type FsOp } from '../capabilities/sandbox-fs.js';
 import type { VirtualFS } from '../vfs/vfs.js';
-import { guardOf, type Guest, type GuestInstance, type SessionClock } from '../guests/guest.js';
+import { guardOf, type Guest, type GuestInstance, type RunReport, type SessionClock } from '../guests/guest.js';
 import { DEFAULT_FILENAME, type ProgramSpec } from '../guests/python-common/program.js';
 import { RunOutcome, type RunErrorReport, type RunResult } from '../guests/python-common/result.js';
 import { idleHooks } from '../guests/python-common/idle-hooks.js';
@@ -38,7 +38,12 @@ function sessionClock(determinism: Determinism | undefined, resumed?: { elapsedM
   return { clock: virtual ?? systemClock, randomU32: seeded?.next ?? systemRandomU32, virtual, seeded };
 }
 
-export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
+/** A Python run's result, for guests that give no result of their own. */
+function pythonResult(r: RunReport): RunResult {
+  return new RunOutcome(r.ok, r.stdout, r.stderr, r.error, r.usage, r.replaced, r.value, r.audit).typed();
+}
+
+export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = ProgramSpec, R = RunResult> {
   vfs: VirtualFS;
   private instance: I | null;
   private readonly clock: SessionClock;
@@ -49,7 +54,7 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
 
   /** `restored`: continue a snapshot's (or a fork's) session instead of starting afresh. */
   constructor(
-    private readonly guest: Guest<I, S>,
+    private readonly guest: Guest<I, S, P, R>,
     options: SessionOptions = {},
     restored?: Restore<S>,
   ) {
@@ -89,16 +94,20 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
 
   /** The state between runs, for an in-process copy (fork) without encoding. */
   captureState(): S {
-    const inst = this.live();
-    if (this.running) throw new UsageError('a sandbox cannot be snapshotted while it runs (take the snapshot after the run)');
+    const inst = this.between();
     return this.guest.capture(inst, this.vfs, this.clock);
   }
 
   /** The session's state between runs as snapshot bytes (unsigned: the Sandbox signs them). */
   snapshot(): Uint8Array {
+    const inst = this.between();
+    return this.guest.snapshot(inst, this.vfs, this.clock);
+  }
+
+  private between(): I {
     const inst = this.live();
     if (this.running) throw new UsageError('a sandbox cannot be snapshotted while it runs (take the snapshot after the run)');
-    return this.guest.snapshot(inst, this.vfs, this.clock);
+    return inst;
   }
 
   /** `sb.fs` operations, between runs. */
@@ -106,8 +115,8 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
     return runFsOp(this.vfs, op);
   }
 
-  /** `program`: the run's inputs and file name (program.ts). */
-  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program: ProgramSpec = PLAIN_PROGRAM): RunResult {
+  /** `program`: what the guest takes besides the code (Python: the run's inputs and file name, program.ts). */
+  run(code: string, limits: ResolvedLimits, callbacks: OutputCallbacks, program: P = PLAIN_PROGRAM as P): R {
     const inst = this.live();
     if (this.running) throw new UsageError('this sandbox is already running');
     this.running = true;
@@ -125,10 +134,10 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
     }
   }
 
-  private execute(inst: I, code: string, limits: ResolvedLimits, program: ProgramSpec, output: OutputCollector, audit: AuditTrail, started: number): RunResult {
+  private execute(inst: I, code: string, limits: ResolvedLimits, program: P, output: OutputCollector, audit: AuditTrail, started: number): R {
     const guest = this.guest;
     if (this.interrupt) Atomics.store(this.interrupt, 0, 0); // a Ctrl-C between runs is moot
-    const guard = guardOf(inst, guest.softStop, limits, started, this.interrupt);
+    const guard = guardOf(inst, guest.softStop, limits, started, this.interrupt, guest.stopMessage);
     const virtual = this.clock.virtual;
     const channel = guest.channel(guard, audit.add);
     inst.hooks = {
@@ -161,22 +170,27 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
     if (replaced) this.instance = this.fresh();
     // An interrupt that came as the program ended is still pending: taken now, it is the run's error
     // (e.g. Ctrl-C in a final time.sleep: the guest had no check left to raise it).
-    const interruptedAtEnd = !replaced && guard.interrupted && !interruptConsumed && guest.drainInterrupt(inst);
+    const interruptedAtEnd = !replaced && guard.interrupted && !interruptConsumed && (guest.drainInterrupt?.(inst) ?? false);
     const { stdout, stderr } = output.finish();
+    // A soft stop (and so its error) exists only for guests that declare one.
     const error = guard.softStop
-      ? guest.softStopError(guard.softStop, executed)
+      ? guest.softStopError!(guard.softStop, executed)
       : interruptedAtEnd && outcome.kind === 'ok'
-        ? guest.interruptedAtEnd
+        ? guest.interruptedAtEnd!
         : guest.classify(executed, { capReached, limits, audit: audit.add });
     const usage = { fuel, memoryPeakBytes, wallMs };
-    return new RunOutcome(error === null, stdout, stderr, error, usage, replaced, error ? null : channel.value(), audit.toJSON()).typed();
+    return this.result({ ok: error === null, stdout, stderr, error, usage, replaced, value: error ? null : channel.value(), audit: audit.toJSON() });
+  }
+
+  private result(report: RunReport): R {
+    return this.guest.result ? this.guest.result(report) : (pythonResult(report) as R);
   }
 
   /**
    * A host-side exception outside the guarded guest call (e.g. while preparing it): the run ends as a
    * fault with a fresh instance, never as a rejection.
    */
-  private faulted(inst: I, e: unknown, output: OutputCollector, started: number, audit: AuditTrail): RunResult {
+  private faulted(inst: I, e: unknown, output: OutputCollector, started: number, audit: AuditTrail): R {
     let fuel = 0;
     try {
       fuel = inst.fuel.end();
@@ -189,7 +203,7 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown> {
     const message = `host error during the run: ${describeError(e)}`;
     const usage = { fuel, memoryPeakBytes: inst.memoryPeakBytes, wallMs: performance.now() - started };
     const error: RunErrorReport = { kind: 'fault', type: 'SandboxFault', message, traceback: null };
-    return new RunOutcome(false, stdout, stderr, error, usage, true, null, audit.toJSON()).typed();
+    return this.result({ ok: false, stdout, stderr, error, usage, replaced: true, value: null, audit: audit.toJSON() });
   }
 
   /** Releases the instance; during a run (from a host callback), at the run's end. */

@@ -4,7 +4,7 @@ import { HOST_IMPORT_MODULE } from '../../engine/abi.js';
 import { blockingSleep } from '../../engine/host.js';
 import { components, joinPath } from '../../vfs/paths.js';
 import { Quota } from '../../vfs/quota.js';
-import { DEFAULT_FS_QUOTA, VirtualFS } from '../../vfs/vfs.js';
+import { DEFAULT_FS_QUOTA } from '../../vfs/vfs.js';
 import { HostBackend } from '../../vfs/host-backend.js';
 import type { Backend } from '../../vfs/types.js';
 import { WASI_MODULE } from '../../abi/wasi-p1/wasi.js';
@@ -24,12 +24,9 @@ export function ungrantedImports(meta: ModuleMeta, options: WasmRunOptions): str
     .map((i) => `${i.module}.${i.name}`);
 }
 
-export function buildPreopens(options: WasmRunOptions, limits: ResolvedWasmLimits): { guest: string; tree: Backend }[] {
+/** The granted host directories, each preopened at its guest path (the in-memory files are the session's). */
+export function buildMounts(options: WasmRunOptions, limits: ResolvedWasmLimits): { guest: string; tree: Backend }[] {
   const preopens: { guest: string; tree: Backend }[] = [];
-  if (options.files) {
-    const vfs = new VirtualFS({ files: options.files, quota: { bytes: limits.writeQuotaBytes } });
-    preopens.push({ guest: '/', tree: vfs.memory });
-  }
   const seen = new Set<string>();
   for (const m of options.mounts ?? []) {
     const guest = joinPath(components(m.guest));

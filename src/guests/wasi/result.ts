@@ -2,6 +2,7 @@
 import { ProcExit } from '../../abi/wasi-p1/wasi.js';
 import type { ErrorInfo, ErrorKind } from '../../core/errors.js';
 import type { RunResultBase } from '../../core/result.js';
+import { HostStop, STOP_TYPE } from '../../core/stop.js';
 
 export interface WasmErrorInfo extends ErrorInfo {
   kind: Exclude<ErrorKind, 'python'>;
@@ -18,10 +19,12 @@ export interface WasmRunResult extends RunResultBase<WasmErrorInfo> {
   result?: WasmValue[];
 }
 
-/** Unwinds the guest from a host import; never catchable by the guest (exception handling is not enabled). */
-export class WasmStop extends Error {
+/**
+ * A fault with its own type name (a host function's error, no memory to write to), thrown from a host
+ * import. Like a HostStop it unwinds the guest, which cannot catch it (exception handling is not enabled).
+ */
+export class ModuleFault extends Error {
   constructor(
-    readonly kind: WasmErrorInfo['kind'],
     readonly type: string,
     message: string,
   ) {
@@ -30,14 +33,13 @@ export class WasmStop extends Error {
 }
 
 /** A thrown value as the run's outcome: an exit, a stop, or a trap. */
-export function classify(e: unknown, stopped: WasmStop | null, exit: (code: number) => void): WasmErrorInfo | null {
+export function classify(e: unknown, exit: (code: number) => void): WasmErrorInfo | null {
   if (e instanceof ProcExit) {
     exit(e.code);
     return null;
   }
-  // A stop wins even when the guest's unwinding raised something else on the way out.
-  if (stopped) return { kind: stopped.kind, type: stopped.type, message: stopped.message };
-  if (e instanceof WasmStop) return { kind: e.kind, type: e.type, message: e.message };
+  if (e instanceof HostStop) return { kind: e.reason, type: STOP_TYPE[e.reason], message: e.message };
+  if (e instanceof ModuleFault) return { kind: 'fault', type: e.type, message: e.message };
   if (e instanceof WebAssembly.RuntimeError) return { kind: 'fault', type: 'Trap', message: e.message };
   if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'fault', type: 'StackOverflow', message: `stack overflow: ${e.message}` };
   if (e instanceof WebAssembly.LinkError) return { kind: 'denied', type: 'LinkError', message: e.message };
