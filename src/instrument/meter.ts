@@ -13,8 +13,9 @@
 //   the host when it is negative.
 // - Every call settles and checks first, so a descent of calls (recursion) passes a check in every
 //   frame, and nothing is left in the local of a frame that an exception unwinds.
-// - A function without loops and calls (most small helpers) runs each of its instructions at most
-//   once per call: it charges its whole instruction count at entry, checks, and needs no local.
+// - A small function without loops and calls (most helpers; up to FLAT_MAX_UNITS instructions) runs
+//   each of its instructions at most once per call: it charges its whole instruction count at entry,
+//   checks, and needs no local.
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
 //   TABLE_ELEMENTS_PER_UNIT elements, before they run. memory.fill and memory.copy become calls to
 //   two added functions that run them in chunks of BULK_CHUNK_BYTES, each charged and checked first
@@ -47,6 +48,8 @@ export const TABLE_GROW_IMPORT = 'table_grow_delta';
 export const MEMORY_EXPORT = 'pyfence_memory';
 export const META_SECTION = 'pyfence.meta';
 
+/** A function without loops and calls, up to this many instructions, is charged whole at entry. */
+export const FLAT_MAX_UNITS = 64;
 /** A loop header settles the local with the global once it holds this many units. */
 export const LOOP_BATCH = 4096;
 /** memory.fill/copy/init: one unit per this many bytes (log2 below). */
@@ -576,7 +579,8 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.bytes(ctx.blockType(type));
     // Without loops and calls, each instruction runs at most once per call: the whole body's count,
     // charged and checked at entry, bounds every path through it (and nothing is left for the exit).
-    const flat = !calls && !loops;
+    // Only for small bodies: a big one (a switch over many cases) runs a small part of itself.
+    const flat = !calls && !loops && count - 1 <= FLAT_MAX_UNITS;
     if (flat) {
       body.bytes(flatEntry(count - 1));
       ctx.report.entryChecks++;
