@@ -9,7 +9,7 @@ import { PINNED_SHA256, readPinnedWasm, sha256 } from './pinned.js';
 import { rewriteLongjmpToNativeExceptions } from './passes/exceptions.js';
 import { trapFatalLoops } from './passes/fatal-loops.js';
 import { replaceSpinSleeps } from './passes/sleep.js';
-import { injectFuelMetering } from './passes/metering.js';
+import { meterModule } from './meter-build.js';
 import { bakeInitialisedState } from './bake.js';
 import { exportStateGlobals, keepOnlyExports } from './passes/strip-exports.js';
 import { enableMidRunGc } from './passes/mid-run-gc.js';
@@ -40,6 +40,7 @@ function inputHash(): string {
   };
   walk(join(root, 'build'));
   walk(join(root, 'src', 'engine'));
+  walk(join(root, 'src', 'instrument')); // the meter (its trusted mode)
   walk(join(root, 'src', 'abi', 'emscripten')); // the syscalls the interpreter runs on while baking
   walk(join(root, 'src', 'guests', 'micropython'));
   walk(join(root, 'src', 'core')); // what the engine and the bake's exec path import
@@ -51,7 +52,7 @@ function inputHash(): string {
 }
 
 function transform(input: Uint8Array, variant: ModuleVariant) {
-  const m = binaryen.readBinary(nameStackPointer(input));
+  let m = binaryen.readBinary(nameStackPointer(input));
   const exceptions = rewriteLongjmpToNativeExceptions(m);
   const fatal = trapFatalLoops(m);
   if (fatal.length !== EXPECTED_FATAL_LOOPS) {
@@ -65,7 +66,6 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
-  const metering = variant === 'metered' ? injectFuelMetering(m, new Set(gc.collector)) : null;
   if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
   // -O3 with more inlining than binaryen's defaults: the input was compiled -Os, so small helpers the
   // interpreter calls on every operation were left out of line (measured: about 3% faster, +5% size).
@@ -74,6 +74,14 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   binaryen.setFlexibleInlineMaxSize(60);
   binaryen.setOneCallerInlineMaxSize(100);
   m.optimize();
+  // Metered after that optimization, so the meter counts (and charges) the code that runs, with the
+  // helpers inlined; then optimized again, to fold the meter's arithmetic into the code around it.
+  let metering = null;
+  if (variant === 'metered') {
+    ({ module: m, report: metering } = meterModule(m));
+    if (!m.validate()) throw new Error(`${variant}: metered module does not validate`);
+    m.optimize();
+  }
   const bake = bakeInitialisedState(m, qstrFilter);
   const keep = variant === 'metered' ? RUNTIME_EXPORTS : RUNTIME_EXPORTS.filter((e) => e !== FUEL_GLOBAL_EXPORT);
   const stateGlobals = exportStateGlobals(m);

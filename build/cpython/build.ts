@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '../../src/guests/cpython/abi.js';
 import { sha256 } from '../pinned.js';
-import { injectFuelMetering } from '../passes/metering.js';
+import { meterModule } from '../meter-build.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
 import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
@@ -35,7 +35,7 @@ const FEATURES =
   binaryen.Features.SIMD128;
 
 /** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
-const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/passes/metering.ts', 'build/walk.ts', 'build/call-graph.ts', 'build/counted-loops.ts',
+const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
   'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/guests/cpython/abi.ts', 'src/engine/abi.ts'];
 
 function inputHash(): string {
@@ -62,13 +62,14 @@ function timed<T>(times: Record<string, number>, label: string, f: () => T): T {
 
 function transform(input: Uint8Array) {
   const times: Record<string, number> = {};
-  const m = timed(times, 'readMs', () => binaryen.readBinary(input));
+  let m = timed(times, 'readMs', () => binaryen.readBinary(input));
   m.setFeatures(FEATURES);
   const gotImports = resolveGotImports(m);
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const sleep = sleepThroughHost(m);
   const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
-  const metering = timed(times, 'meteringMs', () => injectFuelMetering(m));
+  let metering;
+  ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
   const memoryGrows = timed(times, 'scanMs', () => countMemoryGrows(m));
   if (memoryGrows !== 0) throw new Error(`cpython: ${memoryGrows} memory.grow instructions: growth must go through the host`);
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');

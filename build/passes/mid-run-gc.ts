@@ -39,9 +39,9 @@ export interface MidRunGcReport extends GcFunctions, GcLayout {
   /** The bytecode VM, left unspilled. */
   vm: string;
   /**
-   * The collector and the helpers only it calls. Metering leaves them out: a collection is bounded by
-   * the heap, which the memory cap bounds, and charging its loops per iteration would bill a 1 MiB
-   * heap's sweep like 20 ms of bytecode when it takes 0.2 ms.
+   * The collector and the helpers only it calls (reported only). The old build meter left them out
+   * for cost (its capped per-iteration charge billed a sweep 100x its CPU); the one meter charges
+   * them as any code, one unit per instruction, which bills a sweep at its CPU.
    */
   collector: string[];
   functions: number;

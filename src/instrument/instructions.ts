@@ -37,6 +37,15 @@ export enum Kind {
   MemoryBulk,
   /** table.fill/copy/init: the element count is on top of the stack. */
   TableBulk,
+  // Exception handling, decoded only for trusted builds (`exceptions`): a module is refused it.
+  /** Legacy `try`: opens a block. (`try_table` decodes as Block: its catches are branches.) */
+  Try,
+  /** Legacy `catch`/`catch_all`: starts the handler, as `else` starts the other arm. */
+  Catch,
+  /** `throw`, `rethrow`, `throw_ref`: leave the function, unless a handler in it catches. */
+  Throw,
+  /** Legacy `delegate`: closes its `try`, as `end` does. */
+  Delegate,
 }
 
 export interface Instr {
@@ -87,8 +96,11 @@ function blockType(bytes: Uint8Array, at: number): number {
   return skipLeb(bytes, at); // a type index
 }
 
-/** Decodes the instruction at `at` into `out` (reused: decoding allocates nothing). */
-export function decode(bytes: Uint8Array, at: number, out: Instr): void {
+/**
+ * Decodes the instruction at `at` into `out` (reused: decoding allocates nothing). `exceptions`:
+ * accept both forms of exception handling (the interpreters' trusted builds; never a guest module).
+ */
+export function decode(bytes: Uint8Array, at: number, out: Instr, exceptions = false): void {
   const op = bytes[at];
   let p = at + 1;
   out.kind = Kind.Plain;
@@ -207,7 +219,9 @@ export function decode(bytes: Uint8Array, at: number, out: Instr): void {
       case 0x18:
       case 0x19:
       case 0x1f:
-        throw new UnsupportedFeature(EH);
+        if (!exceptions) throw new UnsupportedFeature(EH);
+        p = exceptionOp(bytes, op, p, out);
+        break;
       case 0x14:
       case 0x15:
       case 0xd3:
@@ -225,6 +239,45 @@ export function decode(bytes: Uint8Array, at: number, out: Instr): void {
   }
   out.imm = at + 1;
   out.next = p;
+}
+
+/** try, catch, throw, rethrow, throw_ref, delegate, catch_all, try_table. */
+function exceptionOp(bytes: Uint8Array, op: number, p: number, out: Instr): number {
+  switch (op) {
+    case 0x06:
+      out.kind = Kind.Try;
+      return blockType(bytes, p);
+    case 0x07: // catch tag
+      out.kind = Kind.Catch;
+      return skipLeb(bytes, p);
+    case 0x19: // catch_all
+      out.kind = Kind.Catch;
+      return p;
+    case 0x08: // throw tag
+    case 0x09: // rethrow label
+      out.kind = Kind.Throw;
+      return skipLeb(bytes, p);
+    case 0x0a: // throw_ref
+      out.kind = Kind.Throw;
+      return p;
+    case 0x18: // delegate label
+      out.kind = Kind.Delegate;
+      return skipLeb(bytes, p);
+    default: {
+      // try_table blocktype vec(catch): catch tag label | catch_ref tag label | catch_all label | catch_all_ref label
+      out.kind = Kind.Block;
+      p = blockType(bytes, p);
+      const n = readUleb(bytes, p);
+      p = n.next;
+      for (let i = 0; i < n.value; i++) {
+        const clause = bytes[p++];
+        if (clause > 3) throw new UnsupportedFeature(`unknown try_table catch clause ${clause}`);
+        if (clause < 2) p = skipLeb(bytes, p);
+        p = skipLeb(bytes, p);
+      }
+      return p;
+    }
+  }
 }
 
 function miscOp(bytes: Uint8Array, p: number, out: Instr): number {

@@ -3,28 +3,40 @@
 // of every feature the fence does not implement. Linear in the module's size.
 //
 // The cost model (one unit per instruction: K = 1), sound by construction:
-// - Every straight-line segment (up to and including the next block, loop, if, else, end, br, br_if,
-//   br_table, return, unreachable or return_call) adds its instruction count to a per-function i32
-//   local `acc` when it starts. A register add, no check.
+// - Every straight-line segment (up to and including the next loop, if, else, end, br, br_table,
+//   return, unreachable or return_call; across block entries and br_ifs) adds its instruction
+//   count to a per-function i32 local `acc` when it starts. A register add, no check.
 // - The local settles into the fuel global (global -= acc; acc = 0) at every loop header once it
 //   reaches LOOP_BATCH, before every call, before every bulk operation, and at every function exit:
 //   the body is wrapped in a block, `return` becomes a branch to it, and the settle follows it.
-//   Nothing is left in a local when a function returns. A settle at a loop header, exit, bulk
-//   operation or tail call checks the global and calls the host when it is negative.
-// - Functions that make calls check the global at entry, so a descent of calls (recursion) passes
-//   a check in every frame: every frame settled what it ran before calling.
+//   Nothing is left in a local when a function returns. Every settle checks the global and calls
+//   the host when it is negative.
+// - Every call settles and checks first, so a descent of calls (recursion) passes a check in every
+//   frame, and nothing is left in the local of a frame that an exception unwinds.
+// - A small function without loops and calls (most helpers; up to FLAT_MAX_UNITS instructions) runs
+//   each of its instructions at most once per call: it charges its whole instruction count at entry,
+//   checks, and needs no local.
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
 //   TABLE_ELEMENTS_PER_UNIT elements, before they run. memory.fill and memory.copy become calls to
 //   two added functions that run them in chunks of BULK_CHUNK_BYTES, each charged and checked first
 //   (one fill of fresh memory can take longer than a deadline's grace), bounds checked up front so
 //   that an out-of-bounds operation traps before it writes anything, as the instruction does.
 // So fuel charged >= instructions executed, and between two checks of the global run at most
-// LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units; the host
+// LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units, or a
+// whole function without loops and calls; the host
 // (src/engine/fuel.ts) checks the deadline every FUEL_SLICE units of the global.
 // - memory.grow and table.grow get their delta from a host import that sees the current size and the
 //   delta and answers either the delta or -1 (which makes the grow fail): the cap holds whatever the
 //   guest declared as its maximum, and it lives outside linear memory.
 // The added import names cannot collide with the guest's: it was refused if it imported from "pyfence".
+//
+// The interpreters' builds (build/build.ts, build/cpython/build.ts) meter with the same rewrite in its
+// trusted mode (meterTrustedBinary): the same cost model, plus what a trusted build needs and a guest
+// module is refused. Exception handling (both forms): a throw leaves the function without passing its
+// exit settle, so every throw, rethrow and throw_ref settles and checks first (calls, which may throw
+// too, settle already); a catch starts a segment as `else` does. memory.grow and table.grow stay as
+// the build has them (the interpreters grow through the host themselves), and only the fuel import
+// and the fuel global's export are added: no metadata, no memory export.
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
 import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
@@ -36,6 +48,8 @@ export const TABLE_GROW_IMPORT = 'table_grow_delta';
 export const MEMORY_EXPORT = 'pyfence_memory';
 export const META_SECTION = 'pyfence.meta';
 
+/** A function without loops and calls, up to this many instructions, is charged whole at entry. */
+export const FLAT_MAX_UNITS = 64;
 /** A loop header settles the local with the global once it holds this many units. */
 export const LOOP_BATCH = 4096;
 /** memory.fill/copy/init: one unit per this many bytes (log2 below). */
@@ -48,6 +62,8 @@ const TABLE_ELEMENTS_SHIFT = 2;
 export const BULK_CHUNK_BYTES = 1 << 20;
 /** Functions added as imports, after the guest's own: every defined function's index moves by this. */
 const ADDED_IMPORTS = 3;
+/** A trusted build gets only the fuel import. */
+const TRUSTED_ADDED_IMPORTS = 1;
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'ref';
 
@@ -59,10 +75,13 @@ export interface Signature {
 export interface MeterReport {
   functions: number;
   loopChecks: number;
+  /** Functions without loops or calls, charged their whole body once at entry. */
   entryChecks: number;
   callSettles: number;
   bulkCharges: number;
   growSites: number;
+  /** Trusted builds: throw, rethrow and throw_ref sites, each settled first. */
+  throwSettles: number;
 }
 
 export interface ModuleMeta {
@@ -124,7 +143,7 @@ function v8Error(bytes: Uint8Array): string {
 }
 
 function emptyReport(): MeterReport {
-  return { functions: 0, loopChecks: 0, entryChecks: 0, callSettles: 0, bulkCharges: 0, growSites: 0 };
+  return { functions: 0, loopChecks: 0, entryChecks: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
 }
 
 const VALUE_NAMES: Record<number, ValueType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -136,7 +155,7 @@ const signature = (t: FuncType): Signature => ({
 /** Opcodes the rewrite emits. */
 const OP = {
   block: 0x02, if: 0x04, end: 0x0b, br: 0x0c, call: 0x10,
-  localGet: 0x20, localSet: 0x21, globalGet: 0x23, globalSet: 0x24,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
   memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
   refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
 } as const;
@@ -148,6 +167,8 @@ const I32 = 0x7f;
 
 interface Context {
   m: ModuleSections;
+  /** An interpreter's build: exception handling accepted, growth left as it is (meterTrustedBinary). */
+  trusted: boolean;
   remap: (f: number) => number;
   exhausted: number;
   memoryGrow: number;
@@ -161,8 +182,18 @@ interface Context {
   exports?: Record<string, Signature>;
 }
 
-function rewrite(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
-  const m = readSections(original);
+/**
+ * Meters an interpreter's build (build/build.ts, build/cpython/build.ts) with the same cost model as
+ * any module: the trusted mode of the rewrite (see the top of this file). Throws for anything it
+ * cannot meter; the caller is the build, so there is no `denied`.
+ */
+export function meterTrustedBinary(original: Uint8Array): { bytes: Uint8Array; report: MeterReport } {
+  const { bytes, meta } = rewrite(original, true);
+  return { bytes, report: meta.report };
+}
+
+function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; meta: ModuleMeta } {
+  const m = readSections(original, trusted);
   const types = m.types.slice();
   const typeIndex = (t: FuncType): number => {
     const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -173,17 +204,19 @@ function rewrite(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } 
   };
   const exhaustedType = typeIndex({ params: [], results: [] });
   const growType = typeIndex({ params: [I32, I32], results: [I32] });
-  const remap = (f: number) => (f < m.funcImports ? f : f + ADDED_IMPORTS);
+  const added = trusted ? TRUSTED_ADDED_IMPORTS : ADDED_IMPORTS;
+  const remap = (f: number) => (f < m.funcImports ? f : f + added);
   const exhausted = m.funcImports;
   const ctx: Context = {
     m,
+    trusted,
     remap,
     exhausted,
-    memoryGrow: exhausted + 1,
-    tableGrow: exhausted + 2,
+    memoryGrow: trusted ? -1 : exhausted + 1,
+    tableGrow: trusted ? -1 : exhausted + 2,
     fuelGlobal: m.imports.filter((i) => i.kind === 3).length + countOf(m, SectionId.Global),
-    fill: m.memory ? m.funcImports + ADDED_IMPORTS + m.funcTypes.length : -1,
-    copy: m.memory ? m.funcImports + ADDED_IMPORTS + m.funcTypes.length + 1 : -1,
+    fill: m.memory ? m.funcImports + added + m.funcTypes.length : -1,
+    copy: m.memory ? m.funcImports + added + m.funcTypes.length + 1 : -1,
     blockType: (t) => (t.results.length === 0 ? [VOID] : t.results.length === 1 ? [t.results[0]] : uleb(typeIndex({ params: [], results: t.results }))),
     report: { ...emptyReport(), functions: m.funcTypes.length },
   };
@@ -216,11 +249,11 @@ function rewrite(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } 
   if (!rewritten.has(SectionId.Export)) rewritten.set(SectionId.Export, rewriteExports(ctx, -1, -1));
   // Types last: the code's wrapper blocks may have added some.
   rewritten.set(SectionId.Type, rewriteTypes(m, types));
-  rewritten.set(SectionId.Import, rewriteImports(m, exhaustedType, growType));
+  rewritten.set(SectionId.Import, rewriteImports(m, trusted ? [[FUEL_EXHAUSTED_IMPORT, exhaustedType]] : [[FUEL_EXHAUSTED_IMPORT, exhaustedType], [MEMORY_GROW_IMPORT, growType], [TABLE_GROW_IMPORT, growType]]));
 
   const w = new ByteWriter();
   w.bytes(EMPTY_MODULE);
-  const order = [SectionId.Type, SectionId.Import, SectionId.Function, SectionId.Table, SectionId.Memory, SectionId.Global, SectionId.Export, SectionId.Start, SectionId.Element, SectionId.DataCount, SectionId.Code, SectionId.Data];
+  const order = [SectionId.Type, SectionId.Import, SectionId.Function, SectionId.Table, SectionId.Memory, SectionId.Tag, SectionId.Global, SectionId.Export, SectionId.Start, SectionId.Element, SectionId.DataCount, SectionId.Code, SectionId.Data];
   for (const id of order) {
     const payload = rewritten.get(id);
     if (payload) w.section(id, payload);
@@ -266,12 +299,13 @@ function rewriteTypes(m: ModuleSections, types: FuncType[]): Uint8Array {
   return w.view();
 }
 
-function rewriteImports(m: ModuleSections, exhaustedType: number, growType: number): Uint8Array {
+/** The guest's imports, then the added functions (name, type index), from HOST_IMPORT_MODULE. */
+function rewriteImports(m: ModuleSections, added: [string, number][]): Uint8Array {
   const w = new ByteWriter();
-  w.uleb(m.imports.length + ADDED_IMPORTS);
+  w.uleb(m.imports.length + added.length);
   const s = m.sections.find((x) => x.id === SectionId.Import);
   if (s) w.span(m.bytes, readUleb(m.bytes, s.start).next, s.end);
-  for (const [name, type] of [[FUEL_EXHAUSTED_IMPORT, exhaustedType], [MEMORY_GROW_IMPORT, growType], [TABLE_GROW_IMPORT, growType]] as const) {
+  for (const [name, type] of added) {
     w.bytes(wasmName(HOST_IMPORT_MODULE));
     w.bytes(wasmName(name));
     w.byte(0);
@@ -317,7 +351,7 @@ function rewriteExports(ctx: Context, start: number, end: number): Uint8Array {
   const w = new ByteWriter();
   const exports: Record<string, Signature> = {};
   const added: [string, number, number][] = [[FUEL_GLOBAL_EXPORT, 3, ctx.fuelGlobal]];
-  if (m.memory) added.push([MEMORY_EXPORT, 2, 0]);
+  if (m.memory && !ctx.trusted) added.push([MEMORY_EXPORT, 2, 0]);
   const body = new ByteWriter();
   const importTypes = m.imports.filter((x) => x.kind === 0).map((x) => x.type);
   let n = 0;
@@ -330,7 +364,7 @@ function rewriteExports(ctx: Context, start: number, end: number): Uint8Array {
       if (name === FUEL_GLOBAL_EXPORT || name === MEMORY_EXPORT) throw new RefusedModule(`the export name "${name}" is reserved by the fence`);
       body.span(m.bytes, nameStart, c.at);
       const kind = c.byte();
-      if (kind === 4) throw new UnsupportedFeature('exception handling (tags)');
+      if (kind === 4 && !ctx.trusted) throw new UnsupportedFeature('exception handling (tags)');
       const index = c.u32();
       body.byte(kind);
       if (kind === 0) {
@@ -410,6 +444,12 @@ function rewriteNames(ctx: Context, start: number, end: number): Uint8Array | nu
         w.byte(id);
         w.uleb(sub.length);
         w.append(sub);
+      } else if (ctx.trusted && id !== 3) {
+        // Globals, tables, memories, types, tags...: indices that do not move (a build's later passes
+        // find its globals by name). Labels (3) are dropped: the wrapper blocks shift them.
+        w.byte(id);
+        w.uleb(size);
+        w.span(c.bytes, c.at, subEnd);
       }
       c.at = subEnd;
     }
@@ -442,9 +482,15 @@ function grow(n: number): void {
   counts = more(counts, (k) => new Int32Array(k));
 }
 
-/** Instructions after which a new straight-line segment starts. */
+/**
+ * Instructions after which a new straight-line segment starts: where control may arrive other than
+ * from the instruction before (a loop header, an arm, a join after `end`), or leaves. Entering a
+ * block or try falls through, so it does not end a segment; nor does br_if: what follows it runs
+ * only when it falls through, and when it branches, the rest of the segment is charged unrun
+ * (charged >= executed still holds, and one add serves the whole stretch).
+ */
 const ENDS_SEGMENT = new Uint8Array(32);
-for (const k of [Kind.Block, Kind.Loop, Kind.If, Kind.Else, Kind.End, Kind.Br, Kind.BrIf, Kind.BrTable, Kind.Return, Kind.Unreachable, Kind.ReturnCall, Kind.ReturnCallIndirect]) ENDS_SEGMENT[k] = 1;
+for (const k of [Kind.Loop, Kind.If, Kind.Else, Kind.End, Kind.Br, Kind.BrTable, Kind.Return, Kind.Unreachable, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.Catch, Kind.Throw, Kind.Delegate]) ENDS_SEGMENT[k] = 1;
 
 function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Array[]): Uint8Array {
   const { m } = ctx;
@@ -464,8 +510,16 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   const make = (locals: number) => {
     const ACC = uleb(locals);
     const TMP = uleb(locals + 1);
-    const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
-    const settleCheck = [...settle, ...check];
+    // The settled value is teed into acc and checked there: one read of the global, not two.
+    const settleCheck = [
+      ...[OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localTee, ...ACC, OP.globalSet, ...F],
+      ...[OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end, OP.i32Const, 0, OP.localSet, ...ACC],
+    ];
+    // A function without loops and calls: its whole count, at entry (teed into tmp, which holds nothing yet).
+    const flatEntry = (units: number) => [
+      ...[OP.globalGet, ...F, OP.i32Const, ...sleb32(units), OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F],
+      ...[OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
+    ];
     const header = [OP.localGet, ...ACC, OP.i32Const, ...sleb32(LOOP_BATCH), OP.i32GeU, OP.if, VOID, ...settleCheck, OP.end];
     // The length is on top of the stack: charge it (shifted: at most 2^30, so the i32 global cannot
     // wrap), settle, check, and run the operation.
@@ -473,8 +527,8 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.localSet, ...TMP, OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localGet, ...TMP, OP.i32Const, shift, OP.i32ShrU, OP.i32Sub, OP.globalSet, ...F],
       ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
     ];
-    const memoryGrow = [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
-    return { ACC, TMP, settle, settleCheck, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
+    const memoryGrow = ctx.trusted ? [] : [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
+    return { ACC, TMP, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
   };
   const snippets = (locals: number) => {
     let s = made.get(locals);
@@ -499,18 +553,20 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
     body.bytes([2, I32]);
-    const { ACC, settle, settleCheck, header, bulkMemory, bulkTable } = snippets(locals);
+    const { ACC, settleCheck, flatEntry, header, bulkMemory, bulkTable } = snippets(locals);
     // Decode the body once.
     let count = 0;
     let calls = false;
+    let loops = false;
     for (let at = c.at; at < bodyEnd; count++) {
       grow(count);
-      decode(bytes, at, ins);
+      decode(bytes, at, ins, ctx.trusted);
       starts[count] = at;
       nexts[count] = ins.next;
       kinds[count] = ins.kind;
       indices[count] = ins.index;
       if (ins.kind === Kind.Call || ins.kind === Kind.CallIndirect) calls = true;
+      else if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
       at = ins.next;
       if (at > bodyEnd) throw new Malformed('instruction runs past its function body');
     }
@@ -521,11 +577,15 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
 
     body.byte(OP.block);
     body.bytes(ctx.blockType(type));
-    if (calls) {
-      body.bytes(check);
+    // Without loops and calls, each instruction runs at most once per call: the whole body's count,
+    // charged and checked at entry, bounds every path through it (and nothing is left for the exit).
+    // Only for small bodies: a big one (a switch over many cases) runs a small part of itself.
+    const flat = !calls && !loops && count - 1 <= FLAT_MAX_UNITS;
+    if (flat) {
+      body.bytes(flatEntry(count - 1));
       ctx.report.entryChecks++;
     }
-    let segmentStart = true;
+    let segmentStart = !flat;
     let loopHeader = false;
     let depth = 0;
     // Unchanged instructions are copied in runs: from `copied` up to the instruction being rewritten.
@@ -561,14 +621,14 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           break;
         case Kind.Call:
           flush(i);
-          body.bytes(settle);
+          body.bytes(settleCheck);
           body.byte(OP.call);
           body.uleb(ctx.remap(indices[i]));
           ctx.report.callSettles++;
           break;
         case Kind.CallIndirect:
           flush(i);
-          body.bytes(settle);
+          body.bytes(settleCheck);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.callSettles++;
           break;
@@ -589,12 +649,14 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           body.uleb(ctx.remap(indices[i]));
           break;
         case Kind.MemoryGrow:
+          if (ctx.trusted) break; // the build grows through the host itself
           flush(i);
           body.bytes(snippets(locals).memoryGrow);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.growSites++;
           break;
         case Kind.TableGrow:
+          if (ctx.trusted) break;
           flush(i);
           body.bytes([OP.localSet, ...snippets(locals).TMP, OP.misc, TABLE_SIZE, ...uleb(indices[i]), OP.localGet, ...snippets(locals).TMP, OP.call, ...uleb(ctx.tableGrow)]);
           body.span(bytes, starts[i], nexts[i]);
@@ -603,7 +665,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         case Kind.MemoryBulk:
           if (bytes[starts[i] + 1] === MEMORY_FILL || bytes[starts[i] + 1] === MEMORY_COPY) {
             flush(i);
-            body.bytes(settle);
+            body.bytes(settleCheck);
             body.byte(OP.call);
             body.uleb(bytes[starts[i] + 1] === MEMORY_FILL ? ctx.fill : ctx.copy);
             ctx.report.bulkCharges++;
@@ -617,8 +679,16 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.bulkCharges++;
           break;
+        case Kind.Throw:
+          // Leaves the function (or jumps to a handler) without passing the exit settle.
+          flush(i);
+          body.bytes(settleCheck);
+          body.span(bytes, starts[i], nexts[i]);
+          ctx.report.throwSettles++;
+          break;
         case Kind.Block:
         case Kind.If:
+        case Kind.Try:
           depth++;
           break;
         case Kind.Loop:
@@ -626,15 +696,16 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           loopHeader = true;
           break;
         case Kind.End:
+        case Kind.Delegate:
           depth--;
           break;
       }
-      if (ENDS_SEGMENT[kind]) segmentStart = true;
+      if (ENDS_SEGMENT[kind] && !flat) segmentStart = true;
     }
     if (starts[count - 1] > copied) body.span(bytes, copied, starts[count - 1]);
     if (depth !== 0) throw new Malformed('unbalanced blocks');
     body.byte(OP.end); // the wrapper block: every exit comes through here
-    body.bytes(settleCheck);
+    if (!flat) body.bytes(settleCheck);
     body.byte(OP.end);
     c.at = bodyEnd;
     w.uleb(body.length);

@@ -110,8 +110,11 @@ function tableType(c: Cursor): Limits {
   return limits(c, 'table');
 }
 
-/** Reads the section layout, and decodes what the rewrite needs. */
-export function readSections(bytes: Uint8Array): ModuleSections {
+/**
+ * Reads the section layout, and decodes what the rewrite needs. `exceptions`: accept tags (the
+ * interpreters' trusted builds use exception handling; a guest module is refused it).
+ */
+export function readSections(bytes: Uint8Array, exceptions = false): ModuleSections {
   if (bytes.length < 8 || bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) throw new Malformed('not a WebAssembly 1.0 binary');
   const out: ModuleSections = { bytes, sections: [], types: [], imports: [], funcImports: 0, funcTypes: [], tables: [], memory: null };
   let memories = 0;
@@ -160,6 +163,9 @@ export function readSections(bytes: Uint8Array): ModuleSections {
           else if (imp.kind === 3) {
             checkValueType(c.byte());
             c.byte();
+          } else if (imp.kind === 4 && exceptions) {
+            c.byte(); // attribute: exception
+            c.u32(); // type
           } else if (imp.kind === 4) throw new UnsupportedFeature('exception handling (tags)');
           else throw new Malformed(`unknown import kind ${imp.kind}`);
           out.imports.push(imp);
@@ -175,7 +181,8 @@ export function readSections(bytes: Uint8Array): ModuleSections {
         for (let n = c.u32(); n > 0; n--) addMemory(limits(c, 'memory'));
         break;
       case SectionId.Tag:
-        throw new UnsupportedFeature('exception handling (tags)');
+        if (!exceptions) throw new UnsupportedFeature('exception handling (tags)');
+        break;
       case SectionId.Global:
       case SectionId.Export:
       case SectionId.Start:

@@ -8,15 +8,16 @@ import { readSections, SectionId } from '../../src/instrument/sections.js';
 
 export const COUNT_EXPORT = 'oracle_count';
 
-export function countInstructions(original: Uint8Array): Uint8Array {
-  const m = readSections(original);
+/** `exceptions`: a trusted build's module, with exception handling (as meterTrustedBinary accepts). */
+export function countInstructions(original: Uint8Array, exceptions = false): Uint8Array {
+  const m = readSections(original, exceptions);
   const importedGlobals = m.imports.filter((i) => i.kind === 3).length;
   const section = (id: number) => m.sections.find((s) => s.id === id);
   const definedGlobals = section(SectionId.Global) ? readUleb(original, section(SectionId.Global)!.start).value : 0;
   const counter = importedGlobals + definedGlobals;
   const out = new ByteWriter();
   out.bytes(original.subarray(0, 8));
-  const order = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+  const order = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
   for (const id of order) {
     const s = section(id);
     const payload = new ByteWriter();
@@ -35,7 +36,7 @@ export function countInstructions(original: Uint8Array): Uint8Array {
       payload.byte(0x03);
       payload.uleb(counter);
     } else if (id === SectionId.Code && s) {
-      countCode(original, s.start, s.end, counter, payload);
+      countCode(original, s.start, s.end, counter, payload, exceptions);
     } else if (s) payload.span(original, s.start, s.end);
     else continue;
     out.section(id, payload.view());
@@ -43,7 +44,7 @@ export function countInstructions(original: Uint8Array): Uint8Array {
   return out.result();
 }
 
-function countCode(bytes: Uint8Array, start: number, end: number, counter: number, w: ByteWriter): void {
+function countCode(bytes: Uint8Array, start: number, end: number, counter: number, w: ByteWriter, exceptions: boolean): void {
   const n = readUleb(bytes, start);
   w.uleb(n.value);
   let at = n.next;
@@ -59,7 +60,7 @@ function countCode(bytes: Uint8Array, start: number, end: number, counter: numbe
     body.length = 0;
     body.span(bytes, size.next, at);
     while (at < bodyEnd) {
-      decode(bytes, at, ins);
+      decode(bytes, at, ins, exceptions);
       if (ins.next < bodyEnd) {
         body.byte(0x23); // global.get
         body.uleb(counter);

@@ -39,11 +39,11 @@ const SEPARATOR = '\x04';
  */
 const SOFT_STOP: SoftStop<CPythonInstance> = {
   request: (inst) => inst.call((e) => e.PyErr_SetInterrupt()),
-  grace: { fuel: 50_000_000, ms: 200 },
+  grace: { fuel: 200_000_000, ms: 200 }, // fuel: one unit per instruction (src/instrument/meter.ts)
 };
 
 /** Setting up an interpreter (environment, argv, a new random seed): bounded, generous. */
-const SETUP_FUEL = 1e9;
+const SETUP_FUEL = 4e9;
 
 /** The last line of a traceback without its "Type: " prefix. */
 function messageOf(type: string, traceback: string): string {

@@ -44,11 +44,11 @@ const NO_GRANTS: GuestConfig = {
 /** MicroPython's scheduled KeyboardInterrupt, with the fuel and time it may take to unwind. */
 const SOFT_STOP: SoftStop<EngineInstance> = {
   request: (inst) => inst.call((e) => e.mp_sched_keyboard_interrupt()),
-  grace: { fuel: 20_000_000, ms: 100 },
+  grace: { fuel: 60_000_000, ms: 100 }, // fuel: one unit per instruction (src/instrument/meter.ts)
 };
 
 /** Budget for setting up a fresh interpreter (a few module objects): generous, but bounded. */
-const SETUP_LIMITS = { fuel: 1e9, timeoutMs: 10_000 };
+const SETUP_LIMITS = { fuel: 3e9, timeoutMs: 10_000 };
 
 /** A denied module, or its `u`-prefixed alias. */
 function deniedBy(denied: readonly string[]): (name: string) => boolean {

@@ -75,7 +75,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
   };
   const wasi: Record<string, ImportFn> = files.wasi;
 
-  // Imports added by our build transform (see build/passes/metering.ts and sleep.ts).
+  // Imports added by our build transform (see src/instrument/meter.ts, its trusted mode, and build/passes/sleep.ts).
   const host: Record<string, ImportFn> = {
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
     [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms >>> 0),
