@@ -43,8 +43,8 @@ export function cStackBudgetBytes(): number | null {
 export function findCStackLimits(image: Uint8Array, stackTop: number): number {
   const found: number[] = [];
   const words = new Uint32Array(image.buffer, image.byteOffset, image.byteLength >> 2); // little-endian, as wasm
-  for (let i = 0; i + 2 < words.length; i++) {
-    if (words[i] !== stackTop) continue;
+  // indexOf finds the candidates (a native scan of the 30 MiB image), the loop checks each one.
+  for (let i = words.indexOf(stackTop); i !== -1 && i + 2 < words.length; i = words.indexOf(stackTop, i + 1)) {
     const [soft, hard] = [words[i + 1], words[i + 2]];
     if (soft - hard === MARGIN_BYTES && hard > 0 && soft < stackTop) found.push(i * 4);
   }
