@@ -9,13 +9,14 @@
 // Usage: npm run bench:startup [-- --runs N] [--install]. Markdown on stdout, progress on stderr.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import binaryen from 'binaryen';
 import { median } from './lib/stats.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The command users run: the package's bin (the bundled entry, build/bundle.mjs). */
+const CLI = join(ROOT, JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8')).bin.pyfence);
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 15;
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     { name: 'node:wasi, the WASI program', argv: [node, '--no-warnings', '-e', nodeWasi], ms: [] },
     { name: '`pyfence wasm`, the WASI program, cached', argv: [node, CLI, 'wasm', wasi.file], env: { PYFENCE_WASM_CACHE: cache }, baseline: 'node:wasi, the WASI program', ms: [] },
   ];
+  const loadBefore = loadavg()[0];
   log(`warming up (the first pyfence wasm run fills the cache: ${wasi.name})`);
   for (const row of rows) timed(row);
   for (let i = 0; i < RUNS; i++) {
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   fs.rmSync(cache, { recursive: true, force: true });
   const medianOf = (name: string) => median(rows.find((r) => r.name === name)!.ms);
   const lines = [
-    `Start-up, ${RUNS} interleaved runs, median wall time of a child process (Node ${process.version}); WASI program: ${wasi.name}.`,
+    `Start-up, ${RUNS} interleaved runs, median wall time of a child process (Node ${process.version}, load average ${loadBefore.toFixed(1)} before and ${loadavg()[0].toFixed(1)} after); WASI program: ${wasi.name}.`,
     '',
     '| what | median ms | ratio | against |',
     '| --- | ---: | ---: | --- |',
