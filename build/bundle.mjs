@@ -2,7 +2,9 @@
 // command) and dist/bundle/index.js (`import 'pyfence'`). Node loads an ES module graph file by file
 // (resolve, read, compile, link each one), which was most of pyfence's start-up. Code that only some
 // commands need (the servers, the module guest, CPython) stays in chunks loaded when first imported;
-// packages from node_modules stay imports, so the MCP SDK, hono and zod load only where they did.
+// packages from node_modules stay imports, so the MCP SDK, hono and zod load only where they did,
+// except commander, which every command parses with: bundled, it skips Node's CommonJS-in-ESM
+// loading (its MIT notice is in THIRD_PARTY_NOTICES).
 // dist/'s own modules stay as tsc wrote them: worker threads start from them, and the bundle reads
 // its resources (wasm/, guest-side Python, package.json) where those modules would.
 // Run by build/finish-dist.mjs after every `tsc -p .`; esbuild is a build-time dependency only.
@@ -32,6 +34,19 @@ const moduleUrls = {
   },
 };
 
+/** Packages the bundle contains; every other import of a package stays an import. */
+const BUNDLED_PACKAGES = new Set(['commander']);
+
+const packagesExternal = {
+  name: 'packages-external',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+      return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
 export async function bundle() {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
   await esbuild.build({
@@ -42,9 +57,10 @@ export async function bundle() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
     chunkNames: 'chunk-[hash]',
-    plugins: [moduleUrls],
+    // A bundled CommonJS package's require() of Node's built-in modules.
+    banner: { js: "import { createRequire as __pyfenceRequire } from 'node:module'; const require = __pyfenceRequire(import.meta.url);" },
+    plugins: [packagesExternal, moduleUrls],
     logLevel: 'warning',
   });
 }
