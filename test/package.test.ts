@@ -62,11 +62,15 @@ describe('the packed package', () => {
     assert.ok(bytes <= 60 * 2 ** 20, `node_modules is ${(bytes / 2 ** 20).toFixed(1)} MiB, over 60 MiB`);
 
     // import('pyfence') loads none of the servers' libraries (the resolve hook lists every package loaded).
-    writeFileSync(join(project, 'hooks.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); const m = /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) process.stderr.write('package ' + m[1] + '\\n'); return r; }`);
+    writeFileSync(join(project, 'hooks.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); const m = /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) process.stderr.write('package ' + m[1] + '\\n'); if (/node_modules\\/pyfence\\//.test(r.url)) process.stderr.write('file ' + r.url + '\\n'); return r; }`);
     writeFileSync(join(project, 'register.mjs'), "import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);");
     const loaded = sh(process.execPath, ['--import', './register.mjs', '--input-type=module', '-e', "await import('pyfence')"], project);
     assert.equal(loaded.status, 0, loaded.stderr);
     assert.deepEqual([...new Set(loaded.stderr.match(/^package .*$/gm))], ['package pyfence']);
+    // ... from the bundled entry (build/bundle.mjs): a few files, where dist/index.js's graph is ~110.
+    const files = [...new Set(loaded.stderr.match(/^file .*$/gm))];
+    assert.ok(files.length > 0 && files.length <= 12, `import('pyfence') loaded ${files.length} of the package's files:\n${files.join('\n')}`);
+    assert.ok(files.every((f) => f.includes('/dist/bundle/')), files.join('\n'));
 
     // TypeScript: tsc checks the consumer (including its @ts-expect-error lines) against the package's types.
     const tsc = sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.', '--typeRoots', join(ROOT, 'node_modules/@types')], project);
