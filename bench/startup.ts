@@ -5,17 +5,19 @@
 //    cache) against node:wasi running the same module (lua.wasm when bench/wasi/build-lua.sh could
 //    build it, else a generated module of that size);
 //  - with --install: the size of node_modules after `npm install` of the packed tarball.
+// Each row also gets the median CPU time of its runs (Linux), steadier than wall time under load.
 // Runs are interleaved (iteration i runs every row once) so machine load hits all rows alike.
 // Usage: npm run bench:startup [-- --runs N] [--install]. Markdown on stdout, progress on stderr.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import binaryen from 'binaryen';
 import { median } from './lib/stats.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The command users run: the package's bin (the bundled entry, build/bundle.mjs). */
+const CLI = join(ROOT, JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8')).bin.pyfence);
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 15;
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -65,14 +67,31 @@ interface Row {
   /** The row its ratio is against. */
   baseline?: string;
   ms: number[];
+  /** CPU time of each run, where the platform tells it. */
+  cpuMs: number[];
 }
 
-function timed(row: Row): number {
+/**
+ * CPU time (user + system, ms) of this process's waited-for children so far, from /proc (Linux; null
+ * elsewhere). On a loaded machine a child's wall time is mostly its wait for a core; its CPU time is not.
+ */
+function childrenCpuMs(): number | null {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // cutime, cstime in USER_HZ (100)
+  } catch {
+    return null;
+  }
+}
+
+function timed(row: Row): { ms: number; cpuMs: number | null } {
+  const cpuBefore = childrenCpuMs();
   const started = performance.now();
   const r = spawnSync(row.argv[0], row.argv.slice(1), { cwd: ROOT, env: { ...process.env, ...row.env }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`${row.name}: exit ${r.status ?? r.signal}: ${r.stderr}`);
-  return ms;
+  const cpuAfter = childrenCpuMs();
+  return { ms, cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
 }
 
 function installSize(): string {
@@ -96,32 +115,41 @@ async function main(): Promise<void> {
     const m = new WebAssembly.Module(require('node:fs').readFileSync(${JSON.stringify(wasi.file)}));
     w.start(new WebAssembly.Instance(m, w.getImportObject()));`;
   const rows: Row[] = [
-    { name: '`node -e 0`', argv: [node, '-e', '0'], ms: [] },
-    { name: "`import('pyfence')`", argv: [node, '--input-type=module', '-e', "await import('pyfence')"], baseline: '`node -e 0`', ms: [] },
-    { name: '`pyfence run -c pass`', argv: [node, CLI, 'run', '-c', 'pass'], baseline: '`node -e 0`', ms: [] },
-    { name: '`pyfence run --engine cpython -c pass`', argv: [node, CLI, 'run', '--engine', 'cpython', '-c', 'pass'], baseline: '`node -e 0`', ms: [] },
-    { name: 'node:wasi, the WASI program', argv: [node, '--no-warnings', '-e', nodeWasi], ms: [] },
-    { name: '`pyfence wasm`, the WASI program, cached', argv: [node, CLI, 'wasm', wasi.file], env: { PYFENCE_WASM_CACHE: cache }, baseline: 'node:wasi, the WASI program', ms: [] },
+    { name: '`node -e 0`', argv: [node, '-e', '0'], ms: [], cpuMs: [] },
+    { name: "`import('pyfence')`", argv: [node, '--input-type=module', '-e', "await import('pyfence')"], baseline: '`node -e 0`', ms: [], cpuMs: [] },
+    { name: '`pyfence run -c pass`', argv: [node, CLI, 'run', '-c', 'pass'], baseline: '`node -e 0`', ms: [], cpuMs: [] },
+    { name: '`pyfence run --engine cpython -c pass`', argv: [node, CLI, 'run', '--engine', 'cpython', '-c', 'pass'], baseline: '`node -e 0`', ms: [], cpuMs: [] },
+    { name: 'node:wasi, the WASI program', argv: [node, '--no-warnings', '-e', nodeWasi], ms: [], cpuMs: [] },
+    { name: '`pyfence wasm`, the WASI program, cached', argv: [node, CLI, 'wasm', wasi.file], env: { PYFENCE_WASM_CACHE: cache }, baseline: 'node:wasi, the WASI program', ms: [], cpuMs: [] },
   ];
+  const loadBefore = loadavg()[0];
   log(`warming up (the first pyfence wasm run fills the cache: ${wasi.name})`);
   for (const row of rows) timed(row);
   for (let i = 0; i < RUNS; i++) {
-    for (const row of rows) row.ms.push(timed(row));
+    for (const row of rows) {
+      const { ms, cpuMs } = timed(row);
+      row.ms.push(ms);
+      if (cpuMs !== null) row.cpuMs.push(cpuMs);
+    }
     log(`run ${i + 1}/${RUNS}`);
   }
   fs.rmSync(cache, { recursive: true, force: true });
   const medianOf = (name: string) => median(rows.find((r) => r.name === name)!.ms);
+  const cpuMedianOf = (name: string) => median(rows.find((r) => r.name === name)!.cpuMs);
+  const withCpu = rows.every((r) => r.cpuMs.length === r.ms.length);
   const lines = [
-    `Start-up, ${RUNS} interleaved runs, median wall time of a child process (Node ${process.version}); WASI program: ${wasi.name}.`,
+    `Start-up, ${RUNS} interleaved runs, median wall time of a child process (Node ${process.version}, load average ${loadBefore.toFixed(1)} before and ${loadavg()[0].toFixed(1)} after); WASI program: ${wasi.name}.`,
     '',
-    '| what | median ms | ratio | against |',
-    '| --- | ---: | ---: | --- |',
+    withCpu ? '| what | median ms | ratio | median CPU ms | CPU ratio | against |' : '| what | median ms | ratio | against |',
+    withCpu ? '| --- | ---: | ---: | ---: | ---: | --- |' : '| --- | ---: | ---: | --- |',
   ];
   for (const row of rows) {
     const m = median(row.ms);
     const ratio = row.baseline ? `${(m / medianOf(row.baseline)).toFixed(2)}x` : '1.00x';
     const over = row.baseline ? ` (+${(m - medianOf(row.baseline)).toFixed(0)} ms)` : '';
-    lines.push(`| ${row.name} | ${m.toFixed(0)}${over} | ${ratio} | ${row.baseline ?? 'itself'} |`);
+    const cpu = median(row.cpuMs);
+    const cpuCells = withCpu ? ` ${cpu.toFixed(0)} | ${row.baseline ? (cpu / cpuMedianOf(row.baseline)).toFixed(2) : '1.00'}x |` : '';
+    lines.push(`| ${row.name} | ${m.toFixed(0)}${over} | ${ratio} |${cpuCells} ${row.baseline ?? 'itself'} |`);
   }
   if (process.argv.includes('--install')) {
     log('packing and installing the tarball');

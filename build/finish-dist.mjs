@@ -2,6 +2,7 @@
 // Python read at run time beside the modules that read it, and the CLI executable.
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundle } from './bundle.mjs';
 
 copyFileSync('src/index.cjs', 'dist/index.cjs');
 mkdirSync('dist/guests/cpython/guest', { recursive: true });
@@ -30,3 +31,7 @@ function writeCjsTypes(dir) {
   }
 }
 writeCjsTypes('dist');
+
+// The bundled entry points (build/bundle.mjs): what `pyfence` and `import 'pyfence'` load.
+await bundle();
+chmodSync('dist/bundle/cli.js', 0o755);

@@ -20,7 +20,7 @@ describe('the packed package', () => {
   it('installs without building and serves TypeScript, CommonJS and CLI consumers', { timeout: 300_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'pyfence-pack-'));
     // The pack's own scripts run (prepack/postpack), and they pack what is built without building again.
-    const builtFiles = ['dist/index.js', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/cpython.wasm'].map((f) => join(ROOT, f));
+    const builtFiles = ['dist/index.js', 'dist/cli/main.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/cpython.wasm'].map((f) => join(ROOT, f));
     const mtimes = () => builtFiles.map((f) => statSync(f).mtimeMs);
     const before = mtimes();
     const manifestBefore = readFileSync(join(ROOT, 'package.json'), 'utf8');
@@ -28,7 +28,7 @@ describe('the packed package', () => {
     assert.deepEqual(mtimes(), before, 'npm pack rebuilt what was built');
     assert.equal(readFileSync(join(ROOT, 'package.json'), 'utf8'), manifestBefore, 'npm pack left package.json changed');
     const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
-    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli/main.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
+    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli/main.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
       assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
     }
     for (const path of files) {
@@ -62,11 +62,15 @@ describe('the packed package', () => {
     assert.ok(bytes <= 60 * 2 ** 20, `node_modules is ${(bytes / 2 ** 20).toFixed(1)} MiB, over 60 MiB`);
 
     // import('pyfence') loads none of the servers' libraries (the resolve hook lists every package loaded).
-    writeFileSync(join(project, 'hooks.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); const m = /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) process.stderr.write('package ' + m[1] + '\\n'); return r; }`);
+    writeFileSync(join(project, 'hooks.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); const m = /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) process.stderr.write('package ' + m[1] + '\\n'); if (/node_modules\\/pyfence\\//.test(r.url)) process.stderr.write('file ' + r.url + '\\n'); return r; }`);
     writeFileSync(join(project, 'register.mjs'), "import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);");
     const loaded = sh(process.execPath, ['--import', './register.mjs', '--input-type=module', '-e', "await import('pyfence')"], project);
     assert.equal(loaded.status, 0, loaded.stderr);
     assert.deepEqual([...new Set(loaded.stderr.match(/^package .*$/gm))], ['package pyfence']);
+    // ... from the bundled entry (build/bundle.mjs): a few files, where dist/index.js's graph is ~110.
+    const ownFiles = [...new Set(loaded.stderr.match(/^file .*$/gm))];
+    assert.ok(ownFiles.length > 0 && ownFiles.length <= 12, `import('pyfence') loaded ${ownFiles.length} of the package's files:\n${ownFiles.join('\n')}`);
+    assert.ok(ownFiles.every((f) => f.includes('/dist/bundle/')), ownFiles.join('\n'));
 
     // TypeScript: tsc checks the consumer (including its @ts-expect-error lines) against the package's types.
     const tsc = sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.', '--typeRoots', join(ROOT, 'node_modules/@types')], project);

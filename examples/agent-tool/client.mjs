@@ -7,8 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 const config = JSON.parse(readFileSync(new URL('mcp.json', import.meta.url), 'utf8')).mcpServers.pyfence;
-// `npx pyfence ...` as configured, without npx: the installed package's own CLI.
-const cli = fileURLToPath(new URL('./cli/main.js', import.meta.resolve('pyfence')));
+// `npx pyfence ...` as configured, without npx: the installed package's own CLI (its `bin`).
+const manifest = import.meta.resolve('pyfence/package.json');
+const cli = fileURLToPath(new URL(JSON.parse(readFileSync(new URL(manifest), 'utf8')).bin.pyfence, manifest));
 const transport = new StdioClientTransport({ command: process.execPath, args: [cli, ...config.args.slice(1)], stderr: 'ignore' });
 const client = new Client({ name: 'example-agent', version: '1.0.0' });
 await client.connect(transport);

@@ -44,7 +44,8 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
     onStdout: stream ? (text) => process.stdout.write(text) : undefined,
     onStderr: stream ? (text) => process.stderr.write(text) : undefined,
   });
-  sandbox.dispose();
+  // Not disposed: the process ends with this command (main.ts), and disposing would zero the
+  // guest's memory for a reuse that never comes.
   const status = pythonExitStatus(result.error);
   if (input.json) {
     process.stdout.write(JSON.stringify({ ...result.toJSON(), exitCode: status.code, stop: status.stop }) + '\n');

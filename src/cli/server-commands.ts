@@ -10,7 +10,13 @@ import type { ServeFlags } from './serve-command.js';
 import { parseDuration, parseSize } from './units.js';
 import type { WorkerFlags } from './worker-command.js';
 
-export function addServerCommands(program: Command, onExit: (code: number) => void, helpText: string): void {
+export function addServerCommands(program: Command, onExit: (code: number) => void, helpText: string, wanted: (command: string) => boolean): void {
+  if (wanted('mcp')) addMcp(program, onExit, helpText);
+  if (wanted('serve')) addServe(program, onExit, helpText);
+  if (wanted('worker')) addWorker(program, onExit, helpText);
+}
+
+function addMcp(program: Command, onExit: (code: number) => void, helpText: string): void {
   const mcp = program
     .command('mcp')
     .description('an MCP server with run_python, run_wasm and session tools, over stdio (default) or streamable HTTP')
@@ -19,7 +25,9 @@ export function addServerCommands(program: Command, onExit: (code: number) => vo
   addSandboxFlags(addEnginesFlag(addBindFlags(addCapacityFlags(mcp)), DEFAULT_MCP_ENGINE))
     .addHelpText('after', helpText)
     .action(async (opts: McpFlags & SandboxFlags) => onExit(await (await import('./mcp-command.js')).mcpCommand(opts, sandboxOptionsFrom(opts))));
+}
 
+function addServe(program: Command, onExit: (code: number) => void, helpText: string): void {
   const serve = program
     .command('serve')
     .description('an HTTP API: POST /v1/run, sessions, /openapi.json (bearer token required off loopback)')
@@ -27,7 +35,9 @@ export function addServerCommands(program: Command, onExit: (code: number) => vo
   addSandboxFlags(addEnginesFlag(addBindFlags(addCapacityFlags(serve)), 'micropython'))
     .addHelpText('after', helpText)
     .action(async (opts: ServeFlags & SandboxFlags) => onExit(await (await import('./serve-command.js')).serveCommand(opts, sandboxOptionsFrom(opts))));
+}
 
+function addWorker(program: Command, onExit: (code: number) => void, helpText: string): void {
   const worker = program
     .command('worker')
     .description('run jobs from a BullMQ queue on Redis (job "run": {code, engine?} or {wat | wasm_base64, args?, stdin?}, with limits?, files?; "session-run": {session, code, limits?})')

@@ -26,9 +26,13 @@ const V6: [string, number, string][] = [
   ['ff00::', 8, 'multicast'],
 ];
 
-const ranges = V4.map(([net, bits, kind]) => ({ kind, list: subnet(net, bits, 'ipv4') })).concat(
-  V6.map(([net, bits, kind]) => ({ kind, list: subnet(net, bits, 'ipv6') })),
-);
+/** The ranges as BlockLists, made at the first check: most processes never check an address. */
+let ranges: { kind: string; list: BlockList }[] | null = null;
+function specialRanges(): { kind: string; list: BlockList }[] {
+  return (ranges ??= V4.map(([net, bits, kind]) => ({ kind, list: subnet(net, bits, 'ipv4') })).concat(
+    V6.map(([net, bits, kind]) => ({ kind, list: subnet(net, bits, 'ipv6') })),
+  ));
+}
 
 function subnet(net: string, bits: number, family: 'ipv4' | 'ipv6'): BlockList {
   const list = new BlockList();
@@ -71,7 +75,7 @@ export function specialAddressKind(address: string): string | null {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  for (const { kind, list } of ranges) if (list.check(address, type)) return kind;
+  for (const { kind, list } of specialRanges()) if (list.check(address, type)) return kind;
   if (family === 6) {
     const inner = embeddedV4(address);
     if (inner) return specialAddressKind(inner);

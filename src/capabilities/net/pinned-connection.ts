@@ -3,9 +3,9 @@
 // lookup that returns only it: the name is not resolved again between check and connect (no DNS
 // rebinding). node:http is used rather than fetch because fetch offers no such hook without
 // undici's Agent. No connection is pooled, so none is reused under another sandbox's grant.
-import { lookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// node:dns, node:http and node:https load when a request is made: most sandboxes never make one,
+// and loading them (TLS with them) is a noticeable part of a process's start-up.
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
 import { specialAddressKind } from './address-ranges.js';
 import { grantsAddress, type NetPolicy } from './allow-list.js';
@@ -36,7 +36,8 @@ function bareHost(url: URL): string {
 export async function checkedAddress(policy: NetPolicy, url: URL, signal: AbortSignal): Promise<PinnedAddress> {
   const host = bareHost(url);
   const literal = isIP(host);
-  const found = literal ? [{ address: host, family: literal }] : await Promise.race([lookup(host, { all: true, verbatim: true }), aborted(signal)]);
+  const lookup = async () => (await import('node:dns/promises')).lookup(host, { all: true, verbatim: true });
+  const found = literal ? [{ address: host, family: literal }] : await Promise.race([lookup(), aborted(signal)]);
   const refused: string[] = [];
   for (const { address, family } of found) {
     const kind = specialAddressKind(address);
@@ -57,7 +58,8 @@ export interface Outgoing {
 }
 
 /** Sends the request to `pinned` (TLS still verifies the URL's host name) and resolves with the response head. */
-export function exchange(url: URL, pinned: PinnedAddress, out: Outgoing): Promise<IncomingMessage> {
+export async function exchange(url: URL, pinned: PinnedAddress, out: Outgoing): Promise<IncomingMessage> {
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const onlyPinned: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) (callback as (e: null, a: PinnedAddress[]) => void)(null, [pinned]);
     else callback(null, pinned.address, pinned.family);
@@ -73,7 +75,7 @@ export function exchange(url: URL, pinned: PinnedAddress, out: Outgoing): Promis
     signal: out.signal,
   };
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(options, resolve);
+    const req = request(options, resolve);
     req.on('error', reject);
     req.end(out.body ?? undefined);
   });

@@ -23,10 +23,13 @@ export interface CPythonModule {
 
 let loaded: CPythonModule | null = null;
 
-function read(file: string): Buffer {
+/** A file's bytes, as read: viewed, not copied (tens of MiB a start-up otherwise). */
+const view = (b: Buffer) => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+
+function read(file: string): Uint8Array<ArrayBuffer> {
   const path = fileURLToPath(new URL(file, WASM_DIR));
   try {
-    return readFileSync(path);
+    return view(readFileSync(path));
   } catch (e) {
     throw new Error(`pyfence: ${path} is missing; run \`npm run build\` (${(e as Error).message})`);
   }
@@ -36,7 +39,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 export function loadCPythonModule(): CPythonModule {
   if (loaded) return loaded;
-  const manifest = JSON.parse(read(CPYTHON_FILES.manifest).toString('utf8'));
+  const manifest = JSON.parse(new TextDecoder().decode(read(CPYTHON_FILES.manifest)));
   const bytes = read(CPYTHON_FILES.module);
   const stdlib = read(CPYTHON_FILES.stdlib);
   const digest = sha256(bytes);
@@ -45,18 +48,11 @@ export function loadCPythonModule(): CPythonModule {
   }
   let state: Uint8Array | null = null;
   try {
-    state = new Uint8Array(readFileSync(fileURLToPath(new URL(CPYTHON_FILES.state, WASM_DIR))));
+    state = view(readFileSync(fileURLToPath(new URL(CPYTHON_FILES.state, WASM_DIR))));
   } catch {
     // Not baked: the template initialises CPython on first use (template.ts).
   }
-  const edited = importMemoryWithoutData(new Uint8Array(bytes));
-  loaded = {
-    bytes: new Uint8Array(bytes),
-    module: new WebAssembly.Module(edited.bytes),
-    limits: edited.limits,
-    sha256: digest,
-    stdlib: new Uint8Array(stdlib),
-    state,
-  };
+  const edited = importMemoryWithoutData(bytes);
+  loaded = { bytes, module: new WebAssembly.Module(edited.bytes), limits: edited.limits, sha256: digest, stdlib, state };
   return loaded;
 }

@@ -48,15 +48,22 @@ export function cStackBudgetBytes(): number | null {
  * Where (c_stack_top, c_stack_soft_limit, c_stack_hard_limit) of CPython's static main thread state
  * are in an initialised interpreter's memory: the one place holding the stack's top followed by two
  * limits a margin apart below it. Throws unless there is exactly one (another build): the limits must
- * not be written over the wrong bytes.
+ * not be written over the wrong bytes. `nonZero`: the image's parts that are not all zero (the
+ * state's chunks), the only ones that can hold the (non-zero) stack top; reading the rest of a fresh
+ * image would fault in ~30 MiB of zero pages.
  */
-export function findCStackLimits(image: Uint8Array, stackTop: number): number {
+export function findCStackLimits(image: Uint8Array, stackTop: number, nonZero: readonly (readonly [at: number, bytes: Uint8Array])[] = [[0, image]]): number {
   const found: number[] = [];
   const words = new Uint32Array(image.buffer, image.byteOffset, image.byteLength >> 2); // little-endian, as wasm
-  for (let i = 0; i + 2 < words.length; i++) {
-    if (words[i] !== stackTop) continue;
-    const [soft, hard] = [words[i + 1], words[i + 2]];
-    if (soft - hard === MARGIN_BYTES && hard > 0 && soft < stackTop) found.push(i * 4);
+  for (const [at, bytes] of nonZero) {
+    // indexOf finds the candidates (a native scan), the loop checks each one.
+    const part = words.subarray(at >> 2, (at + bytes.length) >> 2);
+    for (let j = part.indexOf(stackTop); j !== -1; j = part.indexOf(stackTop, j + 1)) {
+      const i = (at >> 2) + j;
+      if (i + 2 >= words.length) break;
+      const [soft, hard] = [words[i + 1], words[i + 2]];
+      if (soft - hard === MARGIN_BYTES && hard > 0 && soft < stackTop) found.push(i * 4);
+    }
   }
   if (found.length !== 1) throw new Error(`pyfence: CPython's C-stack limits were found ${found.length} times, not once`);
   return found[0];
@@ -69,8 +76,8 @@ export interface CStackLimits {
   ownSoft: number;
 }
 
-export function readCStackLimits(image: Uint8Array, stackTop: number): CStackLimits {
-  const limitsAt = findCStackLimits(image, stackTop);
+export function readCStackLimits(image: Uint8Array, stackTop: number, nonZero?: readonly (readonly [number, Uint8Array])[]): CStackLimits {
+  const limitsAt = findCStackLimits(image, stackTop, nonZero);
   const ownSoft = new DataView(image.buffer, image.byteOffset + limitsAt + 4, 4).getUint32(0, true);
   return { limitsAt, top: stackTop, ownSoft };
 }

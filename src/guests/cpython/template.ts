@@ -150,7 +150,7 @@ export function cpythonTemplate(): Template {
   const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
   const sharedStdlib = new Uint8Array(new SharedArrayBuffer(stdlib.length));
   sharedStdlib.set(stdlib);
-  const cStack = readCStackLimits(image, state.globals[STACK_POINTER]);
+  const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
   template = { module, stdlib: sharedStdlib, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
 }

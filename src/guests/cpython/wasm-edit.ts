@@ -49,7 +49,8 @@ export function importMemoryWithoutData(bytes: Uint8Array): { bytes: Uint8Array<
     } else if (s.id === SECTION.dataCount || s.id === SECTION.data) {
       parts.push(wasmSection(s.id, uleb(0)));
     } else {
-      parts.push(wasmSection(s.id, s.payload));
+      // Kept as it is: its header, then a view of its payload (copied once, into `out` below).
+      parts.push(new Uint8Array([s.id, ...uleb(s.payload.length)]), s.payload);
     }
   }
   const total = parts.reduce((n, p) => n + p.length, 0);
