@@ -11,8 +11,10 @@
 //   the body is wrapped in a block, `return` becomes a branch to it, and the settle follows it.
 //   Nothing is left in a local when a function returns. Every settle checks the global and calls
 //   the host when it is negative.
-// - Every call settles and checks first, so a descent of calls (recursion) passes a check in every
-//   frame, and nothing is left in the local of a frame that an exception unwinds.
+// - Every call settles first, and every call is checked: a defined function checks the global at its
+//   entry, a call of an import or through a table right before it. So a descent of calls (recursion)
+//   passes a check in every frame, and nothing is left in the local of a frame that an exception
+//   unwinds.
 // - A small function without loops and calls (most helpers; up to FLAT_MAX_UNITS instructions) runs
 //   each of its instructions at most once per call: it charges its whole instruction count at entry,
 //   checks, and needs no local.
@@ -520,6 +522,9 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.globalGet, ...F, OP.i32Const, ...sleb32(units), OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F],
       ...[OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
     ];
+    // Before a call of a defined function: the callee checks at its entry (one `if` a function, not
+    // one a call site: big functions with many calls compile much faster in V8).
+    const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
     const header = [OP.localGet, ...ACC, OP.i32Const, ...sleb32(LOOP_BATCH), OP.i32GeU, OP.if, VOID, ...settleCheck, OP.end];
     // The length is on top of the stack: charge it (shifted: at most 2^30, so the i32 global cannot
     // wrap), settle, check, and run the operation.
@@ -528,7 +533,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
     ];
     const memoryGrow = ctx.trusted ? [] : [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
-    return { ACC, TMP, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
+    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
   };
   const snippets = (locals: number) => {
     let s = made.get(locals);
@@ -553,7 +558,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
     body.bytes([2, I32]);
-    const { ACC, settleCheck, flatEntry, header, bulkMemory, bulkTable } = snippets(locals);
+    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable } = snippets(locals);
     // Decode the body once.
     let count = 0;
     let calls = false;
@@ -584,7 +589,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (flat) {
       body.bytes(flatEntry(count - 1));
       ctx.report.entryChecks++;
-    }
+    } else body.bytes(check); // calls of it settled without a check
     let segmentStart = !flat;
     let loopHeader = false;
     let depth = 0;
@@ -621,7 +626,8 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           break;
         case Kind.Call:
           flush(i);
-          body.bytes(settleCheck);
+          // A defined function checks at its entry; an import (host code) is checked here.
+          body.bytes(indices[i] < m.funcImports ? settleCheck : settle);
           body.byte(OP.call);
           body.uleb(ctx.remap(indices[i]));
           ctx.report.callSettles++;
