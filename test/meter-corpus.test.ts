@@ -49,7 +49,10 @@ describe('adversarial corpus, inline', () => {
       // nested_loops_fuel_evasion ends by itself after 20^7 inner iterations: give it little time.
       const timed = runInline(m, { fuel: Infinity, timeoutMs: DEADLINE_MS });
       assert.equal(timed.r.error?.kind, 'timeout', JSON.stringify(timed.r.error));
-      assert.ok(timed.ms <= DEADLINE_MS + GRACE_MS, `${name}: ran ${Math.round(timed.ms)} ms of CPU (deadline ${DEADLINE_MS} ms, wall ${Math.round(timed.r.usage.wallMs)} ms)`);
+      // The process's CPU time counts V8's background compiles too, the wall time the machine's load:
+      // a run past its deadline shows in both.
+      const took = Math.min(timed.ms, timed.r.usage.wallMs);
+      assert.ok(took <= DEADLINE_MS + GRACE_MS, `${name}: ran ${Math.round(timed.ms)} ms of CPU (deadline ${DEADLINE_MS} ms, wall ${Math.round(timed.r.usage.wallMs)} ms)`);
       assert.ok(timed.r.usage.fuel > 0, 'what ran was charged');
       const budget = 1_000_000;
       const fueled = runInline(m, { fuel: budget, timeoutMs: 20_000 });

@@ -9,8 +9,9 @@
 // - The local settles into the fuel global (global -= acc; acc = 0) at every loop header once it
 //   reaches LOOP_BATCH, before every call, before every bulk operation, and at every function exit:
 //   the body is wrapped in a block, `return` becomes a branch to it, and the settle follows it.
-//   Nothing is left in a local when a function returns. Every settle checks the global and calls
-//   the host when it is negative.
+//   Nothing is left in a local when a function returns. A check reads the global and calls the host
+//   when it is negative: every settle checks, except before a call of a defined function, which
+//   checks at its entry.
 // - Every call settles first, and every call is checked: a defined function checks the global at its
 //   entry, a call of an import or through a table right before it. So a descent of calls (recursion)
 //   passes a check in every frame, and nothing is left in the local of a frame that an exception
