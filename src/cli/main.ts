@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `pyfence` command. Exit codes are the contract in EXIT_CODES; usage errors exit 2.
+import './wasm-tiering.js'; // first: before any module is compiled
 import { Command, CommanderError } from 'commander';
 import { MissingPackageError } from '../engine/optional-package.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
