@@ -12,6 +12,11 @@ export const STOP_TYPE = {
   denied: 'Denied',
 } as const satisfies Record<StopReason, string>;
 
+/** A stop as a result's error: its reason as the kind, and its type name. */
+export function stopInfo(reason: StopReason, message: string): { kind: StopReason; type: string; message: string } {
+  return { kind: reason, type: STOP_TYPE[reason], message };
+}
+
 /** Thrown from a host import to unwind the guest immediately (a hard stop). */
 export class HostStop extends Error {
   constructor(

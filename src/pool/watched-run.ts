@@ -7,7 +7,7 @@ import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { blockingChannel, serveBlockingCalls } from '../core/blocking-call.js';
 import type { ErrorInfo } from '../core/errors.js';
 import type { OutputCallbacks } from '../core/output.js';
-import { STOP_TYPE } from '../core/stop.js';
+import { stopInfo } from '../core/stop.js';
 import { siblingModule, startWorker } from '../core/thread.js';
 import type { FromWorker, OutputBatch, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -86,7 +86,7 @@ export class ReplaceableWorker {
 
 /** The error of a run whose worker was lost; `deadline` words the run's time limit as its guest does. */
 export function lostWorkerError(lost: LostWorker, deadline: string): ErrorInfo {
-  if (lost.kind === 'timeout') return { kind: 'timeout', type: STOP_TYPE.timeout, message: `${deadline}; the worker was terminated by the watchdog` };
+  if (lost.kind === 'timeout') return stopInfo('timeout', `${deadline}; the worker was terminated by the watchdog`);
   return { kind: 'fault', type: 'SandboxFault', message: lost.kind === 'error' ? `the worker failed: ${lost.error.message}` : 'the worker exited unexpectedly' };
 }
 

@@ -2,7 +2,7 @@
 // limit or a missing grant, the stops, the faults, and the audit of a denied import.
 import type { AuditSink } from '../../core/audit.js';
 import type { ErrorKind } from '../../core/errors.js';
-import { STOP_TYPE, type StopReason } from '../../core/stop.js';
+import { stopInfo, type StopReason } from '../../core/stop.js';
 import type { RunErrorReport } from './result.js';
 
 /** Python exceptions that mean a limit was hit or a grant was missing, rather than a bug in the program. */
@@ -18,7 +18,7 @@ export function pythonError(type: string, message: string, traceback: string | n
 
 /** A limit stop as the run's error (with the traceback of where a soft stop landed). */
 export function stopError(reason: StopReason, message: string, traceback: string | null = null): RunErrorReport {
-  return { kind: reason, type: STOP_TYPE[reason], message, traceback };
+  return { ...stopInfo(reason, message), traceback };
 }
 
 export function faultError(message: string): RunErrorReport {

@@ -5,7 +5,7 @@
 // module can be asked to stop, so a limit is the hard stop at once) and no snapshots (each run is a
 // fresh instance).
 import { EXIT_CODES, UsageError } from '../../core/errors.js';
-import { HostStop, STOP_TYPE } from '../../core/stop.js';
+import { HostStop, stopInfo } from '../../core/stop.js';
 import type { SessionClock } from '../guest.js';
 import { FuelMeter, type FuelPolicy } from '../../engine/fuel.js';
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../../engine/abi.js';
@@ -102,7 +102,7 @@ function refusalOf(meta: ModuleMeta, options: WasmRunOptions, limits: ResolvedWa
   if (denied.length) return { error: { kind: 'denied', type: 'DeniedImport', message: `ungranted imports: ${denied.join(', ')}` }, denied };
   if ((meta.memoryInitialPages ?? 0) * PAGE > limits.memoryBytes) {
     const message = `initial memory ${meta.memoryInitialPages! * PAGE} bytes exceeds the cap of ${limits.memoryBytes}`;
-    return { error: { kind: 'memory', type: STOP_TYPE.memory, message }, denied: [] };
+    return { error: stopInfo('memory', message), denied: [] };
   }
   if (meta.tableInitial > limits.tableElements) {
     const message = `initial table of ${meta.tableInitial} elements exceeds the cap of ${limits.tableElements}`;

@@ -2,7 +2,7 @@
 import { ProcExit } from '../../abi/wasi-p1/wasi.js';
 import type { ErrorInfo, ErrorKind } from '../../core/errors.js';
 import type { RunResultBase } from '../../core/result.js';
-import { HostStop, STOP_TYPE } from '../../core/stop.js';
+import { HostStop, stopInfo } from '../../core/stop.js';
 
 export interface WasmErrorInfo extends ErrorInfo {
   kind: Exclude<ErrorKind, 'python'>;
@@ -38,7 +38,7 @@ export function classify(e: unknown, exit: (code: number) => void): WasmErrorInf
     exit(e.code);
     return null;
   }
-  if (e instanceof HostStop) return { kind: e.reason, type: STOP_TYPE[e.reason], message: e.message };
+  if (e instanceof HostStop) return stopInfo(e.reason, e.message);
   if (e instanceof ModuleFault) return { kind: 'fault', type: e.type, message: e.message };
   if (e instanceof WebAssembly.RuntimeError) return { kind: 'fault', type: 'Trap', message: e.message };
   if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'fault', type: 'StackOverflow', message: `stack overflow: ${e.message}` };
