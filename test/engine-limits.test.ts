@@ -107,5 +107,16 @@ for (const engine of PYTHON_ENGINES) {
       assert.equal(caught.stdout, 'caught\n', JSON.stringify(caught.error));
       assert.equal((await sb.run('print(6 * 7)')).stdout, '42\n');
     });
+
+    it("a program's own exception is kind python whatever its name, even one a JS object has", async () => {
+      await using sb = await Sandbox.create({ engine });
+      for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+        const r = await sb.run(`class ${name}(Exception):\n    pass\nraise ${name}("mine")`);
+        assert.equal(r.error?.kind, 'python', `${name}: ${JSON.stringify(r.error)}`);
+        assert.equal(r.error?.type, name);
+      }
+      const denied = await sb.run('raise PermissionError("no")');
+      assert.equal(denied.error?.kind, 'denied');
+    });
   });
 }

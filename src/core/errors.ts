@@ -25,7 +25,7 @@ export interface TracebackFrame {
 /** How any engine's run failed: the kind (and so the exit code), a type name and a message. */
 export interface ErrorInfo {
   kind: ErrorKind;
-  /** The guest's exception type name (e.g. "ValueError"), or a short name for a stop (STOP_TYPE). */
+  /** The guest's exception type name (e.g. "ValueError"), or a stop's short name (core/stop.ts). */
   type: string;
   message: string;
 }

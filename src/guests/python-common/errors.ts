@@ -1,18 +1,15 @@
 // How a Python run's outcome becomes an error kind, for both interpreters: the exceptions that mean a
 // limit or a missing grant, the stops, the faults, and the audit of a denied import.
 import type { AuditSink } from '../../core/audit.js';
-import type { ErrorKind } from '../../core/errors.js';
-import { stopInfo, type StopReason } from '../../core/stop.js';
+import { stopInfo, stopOfPythonType, type StopReason } from '../../core/stop.js';
 import type { RunErrorReport } from './result.js';
 
-/** Python exceptions that mean a limit was hit or a grant was missing, rather than a bug in the program. */
-const KIND_OF_PYTHON_TYPE: Record<string, ErrorKind> = { MemoryError: 'memory', PermissionError: 'denied' };
 /** ImportErrors raised by the sandbox's policy (a denied module, a capability not granted). */
 const POLICY_IMPORT_ERROR = /not allowed in this sandbox|not granted to this sandbox/;
 
 /** A Python exception as the run's error. */
 export function pythonError(type: string, message: string, traceback: string | null): RunErrorReport {
-  const kind = type === 'ImportError' && POLICY_IMPORT_ERROR.test(message) ? 'denied' : (KIND_OF_PYTHON_TYPE[type] ?? 'python');
+  const kind = type === 'ImportError' && POLICY_IMPORT_ERROR.test(message) ? 'denied' : (stopOfPythonType(type) ?? 'python');
   return { kind, type, message, traceback };
 }
 
