@@ -58,7 +58,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   if (fatal.length !== EXPECTED_FATAL_LOOPS) {
     throw new Error(`expected ${EXPECTED_FATAL_LOOPS} fatal busy loops, found ${fatal.length}`);
   }
-  const sleep = replaceSpinSleeps(m);
+  const sleep = replaceSpinSleeps(m, exceptions.thrower!);
   const vstrGrowth = growStringsGeometrically(m);
   const hashTables = improveHashTables(m);
   const utf8Index = walkAsciiEightAtATime(m);

@@ -50,5 +50,22 @@ for (const name of ENGINES) {
         inline.dispose();
       }
     });
+
+    it('an interrupt during time.sleep is raised there: except KeyboardInterrupt catches it, as in python3', { timeout: 120_000 }, async () => {
+      const sb = await Sandbox.create({ engine, isolation: 'worker' });
+      try {
+        let go!: () => void;
+        const printed = new Promise<void>((resolve) => (go = resolve));
+        const code = 'import time\ntry:\n    print("go")\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print("caught")\nfinally:\n    print("finally")\nprint("after")';
+        const run = sb.run(code, { onStdout: () => go() });
+        await Promise.race([printed, run]);
+        sb.interrupt();
+        const r = await run;
+        assert.equal(r.stdout, 'go\ncaught\nfinally\nafter\n', JSON.stringify(r.error));
+        assert.equal(r.error, null);
+      } finally {
+        sb.dispose();
+      }
+    });
   });
 }

@@ -6,7 +6,11 @@ import { exportedFunction, importedFunctions, stackPointerGlobal, type Module } 
 
 export const LONGJMP_TAG = 'pyfence_longjmp';
 
-export interface ExceptionReport { invokesReplaced: string[]; throwReplaced: boolean }
+export interface ExceptionReport {
+  invokesReplaced: string[];
+  /** The function longjmp ends in, which now throws the tag (null until found). */
+  thrower: string | null;
+}
 
 export function rewriteLongjmpToNativeExceptions(m: Module): ExceptionReport {
   m.setFeatures(m.getFeatures() | binaryen.Features.ExceptionHandling);
@@ -14,7 +18,7 @@ export function rewriteLongjmpToNativeExceptions(m: Module): ExceptionReport {
   const sp = stackPointerGlobal(m);
   const setThrew = exportedFunction(m, 'setThrew');
   const table = binaryen.getTableInfo(m.getTableByIndex(0)).name;
-  const report: ExceptionReport = { invokesReplaced: [], throwReplaced: false };
+  const report: ExceptionReport = { invokesReplaced: [], thrower: null };
 
   for (const imp of importedFunctions(m)) {
     if (imp.module !== 'env') continue;
@@ -22,7 +26,7 @@ export function rewriteLongjmpToNativeExceptions(m: Module): ExceptionReport {
       if (imp.params.length || imp.results.length) throw new Error('unexpected _emscripten_throw_longjmp signature');
       m.removeFunction(imp.name);
       m.addFunction(imp.name, binaryen.none, binaryen.none, [], m.throw(LONGJMP_TAG, []));
-      report.throwReplaced = true;
+      report.thrower = imp.name;
       continue;
     }
     if (!imp.base.startsWith('invoke_')) continue;
@@ -48,7 +52,7 @@ export function rewriteLongjmpToNativeExceptions(m: Module): ExceptionReport {
     m.addFunction(imp.name, binaryen.createType(imp.params), result, [binaryen.i32], body);
     report.invokesReplaced.push(imp.base);
   }
-  if (!report.throwReplaced) throw new Error('_emscripten_throw_longjmp import not found');
+  if (report.thrower === null) throw new Error('_emscripten_throw_longjmp import not found');
   if (report.invokesReplaced.length === 0) throw new Error('no invoke_* imports found');
   return report;
 }
