@@ -18,7 +18,7 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 async function main(): Promise<number> {
   const opt = parseOptions(process.argv.slice(2));
   let variants = parseVariants(opt.variants);
-  const programs = loadPrograms(opt.programs);
+  const programs = loadPrograms(opt.programs, opt.set);
   const notes: string[] = [];
   const failures: string[] = [];
 
@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     machine: machineInfo(py3),
     settings: {
       runs: opt.runs,
+      programs: opt.set,
       stockMode: opt.stockMode,
       stockHeap: opt.stockHeap ?? 'default (1 MiB)',
       bigStockHeap: opt.bigStockHeap ?? 'none',

@@ -1,6 +1,7 @@
 // Command-line options of bench/run.ts.
 
 import { parseArgs } from 'node:util';
+import { PROGRAM_SETS, type ProgramSet } from './programs.js';
 
 export type StockMode = 'reuse' | 'fresh';
 
@@ -10,6 +11,7 @@ export interface BenchOptions {
   json?: string;
   onlyBaselines: boolean;
   programs?: string[];
+  set: ProgramSet;
   stockMode: StockMode;
   stockHeap?: number;
   /** Heap of the second stock column; undefined: no second column. */
@@ -30,6 +32,8 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --json FILE           also write all results as JSON
   --only-baselines      do not import pyfence (stock, python3, monty only)
   --programs a,b        only these programs (file names without .py)
+  --set S               main (default: bench/programs) or held-out (bench/programs-held-out:
+                        ordinary programs never tuned for)
   --stock-mode M        reuse (default): one warm stock instance per program, globals cleared
                         + gc.collect() before each run (untimed); fresh: new instance per run,
                         load untimed
@@ -62,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       json: { type: 'string' },
       'only-baselines': { type: 'boolean', default: false },
       programs: { type: 'string' },
+      set: { type: 'string', default: 'main' },
       'stock-mode': { type: 'string', default: 'reuse' },
       'stock-heap': { type: 'string' },
       'big-stock-heap': { type: 'string' },
@@ -84,12 +89,15 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = values.quick ?? false;
   const mode = values['stock-mode'];
   if (mode !== 'reuse' && mode !== 'fresh') throw new Error(`--stock-mode must be reuse or fresh, got "${mode}"`);
+  const set = values.set as ProgramSet;
+  if (!PROGRAM_SETS.includes(set)) throw new Error(`--set must be one of ${PROGRAM_SETS.join(', ')}, got "${values.set}"`);
   return {
     runs: posInt('runs', values.runs, quick ? 3 : 10),
     quick,
     json: values.json,
     onlyBaselines: values['only-baselines'] ?? false,
     programs: values.programs?.split(',').map((s) => s.trim().replace(/\.py$/, '')).filter(Boolean),
+    set,
     stockMode: mode,
     stockHeap: values['stock-heap'] === undefined ? undefined : posInt('stock-heap', values['stock-heap'], 0),
     bigStockHeap: values['no-big-stock'] ? undefined : posInt('big-stock-heap', values['big-stock-heap'], DEFAULT_BIG_STOCK_HEAP),
