@@ -27,6 +27,10 @@ export const CPYTHON_RUNTIME_EXPORTS = [
   'PyErr_Clear',
   'malloc',
   'free',
+  // For the bake: zeroing the heap's free memory before the state is captured (free-memory.ts).
+  'malloc_usable_size',
+  'malloc_footprint',
+  'malloc_set_footprint_limit',
 ] as const;
 
 /** Where the guest sees the standard library (found by zipimport on the default sys.path). */

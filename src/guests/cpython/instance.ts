@@ -122,30 +122,47 @@ export class CPythonInstance extends InterpreterInstance<CPythonExports, CPython
 
 /** Blocks compared at once when overwriting a recycled memory: most of it is still the image. */
 const COMPARE_BYTES = 64 * 1024;
+/** Compared against the image's all-zero blocks: cache-resident, so only the memory is read. */
+const ZERO_BLOCK = Buffer.alloc(COMPARE_BYTES);
 
 /**
  * The pool's reset for CPython's memories (src/engine/memory-pool.ts): every byte of the last
  * interpreter replaced by the template's `image`, writing only the blocks that differ (a native
  * compare reads both, which is cheaper than rewriting 30 MiB when the interpreter changed a few MiB).
+ * Most of the image is zero (the stack and the heap above the template's): those blocks are compared
+ * with one small zero block instead, which halves the memory read for them.
  */
 export function templateImagePolicy(image: Uint8Array): PoolPolicy {
+  const blocks = imageBlocks(image);
   return {
     maxBytes: image.length,
     budgetBytes: 2 * image.length, // two idle memories per thread
     reset(memory) {
       if (memory.buffer.byteLength !== image.length) return false;
-      overwriteDifferences(new Uint8Array(memory.buffer), image);
+      overwriteDifferences(Buffer.from(memory.buffer), blocks);
       return true;
     },
   };
 }
 
-function overwriteDifferences(target: Uint8Array, image: Uint8Array): void {
-  const a = Buffer.from(target.buffer, target.byteOffset, target.length);
-  const b = Buffer.from(image.buffer, image.byteOffset, image.length);
+/** The image cut in compare blocks, each either all zero (null) or its bytes. */
+function imageBlocks(image: Uint8Array): (Buffer | null)[] {
+  const blocks: (Buffer | null)[] = [];
   for (let at = 0; at < image.length; at += COMPARE_BYTES) {
-    const end = Math.min(image.length, at + COMPARE_BYTES);
-    if (a.compare(b, at, end, at, end) !== 0) target.set(image.subarray(at, end), at);
+    const block = Buffer.from(image.buffer, image.byteOffset + at, Math.min(COMPARE_BYTES, image.length - at));
+    blocks.push(ZERO_BLOCK.compare(block, 0, block.length, 0, block.length) === 0 ? null : block);
+  }
+  return blocks;
+}
+
+function overwriteDifferences(target: Buffer, blocks: (Buffer | null)[]): void {
+  for (let i = 0, at = 0; i < blocks.length; i++, at += COMPARE_BYTES) {
+    const block = blocks[i];
+    const length = block?.length ?? Math.min(COMPARE_BYTES, target.length - at);
+    const expected = block ?? ZERO_BLOCK;
+    if (target.compare(expected, 0, length, at, at + length) === 0) continue;
+    if (block) target.set(block, at);
+    else target.fill(0, at, at + length);
   }
 }
 

@@ -8,6 +8,7 @@ import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPythonInstance, templateImagePolicy, type CPythonState } from './instance.js';
 import { loadCPythonModule } from './module.js';
 import { CPythonFS } from './stdlib-fs.js';
+import { zeroFreeHeap } from './free-memory.js';
 import { parseState } from './state-file.js';
 import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
 import type { MemoryLimits } from './wasm-edit.js';
@@ -98,7 +99,7 @@ function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
 }
 
 /** The state's format: its chunks are the whole non-zero memory, not a difference from the data. */
-const STATE_FORMAT = 'full-image';
+const STATE_FORMAT = 'full-image, free heap zeroed';
 
 /** What a baked state must have been made from: this module, this guest-side Python and preload list. */
 export function stateOrigin(moduleSha256: string): string {
@@ -131,6 +132,9 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
     'del __pyfence_boot',
   ].join('\n');
   runOrThrow(inst, boot, 'the runner');
+  // Cycles left by the imports are freed before the free heap is zeroed.
+  runOrThrow(inst, 'import gc; gc.collect(); del gc', 'collecting');
+  zeroFreeHeap(inst);
   inst.fuel.end();
   const state = inst.captureState(CHUNK_BYTES);
   inst.release();
