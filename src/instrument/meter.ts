@@ -16,17 +16,21 @@
 //   entry, a call of an import or through a table right before it. So a descent of calls (recursion)
 //   passes a check in every frame, and nothing is left in the local of a frame that an exception
 //   unwinds.
-// - A small function without loops and calls (most helpers; up to FLAT_MAX_UNITS instructions) runs
-//   each of its instructions at most once per call: it charges its whole instruction count at entry,
-//   checks, and needs no local.
+// - A small function without loops (most helpers and wrappers; up to FLAT_MAX_UNITS instructions)
+//   runs each of its instructions at most once per call: it charges its whole instruction count at
+//   entry and checks, and then needs no local, no settle before its calls (its callees charge their
+//   own instructions, and a check in it came at most FLAT_MAX_UNITS units before any of them) and
+//   none at its exit.
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
-//   TABLE_ELEMENTS_PER_UNIT elements, before they run. memory.fill and memory.copy become calls to
-//   two added functions that run them in chunks of BULK_CHUNK_BYTES, each charged and checked first
-//   (one fill of fresh memory can take longer than a deadline's grace), bounds checked up front so
-//   that an out-of-bounds operation traps before it writes anything, as the instruction does.
+//   TABLE_ELEMENTS_PER_UNIT elements, before they run. A memory.fill or memory.copy of up to
+//   BULK_CHUNK_BYTES is charged and checked in place and runs as it is; a longer one becomes a call
+//   of one of two added functions that run it in chunks of BULK_CHUNK_BYTES, each charged and
+//   checked first (one fill of fresh memory can take longer than a deadline's grace), bounds checked
+//   up front so that an out-of-bounds operation traps before it writes anything, as the instruction
+//   does.
 // So fuel charged >= instructions executed, and between two checks of the global run at most
 // LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units, or a
-// whole function without loops and calls; the host
+// whole function without loops; the host
 // (src/engine/fuel.ts) checks the deadline every FUEL_SLICE units of the global.
 // - memory.grow and table.grow get their delta from a host import that sees the current size and the
 //   delta and answers either the delta or -1 (which makes the grow fail): the cap holds whatever the
@@ -51,7 +55,7 @@ export const TABLE_GROW_IMPORT = 'table_grow_delta';
 export const MEMORY_EXPORT = 'pyfence_memory';
 export const META_SECTION = 'pyfence.meta';
 
-/** A function without loops and calls, up to this many instructions, is charged whole at entry. */
+/** A function without loops, up to this many instructions, is charged whole at entry. */
 export const FLAT_MAX_UNITS = 64;
 /** A loop header settles the local with the global once it holds this many units. */
 export const LOOP_BATCH = 4096;
@@ -78,7 +82,7 @@ export interface Signature {
 export interface MeterReport {
   functions: number;
   loopChecks: number;
-  /** Functions without loops or calls, charged their whole body once at entry. */
+  /** Functions without loops, charged their whole body once at entry. */
   entryChecks: number;
   callSettles: number;
   bulkCharges: number;
@@ -157,9 +161,9 @@ const signature = (t: FuncType): Signature => ({
 
 /** Opcodes the rewrite emits. */
 const OP = {
-  block: 0x02, if: 0x04, end: 0x0b, br: 0x0c, call: 0x10,
+  block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, call: 0x10,
   localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
-  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
+  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GtU: 0x4b, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
   refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
 } as const;
 const TABLE_SIZE = 16;
@@ -518,7 +522,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localTee, ...ACC, OP.globalSet, ...F],
       ...[OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end, OP.i32Const, 0, OP.localSet, ...ACC],
     ];
-    // A function without loops and calls: its whole count, at entry (teed into tmp, which holds nothing yet).
+    // A function without loops: its whole count, at entry (teed into tmp, which holds nothing yet).
     const flatEntry = (units: number) => [
       ...[OP.globalGet, ...F, OP.i32Const, ...sleb32(units), OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F],
       ...[OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
@@ -534,7 +538,21 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
     ];
     const memoryGrow = ctx.trusted ? [] : [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
-    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
+    // memory.fill/copy (dest, value or source, length on the stack, kept in locals): up to
+    // BULK_CHUNK_BYTES, charged here and run in place (most are a memcpy of a few bytes: a call of
+    // the chunked helper cost more than the copy); longer, the helper charges and checks each chunk.
+    const [D, S] = [uleb(locals + 2), uleb(locals + 3)];
+    const bulkInPlace = (helper: number, op: Uint8Array) => [
+      ...[OP.localSet, ...TMP, OP.localSet, ...S, OP.localSet, ...D],
+      ...[OP.localGet, ...TMP, OP.i32Const, ...sleb32(BULK_CHUNK_BYTES), OP.i32GtU, OP.if, VOID],
+      ...[...settle, OP.localGet, ...D, OP.localGet, ...S, OP.localGet, ...TMP, OP.call, ...uleb(helper)],
+      ...[OP.else, OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localGet, ...TMP, OP.i32Const, BULK_BYTES_SHIFT, OP.i32ShrU, OP.i32Sub],
+      ...[OP.localTee, ...ACC, OP.globalSet, ...F, OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
+      ...[OP.i32Const, 0, OP.localSet, ...ACC, OP.localGet, ...D, OP.localGet, ...S, OP.localGet, ...TMP, ...op, OP.end],
+    ];
+    const fill = ctx.fill < 0 ? [] : bulkInPlace(ctx.fill, new Uint8Array([OP.misc, MEMORY_FILL, 0]));
+    const copy = ctx.copy < 0 ? [] : bulkInPlace(ctx.copy, new Uint8Array([OP.misc, MEMORY_COPY, 0, 0]));
+    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow, fill, copy };
   };
   const snippets = (locals: number) => {
     let s = made.get(locals);
@@ -546,7 +564,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     const bodyEnd = c.at + size;
     if (bodyEnd > end) throw new Malformed('function body runs past the code section');
     const type = m.types[m.funcTypes[f]];
-    // Locals: the guest's, then acc and tmp.
+    // Locals: the guest's, then acc, tmp and two for a bulk operation's other operands.
     const decls = c.u32();
     const declsFrom = c.at;
     let locals = type.params.length;
@@ -558,11 +576,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.length = 0;
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
-    body.bytes([2, I32]);
-    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable } = snippets(locals);
+    body.bytes([4, I32]);
+    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy } = snippets(locals);
     // Decode the body once.
     let count = 0;
-    let calls = false;
     let loops = false;
     for (let at = c.at; at < bodyEnd; count++) {
       grow(count);
@@ -571,8 +588,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       nexts[count] = ins.next;
       kinds[count] = ins.kind;
       indices[count] = ins.index;
-      if (ins.kind === Kind.Call || ins.kind === Kind.CallIndirect) calls = true;
-      else if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
+      if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
       at = ins.next;
       if (at > bodyEnd) throw new Malformed('instruction runs past its function body');
     }
@@ -583,10 +599,11 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
 
     body.byte(OP.block);
     body.bytes(ctx.blockType(type));
-    // Without loops and calls, each instruction runs at most once per call: the whole body's count,
-    // charged and checked at entry, bounds every path through it (and nothing is left for the exit).
-    // Only for small bodies: a big one (a switch over many cases) runs a small part of itself.
-    const flat = !calls && !loops && count - 1 <= FLAT_MAX_UNITS;
+    // Without loops, each instruction runs at most once per call (a call runs the callee's, which
+    // charges its own): the whole body's count, charged and checked at entry, bounds every path
+    // through it, and nothing is left for a call or the exit to settle. Only for small bodies: a big
+    // one (a switch over many cases) runs a small part of itself.
+    const flat = !loops && count - 1 <= FLAT_MAX_UNITS;
     if (flat) {
       body.bytes(flatEntry(count - 1));
       ctx.report.entryChecks++;
@@ -626,6 +643,13 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           body.uleb(depth);
           break;
         case Kind.Call:
+          if (flat) {
+            if (indices[i] < m.funcImports) break; // an import's index does not move
+            flush(i);
+            body.byte(OP.call);
+            body.uleb(ctx.remap(indices[i]));
+            break;
+          }
           flush(i);
           // A defined function checks at its entry; an import (host code) is checked here.
           body.bytes(indices[i] < m.funcImports ? settleCheck : settle);
@@ -634,6 +658,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           ctx.report.callSettles++;
           break;
         case Kind.CallIndirect:
+          if (flat) break;
           flush(i);
           body.bytes(settleCheck);
           body.span(bytes, starts[i], nexts[i]);
@@ -672,9 +697,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         case Kind.MemoryBulk:
           if (bytes[starts[i] + 1] === MEMORY_FILL || bytes[starts[i] + 1] === MEMORY_COPY) {
             flush(i);
-            body.bytes(settleCheck);
-            body.byte(OP.call);
-            body.uleb(bytes[starts[i] + 1] === MEMORY_FILL ? ctx.fill : ctx.copy);
+            body.bytes(bytes[starts[i] + 1] === MEMORY_FILL ? fill : copy);
             ctx.report.bulkCharges++;
             break;
           }
