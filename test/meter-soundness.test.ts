@@ -161,3 +161,37 @@ test('a short memory.fill or memory.copy runs in place, charged by its length; a
   const short = await metered.invokeWith({ wasi: false, limits: { fuel: 100_000 } }, 'run');
   assert.equal(short.error?.kind, 'fuel', JSON.stringify(short.error));
 });
+
+test('a leaf only called directly is charged by its callers; one also in a table charges itself', async () => {
+  const wat = `(module
+    (type $t (func (param i32) (result i32)))
+    (table 1 funcref) (elem (i32.const 0) $tabled)
+    (func $direct (param i32) (result i32)
+      (if (result i32) (i32.and (local.get 0) (i32.const 1))
+        (then (i32.mul (local.get 0) (i32.const 3))) (else (i32.shr_u (local.get 0) (i32.const 1)))))
+    (func $tabled (param i32) (result i32) (i32.xor (local.get 0) (i32.const 0x55)))
+    (func $both (param i32) (result i32)
+      (i32.add (call $direct (local.get 0)) (call $tabled (local.get 0))))
+    (func (export "run") (param i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $direct (local.get $i))))
+        (local.set $s (i32.add (local.get $s) (call $both (local.get $i))))
+        (local.set $s (i32.add (local.get $s) (call_indirect (type $t) (local.get $i) (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
+      (local.get $s)))`;
+  const bytes = (await watToBinary(wat)) as Uint8Array<ArrayBuffer>;
+  const { meta } = instrumentBinary(bytes);
+  assert.equal(meta.report.callerCharged, 1, '$direct is charged by its callers');
+  assert.equal(meta.report.entryChecks, 2, '$tabled and $both are charged at entry');
+  const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
+  const expected = (oracle.exports.run as (x: number) => number)(20_000);
+  const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
+  const metered = await WasmModule.compile(bytes);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', 20_000);
+  assert.ok(r.ok, JSON.stringify(r.error));
+  assert.equal(r.result![0], expected);
+  assert.ok(BigInt(r.usage.fuel) >= executed, `charged ${r.usage.fuel} for ${executed} instructions`);
+  const stopped = await metered.invokeWith({ wasi: false, limits: { fuel: 50_000, timeoutMs: 30_000 } }, 'run', 1 << 30);
+  assert.equal(stopped.error?.kind, 'fuel', JSON.stringify(stopped.error));
+});

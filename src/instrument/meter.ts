@@ -20,7 +20,9 @@
 //   runs each of its instructions at most once per call: it charges its whole instruction count at
 //   entry and checks, and then needs no local, no settle before its calls (its callees charge their
 //   own instructions, and a check in it came at most FLAT_MAX_UNITS units before any of them) and
-//   none at its exit.
+//   none at its exit. A leaf (such a function that also calls nothing and cannot throw) needs no
+//   settle before a call of it; one only ever called directly is charged by its callers instead,
+//   its count part of each call's cost in the caller's segment (leafUnits).
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
 //   TABLE_ELEMENTS_PER_UNIT elements, before they run. A memory.fill or memory.copy of up to
 //   BULK_CHUNK_BYTES is charged and checked in place and runs as it is; a longer one becomes a call
@@ -84,6 +86,8 @@ export interface MeterReport {
   loopChecks: number;
   /** Functions without loops, charged their whole body once at entry. */
   entryChecks: number;
+  /** Leaves only ever called directly: charged by their callers (see leafUnits). */
+  callerCharged: number;
   callSettles: number;
   bulkCharges: number;
   growSites: number;
@@ -150,7 +154,7 @@ function v8Error(bytes: Uint8Array): string {
 }
 
 function emptyReport(): MeterReport {
-  return { functions: 0, loopChecks: 0, entryChecks: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
+  return { functions: 0, loopChecks: 0, entryChecks: 0, callerCharged: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
 }
 
 const VALUE_NAMES: Record<number, ValueType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -177,6 +181,10 @@ interface Context {
   /** An interpreter's build: exception handling accepted, growth left as it is (meterTrustedBinary). */
   trusted: boolean;
   remap: (f: number) => number;
+  /** remap, for a reference that is not a direct call (export, element, start, ref.func): marks it. */
+  reference: (f: number) => number;
+  /** Defined functions (by their index among the defined) referenced other than by a direct call. */
+  referenced: Uint8Array;
   exhausted: number;
   memoryGrow: number;
   tableGrow: number;
@@ -214,10 +222,16 @@ function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; me
   const added = trusted ? TRUSTED_ADDED_IMPORTS : ADDED_IMPORTS;
   const remap = (f: number) => (f < m.funcImports ? f : f + added);
   const exhausted = m.funcImports;
+  const referenced = new Uint8Array(m.funcTypes.length);
   const ctx: Context = {
     m,
     trusted,
     remap,
+    reference: (f) => {
+      if (f >= m.funcImports && f - m.funcImports < referenced.length) referenced[f - m.funcImports] = 1;
+      return remap(f);
+    },
+    referenced,
     exhausted,
     memoryGrow: trusted ? -1 : exhausted + 1,
     tableGrow: trusted ? -1 : exhausted + 2,
@@ -242,7 +256,7 @@ function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; me
     else if (s.id === SectionId.Global) rewritten.set(s.id, rewriteGlobals(ctx, s.start, s.end));
     else if (s.id === SectionId.Export) rewritten.set(s.id, rewriteExports(ctx, s.start, s.end));
     else if (s.id === SectionId.Element) rewritten.set(s.id, rewriteElements(ctx, s.start, s.end));
-    else if (s.id === SectionId.Start) rewritten.set(s.id, new Uint8Array(uleb(remap(readUleb(original, s.start).value))));
+    else if (s.id === SectionId.Start) rewritten.set(s.id, new Uint8Array(uleb(ctx.reference(readUleb(original, s.start).value))));
     else if (s.id !== SectionId.Custom && s.id !== SectionId.Type && s.id !== SectionId.Import) rewritten.set(s.id, original.subarray(s.start, s.end));
   }
   if (helpers.length && !rewritten.has(SectionId.Code)) {
@@ -329,7 +343,7 @@ function copyExpr(ctx: Context, c: Cursor, w: ByteWriter): void {
     decode(c.bytes, c.at, ins);
     if (ins.kind === Kind.RefFunc) {
       w.byte(OP.refFunc);
-      w.uleb(ctx.remap(ins.index));
+      w.uleb(ctx.reference(ins.index));
     } else w.span(c.bytes, c.at, ins.next);
     c.at = ins.next;
     if (ins.kind === Kind.End) return;
@@ -375,7 +389,7 @@ function rewriteExports(ctx: Context, start: number, end: number): Uint8Array {
       const index = c.u32();
       body.byte(kind);
       if (kind === 0) {
-        body.uleb(ctx.remap(index));
+        body.uleb(ctx.reference(index));
         const type = index < m.funcImports ? importTypes[index] : m.funcTypes[index - m.funcImports];
         if (type === undefined) throw new Malformed(`export of function ${index} out of range`);
         exports[name] = signature(m.types[type]);
@@ -401,7 +415,7 @@ function rewriteElements(ctx: Context, start: number, end: number): Uint8Array {
   const funcs = () => {
     const k = c.u32();
     w.uleb(k);
-    for (let i = 0; i < k; i++) w.uleb(ctx.remap(c.u32()));
+    for (let i = 0; i < k; i++) w.uleb(ctx.reference(c.u32()));
   };
   const exprs = () => {
     const k = c.u32();
@@ -472,6 +486,41 @@ let nexts = new Int32Array(1 << 16);
 let kinds = new Uint8Array(1 << 16);
 let indices = new Int32Array(1 << 16);
 let counts = new Int32Array(1 << 16);
+
+/**
+ * Every defined function's count if it is a leaf, else -1; and marks ref.func targets referenced. A
+ * leaf has no loop, no call, no bulk or grow operation and no throw, and at most FLAT_MAX_UNITS
+ * instructions: each runs at most once per call, it returns to its caller or traps, and nothing
+ * in it can wait for anything. A leaf that is only ever called directly (not exported, in a table,
+ * the start function or ref.func'd) is charged by its callers: its count is part of the cost of
+ * each call of it, in the caller's segment; it charges nothing itself. One called any other way
+ * charges its count at entry, as every small function without loops. Either way a call of a leaf
+ * settles nothing before it: the caller's local waits at most FLAT_MAX_UNITS units more.
+ */
+function leafUnits(ctx: Context, from: number, end: number, n: number): Int32Array {
+  const { m } = ctx;
+  const out = new Int32Array(n);
+  const c = new Cursor(m.bytes, from, end);
+  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  for (let f = 0; f < n; f++) {
+    const size = c.u32();
+    const bodyEnd = c.at + size;
+    if (bodyEnd > end) throw new Malformed('function body runs past the code section');
+    for (let d = c.u32(); d > 0; d--) (c.u32(), c.byte());
+    let count = -1; // the final end is not counted
+    let leaf = true;
+    for (let at = c.at; at < bodyEnd; count++) {
+      decode(m.bytes, at, ins, ctx.trusted);
+      const k = ins.kind;
+      if (k === Kind.RefFunc) ctx.reference(ins.index);
+      else if (k === Kind.Loop || k > Kind.Unreachable) leaf = false;
+      at = ins.next;
+    }
+    out[f] = leaf && count <= FLAT_MAX_UNITS ? count : -1;
+    c.at = bodyEnd;
+  }
+  return out;
+}
 
 function grow(n: number): void {
   if (n < starts.length) return;
@@ -559,6 +608,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (!s) made.set(locals, (s = make(locals)));
     return s;
   };
+  const leaves = leafUnits(ctx, c.at, end, n);
+  /** A direct call's cost to its caller: its own unit, and a caller-charged leaf's whole count. */
+  const callee = (i: number) => indices[i] - m.funcImports;
+  const callerCharged = (i: number) => kinds[i] === Kind.Call && callee(i) >= 0 && leaves[callee(i)] >= 0 && !ctx.referenced[callee(i)];
   for (let f = 0; f < n; f++) {
     const size = c.u32();
     const bodyEnd = c.at + size;
@@ -595,7 +648,12 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (count === 0 || kinds[count - 1] !== Kind.End) throw new Malformed('function body does not end with end');
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
-    for (let i = count - 2; i >= 0; i--) counts[i] = 1 + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
+    let units = 0;
+    for (let i = count - 2; i >= 0; i--) {
+      const cost = callerCharged(i) ? 1 + leaves[callee(i)] : 1;
+      units += cost;
+      counts[i] = cost + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
+    }
 
     body.byte(OP.block);
     body.bytes(ctx.blockType(type));
@@ -603,9 +661,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     // charges its own): the whole body's count, charged and checked at entry, bounds every path
     // through it, and nothing is left for a call or the exit to settle. Only for small bodies: a big
     // one (a switch over many cases) runs a small part of itself.
-    const flat = !loops && count - 1 <= FLAT_MAX_UNITS;
-    if (flat) {
-      body.bytes(flatEntry(count - 1));
+    const flat = !loops && units <= FLAT_MAX_UNITS;
+    if (flat && leaves[f] >= 0 && !ctx.referenced[f]) ctx.report.callerCharged++; // its callers charge it
+    else if (flat) {
+      body.bytes(flatEntry(units));
       ctx.report.entryChecks++;
     } else body.bytes(check); // calls of it settled without a check
     let segmentStart = !flat;
@@ -651,8 +710,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
             break;
           }
           flush(i);
-          // A defined function checks at its entry; an import (host code) is checked here.
-          body.bytes(indices[i] < m.funcImports ? settleCheck : settle);
+          // A defined function checks at its entry; an import (host code) is checked here. A leaf
+          // needs nothing: it runs at most FLAT_MAX_UNITS units, calls nothing and cannot throw.
+          if (indices[i] < m.funcImports) body.bytes(settleCheck);
+          else if (leaves[callee(i)] < 0) body.bytes(settle);
           body.byte(OP.call);
           body.uleb(ctx.remap(indices[i]));
           ctx.report.callSettles++;
