@@ -2,10 +2,11 @@
 // insert charges into the code, re-encode): deterministic fuel, host-checked growth, and the refusal
 // of every feature the fence does not implement. Linear in the module's size.
 //
-// The cost model (one unit per instruction: K = 1), sound by construction:
+// The cost model (one unit per instruction, CALL_UNITS per call: charged >= executed, K = 1), sound
+// by construction:
 // - Every straight-line segment (up to and including the next loop, if, else, end, br, br_table,
-//   return, unreachable or return_call; across block entries and br_ifs) adds its instruction
-//   count to a per-function i32 local `acc` when it starts. A register add, no check.
+//   return, unreachable or return_call; across block entries and br_ifs) adds its instructions'
+//   cost to a per-function i32 local `acc` when it starts. A register add, no check.
 // - The local settles into the fuel global (global -= acc; acc = 0) at every loop header once it
 //   reaches LOOP_BATCH, before every call, before every bulk operation, and at every function exit:
 //   the body is wrapped in a block, `return` becomes a branch to it, and the settle follows it.
@@ -57,8 +58,17 @@ export const TABLE_GROW_IMPORT = 'table_grow_delta';
 export const MEMORY_EXPORT = 'pyfence_memory';
 export const META_SECTION = 'pyfence.meta';
 
-/** A function without loops, up to this many instructions, is charged whole at entry. */
+/** A function without loops, up to this many instructions (not units), is charged whole at entry. */
 export const FLAT_MAX_UNITS = 64;
+/**
+ * What a call costs (call, call_indirect, return_call, return_call_indirect); every other instruction
+ * costs 1. A call's CPU is many times an arithmetic instruction's (a frame, a stack check; for V8
+ * about as much as 100 of them in a loop): at 1 unit a call-heavy module got 10x less fuel per
+ * CPU-second than an interpreter's register loops (bench/calibrate.ts; BENCHMARKS.md).
+ */
+export const CALL_UNITS = 20;
+const IS_CALL = new Uint8Array(32);
+for (const k of [Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect]) IS_CALL[k] = 1;
 /** A loop header settles the local with the global once it holds this many units. */
 export const LOOP_BATCH = 4096;
 /** memory.fill/copy/init: one unit per this many bytes (log2 below). */
@@ -648,9 +658,13 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (count === 0 || kinds[count - 1] !== Kind.End) throw new Malformed('function body does not end with end');
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
+    // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
+    // (the bound of a function charged whole); `units`: what that run is charged.
     let units = 0;
+    let instructions = 0;
     for (let i = count - 2; i >= 0; i--) {
-      const cost = callerCharged(i) ? 1 + leaves[callee(i)] : 1;
+      const cost = IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[callee(i)] : 0) : 1;
+      instructions += callerCharged(i) ? 1 + leaves[callee(i)] : 1;
       units += cost;
       counts[i] = cost + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
     }
@@ -661,7 +675,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     // charges its own): the whole body's count, charged and checked at entry, bounds every path
     // through it, and nothing is left for a call or the exit to settle. Only for small bodies: a big
     // one (a switch over many cases) runs a small part of itself.
-    const flat = !loops && units <= FLAT_MAX_UNITS;
+    const flat = !loops && instructions <= FLAT_MAX_UNITS;
     if (flat && leaves[f] >= 0 && !ctx.referenced[f]) ctx.report.callerCharged++; // its callers charge it
     else if (flat) {
       body.bytes(flatEntry(units));
