@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WasmModule } from '../src/api/wasm-module.js';
-import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, instrumentBinary } from '../src/instrument/meter.js';
+import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, CALL_UNITS, instrumentBinary } from '../src/instrument/meter.js';
 import { watToBinary } from '../src/instrument/load.js';
 import { COUNT_EXPORT, countInstructions } from './support/count-instructions.js';
 import { randomModule } from './support/random-module.js';
@@ -89,4 +89,128 @@ test('chunked memory.fill and memory.copy keep their meaning: overlaps both ways
   assert.throws(() => (plain.exports.oob as () => number)(), WebAssembly.RuntimeError);
   const oob = await metered.invokeWith({ wasi: false }, 'oob');
   assert.equal(oob.error?.kind, 'fault', JSON.stringify(oob.error));
+});
+
+test('a small function without loops but with calls is charged whole at entry: direct, indirect and recursive', async () => {
+  // $mid has no loop: it is charged its whole count at entry, and its calls (direct, through the
+  // table, of itself) settle nothing; each callee charges its own instructions.
+  const wat = `(module
+    (type $t (func (param i32) (result i32)))
+    (table 2 funcref) (elem (i32.const 0) $leaf $mid)
+    (func $leaf (param i32) (result i32) (i32.add (local.get 0) (i32.const 3)))
+    (func $mid (param i32) (result i32)
+      (if (result i32) (i32.gt_s (local.get 0) (i32.const 0))
+        (then (i32.add (call $leaf (local.get 0))
+                       (call_indirect (type $t) (i32.sub (local.get 0) (i32.const 1)) (i32.const 1))))
+        (else (call_indirect (type $t) (local.get 0) (i32.const 0)))))
+    (func (export "run") (param i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $mid (i32.and (local.get $i) (i32.const 15)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
+      (local.get $s)))`;
+  const bytes = (await watToBinary(wat)) as Uint8Array<ArrayBuffer>;
+  const { meta } = instrumentBinary(bytes);
+  assert.equal(meta.report.entryChecks, 2, 'both $leaf and $mid are charged at entry');
+  const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
+  const expected = (oracle.exports.run as (x: number) => number)(5000);
+  const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
+  const metered = await WasmModule.compile(bytes);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', 5000);
+  assert.ok(r.ok, JSON.stringify(r.error));
+  assert.equal(r.result![0], expected);
+  assert.ok(BigInt(r.usage.fuel) >= executed, `charged ${r.usage.fuel} for ${executed} instructions`);
+  // A descent through it checks in every frame: a deep recursion stops on fuel, well before the stack.
+  const deep = await metered.invokeWith({ wasi: false, limits: { fuel: 2_000, timeoutMs: 30_000 } }, 'run', 1);
+  assert.ok(deep.ok);
+  const recursion = await WasmModule.compile(`(module
+    (func $down (param i32) (result i32)
+      (if (result i32) (local.get 0) (then (i32.add (call $down (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))) (else (i32.const 0))))
+    (func (export "run") (result i32) (call $down (i32.const 1000000))))`);
+  const stopped = await recursion.invokeWith({ wasi: false, limits: { fuel: 20_000, timeoutMs: 30_000 } }, 'run');
+  assert.equal(stopped.error?.kind, 'fuel', JSON.stringify(stopped.error));
+  assert.ok(stopped.usage.fuel <= 20_000 + 64, `fuel ${stopped.usage.fuel}`);
+});
+
+test('a short memory.fill or memory.copy runs in place, charged by its length; a long one in chunks', async () => {
+  // 1,000 copies of 4,000 bytes (overlapping, both ways) and fills: in place, each charged 500 units.
+  const wat = `(module (memory 1)
+    (func (export "run") (result i32) (local $i i32) (local $h i32)
+      (loop $l
+        (memory.fill (i32.const 100) (local.get $i) (i32.const 4000))
+        (memory.copy (i32.const 101) (i32.const 100) (i32.const 4000))
+        (memory.copy (i32.const 99) (i32.add (i32.const 100) (i32.and (local.get $i) (i32.const 7))) (i32.const 4000))
+        (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load (i32.add (i32.const 99) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+      (local.get $h))
+    (func (export "oob") (result i32)
+      (i32.store8 (i32.const 0) (i32.const 1))
+      (memory.fill (i32.const 0) (i32.const 2) (i32.const 65537))
+      (i32.load8_u (i32.const 0))))`;
+  const bytes = (await watToBinary(wat)) as Uint8Array<ArrayBuffer>;
+  const plain = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const metered = await WasmModule.compile(bytes);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run');
+  assert.ok(r.ok, JSON.stringify(r.error));
+  assert.equal(r.result![0], (plain.exports.run as () => number)());
+  assert.ok(r.usage.fuel >= (1000 * 3 * 4000) / BULK_BYTES_PER_UNIT, `fuel ${r.usage.fuel}`);
+  const oob = await metered.invokeWith({ wasi: false }, 'oob');
+  assert.equal(oob.error?.kind, 'fault', JSON.stringify(oob.error));
+  // Out of fuel before a short copy runs: the charge comes first.
+  const short = await metered.invokeWith({ wasi: false, limits: { fuel: 100_000 } }, 'run');
+  assert.equal(short.error?.kind, 'fuel', JSON.stringify(short.error));
+});
+
+test('a leaf only called directly is charged by its callers; one also in a table charges itself', async () => {
+  const wat = `(module
+    (type $t (func (param i32) (result i32)))
+    (table 1 funcref) (elem (i32.const 0) $tabled)
+    (func $direct (param i32) (result i32)
+      (if (result i32) (i32.and (local.get 0) (i32.const 1))
+        (then (i32.mul (local.get 0) (i32.const 3))) (else (i32.shr_u (local.get 0) (i32.const 1)))))
+    (func $tabled (param i32) (result i32) (i32.xor (local.get 0) (i32.const 0x55)))
+    (func $both (param i32) (result i32)
+      (i32.add (call $direct (local.get 0)) (call $tabled (local.get 0))))
+    (func (export "run") (param i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $direct (local.get $i))))
+        (local.set $s (i32.add (local.get $s) (call $both (local.get $i))))
+        (local.set $s (i32.add (local.get $s) (call_indirect (type $t) (local.get $i) (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
+      (local.get $s)))`;
+  const bytes = (await watToBinary(wat)) as Uint8Array<ArrayBuffer>;
+  const { meta } = instrumentBinary(bytes);
+  assert.equal(meta.report.callerCharged, 1, '$direct is charged by its callers');
+  assert.equal(meta.report.entryChecks, 2, '$tabled and $both are charged at entry');
+  const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
+  const expected = (oracle.exports.run as (x: number) => number)(20_000);
+  const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
+  const metered = await WasmModule.compile(bytes);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', 20_000);
+  assert.ok(r.ok, JSON.stringify(r.error));
+  assert.equal(r.result![0], expected);
+  assert.ok(BigInt(r.usage.fuel) >= executed, `charged ${r.usage.fuel} for ${executed} instructions`);
+  const stopped = await metered.invokeWith({ wasi: false, limits: { fuel: 50_000, timeoutMs: 30_000 } }, 'run', 1 << 30);
+  assert.equal(stopped.error?.kind, 'fuel', JSON.stringify(stopped.error));
+});
+
+test('a call costs CALL_UNITS, direct or through the table, whatever the callee charges itself', async () => {
+  // 10,000 iterations, each a direct and an indirect call of a one-instruction function.
+  const metered = await WasmModule.compile(`(module
+    (type $t (func (result i32)))
+    (table 1 funcref) (elem (i32.const 0) $one)
+    (func $one (result i32) (i32.const 1))
+    (func (export "run") (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (i32.add (call $one) (call_indirect (type $t) (i32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 10000))))
+      (local.get $s)))`);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity } }, 'run');
+  assert.equal(r.result![0], 20_000);
+  assert.ok(CALL_UNITS > 1);
+  assert.ok(r.usage.fuel >= 10_000 * 2 * CALL_UNITS, `fuel ${r.usage.fuel}`);
+  assert.ok(r.usage.fuel < 10_000 * (2 * CALL_UNITS + 40), `fuel ${r.usage.fuel}`);
 });

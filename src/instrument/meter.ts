@@ -2,10 +2,11 @@
 // insert charges into the code, re-encode): deterministic fuel, host-checked growth, and the refusal
 // of every feature the fence does not implement. Linear in the module's size.
 //
-// The cost model (one unit per instruction: K = 1), sound by construction:
+// The cost model (one unit per instruction, CALL_UNITS per call: charged >= executed, K = 1), sound
+// by construction:
 // - Every straight-line segment (up to and including the next loop, if, else, end, br, br_table,
-//   return, unreachable or return_call; across block entries and br_ifs) adds its instruction
-//   count to a per-function i32 local `acc` when it starts. A register add, no check.
+//   return, unreachable or return_call; across block entries and br_ifs) adds its instructions'
+//   cost to a per-function i32 local `acc` when it starts. A register add, no check.
 // - The local settles into the fuel global (global -= acc; acc = 0) at every loop header once it
 //   reaches LOOP_BATCH, before every call, before every bulk operation, and at every function exit:
 //   the body is wrapped in a block, `return` becomes a branch to it, and the settle follows it.
@@ -16,17 +17,23 @@
 //   entry, a call of an import or through a table right before it. So a descent of calls (recursion)
 //   passes a check in every frame, and nothing is left in the local of a frame that an exception
 //   unwinds.
-// - A small function without loops and calls (most helpers; up to FLAT_MAX_UNITS instructions) runs
-//   each of its instructions at most once per call: it charges its whole instruction count at entry,
-//   checks, and needs no local.
+// - A small function without loops (most helpers and wrappers; up to FLAT_MAX_UNITS instructions)
+//   runs each of its instructions at most once per call: it charges its whole instruction count at
+//   entry and checks, and then needs no local, no settle before its calls (its callees charge their
+//   own instructions, and a check in it came at most FLAT_MAX_UNITS units before any of them) and
+//   none at its exit. A leaf (such a function that also calls nothing and cannot throw) needs no
+//   settle before a call of it; one only ever called directly is charged by its callers instead,
+//   its count part of each call's cost in the caller's segment (leafUnits).
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
-//   TABLE_ELEMENTS_PER_UNIT elements, before they run. memory.fill and memory.copy become calls to
-//   two added functions that run them in chunks of BULK_CHUNK_BYTES, each charged and checked first
-//   (one fill of fresh memory can take longer than a deadline's grace), bounds checked up front so
-//   that an out-of-bounds operation traps before it writes anything, as the instruction does.
+//   TABLE_ELEMENTS_PER_UNIT elements, before they run. A memory.fill or memory.copy of up to
+//   BULK_CHUNK_BYTES is charged and checked in place and runs as it is; a longer one becomes a call
+//   of one of two added functions that run it in chunks of BULK_CHUNK_BYTES, each charged and
+//   checked first (one fill of fresh memory can take longer than a deadline's grace), bounds checked
+//   up front so that an out-of-bounds operation traps before it writes anything, as the instruction
+//   does.
 // So fuel charged >= instructions executed, and between two checks of the global run at most
 // LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units, or a
-// whole function without loops and calls; the host
+// whole function without loops; the host
 // (src/engine/fuel.ts) checks the deadline every FUEL_SLICE units of the global.
 // - memory.grow and table.grow get their delta from a host import that sees the current size and the
 //   delta and answers either the delta or -1 (which makes the grow fail): the cap holds whatever the
@@ -51,8 +58,17 @@ export const TABLE_GROW_IMPORT = 'table_grow_delta';
 export const MEMORY_EXPORT = 'pyfence_memory';
 export const META_SECTION = 'pyfence.meta';
 
-/** A function without loops and calls, up to this many instructions, is charged whole at entry. */
+/** A function without loops, up to this many instructions (not units), is charged whole at entry. */
 export const FLAT_MAX_UNITS = 64;
+/**
+ * What a call costs (call, call_indirect, return_call, return_call_indirect); every other instruction
+ * costs 1. A call's CPU is many times an arithmetic instruction's (a frame, a stack check; for V8
+ * about as much as 100 of them in a loop): at 1 unit a call-heavy module got 10x less fuel per
+ * CPU-second than an interpreter's register loops (bench/calibrate.ts; BENCHMARKS.md).
+ */
+export const CALL_UNITS = 20;
+const IS_CALL = new Uint8Array(32);
+for (const k of [Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect]) IS_CALL[k] = 1;
 /** A loop header settles the local with the global once it holds this many units. */
 export const LOOP_BATCH = 4096;
 /** memory.fill/copy/init: one unit per this many bytes (log2 below). */
@@ -78,8 +94,10 @@ export interface Signature {
 export interface MeterReport {
   functions: number;
   loopChecks: number;
-  /** Functions without loops or calls, charged their whole body once at entry. */
+  /** Functions without loops, charged their whole body once at entry. */
   entryChecks: number;
+  /** Leaves only ever called directly: charged by their callers (see leafUnits). */
+  callerCharged: number;
   callSettles: number;
   bulkCharges: number;
   growSites: number;
@@ -146,7 +164,7 @@ function v8Error(bytes: Uint8Array): string {
 }
 
 function emptyReport(): MeterReport {
-  return { functions: 0, loopChecks: 0, entryChecks: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
+  return { functions: 0, loopChecks: 0, entryChecks: 0, callerCharged: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
 }
 
 const VALUE_NAMES: Record<number, ValueType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -157,9 +175,9 @@ const signature = (t: FuncType): Signature => ({
 
 /** Opcodes the rewrite emits. */
 const OP = {
-  block: 0x02, if: 0x04, end: 0x0b, br: 0x0c, call: 0x10,
+  block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, call: 0x10,
   localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
-  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
+  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GtU: 0x4b, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
   refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
 } as const;
 const TABLE_SIZE = 16;
@@ -173,6 +191,10 @@ interface Context {
   /** An interpreter's build: exception handling accepted, growth left as it is (meterTrustedBinary). */
   trusted: boolean;
   remap: (f: number) => number;
+  /** remap, for a reference that is not a direct call (export, element, start, ref.func): marks it. */
+  reference: (f: number) => number;
+  /** Defined functions (by their index among the defined) referenced other than by a direct call. */
+  referenced: Uint8Array;
   exhausted: number;
   memoryGrow: number;
   tableGrow: number;
@@ -210,10 +232,16 @@ function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; me
   const added = trusted ? TRUSTED_ADDED_IMPORTS : ADDED_IMPORTS;
   const remap = (f: number) => (f < m.funcImports ? f : f + added);
   const exhausted = m.funcImports;
+  const referenced = new Uint8Array(m.funcTypes.length);
   const ctx: Context = {
     m,
     trusted,
     remap,
+    reference: (f) => {
+      if (f >= m.funcImports && f - m.funcImports < referenced.length) referenced[f - m.funcImports] = 1;
+      return remap(f);
+    },
+    referenced,
     exhausted,
     memoryGrow: trusted ? -1 : exhausted + 1,
     tableGrow: trusted ? -1 : exhausted + 2,
@@ -238,7 +266,7 @@ function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; me
     else if (s.id === SectionId.Global) rewritten.set(s.id, rewriteGlobals(ctx, s.start, s.end));
     else if (s.id === SectionId.Export) rewritten.set(s.id, rewriteExports(ctx, s.start, s.end));
     else if (s.id === SectionId.Element) rewritten.set(s.id, rewriteElements(ctx, s.start, s.end));
-    else if (s.id === SectionId.Start) rewritten.set(s.id, new Uint8Array(uleb(remap(readUleb(original, s.start).value))));
+    else if (s.id === SectionId.Start) rewritten.set(s.id, new Uint8Array(uleb(ctx.reference(readUleb(original, s.start).value))));
     else if (s.id !== SectionId.Custom && s.id !== SectionId.Type && s.id !== SectionId.Import) rewritten.set(s.id, original.subarray(s.start, s.end));
   }
   if (helpers.length && !rewritten.has(SectionId.Code)) {
@@ -325,7 +353,7 @@ function copyExpr(ctx: Context, c: Cursor, w: ByteWriter): void {
     decode(c.bytes, c.at, ins);
     if (ins.kind === Kind.RefFunc) {
       w.byte(OP.refFunc);
-      w.uleb(ctx.remap(ins.index));
+      w.uleb(ctx.reference(ins.index));
     } else w.span(c.bytes, c.at, ins.next);
     c.at = ins.next;
     if (ins.kind === Kind.End) return;
@@ -371,7 +399,7 @@ function rewriteExports(ctx: Context, start: number, end: number): Uint8Array {
       const index = c.u32();
       body.byte(kind);
       if (kind === 0) {
-        body.uleb(ctx.remap(index));
+        body.uleb(ctx.reference(index));
         const type = index < m.funcImports ? importTypes[index] : m.funcTypes[index - m.funcImports];
         if (type === undefined) throw new Malformed(`export of function ${index} out of range`);
         exports[name] = signature(m.types[type]);
@@ -397,7 +425,7 @@ function rewriteElements(ctx: Context, start: number, end: number): Uint8Array {
   const funcs = () => {
     const k = c.u32();
     w.uleb(k);
-    for (let i = 0; i < k; i++) w.uleb(ctx.remap(c.u32()));
+    for (let i = 0; i < k; i++) w.uleb(ctx.reference(c.u32()));
   };
   const exprs = () => {
     const k = c.u32();
@@ -469,6 +497,41 @@ let kinds = new Uint8Array(1 << 16);
 let indices = new Int32Array(1 << 16);
 let counts = new Int32Array(1 << 16);
 
+/**
+ * Every defined function's count if it is a leaf, else -1; and marks ref.func targets referenced. A
+ * leaf has no loop, no call, no bulk or grow operation and no throw, and at most FLAT_MAX_UNITS
+ * instructions: each runs at most once per call, it returns to its caller or traps, and nothing
+ * in it can wait for anything. A leaf that is only ever called directly (not exported, in a table,
+ * the start function or ref.func'd) is charged by its callers: its count is part of the cost of
+ * each call of it, in the caller's segment; it charges nothing itself. One called any other way
+ * charges its count at entry, as every small function without loops. Either way a call of a leaf
+ * settles nothing before it: the caller's local waits at most FLAT_MAX_UNITS units more.
+ */
+function leafUnits(ctx: Context, from: number, end: number, n: number): Int32Array {
+  const { m } = ctx;
+  const out = new Int32Array(n);
+  const c = new Cursor(m.bytes, from, end);
+  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  for (let f = 0; f < n; f++) {
+    const size = c.u32();
+    const bodyEnd = c.at + size;
+    if (bodyEnd > end) throw new Malformed('function body runs past the code section');
+    for (let d = c.u32(); d > 0; d--) (c.u32(), c.byte());
+    let count = -1; // the final end is not counted
+    let leaf = true;
+    for (let at = c.at; at < bodyEnd; count++) {
+      decode(m.bytes, at, ins, ctx.trusted);
+      const k = ins.kind;
+      if (k === Kind.RefFunc) ctx.reference(ins.index);
+      else if (k === Kind.Loop || k > Kind.Unreachable) leaf = false;
+      at = ins.next;
+    }
+    out[f] = leaf && count <= FLAT_MAX_UNITS ? count : -1;
+    c.at = bodyEnd;
+  }
+  return out;
+}
+
 function grow(n: number): void {
   if (n < starts.length) return;
   let size = starts.length;
@@ -518,7 +581,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localTee, ...ACC, OP.globalSet, ...F],
       ...[OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end, OP.i32Const, 0, OP.localSet, ...ACC],
     ];
-    // A function without loops and calls: its whole count, at entry (teed into tmp, which holds nothing yet).
+    // A function without loops: its whole count, at entry (teed into tmp, which holds nothing yet).
     const flatEntry = (units: number) => [
       ...[OP.globalGet, ...F, OP.i32Const, ...sleb32(units), OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F],
       ...[OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
@@ -534,19 +597,37 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.i32Const, 0, OP.localSet, ...ACC, ...check, OP.localGet, ...TMP],
     ];
     const memoryGrow = ctx.trusted ? [] : [OP.localSet, ...TMP, OP.memorySize, 0, OP.localGet, ...TMP, OP.call, ...uleb(ctx.memoryGrow)];
-    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow };
+    // memory.fill/copy (dest, value or source, length on the stack, kept in locals): up to
+    // BULK_CHUNK_BYTES, charged here and run in place (most are a memcpy of a few bytes: a call of
+    // the chunked helper cost more than the copy); longer, the helper charges and checks each chunk.
+    const [D, S] = [uleb(locals + 2), uleb(locals + 3)];
+    const bulkInPlace = (helper: number, op: Uint8Array) => [
+      ...[OP.localSet, ...TMP, OP.localSet, ...S, OP.localSet, ...D],
+      ...[OP.localGet, ...TMP, OP.i32Const, ...sleb32(BULK_CHUNK_BYTES), OP.i32GtU, OP.if, VOID],
+      ...[...settle, OP.localGet, ...D, OP.localGet, ...S, OP.localGet, ...TMP, OP.call, ...uleb(helper)],
+      ...[OP.else, OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.localGet, ...TMP, OP.i32Const, BULK_BYTES_SHIFT, OP.i32ShrU, OP.i32Sub],
+      ...[OP.localTee, ...ACC, OP.globalSet, ...F, OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
+      ...[OP.i32Const, 0, OP.localSet, ...ACC, OP.localGet, ...D, OP.localGet, ...S, OP.localGet, ...TMP, ...op, OP.end],
+    ];
+    const fill = ctx.fill < 0 ? [] : bulkInPlace(ctx.fill, new Uint8Array([OP.misc, MEMORY_FILL, 0]));
+    const copy = ctx.copy < 0 ? [] : bulkInPlace(ctx.copy, new Uint8Array([OP.misc, MEMORY_COPY, 0, 0]));
+    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow, fill, copy };
   };
   const snippets = (locals: number) => {
     let s = made.get(locals);
     if (!s) made.set(locals, (s = make(locals)));
     return s;
   };
+  const leaves = leafUnits(ctx, c.at, end, n);
+  /** A direct call's cost to its caller: its own unit, and a caller-charged leaf's whole count. */
+  const callee = (i: number) => indices[i] - m.funcImports;
+  const callerCharged = (i: number) => kinds[i] === Kind.Call && callee(i) >= 0 && leaves[callee(i)] >= 0 && !ctx.referenced[callee(i)];
   for (let f = 0; f < n; f++) {
     const size = c.u32();
     const bodyEnd = c.at + size;
     if (bodyEnd > end) throw new Malformed('function body runs past the code section');
     const type = m.types[m.funcTypes[f]];
-    // Locals: the guest's, then acc and tmp.
+    // Locals: the guest's, then acc, tmp and two for a bulk operation's other operands.
     const decls = c.u32();
     const declsFrom = c.at;
     let locals = type.params.length;
@@ -558,11 +639,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.length = 0;
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
-    body.bytes([2, I32]);
-    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable } = snippets(locals);
+    body.bytes([4, I32]);
+    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy } = snippets(locals);
     // Decode the body once.
     let count = 0;
-    let calls = false;
     let loops = false;
     for (let at = c.at; at < bodyEnd; count++) {
       grow(count);
@@ -571,24 +651,34 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       nexts[count] = ins.next;
       kinds[count] = ins.kind;
       indices[count] = ins.index;
-      if (ins.kind === Kind.Call || ins.kind === Kind.CallIndirect) calls = true;
-      else if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
+      if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
       at = ins.next;
       if (at > bodyEnd) throw new Malformed('instruction runs past its function body');
     }
     if (count === 0 || kinds[count - 1] !== Kind.End) throw new Malformed('function body does not end with end');
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
-    for (let i = count - 2; i >= 0; i--) counts[i] = 1 + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
+    // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
+    // (the bound of a function charged whole); `units`: what that run is charged.
+    let units = 0;
+    let instructions = 0;
+    for (let i = count - 2; i >= 0; i--) {
+      const cost = IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[callee(i)] : 0) : 1;
+      instructions += callerCharged(i) ? 1 + leaves[callee(i)] : 1;
+      units += cost;
+      counts[i] = cost + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
+    }
 
     body.byte(OP.block);
     body.bytes(ctx.blockType(type));
-    // Without loops and calls, each instruction runs at most once per call: the whole body's count,
-    // charged and checked at entry, bounds every path through it (and nothing is left for the exit).
-    // Only for small bodies: a big one (a switch over many cases) runs a small part of itself.
-    const flat = !calls && !loops && count - 1 <= FLAT_MAX_UNITS;
-    if (flat) {
-      body.bytes(flatEntry(count - 1));
+    // Without loops, each instruction runs at most once per call (a call runs the callee's, which
+    // charges its own): the whole body's count, charged and checked at entry, bounds every path
+    // through it, and nothing is left for a call or the exit to settle. Only for small bodies: a big
+    // one (a switch over many cases) runs a small part of itself.
+    const flat = !loops && instructions <= FLAT_MAX_UNITS;
+    if (flat && leaves[f] >= 0 && !ctx.referenced[f]) ctx.report.callerCharged++; // its callers charge it
+    else if (flat) {
+      body.bytes(flatEntry(units));
       ctx.report.entryChecks++;
     } else body.bytes(check); // calls of it settled without a check
     let segmentStart = !flat;
@@ -626,14 +716,24 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           body.uleb(depth);
           break;
         case Kind.Call:
+          if (flat) {
+            if (indices[i] < m.funcImports) break; // an import's index does not move
+            flush(i);
+            body.byte(OP.call);
+            body.uleb(ctx.remap(indices[i]));
+            break;
+          }
           flush(i);
-          // A defined function checks at its entry; an import (host code) is checked here.
-          body.bytes(indices[i] < m.funcImports ? settleCheck : settle);
+          // A defined function checks at its entry; an import (host code) is checked here. A leaf
+          // needs nothing: it runs at most FLAT_MAX_UNITS units, calls nothing and cannot throw.
+          if (indices[i] < m.funcImports) body.bytes(settleCheck);
+          else if (leaves[callee(i)] < 0) body.bytes(settle);
           body.byte(OP.call);
           body.uleb(ctx.remap(indices[i]));
           ctx.report.callSettles++;
           break;
         case Kind.CallIndirect:
+          if (flat) break;
           flush(i);
           body.bytes(settleCheck);
           body.span(bytes, starts[i], nexts[i]);
@@ -672,9 +772,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         case Kind.MemoryBulk:
           if (bytes[starts[i] + 1] === MEMORY_FILL || bytes[starts[i] + 1] === MEMORY_COPY) {
             flush(i);
-            body.bytes(settleCheck);
-            body.byte(OP.call);
-            body.uleb(bytes[starts[i] + 1] === MEMORY_FILL ? ctx.fill : ctx.copy);
+            body.bytes(bytes[starts[i] + 1] === MEMORY_FILL ? fill : copy);
             ctx.report.bulkCharges++;
             break;
           }
