@@ -195,6 +195,7 @@ m.plain()
     const r = await runIn(
       { modules: { m: { text: (n: HostValue) => 'é'.repeat(Number(n) / 2) + 'x'.repeat(Number(n) % 2), huge: () => 'y'.repeat(100 << 20) } } },
       `import m\nprint(len(m.text(${exact}).encode()), len(m.text(300_001).encode()), len(m.text(0)))\nm.huge()`,
+      { limits: { timeoutMs: 120_000 } }, // the memory cap must end it, not the clock (100 MiB crosses slowly on a loaded machine)
     );
     assert.equal(r.stdout, `${exact} 300001 0\n`);
     assert.equal(r.error?.kind, 'memory', JSON.stringify(r.error));

@@ -18,7 +18,8 @@ function comparableTraceback(text: string): string[] {
   return text.split('\n').filter((line) => !/^\s*[~^]+\s*$/.test(line));
 }
 
-describe('CPython engine: agent-style programs match python3', () => {
+// The suite's bound is the sum of its programs' (each a few seconds at most, several on a loaded machine).
+describe('CPython engine: agent-style programs match python3', { timeout: 900_000 }, () => {
   it('has at least 40 programs', () => assert.ok(programs.length >= 40, `${programs.length} programs`));
 
   for (const file of programs) {
