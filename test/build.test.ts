@@ -10,7 +10,7 @@ import { sandboxModule } from '../src/guests/micropython/module.js';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/manifest.json'), 'utf8'));
 
-describe('build', () => {
+describe('build', { timeout: 600_000 }, () => {
   it('replaced the JS setjmp trampolines and trapped the fatal loops in both variants', () => {
     for (const variant of ['metered', 'unmetered']) {
       const v = manifest.variants[variant];
