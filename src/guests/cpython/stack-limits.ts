@@ -92,3 +92,15 @@ export function fitCStackLimits(memory: GuestMemory, limits: CStackLimits, budge
   memory.setU32(limits.limitsAt + 4, soft);
   memory.setU32(limits.limitsAt + 8, soft - MARGIN_BYTES);
 }
+
+/**
+ * Gives the template's image the inline limits, whatever thread makes it: an inline interpreter then
+ * starts byte for byte as the image (a recycled memory is checked against it) and its snapshots do
+ * not carry the limits' chunk.
+ */
+export function fitImageCStackLimits(image: Uint8Array, limits: CStackLimits): void {
+  const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const soft = limits.top - INLINE_BUDGET_BYTES;
+  view.setUint32(limits.limitsAt + 4, soft, true);
+  view.setUint32(limits.limitsAt + 8, soft - MARGIN_BYTES, true);
+}
