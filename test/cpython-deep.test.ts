@@ -39,7 +39,7 @@ const MODERATE = 'import json\nc = []\nfor _ in range(1500):\n    c = [c]\nprint
 const COMPILE_200 = 'src = "x = " + "f(" * 199 + "1" + ")" * 199\ncompile(src, "s", "exec")\nprint(len(src))';
 
 /** Cases whose recursion passes through no function the build framed (shadow-frames.ts): inline, V8's stack may run out first. */
-const INLINE_MAY_OVERFLOW = new Set(['hash of a tuple', 'json.dumps', 'json.loads', 'pickle.dumps']);
+const INLINE_MAY_OVERFLOW = new Set(['hash of a tuple', 'json.dumps', 'json.loads']);
 
 async function expectOutcome(sb: Sandbox, code: string, expected: string): Promise<void> {
   const r = await sb.run(code);
@@ -82,7 +82,7 @@ describe('CPython engine: deep structures inline (the caller\'s native stack)', 
   after(() => sb.dispose());
 
   // Inline the limits fit the caller's ~1 MB stack (stack-limits.ts): python3's depths for ordinary
-  // code, python3's outcome for freeing, repr, str, == and deepcopy of deep structures.
+  // code, python3's outcome for freeing, repr, str, ==, pickle and deepcopy of deep structures.
   it('depths python3 handles easily work', async () => {
     await expectOutcome(sb, `x = 1\n${MODERATE}`, '3002 3002 True');
     await expectOutcome(sb, COMPILE_200, '602');

@@ -68,7 +68,7 @@ function transform(input: Uint8Array) {
   const gotImports = resolveGotImports(m);
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const sleep = sleepThroughHost(m);
-  const shadowFrames = frameRecursion(m);
+  const shadowFrames = frameRecursion(m, input);
   const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
   let metering;
   ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));

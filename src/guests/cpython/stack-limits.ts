@@ -8,19 +8,22 @@
 // stack, or all of its stack (deallocation takes no shadow stack at all: the trashcan never saw it).
 // Two things make the shadow stack a measure of the native one:
 // - The build gives the functions the deep recursions pass through once a level (_Py_Dealloc,
-//   PyObject_Repr, PyObject_RichCompare, _PyEval_EvalFrameDefault) shadow stack sized from the native
-//   stack a level takes (build/cpython/shadow-frames.ts): freeing nesting of any depth defers to the
-//   trashcan as in python3, and repr, str, == and Python code called from C reach the limit before V8's.
+//   PyObject_Repr, PyObject_RichCompare, _PyEval_EvalFrameDefault, _pickle's save) shadow stack sized
+//   from the native stack a level takes (build/cpython/shadow-frames.ts): freeing nesting of any depth
+//   defers to the trashcan as in python3, and repr, str, ==, pickle and Python code called from C
+//   reach the limit before V8's.
 // - The limits allow as much shadow stack as the thread's native stack can follow. A CPython worker
 //   thread gets WORKER_STACK_MB (src/pool/worker-session.ts) and WORKER_BUDGET_BYTES: python3's
 //   outcomes for every case of test/cpython-deep.test.ts. Any other thread -- an inline sandbox runs on
 //   the caller's, about 1 MB on Node's main thread, part of it already used by the caller -- gets
 //   INLINE_BUDGET_BYTES, measured between what python3 does at moderate depths (compiling 200 nested
 //   calls needs ~220 KiB; repr, json and == of a list 1,500 deep ~220 KiB) and what the native stack
-//   follows (== of a deep list overflowed it at 288 KiB). Inline, freeing, repr, str, == and deepcopy
-//   of deep structures give python3's outcome; json, pickle and hash, whose recursion passes through
-//   no framed function (static C functions, hash has no check at all), can still exhaust V8's stack
-//   there: a RecursionError result and a fresh interpreter. `isolation: 'worker'` gives all of them.
+//   follows (== of a deep list overflowed it at 288 KiB). Inline, freeing, repr, str, ==, pickle and
+//   deepcopy of deep structures give python3's outcome; json and hash can still exhaust V8's stack
+//   there (a RecursionError result and a fresh interpreter): hash has no check at all, and json's
+//   levels take so much native stack (~500 bytes) that no frame lets 1,500 levels (python3's easy
+//   depths) pass and stops before the stack ends (tried: 160 bytes a level). `isolation: 'worker'`
+//   gives all of them.
 // Measured for issue 21 on Node 20 (8 MiB OS stack, V8's ~1 MB): v8.setFlagsFromString('--stack-size')
 // at run time changes nothing for the main thread (V8 fixes an isolate's limit when it starts); a worker
 // per inline sandbox took 570-630 ms to start against 8.5-14 ms inline.
