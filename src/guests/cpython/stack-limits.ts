@@ -4,44 +4,48 @@
 // trashcan defers objects near the limit) by comparing the stack pointer with limits in its thread
 // state: a soft limit where it raises RecursionError, a hard one 8 KiB below. Here the stack pointer
 // is the shadow stack in linear memory (10 MiB), and the limits are set from it. But V8 runs the wasm
-// functions on its native stack, whose frames are many times larger than their share of the shadow
-// stack (and functions that keep nothing in memory take native stack only): V8 ran out first, and a
-// deep structure ended the run with a RangeError and a replaced interpreter.
-//
-// So pyfence's CPython worker threads get a native stack of WORKER_STACK_MB (src/pool/
-// worker-session.ts), and there the limits allow as much shadow stack as that native stack can
-// follow: measured on the recursions with the largest native frames per shadow-stack byte (C calling
-// Python calling C, as a `__repr__` or a dataclass `==` of a deep chain does, up to ~60x) and on
-// deallocation 100,000 deep (test/cpython-deep.test.ts). On any other thread -- an inline sandbox runs
-// on the caller's, about 1 MB on Node's main thread, part of it already used by the caller -- the
-// limits stay CPython's own: no budget was both safe there and deep enough for depths python3 handles
-// (at 64 KiB json.dumps of a list 1,500 deep is refused, and json.dumps 100,000 deep still exhausted
-// V8's stack inside the test runner), so inline runs keep what worked before and deep structures
-// need `isolation: 'worker'`. Measured again for issue 21 on Node 20 (8 MiB OS stack, V8's ~1 MB):
-// - v8.setFlagsFromString('--stack-size=N') at run time changes nothing for the main thread (a JS
-//   recursion probe reaches the same depth before, after, and in a fresh vm context): V8 fixes an
-//   isolate's limit when it starts.
-// - A budget the caller's stack can follow: 16 KiB frees lists, dicts and tuples 100,000 deep and
-//   makes repr, str, json and deepcopy of them catchable, but refuses ordinary code (importing pickle
-//   overflows "during compilation"; repr 1,500 deep, a Python __repr__ 900 deep); at 32 KiB freeing
-//   100,000 deep already exhausts V8's stack. No budget is both safe and as deep as python3.
-// - Running inline CPython sandboxes on a worker instead: a fresh sandbox (create, print, dispose)
-//   took 8.5-14 ms median inline against 570-630 ms on a worker (a thread per sandbox), ~60x and far
-//   from issue 23's 5 ms: not done by default.
+// functions on its native stack, where a level of recursion takes many times its share of shadow
+// stack, or all of its stack (deallocation takes no shadow stack at all: the trashcan never saw it).
+// Two things make the shadow stack a measure of the native one:
+// - The build gives the functions the deep recursions pass through once a level (_Py_Dealloc,
+//   PyObject_Repr, PyObject_RichCompare, _PyEval_EvalFrameDefault, _pickle's save) shadow stack sized
+//   from the native stack a level takes (build/cpython/shadow-frames.ts): freeing nesting of any depth
+//   defers to the trashcan as in python3, and repr, str, ==, pickle and Python code called from C
+//   reach the limit before V8's.
+// - The limits allow as much shadow stack as the thread's native stack can follow. A CPython worker
+//   thread gets WORKER_STACK_MB (src/pool/worker-session.ts) and WORKER_BUDGET_BYTES: python3's
+//   outcomes for every case of test/cpython-deep.test.ts. Any other thread -- an inline sandbox runs on
+//   the caller's, about 1 MB on Node's main thread, part of it already used by the caller -- gets
+//   INLINE_BUDGET_BYTES, measured between what python3 does at moderate depths (compiling 200 nested
+//   calls needs ~220 KiB; repr, json and == of a list 1,500 deep ~220 KiB) and what the native stack
+//   follows (== of a deep list overflowed it at 288 KiB). Inline, freeing, repr, str, ==, pickle and
+//   deepcopy of deep structures give python3's outcome; json and hash can still exhaust V8's stack
+//   there (a RecursionError result and a fresh interpreter): hash has no check at all, and json's
+//   levels take so much native stack (~500 bytes) that no frame lets 1,500 levels (python3's easy
+//   depths) pass and stops before the stack ends (tried: 160 bytes a level). `isolation: 'worker'`
+//   gives all of them.
+// Measured for issue 21 on Node 20 (8 MiB OS stack, V8's ~1 MB): v8.setFlagsFromString('--stack-size')
+// at run time changes nothing for the main thread (V8 fixes an isolate's limit when it starts); a worker
+// per inline sandbox took 570-630 ms to start against 8.5-14 ms inline.
 import { resourceLimits } from 'node:worker_threads';
 import type { GuestMemory } from '../../engine/memory-view.js';
 
 /** The native stack of a worker thread running CPython. Reserved, not committed: pages are used as touched. */
 export const WORKER_STACK_MB = 64;
-/** Shadow-stack bytes CPython may use on such a worker: python3's depths (repr of a list 10,000 deep). */
-const WORKER_BUDGET_BYTES = 512 * 1024;
+/**
+ * Shadow-stack bytes CPython may use on such a worker: a `__repr__` recursion 900 deep (python3's
+ * depth) needs ~1.4 MiB; json.loads of 100,000 nested lists must still be refused (above ~1.7 MiB).
+ */
+const WORKER_BUDGET_BYTES = 1536 * 1024;
+/** On any other thread: see above. */
+const INLINE_BUDGET_BYTES = 256 * 1024;
 
 /** _PyOS_STACK_MARGIN_BYTES on wasm32: the soft limit is this far above the hard one. */
 const MARGIN_BYTES = 2048 * 4;
 
-/** How much shadow stack CPython may use on this thread; null for CPython's own limits. */
-export function cStackBudgetBytes(): number | null {
-  return (resourceLimits.stackSizeMb ?? 0) >= WORKER_STACK_MB ? WORKER_BUDGET_BYTES : null;
+/** How much shadow stack CPython may use on this thread. */
+export function cStackBudgetBytes(): number {
+  return (resourceLimits.stackSizeMb ?? 0) >= WORKER_STACK_MB ? WORKER_BUDGET_BYTES : INLINE_BUDGET_BYTES;
 }
 
 /**
@@ -69,7 +73,7 @@ export function findCStackLimits(image: Uint8Array, stackTop: number, nonZero: r
   return found[0];
 }
 
-/** CPython's C-stack limits as found: where they are, the stack's top and CPython's own soft limit. */
+/** CPython's C-stack limits as found: where they are, the stack's top and CPython's own soft limit (not applied). */
 export interface CStackLimits {
   limitsAt: number;
   top: number;
@@ -83,11 +87,23 @@ export function readCStackLimits(image: Uint8Array, stackTop: number, nonZero?: 
 }
 
 /**
- * Sets an interpreter's limits for this thread: `budgetBytes` of shadow stack below the top, or
- * CPython's own limits (an interpreter restored from a worker's snapshot may carry the worker's).
+ * Sets an interpreter's limits for this thread: `budgetBytes` of shadow stack below the top (an
+ * interpreter restored from another thread's snapshot carries that thread's).
  */
 export function fitCStackLimits(memory: GuestMemory, limits: CStackLimits, budgetBytes = cStackBudgetBytes()): void {
-  const soft = budgetBytes === null ? limits.ownSoft : limits.top - budgetBytes;
+  const soft = limits.top - budgetBytes;
   memory.setU32(limits.limitsAt + 4, soft);
   memory.setU32(limits.limitsAt + 8, soft - MARGIN_BYTES);
+}
+
+/**
+ * Gives the template's image the inline limits, whatever thread makes it: an inline interpreter then
+ * starts byte for byte as the image (a recycled memory is checked against it) and its snapshots do
+ * not carry the limits' chunk.
+ */
+export function fitImageCStackLimits(image: Uint8Array, limits: CStackLimits): void {
+  const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const soft = limits.top - INLINE_BUDGET_BYTES;
+  view.setUint32(limits.limitsAt + 4, soft, true);
+  view.setUint32(limits.limitsAt + 8, soft - MARGIN_BYTES, true);
 }

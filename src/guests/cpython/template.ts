@@ -13,7 +13,7 @@ import { parseState } from './state-file.js';
 import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
 import type { MemoryLimits } from './wasm-edit.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
-import { fitCStackLimits, readCStackLimits, type CStackLimits } from './stack-limits.js';
+import { fitCStackLimits, fitImageCStackLimits, readCStackLimits, type CStackLimits } from './stack-limits.js';
 
 /** Granularity of the captured state: one OS page, so pages left zero stay unmapped in a new memory. */
 const CHUNK_BYTES = 4096;
@@ -155,6 +155,7 @@ export function cpythonTemplate(): Template {
   const sharedStdlib = new Uint8Array(new SharedArrayBuffer(stdlib.length));
   sharedStdlib.set(stdlib);
   const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
+  fitImageCStackLimits(image, cStack);
   template = { module, stdlib: sharedStdlib, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
 }
