@@ -1,8 +1,8 @@
 // Compares builds of the sandbox module on the CPU benchmark programs: every program runs on a fresh
 // instance of each module, interleaved run by run (bench/lib/interleave.ts); prints the median ms per
 // module and its ratio to the first module, and the geometric mean of those ratios.
-// usage: npx tsx bench/ab-modules.ts [--cpu] <runs> <a.wasm> <b.wasm>... [-- program ...]
-// --cpu times each run by the process's CPU time instead of the wall clock (steadier on a loaded machine).
+// usage: npx tsx bench/ab-modules.ts [--cpu] [--held-out] <runs> <a.wasm> <b.wasm>... [-- program ...]
+// --held-out measures bench/programs-held-out instead of bench/programs. --cpu times each run by the process's CPU time instead of the wall clock (steadier on a loaded machine).
 import { readFileSync } from 'node:fs';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
 import { execSource } from '../src/guests/micropython/interpreter.js';
@@ -11,19 +11,21 @@ import { loadPrograms } from './lib/programs.js';
 import { geomean } from './lib/stats.js';
 
 function usage(message: string): never {
-  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts [--cpu] <runs> <a.wasm> <b.wasm>... [-- program ...]`);
+  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts [--cpu] [--held-out] <runs> <a.wasm> <b.wasm>... [-- program ...]`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
 const cpu = args[0] === '--cpu';
 if (cpu) args.shift();
+const heldOut = args[0] === '--held-out';
+if (heldOut) args.shift();
 const runs = Number(args.shift());
 if (!Number.isInteger(runs) || runs < 1) usage('<runs> must be a positive integer');
 const sep = args.includes('--') ? args.indexOf('--') : args.length;
 const files = args.slice(0, sep);
 if (files.length < 1) usage('give at least one .wasm file');
-const programs = loadPrograms(sep < args.length ? args.slice(sep + 1).map((p) => p.replace(/^.*\//, '').replace(/\.py$/, '')) : undefined);
+const programs = loadPrograms(sep < args.length ? args.slice(sep + 1).map((p) => p.replace(/^.*\//, '').replace(/\.py$/, '')) : undefined, heldOut ? 'held-out' : 'main');
 const modules = files.map((f) => {
   try {
     return new WebAssembly.Module(readFileSync(f));
