@@ -4,7 +4,7 @@
 // commands need (the servers, the module guest, CPython) stays in chunks loaded when first imported;
 // packages from node_modules stay imports, so the MCP SDK, hono and zod load only where they did,
 // except commander, which every command parses with: bundled, it skips Node's CommonJS-in-ESM
-// loading (its MIT notice is in THIRD_PARTY_NOTICES).
+// loading (its MIT notice is in THIRD_PARTY_NOTICES), and loads node:child_process only if used.
 // dist/'s own modules stay as tsc wrote them: worker threads start from them, and the bundle reads
 // its resources (wasm/, guest-side Python, package.json) where those modules would.
 // Run by build/finish-dist.mjs after every `tsc -p .`; esbuild is a build-time dependency only.
@@ -37,9 +37,20 @@ const moduleUrls = {
 /** Packages the bundle contains; every other import of a package stays an import. */
 const BUNDLED_PACKAGES = new Set(['commander']);
 
+/**
+ * commander requires node:child_process when loaded, for subcommands that are executables of their
+ * own, which pyfence has none of: a stand-in that requires it on first use spares every command
+ * loading child_process, net and dgram (about 5 ms of each start).
+ */
+const LAZY_CHILD_PROCESS = "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+
 const packagesExternal = {
   name: 'packages-external',
   setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : { path: args.path, external: true },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({ contents: LAZY_CHILD_PROCESS, loader: 'js' }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
       return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };

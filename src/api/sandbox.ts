@@ -13,6 +13,7 @@ import { abortable, checkSignal, untilAborted } from '../core/abort.js';
 import { signSnapshot, SnapshotError } from '../engine/snapshot.js';
 import { unwrapFsResult, type FsOp, type SandboxFiles } from '../capabilities/sandbox-fs.js';
 import type { ResolvedSandboxOptions } from '../capabilities/resolved-options.js';
+import { compileEngine } from '../guests/preload.js';
 import { pythonEngine, type PythonEngine } from '../guests/registry.js';
 import { Session } from '../session/session.js';
 
@@ -83,6 +84,7 @@ export class Sandbox {
 
   private static async open(options: SandboxOptions | undefined, variant: ModuleVariant, restore?: Restorer): Promise<Sandbox> {
     const resolved = resolveSandboxOptions(options);
+    await compileEngine(resolved.engine, variant);
     const engine = pythonEngine(resolved.engine);
     const sandbox = (session: Session | WorkerSession) => new Sandbox(session, engine, resolved.limits, options, variant);
     if (!restore) return sandbox(await openSession(resolved, variant));

@@ -3,6 +3,7 @@
 import './wasm-tiering.js'; // first: before any module is compiled
 import { Command, CommanderError } from 'commander';
 import { MissingPackageError } from '../engine/optional-package.js';
+import { compileEngine } from '../guests/preload.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import { exitCodeHelp } from './exit-status.js';
 import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
@@ -60,7 +61,7 @@ function addRunCommand(program: Command, onExit: (code: number) => void): void {
     .addHelpText('after', EXIT_HELP)
     .action(async (file: string | undefined, args: string[], opts: RunFlags) => {
       ({ file, args } = takeBackSwallowed(opts, { file, args })!);
-      const { runCommand } = await import('./run-command.js'); // each command loads only what it runs
+      const { runCommand } = await withEngineCompiling(opts, () => import('./run-command.js')); // each command loads only what it runs
       onExit(await runCommand({ file, args, code: opts.code, json: opts.json, options: sandboxOptionsFrom(opts) }));
     });
 }
@@ -75,9 +76,20 @@ function addReplCommand(program: Command, onExit: (code: number) => void): void 
   addSandboxFlags(repl)
     .addHelpText('after', EXIT_HELP)
     .action(async (opts: ReplFlags) => {
-      const { replCommand } = await import('./repl.js');
+      const { replCommand } = await withEngineCompiling(opts, () => import('./repl.js'));
       onExit(await replCommand({ load: opts.load, save: opts.save, history: opts.history, options: sandboxOptionsFrom(opts) }));
     });
+}
+
+/**
+ * A command's code, loaded while V8's background threads compile the engine's module (started
+ * first: src/guests/preload.ts), which the sandbox then finds compiled. A failed compile is left
+ * for the sandbox to report, as it was before.
+ */
+async function withEngineCompiling<T>(flags: SandboxFlags, load: () => Promise<T>): Promise<T> {
+  const compiled = compileEngine(flags.engine ?? 'micropython').catch(() => {});
+  const [loaded] = await Promise.all([load(), compiled]);
+  return loaded;
 }
 
 async function main(argv: string[]): Promise<number> {

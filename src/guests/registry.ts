@@ -1,5 +1,6 @@
 // The Python engines by name: everything that differs between them, behind one shape. Adding an
-// engine is one folder exporting its Guest and one entry here; nothing else asks which engine it is.
+// engine is one folder exporting its Guest and one entry here (and one in preload.ts if its module
+// can be compiled ahead); nothing else asks which engine it is.
 import { UsageError } from '../core/errors.js';
 import type { ResolvedLimits } from '../core/limits.js';
 import type { ModuleVariant } from '../engine/abi.js';
