@@ -67,5 +67,25 @@ for (const name of ENGINES) {
         sb.dispose();
       }
     });
+
+    it('an interrupt that came before time.sleep is raised at the sleep, which does not wait', { timeout: 120_000 }, async () => {
+      // The interrupt lands while sum() runs in C (no check of the VM's between it and the sleep's
+      // call), so it is pending when the sleep starts.
+      const sb = await Sandbox.create({ engine, isolation: 'worker' });
+      try {
+        let go!: () => void;
+        const printed = new Promise<void>((resolve) => (go = resolve));
+        const code = 'import time\ntry:\n    print("go")\n    n = sum(range(5_000_000))\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print("caught")\nprint("after")';
+        const run = sb.run(code, { limits: { timeoutMs: 30_000, fuel: 2e11 }, onStdout: () => go() });
+        await Promise.race([printed, run]);
+        sb.interrupt();
+        const r = await run;
+        assert.equal(r.stdout, 'go\ncaught\nafter\n', JSON.stringify(r.error));
+        assert.equal(r.error, null);
+        assert.ok(r.usage.wallMs < 25_000, `${r.usage.wallMs} ms: the sleep waited`);
+      } finally {
+        sb.dispose();
+      }
+    });
   });
 }

@@ -95,12 +95,14 @@ export function replaceSpinSleeps(m: Module, thrower: string): SleepReport {
   const pending = pendingKeyboardInterrupt(m);
   const raise = nlrJump(m, thrower);
   m.addFunctionImport(SLEEP_FUNC, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, binaryen.i32, binaryen.none);
-  // Sleep, then raise a KeyboardInterrupt that became pending meanwhile (taking it, as the VM does).
+  // Sleep unless a KeyboardInterrupt is already pending (it came before the call: no sleep), then
+  // raise one that is pending, taking it as the VM does.
+  const interruptPending = () => m.i32.eq(m.i32.load(0, 4, m.i32.const(pending.slot)), m.i32.const(pending.value));
   const sleepThenRaise = (ms: number) =>
     m.block(null, [
-      m.call(SLEEP_FUNC, [ms], binaryen.none),
+      m.if(m.i32.eqz(interruptPending()), m.call(SLEEP_FUNC, [ms], binaryen.none)),
       m.if(
-        m.i32.eq(m.i32.load(0, 4, m.i32.const(pending.slot)), m.i32.const(pending.value)),
+        interruptPending(),
         m.block(null, [m.i32.store(0, 4, m.i32.const(pending.slot), m.i32.const(0)), m.call(raise, [m.i32.const(pending.value)], binaryen.none)]),
       ),
     ]);
