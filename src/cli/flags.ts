@@ -75,7 +75,7 @@ function fixedClockValue(text: string): FixedClock {
 
 export function addLimitFlags(command: Command): Command {
   return command
-    .addOption(new Option('--fuel <units>', `CPU budget in fuel units (default ${DEFAULT_LIMITS.fuel.toExponential()}, a few seconds of CPU)`).argParser(flagValue(parseCount)))
+    .addOption(new Option('--fuel <units>', `CPU budget in fuel units (default ${DEFAULT_LIMITS.fuel.toExponential()}, about 1-3 s of CPU by engine)`).argParser(flagValue(parseCount)))
     .addOption(
       new Option('--timeout <duration>', `wall-clock limit with a unit: ms, s or m, e.g. 300ms or 2s (default ${DEFAULT_LIMITS.timeoutMs / 1000}s)`).argParser(
         flagValue(parseDuration),

@@ -3,7 +3,7 @@
 import { UsageError } from './errors.js';
 
 export interface Limits {
-  /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: a few seconds of CPU. */
+  /** Fuel units (deterministic CPU metering) per run; Infinity for none. Default 2e10: about 1-3 s of CPU by engine (README, limits). */
   fuel?: number;
   /** Wall-clock time per run, in ms, including sleeps; Infinity for none. Default 10 s. */
   timeoutMs?: number;
