@@ -1,24 +1,24 @@
 // Fuel for work the host does on the guest's behalf in a syscall or a host-channel call, so that a call that costs the guest
 // a few instructions but the host much (listing a directory of a million entries, copying megabytes)
 // is paid for and meets the deadline check (FuelMeter.charge). Rates are fixed numbers applied to
-// counts of entries and bytes, never to measured time, so fuel stays deterministic. They were set from
-// measurements on a 2-core machine where fuel runs at about 1-2 million units per ms of guest CPU:
-// roughly one unit per nanosecond of host work, rounded up.
+// counts of entries and bytes, never to measured time, so fuel stays deterministic. They follow the
+// one meter's calibration (BENCHMARKS.md: 7.6e9 to 1.5e10 units per CPU-second of guest code on a
+// 2-core machine): roughly ten units per nanosecond of host work, rounded up.
 export const HOST_WORK_FUEL = {
   /** Every file syscall: decoding it, the VFS lookup, the answer (~1-2 µs measured for stat). */
-  syscall: 1_000,
+  syscall: 10_000,
   /** Each byte of a path read from guest memory (a path is scanned up to its NUL). */
-  pathByte: 1,
+  pathByte: 10,
   /** Each entry of a directory opened for listing (listing, copying out: ~0.2-0.9 µs each). */
-  dirEntry: 1_000,
+  dirEntry: 10_000,
   /** Each directory record written by getdents. */
-  direntRecord: 50,
+  direntRecord: 500,
   /** Each byte read from a file into guest memory (a copy: ~0.1-0.2 ns a byte). */
-  readByte: 0.5,
+  readByte: 2,
   /** Each byte written to a file (copy, buffer growth: ~3 ns a byte in memory). */
-  writeByte: 4,
+  writeByte: 30,
   /** Each byte of stdout and stderr (copy, decoding, delivery to the embedder). */
-  outputByte: 4,
+  outputByte: 30,
   /** Each byte of a host-channel request (decoding, checking, parsing: ~2-4 ns a byte). */
-  channelByte: 4,
+  channelByte: 40,
 } as const;
