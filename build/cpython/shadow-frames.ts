@@ -11,7 +11,8 @@ import binaryen from 'binaryen';
 import { exportedFunction, stackPointerGlobal, type Module } from '../wasm-inspect.js';
 import { FunctionNode } from '../binaryen-extra.js';
 import { expressions, info, kind } from '../walk.js';
-import { readSleb32, readUleb } from '../../src/engine/wasm-binary.js';
+import { readSleb32 } from '../../src/engine/wasm-binary.js';
+import { Cursor, readSections, SectionId } from '../../src/instrument/sections.js';
 
 /** Extra shadow stack per call, by exported function (measured native stack per level, in V8 on Node 20). */
 export const SHADOW_FRAMES: Readonly<Record<string, number>> = {
@@ -29,35 +30,26 @@ export const SHADOW_FRAMES_BY_CHECK: Readonly<Record<string, number>> = {
   ' while pickling an object': 256, // _pickle's save()
 };
 
-const DATA_SECTION = 11;
-
 /** The address of `text` (NUL-terminated) in the module's active data; throws unless found once. */
 function dataAddress(input: Uint8Array, text: string): number {
   const needle = Buffer.from(text + '\0');
   const found: number[] = [];
-  for (let at = 8; at < input.length; ) {
-    const id = input[at];
-    const size = readUleb(input, at + 1);
-    if (id === DATA_SECTION) {
-      let i = size.next;
-      const count = readUleb(input, i);
-      i = count.next;
-      for (let n = 0; n < count.value; n++) {
-        const flags = readUleb(input, i);
-        i = flags.next;
-        let base = NaN;
-        if (flags.value === 0 && input[i] === 0x41 /* i32.const */) {
-          const c = readSleb32(input, i + 1);
-          base = c.value;
-          i = c.next + 1; // end
-        } else if (flags.value !== 1) throw new Error(`cpython: data segment flags ${flags.value}`);
-        const length = readUleb(input, i);
-        const bytes = Buffer.from(input.buffer, input.byteOffset + length.next, length.value);
-        for (let k = bytes.indexOf(needle); k !== -1 && !Number.isNaN(base); k = bytes.indexOf(needle, k + 1)) found.push(base + k);
-        i = length.next + length.value;
-      }
+  for (const section of readSections(input, true).sections) {
+    if (section.id !== SectionId.Data) continue;
+    const c = new Cursor(input, section.start, section.end);
+    for (let n = c.u32(); n > 0; n--) {
+      const flags = c.u32();
+      let base = NaN; // a passive segment (flags 1) has no address
+      if (flags === 0 && input[c.at] === 0x41 /* i32.const */) {
+        const offset = readSleb32(input, c.at + 1);
+        base = offset.value;
+        c.at = offset.next + 1; // end
+      } else if (flags !== 1) throw new Error(`cpython: data segment flags ${flags}`);
+      const length = c.u32();
+      const bytes = Buffer.from(input.buffer, input.byteOffset + c.at, length);
+      for (let k = bytes.indexOf(needle); k !== -1 && !Number.isNaN(base); k = bytes.indexOf(needle, k + 1)) found.push(base + k);
+      c.at += length;
     }
-    at = size.next + size.value;
   }
   if (found.length !== 1) throw new Error(`cpython: ${JSON.stringify(text)} is in the data ${found.length} times, not once`);
   return found[0];

@@ -507,6 +507,10 @@ let counts = new Int32Array(1 << 16);
  * charges its count at entry, as every small function without loops. Either way a call of a leaf
  * settles nothing before it: the caller's local waits at most FLAT_MAX_UNITS units more.
  */
+/** What a leaf may not hold: a loop, a call, a bulk or grow operation, exception handling. */
+const NOT_IN_LEAF = new Uint8Array(32);
+for (const k of [Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]) NOT_IN_LEAF[k] = 1;
+
 function leafUnits(ctx: Context, from: number, end: number, n: number): Int32Array {
   const { m } = ctx;
   const out = new Int32Array(n);
@@ -523,7 +527,7 @@ function leafUnits(ctx: Context, from: number, end: number, n: number): Int32Arr
       decode(m.bytes, at, ins, ctx.trusted);
       const k = ins.kind;
       if (k === Kind.RefFunc) ctx.reference(ins.index);
-      else if (k === Kind.Loop || k > Kind.Unreachable) leaf = false;
+      else if (NOT_IN_LEAF[k]) leaf = false;
       at = ins.next;
     }
     out[f] = leaf && count <= FLAT_MAX_UNITS ? count : -1;
@@ -663,8 +667,9 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     let units = 0;
     let instructions = 0;
     for (let i = count - 2; i >= 0; i--) {
-      const cost = IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[callee(i)] : 0) : 1;
-      instructions += callerCharged(i) ? 1 + leaves[callee(i)] : 1;
+      const leaf = callerCharged(i) ? leaves[callee(i)] : 0;
+      const cost = IS_CALL[kinds[i]] ? CALL_UNITS + leaf : 1;
+      instructions += 1 + leaf;
       units += cost;
       counts[i] = cost + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
     }

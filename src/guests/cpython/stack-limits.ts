@@ -73,17 +73,23 @@ export function findCStackLimits(image: Uint8Array, stackTop: number, nonZero: r
   return found[0];
 }
 
-/** CPython's C-stack limits as found: where they are, the stack's top and CPython's own soft limit (not applied). */
+/** CPython's C-stack limits as found: where they are and the stack's top. */
 export interface CStackLimits {
   limitsAt: number;
   top: number;
-  ownSoft: number;
 }
 
 export function readCStackLimits(image: Uint8Array, stackTop: number, nonZero?: readonly (readonly [number, Uint8Array])[]): CStackLimits {
-  const limitsAt = findCStackLimits(image, stackTop, nonZero);
-  const ownSoft = new DataView(image.buffer, image.byteOffset + limitsAt + 4, 4).getUint32(0, true);
-  return { limitsAt, top: stackTop, ownSoft };
+  return { limitsAt: findCStackLimits(image, stackTop, nonZero), top: stackTop };
+}
+
+/** The two words the limits are, for `budgetBytes` of shadow stack below the top: [where, value]. */
+function limitWords(limits: CStackLimits, budgetBytes: number): [at: number, value: number][] {
+  const soft = limits.top - budgetBytes;
+  return [
+    [limits.limitsAt + 4, soft],
+    [limits.limitsAt + 8, soft - MARGIN_BYTES],
+  ];
 }
 
 /**
@@ -91,9 +97,7 @@ export function readCStackLimits(image: Uint8Array, stackTop: number, nonZero?: 
  * interpreter restored from another thread's snapshot carries that thread's).
  */
 export function fitCStackLimits(memory: GuestMemory, limits: CStackLimits, budgetBytes = cStackBudgetBytes()): void {
-  const soft = limits.top - budgetBytes;
-  memory.setU32(limits.limitsAt + 4, soft);
-  memory.setU32(limits.limitsAt + 8, soft - MARGIN_BYTES);
+  for (const [at, value] of limitWords(limits, budgetBytes)) memory.setU32(at, value);
 }
 
 /**
@@ -103,7 +107,5 @@ export function fitCStackLimits(memory: GuestMemory, limits: CStackLimits, budge
  */
 export function fitImageCStackLimits(image: Uint8Array, limits: CStackLimits): void {
   const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
-  const soft = limits.top - INLINE_BUDGET_BYTES;
-  view.setUint32(limits.limitsAt + 4, soft, true);
-  view.setUint32(limits.limitsAt + 8, soft - MARGIN_BYTES, true);
+  for (const [at, value] of limitWords(limits, INLINE_BUDGET_BYTES)) view.setUint32(at, value, true);
 }
