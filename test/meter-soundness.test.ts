@@ -13,21 +13,29 @@ import { randomModule } from './support/random-module.js';
 const RUNS = Number(process.env.PYFENCE_PROPERTY_RUNS ?? 60);
 const FIRST_SEED = Number(process.env.PYFENCE_PROPERTY_SEED ?? 1);
 
+/**
+ * Runs `run(arg)` in the counting oracle and metered: the same result, and fuel charged >= the
+ * instructions the oracle counted. Returns the metered module for more runs.
+ */
+async function assertChargedAtLeastExecuted(bytes: Uint8Array<ArrayBuffer>, arg: number, label = ''): Promise<{ metered: WasmModule; executed: bigint }> {
+  const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
+  const expected = (oracle.exports.run as (x: number) => number)(arg);
+  const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
+  const metered = await WasmModule.compile(bytes);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', arg);
+  assert.ok(r.ok, `${label}${JSON.stringify(r.error)}`);
+  assert.equal(r.result![0], expected, `${label}metering changed the result`);
+  assert.ok(BigInt(r.usage.fuel) >= executed, `${label}charged ${r.usage.fuel} for ${executed} instructions`);
+  return { metered, executed };
+}
+
 test(`fuel charged >= instructions executed, on ${RUNS} random modules`, { timeout: 60_000 + RUNS * 1_000 }, async () => {
   let instructions = 0n;
   for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
     const bytes = randomModule(seed) as Uint8Array<ArrayBuffer>;
     assert.ok(WebAssembly.validate(bytes), `seed ${seed}: the generator made an invalid module`);
-    const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
-    const arg = seed & 0xff;
-    const expected = (oracle.exports.run as (x: number) => number)(arg);
-    const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
+    const { executed } = await assertChargedAtLeastExecuted(bytes, seed & 0xff, `seed ${seed}: `);
     instructions += executed;
-    const metered = await WasmModule.compile(bytes);
-    const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', arg);
-    assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.error)}`);
-    assert.equal(r.result![0], expected, `seed ${seed}: metering changed the result`);
-    assert.ok(BigInt(r.usage.fuel) >= executed, `seed ${seed}: charged ${r.usage.fuel} for ${executed} instructions`);
   }
   assert.ok(instructions > 10_000n, 'the modules ran something');
 });
@@ -112,14 +120,7 @@ test('a small function without loops but with calls is charged whole at entry: d
   const bytes = (await watToBinary(wat)) as Uint8Array<ArrayBuffer>;
   const { meta } = instrumentBinary(bytes);
   assert.equal(meta.report.entryChecks, 2, 'both $leaf and $mid are charged at entry');
-  const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
-  const expected = (oracle.exports.run as (x: number) => number)(5000);
-  const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
-  const metered = await WasmModule.compile(bytes);
-  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', 5000);
-  assert.ok(r.ok, JSON.stringify(r.error));
-  assert.equal(r.result![0], expected);
-  assert.ok(BigInt(r.usage.fuel) >= executed, `charged ${r.usage.fuel} for ${executed} instructions`);
+  const { metered } = await assertChargedAtLeastExecuted(bytes, 5000);
   // A descent through it checks in every frame: a deep recursion stops on fuel, well before the stack.
   const deep = await metered.invokeWith({ wasi: false, limits: { fuel: 2_000, timeoutMs: 30_000 } }, 'run', 1);
   assert.ok(deep.ok);
@@ -184,14 +185,7 @@ test('a leaf only called directly is charged by its callers; one also in a table
   const { meta } = instrumentBinary(bytes);
   assert.equal(meta.report.callerCharged, 1, '$direct is charged by its callers');
   assert.equal(meta.report.entryChecks, 2, '$tabled and $both are charged at entry');
-  const oracle = new WebAssembly.Instance(new WebAssembly.Module(countInstructions(bytes) as Uint8Array<ArrayBuffer>));
-  const expected = (oracle.exports.run as (x: number) => number)(20_000);
-  const executed = (oracle.exports[COUNT_EXPORT] as WebAssembly.Global).value as bigint;
-  const metered = await WasmModule.compile(bytes);
-  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity, timeoutMs: 30_000 } }, 'run', 20_000);
-  assert.ok(r.ok, JSON.stringify(r.error));
-  assert.equal(r.result![0], expected);
-  assert.ok(BigInt(r.usage.fuel) >= executed, `charged ${r.usage.fuel} for ${executed} instructions`);
+  const { metered } = await assertChargedAtLeastExecuted(bytes, 20_000);
   const stopped = await metered.invokeWith({ wasi: false, limits: { fuel: 50_000, timeoutMs: 30_000 } }, 'run', 1 << 30);
   assert.equal(stopped.error?.kind, 'fuel', JSON.stringify(stopped.error));
 });
