@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sandbox, UsageError } from '../src/index.js';
-import { DECLARED, ENGINES, fixture, goThenLoop, type PythonEngineName } from './support/engines.js';
+import { DECLARED, ENGINES, fixture, goThenLoop, runPrintingFirst, type PythonEngineName } from './support/engines.js';
 
 for (const name of ENGINES) {
   const engine = name as PythonEngineName; // a Python engine wherever the declared behaviour is tested
@@ -54,11 +54,9 @@ for (const name of ENGINES) {
     it('an interrupt during time.sleep is raised there: except KeyboardInterrupt catches it, as in python3', { timeout: 120_000 }, async () => {
       const sb = await Sandbox.create({ engine, isolation: 'worker' });
       try {
-        let go!: () => void;
-        const printed = new Promise<void>((resolve) => (go = resolve));
         const code = 'import time\ntry:\n    print("go")\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print("caught")\nfinally:\n    print("finally")\nprint("after")';
-        const run = sb.run(code, { onStdout: () => go() });
-        await Promise.race([printed, run]);
+        const { run, started } = runPrintingFirst(sb, code);
+        await started;
         sb.interrupt();
         const r = await run;
         assert.equal(r.stdout, 'go\ncaught\nfinally\nafter\n', JSON.stringify(r.error));
@@ -73,11 +71,9 @@ for (const name of ENGINES) {
       // call), so it is pending when the sleep starts.
       const sb = await Sandbox.create({ engine, isolation: 'worker' });
       try {
-        let go!: () => void;
-        const printed = new Promise<void>((resolve) => (go = resolve));
         const code = 'import time\ntry:\n    print("go")\n    n = sum(range(5_000_000))\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print("caught")\nprint("after")';
-        const run = sb.run(code, { limits: { timeoutMs: 30_000, fuel: 2e11 }, onStdout: () => go() });
-        await Promise.race([printed, run]);
+        const { run, started } = runPrintingFirst(sb, code, { limits: { timeoutMs: 30_000, fuel: 2e11 } });
+        await started;
         sb.interrupt();
         const r = await run;
         assert.equal(r.stdout, 'go\ncaught\nafter\n', JSON.stringify(r.error));

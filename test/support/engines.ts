@@ -77,15 +77,23 @@ export async function runOnce(engine: EngineName, program: ProgramName, limits?:
   }
 }
 
-/** A loop that says "go" first: its run, and a promise of the "go" (rejected if the run ends before it). */
-export function goThenLoop(sb: Sandbox, options: { signal?: AbortSignal } = {}): { run: Promise<import('../../src/index.js').RunResult>; started: Promise<void> } {
+/**
+ * Runs `code`, which prints before it does what the test waits on: its run, and a promise of its
+ * first output (rejected if the run ends before it).
+ */
+export function runPrintingFirst(sb: Sandbox, code: string, options: Parameters<Sandbox['run']>[1] = {}): { run: Promise<import('../../src/index.js').RunResult>; started: Promise<void> } {
   let go!: () => void;
   const printed = new Promise<void>((resolve) => (go = resolve));
-  const run = sb.run('print("go")\nwhile True:\n    pass', { ...options, onStdout: () => go() });
+  const run = sb.run(code, { ...options, onStdout: () => go() });
   const ended = run.then(
-    (r) => Promise.reject(new Error(`the run ended before it started looping: ${JSON.stringify(r.error)}`)),
+    (r) => Promise.reject(new Error(`the run ended before it printed: ${JSON.stringify(r.error)}`)),
     (e) => Promise.reject(e),
   );
   ended.catch(() => {});
   return { run, started: Promise.race([printed, ended]) };
+}
+
+/** A loop that says "go" first: its run, and a promise of the "go" (rejected if the run ends before it). */
+export function goThenLoop(sb: Sandbox, options: { signal?: AbortSignal } = {}): ReturnType<typeof runPrintingFirst> {
+  return runPrintingFirst(sb, 'print("go")\nwhile True:\n    pass', options);
 }
