@@ -1,6 +1,7 @@
 // The engines the behaviour suite (test/engine-*.test.ts) runs every behaviour on, one program per
 // behaviour in each, and what each engine declares different. README's engine table lists the same
-// differences; the suite asserts them, so the table cannot drift without a test failing.
+// differences (test/readme-engines.test.ts compares them) and the suite asserts them, so the table
+// cannot drift without a test failing.
 import { join } from 'node:path';
 import { Sandbox, WasmModule, type Limits, type SandboxOptions } from '../../src/index.js';
 import type { Audit } from '../../src/core/audit.js';
