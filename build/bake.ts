@@ -9,7 +9,7 @@ import { PRELUDE } from '../src/guests/micropython/prelude.js';
 import { findModuleTable, type ModuleTableEntry } from './module-table.js';
 import { setInitialMemoryBytes } from './passes/logical-memory.js';
 import { fillQstrFilter, QSTR_FILTER_GLOBAL, type QstrFilterFill, type QstrFilterReport } from './passes/qstr-filter.js';
-import { HOST_IMPORT_MODULE, MEMORY_IMPORT, MEMORY_SECTION, WASM_PAGE_BYTES as PAGE } from '../src/engine/abi.js';
+import { HOST_IMPORT_MODULE, MEMORY_IMPORT, MEMORY_SECTION, MODULE_TABLE_SECTION, WASM_PAGE_BYTES as PAGE } from '../src/engine/abi.js';
 
 export const INIT_PYSTACK_WORDS = 2048; // same as the stock loader
 export const INIT_HEAP_BYTES = 1024 * 1024;
@@ -153,6 +153,7 @@ export function bakeInitialisedState(m: Module, qstrs?: QstrFilterReport): BakeR
   m.addMemoryImport(memoryName, HOST_IMPORT_MODULE, MEMORY_IMPORT);
   const shape = JSON.stringify({ initialPages, maximumPages: maxPages });
   m.addCustomSection(MEMORY_SECTION, new TextEncoder().encode(shape));
+  m.addCustomSection(MODULE_TABLE_SECTION, new TextEncoder().encode(JSON.stringify({ moduleTable })));
   setInitialMemoryBytes(m, initialPages);
   return {
     initialPages,

@@ -1,6 +1,7 @@
 // The run API as Node users expect it: data in (inputs), a value out, file names and frames in
 // errors, cancellation with AbortSignal, `using`, and worker isolation where inline would deadlock.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -196,6 +197,10 @@ describe('package surface', () => {
     const altered = new Uint8Array(wasm);
     altered[altered.length - 1] ^= 1;
     assert.throws(() => setModuleSource(altered, manifest), /does not describe these bytes/);
+    // A module its manifest describes, but not built by pyfence's build: no import table to apply.
+    const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    const emptyManifest = { variants: { metered: { sha256: createHash('sha256').update(empty).digest('hex') } } };
+    assert.throws(() => setModuleSource(empty, emptyManifest), /has no pyfence\.module-table section/);
   });
 
   it('parses sizes in decimal and binary units, and refuses ambiguous ones and bare durations', () => {

@@ -12,6 +12,12 @@ export const GC_MAY_GROW_IMPORT = 'gc_may_grow';
  */
 export const MEMORY_IMPORT = 'memory';
 export const MEMORY_SECTION = 'pyfence.memory';
+/**
+ * MicroPython's builtin-module table as the build found it (`{"moduleTable":[{name,keyAddress,key}]}`,
+ * build/bake.ts): in the module itself, so the import policy can never be applied from a report of
+ * another build (src/guests/micropython/import-table.ts).
+ */
+export const MODULE_TABLE_SECTION = 'pyfence.module-table';
 /** The memory size the guest sees (sbrk's heap size), kept by the host (build/passes/logical-memory.ts). */
 export const MEMORY_BYTES_EXPORT = 'pyfence_memory_bytes';
 

@@ -10,8 +10,7 @@
 // The flags word also names the engine whose snapshot it is (second byte: 0 MicroPython, so the
 // MicroPython snapshots of before keep their bytes), so a snapshot of one engine is refused clearly
 // by the other. The body's layout is the engine's own.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { nodeCrypto, nodeZlib } from '../core/lazy-builtins.js';
 import { WASM_PAGE_BYTES } from './abi.js';
 
 const MAGIC = new TextEncoder().encode('PYFENCE SNAPSHOT');
@@ -64,6 +63,7 @@ export function xorInto(target: Uint8Array, base: Uint8Array): void {
 }
 
 function tag(bytes: Uint8Array, key: SnapshotKey | undefined): Buffer {
+  const { createHash, createHmac } = nodeCrypto();
   return key === undefined ? createHash('sha256').update(bytes).digest() : createHmac('sha256', key).update(bytes).digest();
 }
 
@@ -112,7 +112,7 @@ function verifyFrame(bytes: Uint8Array, key: SnapshotKey | undefined): number {
   if (key !== undefined) checkSnapshotKey(key);
   const bodyEnd = HEADER_BYTES + bodyLength;
   const expected = tag(bytes.subarray(0, bodyEnd), key);
-  if (!timingSafeEqual(expected, bytes.subarray(bodyEnd))) {
+  if (!nodeCrypto().timingSafeEqual(expected, bytes.subarray(bodyEnd))) {
     throw new SnapshotError(keyed ? 'snapshot signature mismatch: it was not made with this key, or it was altered' : 'snapshot checksum mismatch: it was altered or damaged');
   }
   return bodyLength;
@@ -191,7 +191,7 @@ export function packBody(meta: object, dataLength: number, fill: (data: Uint8Arr
   new DataView(plain.buffer).setUint32(0, metaBytes.length, true);
   plain.set(metaBytes, 4);
   fill(plain.subarray(4 + metaBytes.length));
-  return deflateRawSync(plain, { level });
+  return nodeZlib().deflateRawSync(plain, { level });
 }
 
 /**
@@ -202,7 +202,7 @@ export function packBody(meta: object, dataLength: number, fill: (data: Uint8Arr
 export function unpackBody(body: Uint8Array, maxPlainBytes: number, memoryLimit: number): { meta: unknown; data: Uint8Array } {
   let plain: Buffer;
   try {
-    plain = inflateRawSync(body, { maxOutputLength: maxPlainBytes });
+    plain = nodeZlib().inflateRawSync(body, { maxOutputLength: maxPlainBytes });
   } catch (e) {
     throw new SnapshotError(`snapshot body cannot be read (${(e as Error).message}); is it larger than the memory limit of ${memoryLimit} bytes?`);
   }

@@ -15,7 +15,7 @@ import { WORKER_STACK_MB as CPYTHON_WORKER_STACK_MB } from './cpython/stack-limi
 import { decodeSession } from './cpython/snapshot.js';
 import { adoptCPythonTemplate, cpythonTemplate, type Template } from './cpython/template.js';
 import { micropythonGuest } from './micropython/guest.js';
-import { adoptSandboxModule, loadSandboxModule, type LoadedModule } from './micropython/module.js';
+import { adoptSandboxModule, sharedSandboxModule, type LoadedModule } from './micropython/module.js';
 import { readSnapshot } from './micropython/session-snapshot.js';
 import { cpythonProgram, type ProgramSpec } from './python-common/program.js';
 
@@ -78,7 +78,7 @@ const micropython: PythonEngine = {
       hostCall: (request, guard, audit) => setup.hostCall(request, () => guard.waitBudgetMs(), audit),
     }) as Guest,
   readSnapshot: (bytes, variant, bounds, key) => readSnapshot(bytes, variant, bounds.limits.memoryBytes, key),
-  shared: (variant) => loadSandboxModule(variant),
+  shared: (variant) => sharedSandboxModule(variant),
   adopt: (variant, shared) => adoptSandboxModule(variant, shared as LoadedModule),
 };
 

@@ -3,10 +3,10 @@
 // directory is given. The instrumenter (meter.ts: feature check, validation, metering) runs in a
 // worker (worker-client.ts), started only on a cache miss; a small module is rewritten on the calling
 // thread instead when no worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { META_SECTION, type ModuleMeta } from './meter.js';
+import { sha256Hex } from '../core/lazy-builtins.js';
 import { requirePackages } from '../engine/optional-package.js';
 import { instrumenter, watParser } from './worker-client.js';
 import { instrumentOrRefusal } from './worker-entry.js';
@@ -65,17 +65,13 @@ function metaOf(module: WebAssembly.Module): ModuleMeta {
   return JSON.parse(new TextDecoder().decode(section)) as ModuleMeta;
 }
 
-function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /**
  * The instrumented, compiled form of `original` (a binary module). `cacheDir`: also keep the
  * instrumented bytes there (only a directory the host alone can write: whoever can write it can
  * replace the metering).
  */
 export async function loadModule(original: Uint8Array, cacheDir?: string): Promise<LoadedModule> {
-  const sha256 = sha256Of(original);
+  const sha256 = sha256Hex(original);
   const hit = cache.get(sha256);
   if (hit) {
     remember(sha256, hit);
@@ -85,7 +81,7 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
   if (file && fs.existsSync(file)) {
     try {
       const bytes = fs.readFileSync(file);
-      if (fs.readFileSync(`${file}.sha256`, 'utf8') !== sha256Of(bytes)) throw new Error('not the bytes written');
+      if (fs.readFileSync(`${file}.sha256`, 'utf8') !== sha256Hex(bytes)) throw new Error('not the bytes written');
       const module = new WebAssembly.Module(bytes);
       const entry = { module, meta: metaOf(module) };
       remember(sha256, entry);
@@ -100,7 +96,7 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
     fs.mkdirSync(cacheDir!, { recursive: true });
     // The entry's own hash first: a reader meeting the new hash with the old bytes re-instruments.
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, sha256Of(bytes));
+    fs.writeFileSync(tmp, sha256Hex(bytes));
     fs.renameSync(tmp, `${file}.sha256`);
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, file);

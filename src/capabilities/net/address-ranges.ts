@@ -1,7 +1,8 @@
 // Addresses a name-based grant may not reach: loopback, private, link-local, shared (CGNAT),
 // unspecified, multicast, reserved and cloud metadata addresses. A grant reaches one of them only by
 // naming the address itself ('127.0.0.1:8080'); 'api.example.com' resolving to 10.0.0.5 is refused.
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
+import { nodeNet } from '../../core/lazy-builtins.js';
 
 const V4: [string, number, string][] = [
   ['0.0.0.0', 8, 'unspecified'],
@@ -35,7 +36,7 @@ function specialRanges(): { kind: string; list: BlockList }[] {
 }
 
 function subnet(net: string, bits: number, family: 'ipv4' | 'ipv6'): BlockList {
-  const list = new BlockList();
+  const list = new (nodeNet().BlockList)();
   list.addSubnet(net, bits, family);
   return list;
 }
@@ -72,7 +73,7 @@ function embeddedV4(v6: string): string | null {
 
 /** Why an address may not be reached by a name-based grant ('loopback', ...), or null. */
 export function specialAddressKind(address: string): string | null {
-  const family = isIP(address);
+  const family = nodeNet().isIP(address);
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   for (const { kind, list } of specialRanges()) if (list.check(address, type)) return kind;
@@ -85,5 +86,5 @@ export function specialAddressKind(address: string): string | null {
 
 /** The form a URL gives an address (what allow-list rules hold): IPv6 in brackets, compressed. */
 export function canonicalAddress(address: string): string {
-  return new URL(`http://${isIP(address) === 6 ? `[${address}]` : address}`).hostname;
+  return new URL(`http://${nodeNet().isIP(address) === 6 ? `[${address}]` : address}`).hostname;
 }

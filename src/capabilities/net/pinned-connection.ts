@@ -6,7 +6,8 @@
 // node:dns, node:http and node:https load when a request is made: most sandboxes never make one,
 // and loading them (TLS with them) is a noticeable part of a process's start-up.
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
+import { nodeNet } from '../../core/lazy-builtins.js';
 import { specialAddressKind } from './address-ranges.js';
 import { grantsAddress, type NetPolicy } from './allow-list.js';
 
@@ -35,7 +36,7 @@ function bareHost(url: URL): string {
  */
 export async function checkedAddress(policy: NetPolicy, url: URL, signal: AbortSignal): Promise<PinnedAddress> {
   const host = bareHost(url);
-  const literal = isIP(host);
+  const literal = nodeNet().isIP(host);
   const lookup = async () => (await import('node:dns/promises')).lookup(host, { all: true, verbatim: true });
   const found = literal ? [{ address: host, family: literal }] : await Promise.race([lookup(), aborted(signal)]);
   const refused: string[] = [];

@@ -1,5 +1,5 @@
 // The CPython module (build/cpython/) and its standard library, loaded and compiled once per process.
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../core/lazy-builtins.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES } from './abi.js';
@@ -35,15 +35,14 @@ function read(file: string): Uint8Array<ArrayBuffer> {
   }
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 export function loadCPythonModule(): CPythonModule {
   if (loaded) return loaded;
   const manifest = JSON.parse(new TextDecoder().decode(read(CPYTHON_FILES.manifest)));
   const bytes = read(CPYTHON_FILES.module);
   const stdlib = read(CPYTHON_FILES.stdlib);
-  const digest = sha256(bytes);
-  if (manifest.module?.sha256 !== digest || manifest.stdlib?.sha256 !== sha256(stdlib)) {
+  const digest = sha256Hex(bytes);
+  if (manifest.module?.sha256 !== digest || manifest.stdlib?.sha256 !== sha256Hex(stdlib)) {
     throw new Error(`pyfence: wasm/${CPYTHON_FILES.manifest} does not describe the CPython files; run \`npm run build\``);
   }
   let state: Uint8Array | null = null;

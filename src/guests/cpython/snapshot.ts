@@ -5,7 +5,7 @@
 // globals, the libc's time-zone pointer, the in-memory files, and the deterministic clock and random
 // source. A snapshot is untrusted input: every field is checked before any of it reaches an
 // interpreter, and nothing in it can widen a grant or a limit (those are the restorer's).
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-builtins.js';
 import { WASM_PAGE_BYTES } from '../../engine/abi.js';
 import { isRecord, openSnapshot, packBody, sealSnapshot, SnapshotError, unpackBody, xorInto, type SnapshotKey } from '../../engine/snapshot.js';
 import { readFilesSection } from '../python-common/snapshot-files.js';
@@ -62,7 +62,7 @@ let digest: string | null = null;
  */
 function templateDigest(): string {
   if (digest === null) {
-    const hash = createHash('sha256');
+    const hash = nodeCrypto().createHash('sha256');
     for (const [at, bytes] of cpythonTemplate().state.chunks) hash.update(`${at}:${bytes.length};`).update(bytes);
     digest = hash.digest('hex');
   }

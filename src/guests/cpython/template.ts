@@ -1,7 +1,7 @@
 // CPython initialised once (by the build, else on first use in a process: about a second of work),
 // then captured: every interpreter is a new instance with the pages the initialisation changed copied in.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { sha256Hex } from '../../core/lazy-builtins.js';
 import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../engine/host.js';
 import { guardedCall } from '../../engine/stop.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
@@ -103,7 +103,7 @@ const STATE_FORMAT = 'full-image, free heap zeroed';
 
 /** What a baked state must have been made from: this module, this guest-side Python and preload list. */
 export function stateOrigin(moduleSha256: string): string {
-  return createHash('sha256').update([STATE_FORMAT, moduleSha256, ...guestModules().flat(), ...PRELOAD].join('\0')).digest('hex');
+  return sha256Hex([STATE_FORMAT, moduleSha256, ...guestModules().flat(), ...PRELOAD].join('\0'));
 }
 
 /** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the guest modules, PRELOAD) and captures it. */

@@ -13,7 +13,7 @@ const UNNAMEABLE_KEY = 2;
 
 /** Writes this sandbox's policy into its copy of the builtin-module tables (all entries, both ways). */
 export function applyImportPolicy(inst: EngineInstance, variant: ModuleVariant, denied: readonly string[]): void {
-  for (const entry of loadSandboxModule(variant).report.bake.moduleTable) {
+  for (const entry of loadSandboxModule(variant).moduleTable) {
     inst.memory.setU32(entry.keyAddress, denied.includes(entry.name) ? UNNAMEABLE_KEY : entry.key);
   }
 }

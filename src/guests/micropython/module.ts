@@ -1,22 +1,33 @@
 // The sandbox module is compiled once per process; every sandbox is a new instance of it.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MODULE_FILES, type ModuleVariant } from '../../engine/abi.js';
+import { sha256Hex } from '../../core/lazy-builtins.js';
+import { MODULE_FILES, MODULE_TABLE_SECTION, type ModuleVariant } from '../../engine/abi.js';
 
 const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
-export interface LoadedModule {
-  module: WebAssembly.Module;
-  /** sha256 of the module's bytes: what a snapshot is tied to. */
-  sha256: string;
-  /** What the build found in this module (wasm/manifest.json), e.g. its builtin-module table. */
-  report: BuildReport;
+export interface ModuleTableEntry {
+  name: string;
+  keyAddress: number;
+  key: number;
 }
 
+export interface LoadedModule {
+  module: WebAssembly.Module;
+  /** The builtin-module table the build found in this module (its MODULE_TABLE_SECTION). */
+  moduleTable: readonly ModuleTableEntry[];
+  /**
+   * sha256 of the module's bytes, what a snapshot is tied to: hashed when a snapshot first needs it
+   * (moduleSha256), as loading node:crypto cost every start ~7 ms. Until then `bytes` keeps what
+   * was compiled, so the hash is of that and not of whatever the file holds by then.
+   */
+  sha256: string | null;
+  bytes: Uint8Array | null;
+}
+
+/** What wasm/manifest.json says of a variant (build/build.ts); a module itself carries what the engine uses. */
 export interface BuildReport {
   sha256: string;
-  bake: { moduleTable: { name: string; keyAddress: number; key: number }[] };
 }
 const loaded = new Map<ModuleVariant, LoadedModule>();
 
@@ -32,22 +43,38 @@ function readModule(variant: ModuleVariant): Buffer {
   }
 }
 
-/** The module's hash and build report, checked against wasm/manifest.json. */
-function checked(variant: ModuleVariant, bytes: Buffer): Omit<LoadedModule, 'module'> {
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const report = JSON.parse(readFileSync(new URL('manifest.json', WASM_DIR), 'utf8')).variants?.[variant] as BuildReport | undefined;
-  if (report?.sha256 !== sha256) throw new Error(`pyfence: wasm/manifest.json does not describe ${MODULE_FILES[variant]}; run \`npm run build\``);
-  return { sha256, report };
+/** The module with what its build section says; a module built without one is refused. */
+export function describedModule(module: WebAssembly.Module, bytes: Uint8Array, what: string): LoadedModule {
+  const [section] = WebAssembly.Module.customSections(module, MODULE_TABLE_SECTION);
+  if (!section) throw new Error(`pyfence: ${what} has no ${MODULE_TABLE_SECTION} section: it is not a pyfence build of this version; run \`npm run build\``);
+  const { moduleTable } = JSON.parse(new TextDecoder().decode(section)) as { moduleTable: ModuleTableEntry[] };
+  return { module, moduleTable, sha256: null, bytes };
 }
 
 export function loadSandboxModule(variant: ModuleVariant = 'metered'): LoadedModule {
   let entry = loaded.get(variant);
   if (!entry) {
-    const bytes = readModule(variant);
-    entry = { ...checked(variant, bytes), module: new WebAssembly.Module(new Uint8Array(bytes)) };
+    const bytes = new Uint8Array(readModule(variant));
+    entry = describedModule(new WebAssembly.Module(bytes), bytes, MODULE_FILES[variant]);
     loaded.set(variant, entry);
   }
   return entry;
+}
+
+/** The loaded module's sha256 (hashed on first use). */
+export function moduleSha256(variant: ModuleVariant = 'metered'): string {
+  const entry = loadSandboxModule(variant);
+  if (entry.sha256 === null) {
+    entry.sha256 = sha256Hex(entry.bytes!);
+    entry.bytes = null;
+  }
+  return entry.sha256;
+}
+
+/** The loaded module as another thread adopts it (adoptSandboxModule): hashed, without its bytes. */
+export function sharedSandboxModule(variant: ModuleVariant): LoadedModule {
+  const sha256 = moduleSha256(variant);
+  return { ...loadSandboxModule(variant), sha256, bytes: null };
 }
 
 const compiling = new Map<ModuleVariant, Promise<LoadedModule>>();
@@ -63,11 +90,10 @@ export function compileSandboxModule(variant: ModuleVariant = 'metered'): Promis
   let pending = compiling.get(variant);
   if (!pending) {
     pending = (async () => {
-      const bytes = readModule(variant);
-      const facts = checked(variant, bytes);
-      const module = await WebAssembly.compile(new Uint8Array(bytes));
+      const bytes = new Uint8Array(readModule(variant));
+      const module = await WebAssembly.compile(bytes);
       // A synchronous load meanwhile (a Pool made in the same tick) compiled it first: use that one.
-      const entry = loaded.get(variant) ?? { ...facts, module };
+      const entry = loaded.get(variant) ?? describedModule(module, bytes, MODULE_FILES[variant]);
       loaded.set(variant, entry);
       return entry;
     })();

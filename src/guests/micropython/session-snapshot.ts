@@ -2,7 +2,7 @@
 // files. Grants and limits are never taken from a snapshot: whoever restores states them again.
 import type { ModuleVariant } from '../../engine/abi.js';
 import type { EngineInstance } from './instance.js';
-import { loadSandboxModule } from './module.js';
+import { moduleSha256 } from './module.js';
 import { decodeSnapshot, encodeSnapshot, type InstanceState, type SnapshotKey } from '../../engine/snapshot.js';
 import { filesSection, readFilesSection } from '../python-common/snapshot-files.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
@@ -24,7 +24,7 @@ function startImage(variant: ModuleVariant): Uint8Array {
 
 /** The in-memory files go with the session (host mounts do not: the restorer grants its own). */
 export function snapshotInstance(inst: EngineInstance, variant: ModuleVariant, vfs: VirtualFS): Uint8Array {
-  return encodeSnapshot(loadSandboxModule(variant).sha256, startImage(variant), { state: inst.captureState(), sections: { files: filesSection(vfs) } });
+  return encodeSnapshot(moduleSha256(variant), startImage(variant), { state: inst.captureState(), sections: { files: filesSection(vfs) } });
 }
 
 export interface RestoredSession {
@@ -33,6 +33,6 @@ export interface RestoredSession {
 }
 
 export function readSnapshot(bytes: Uint8Array, variant: ModuleVariant, maxMemoryBytes: number, key?: SnapshotKey): RestoredSession {
-  const { state, sections } = decodeSnapshot(bytes, loadSandboxModule(variant).sha256, startImage(variant), maxMemoryBytes, key);
+  const { state, sections } = decodeSnapshot(bytes, moduleSha256(variant), startImage(variant), maxMemoryBytes, key);
   return { state, files: readFilesSection(sections.files) };
 }

@@ -1,12 +1,12 @@
 // Where a server may listen: loopback by default, and never a reachable address without a token.
-import { isIP } from 'node:net';
+import { nodeNet } from '../../core/lazy-builtins.js';
 import { UsageError } from '../../core/errors.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
+  return nodeNet().isIP(host) === 4 && host.startsWith('127.');
 }
 
 /** Anyone who can reach the port can run code with the server's grants: require a token off loopback. */
