@@ -2,8 +2,7 @@
 // host side (a guest cannot add one by printing or raising the same text), bounded in size.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -11,7 +10,7 @@ import { Sandbox, type AuditEvent, type RunResult } from '../src/index.js';
 import { MAX_REQUEST_BYTES } from '../src/capabilities/host-call-gate.js';
 import { RunResultSchema } from '../src/servers/core/schemas.js';
 import { describeResult } from '../src/servers/core/describe-result.js';
-import { cli } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 
 const RAW = (payload: string) => `print(__pyfence__.chan(${JSON.stringify(payload)}))`;
 const ISOLATIONS = ['inline', 'worker'] as const;
@@ -31,7 +30,7 @@ async function runIn(options: Parameters<typeof Sandbox.create>[0], code: string
 
 /** A host directory to mount: a file, and links that stay in or lead out of it. */
 function mountTree(): { root: string; mount: string } {
-  const root = mkdtempSync(join(tmpdir(), 'pyfence-audit-'));
+  const root = tempDir('audit');
   const mount = join(root, 'mount');
   mkdirSync(mount);
   mkdirSync(join(root, 'outside'));
@@ -193,7 +192,7 @@ for op in (lambda: open('/data/a.txt', 'w'), lambda: open('/data/new.txt', 'w'),
   }
 
   it('records other refusals of a mount (its root, a FIFO) as fs-denied', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-audit-rw-'));
+    const dir = tempDir('audit-rw');
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     const r = await runIn(
       { mounts: [{ host: dir, guest: '/out', mode: 'rw' }] },
@@ -212,7 +211,7 @@ for op in (lambda: os.rmdir('/out'), lambda: os.stat('/out/fifo')):
   });
 
   it('records quota refusals, in memory and on a rw mount', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-audit-rw-'));
+    const dir = tempDir('audit-rw');
     const r = await runIn(
       { fsQuota: { bytes: 4096 }, mounts: [{ host: dir, guest: '/out', mode: 'rw', quotaBytes: 4096 }] },
       `

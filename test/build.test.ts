@@ -1,11 +1,10 @@
 // The build transform: what it found and changed, and that it is deterministic.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from './helpers.js';
+import { ROOT, tempDir } from './helpers.js';
 import { sandboxModule } from '../src/guests/micropython/module.js';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/manifest.json'), 'utf8'));
@@ -50,7 +49,7 @@ describe('build', { timeout: 600_000 }, () => {
   });
 
   it('is deterministic: a rebuild gives byte-identical modules', { timeout: 480_000 }, () => {
-    const out = mkdtempSync(join(tmpdir(), 'pyfence-build-'));
+    const out = tempDir('build');
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'build/build.ts', '--force', '--out', out], {
       cwd: ROOT,
       encoding: 'utf8',

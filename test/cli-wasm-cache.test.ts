@@ -3,11 +3,10 @@
 // write is refused, and the cache stays within its size bound.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pruneWasmCache } from '../src/cli/wasm-cache.js';
-import { CLI, nodeAsync, ROOT, type CliResult } from './helpers.js';
+import { CLI, nodeAsync, ROOT, type CliResult, tempDir } from './helpers.js';
 
 const HELLO = join(ROOT, 'test/fixtures/wasm/hello.wasm');
 
@@ -21,7 +20,7 @@ const entries = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort(
 
 describe('pyfence wasm: the disk cache', () => {
   it('fills $XDG_CACHE_HOME/pyfence/wasm by default and never uses a damaged entry', async () => {
-    const home = fs.mkdtempSync(join(tmpdir(), 'pyfence-xdg-'));
+    const home = tempDir('xdg');
     const env = { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: undefined };
     const first = await wasm([HELLO], env);
     assert.equal(first.status, 0, first.stderr);
@@ -43,8 +42,8 @@ describe('pyfence wasm: the disk cache', () => {
   });
 
   it('--no-cache and PYFENCE_WASM_CACHE=off write nothing; PYFENCE_WASM_CACHE moves it', async () => {
-    const home = fs.mkdtempSync(join(tmpdir(), 'pyfence-xdg-'));
-    const moved = join(fs.mkdtempSync(join(tmpdir(), 'pyfence-moved-')), 'cache');
+    const home = tempDir('xdg');
+    const moved = join(tempDir('moved'), 'cache');
     const [noCache, off, elsewhere] = await Promise.all([
       wasm(['--no-cache', HELLO], { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: undefined }),
       wasm([HELLO], { XDG_CACHE_HOME: home, PYFENCE_WASM_CACHE: 'off' }),
@@ -56,7 +55,7 @@ describe('pyfence wasm: the disk cache', () => {
   });
 
   it('refuses a cache directory others can write, and still runs', async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-shared-cache-'));
+    const dir = tempDir('shared-cache');
     fs.chmodSync(dir, 0o777);
     const r = await wasm([HELLO], { PYFENCE_WASM_CACHE: dir });
     assert.equal(r.status, 0, r.stderr);
@@ -66,7 +65,7 @@ describe('pyfence wasm: the disk cache', () => {
   });
 
   it('drops the oldest entries past its size bound', () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-prune-'));
+    const dir = tempDir('prune');
     for (const [i, name] of ['a', 'b', 'c'].entries()) {
       fs.writeFileSync(join(dir, `${name}.v4.wasm`), Buffer.alloc(1000));
       fs.writeFileSync(join(dir, `${name}.v4.wasm.sha256`), 'x');

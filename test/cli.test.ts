@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { CLI, cli, cliAsync, ROOT } from './helpers.js';
+import { CLI, cli, cliAsync, ROOT, tempDir } from './helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'pyfence-cli-'));
+const tmp = tempDir('cli');
 
 describe('pyfence run', () => {
   it('runs the README example', () => {
@@ -97,7 +96,7 @@ describe('pyfence run', () => {
       return t.skip('running as root and setpriv cannot drop CAP_DAC_OVERRIDE here: root reads any file');
     }
     const asUser = root ? dropCaps : [process.execPath];
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-cli-perm-'));
+    const dir = tempDir('cli-perm');
     const readable = join(dir, 'open.py');
     const secret = join(dir, 'secret.py');
     writeFileSync(readable, 'print(1)');

@@ -1,15 +1,14 @@
 // `pyfence run --engine cpython`: the program's output streams, a traceback goes to stderr with the
 // file's name, exit codes are the CLI's contract.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cli } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 
 describe('CLI: --engine cpython', () => {
   it('runs a file with arguments; a traceback names the file; exit 1', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-cli-cpy-'));
+    const dir = tempDir('cli-cpy');
     const file = join(dir, 'prog.py');
     writeFileSync(file, 'import sys\nprint("args", sys.argv[1:])\ndef f():\n    return 1 / 0\nf()\n');
     const r = cli(['run', '--engine', 'cpython', file, 'a', 'b']);

@@ -3,11 +3,11 @@
 // limits are the behaviour suite's, for every engine (test/engine-limits.test.ts,
 // engine-output.test.ts); deep C recursion is test/cpython-deep.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Sandbox, UsageError } from '../src/index.js';
+import { tempDir } from './helpers.js';
 
 describe('CPython engine: limits', () => {
   let sb: Sandbox;
@@ -93,7 +93,7 @@ describe('CPython engine: capabilities', () => {
 
 describe('CPython engine: files and mounts', () => {
   it('in-memory files and a read-only mount go through the same VFS', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-cpy-'));
+    const dir = tempDir('cpy');
     writeFileSync(join(dir, 'data.csv'), 'a,b\n1,2\n');
     symlinkSync('/etc', join(dir, 'escape'));
     const sb = await Sandbox.create({

@@ -3,16 +3,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { Sandbox, SnapshotError, UsageError, type SandboxOptions } from '../src/index.js';
-import { ROOT } from './helpers.js';
+import { ROOT, tempDir } from './helpers.js';
 
 const CPY = { engine: 'cpython' } as const;
-const tmp = mkdtempSync(join(tmpdir(), 'pyfence-cpy-snap-'));
+const tmp = tempDir('cpy-snap');
 const KEY = 'a key of thirty-two bytes, exact';
 
 // `difflib` is not in the template's preloaded modules: importing it changes the session.

@@ -3,13 +3,11 @@
 // (test/engine-limits.test.ts); an AbortSignal's, engine-interrupt.test.ts and abort.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pool, Sandbox, UsageError } from '../src/index.js';
 import { createUnmeteredSandbox } from '../src/api/sandbox.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, tempDir } from './helpers.js';
 
 /** Resolves once `text` has been streamed by the run (bounded). */
 function streamed(text: string, timeoutMs = 30_000) {
@@ -267,7 +265,7 @@ describe('pyfence repl --engine cpython', () => {
   });
 
   it('--save keeps the session and --load continues it', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pyfence-repl-')), 'session.snap');
+    const file = join(tempDir('repl'), 'session.snap');
     const first = startRepl(['--save', file]);
     first.write('total = 40 + 2\n');
     first.write('def twice(x):\n    return 2 * x\n\n');

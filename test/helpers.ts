@@ -1,10 +1,30 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The built CLI (npm test builds dist/ first, in pretest): what `npx pyfence` runs, without tsx's start-up. */
 export const CLI = fileURLToPath(new URL('../dist/bundle/cli.js', import.meta.url));
+
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a test left it unremovable (a directory without permissions): the OS's tmp cleaning has it
+    }
+  }
+});
+
+/** A new directory under the OS's temp dir, removed when the test file's process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `pyfence-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
 
 export interface CliResult {
   status: number | null;

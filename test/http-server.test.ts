@@ -1,17 +1,16 @@
 // `pyfence serve` as a real process on loopback, exercised with real HTTP requests.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 import { createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { cliAsync } from './helpers.js';
+import { cliAsync, tempDir } from './helpers.js';
 import { rawStatus, startCli, type Started } from './process-helpers.js';
 
 const TOKEN = 'test-token-7f3a';
-const data = mkdtempSync(join(tmpdir(), 'pyfence-serve-'));
+const data = tempDir('serve');
 writeFileSync(join(data, 'in.txt'), 'from the host\n');
 
 describe('pyfence serve', () => {

@@ -3,13 +3,12 @@
 // call may only lower, a bound on module size, clear errors for bad modules.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, tempDir } from './helpers.js';
 import { MAX_WASM_MODULE_BYTES } from '../src/servers/core/module-request.js';
 import { HELLO_WAT } from './support/hello-wat.js';
 
@@ -25,7 +24,7 @@ let dir: string;
 const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as Result;
 
 before(async () => {
-  dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-mcp-wasm-'));
+  dir = tempDir('mcp-wasm');
   fs.writeFileSync(join(dir, 'inside.txt'), 'inside\n');
   fs.symlinkSync('/etc', join(dir, 'link-out'));
   client = new Client({ name: 'test', version: '1' });

@@ -4,13 +4,12 @@
 // them type-checks and runs against `pyfence serve`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import createClient from 'openapi-fetch';
 import type { paths } from './openapi/pyfence-api.js';
-import { ROOT } from './helpers.js';
+import { ROOT, tempDir } from './helpers.js';
 import { startCli, type Started } from './process-helpers.js';
 import { HELLO_WAT } from './support/hello-wat.js';
 
@@ -53,7 +52,7 @@ describe('the OpenAPI document and a generated client', () => {
   });
 
   it('type-checks a client program with the generated types, and refuses a wrong one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-openapi-'));
+    const dir = tempDir('openapi');
     const program = (body: string) => `import createClient from 'openapi-fetch';\nimport type { paths } from ${JSON.stringify(TYPES)};\nconst client = createClient<paths>({ baseUrl: '' });\n${body}\n`;
     writeFileSync(join(dir, 'good.ts'), program(`void client.POST('/v1/run', { body: { code: 'print(1)', engine: 'cpython' } }).then(({ data }) => data?.stdout.toUpperCase());`));
     writeFileSync(join(dir, 'bad.ts'), program(`void client.POST('/v1/run', { body: { code: 1, engine: 'pypy' } });`));

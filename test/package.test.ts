@@ -2,11 +2,10 @@
 // from TypeScript (type-checked with tsc) and from plain CommonJS, and its CLI run from node_modules.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from './helpers.js';
+import { ROOT, tempDir } from './helpers.js';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -18,7 +17,7 @@ function sh(cmd: string, args: string[], cwd: string, extra: { env?: NodeJS.Proc
 
 describe('the packed package', () => {
   it('installs without building and serves TypeScript, CommonJS and CLI consumers', { timeout: 300_000 }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-pack-'));
+    const dir = tempDir('pack');
     // The pack's own scripts run (prepack/postpack), and they pack what is built without building again.
     const builtFiles = ['dist/index.js', 'dist/cli/main.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/cpython.wasm'].map((f) => join(ROOT, f));
     const mtimes = () => builtFiles.map((f) => statSync(f).mtimeMs);
@@ -117,7 +116,7 @@ describe('the packed package', () => {
 
   const attw = join(ROOT, 'node_modules/.bin/attw');
   it('@arethetypeswrong/cli finds no problem in the tarball', { timeout: 300_000, skip: existsSync(attw) ? false : 'node_modules has no @arethetypeswrong/cli (a devDependency: run npm install)' }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-attw-'));
+    const dir = tempDir('attw');
     const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
     const r = sh(attw, [join(dir, packed[0].filename), '--format', 'json'], dir);
     assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -1,12 +1,10 @@
 // Long-running child processes for server tests: a real redis-server on a free loopback port, and
 // pyfence commands that stay up. Every child is killed when the test process exits, pass or fail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, tempDir } from './helpers.js';
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -90,7 +88,7 @@ export interface RedisServer {
 
 /** A real redis-server on 127.0.0.1 and a random port, AOF on and fsync'd on every write, in its own temp dir. */
 export async function startRedis(): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'pyfence-redis-'));
+  const dir = tempDir('redis');
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
   const launch = () => startProcess('redis-server', args, /Ready to accept connections/, 20_000);

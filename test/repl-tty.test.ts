@@ -3,11 +3,10 @@
 // history across runs, as in python3's REPL.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, tempDir } from './helpers.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -45,7 +44,7 @@ function ttyRepl(env: NodeJS.ProcessEnv, args: string[] = []) {
 
 describe('pyfence repl on a terminal', { skip: hasScript ? false : 'util-linux `script` is not installed: no pseudo-terminal to drive' }, () => {
   it('Ctrl-C drops the typed line, Tab completes from the session, blocks prompt ..., history persists', async () => {
-    const history = join(mkdtempSync(join(tmpdir(), 'pyfence-history-')), 'history');
+    const history = join(tempDir('history'), 'history');
     const repl = ttyRepl({ PYFENCE_HISTORY: history });
     await repl.expect('>>> ');
     repl.type('zebra_count = 41\r');

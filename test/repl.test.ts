@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { needsMoreInput } from '../src/cli/repl-input.js';
-import { CLI, cli, ROOT } from './helpers.js';
-const tmp = mkdtempSync(join(tmpdir(), 'pyfence-repl-'));
+import { CLI, cli, ROOT, tempDir } from './helpers.js';
+const tmp = tempDir('repl');
 
 /** A REPL child with piped stdin; `expect` waits (bounded) until stdout contains a text. */
 function startRepl(args: string[] = []) {

@@ -3,19 +3,18 @@
 // (/proc/self/fd) does not exist, mounting is refused instead of running with races.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
 import { PROC_FD_ROUTE, routeWorks } from '../src/vfs/fd-route.js';
 import { VirtualFS } from '../src/vfs/vfs.js';
-import { descriptorsUnder } from './helpers.js';
+import { descriptorsUnder, tempDir } from './helpers.js';
 
 
 /** mount/{a.txt, sub/b.txt, in -> sub, out -> ../outside, loop1 <-> loop2, fifo}, outside/secret. */
 function layout() {
-  const root = mkdtempSync(join(tmpdir(), 'pyfence-route-'));
+  const root = tempDir('route');
   const mount = join(root, 'mount');
   mkdirSync(join(root, 'outside'));
   writeFileSync(join(root, 'outside', 'secret'), 'OUTSIDE');
@@ -121,7 +120,7 @@ except OSError as e:
 
 describe('path depth', () => {
   it('bounds a path by its normalised length, working directory included, so walks stay short', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-depth-'));
+    const dir = tempDir('depth');
     const sb = await Sandbox.create({ mounts: [{ host: dir, guest: '/data', mode: 'rw' }] });
     const r = await sb.run(`
 import os

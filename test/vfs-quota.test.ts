@@ -1,11 +1,11 @@
 // Quotas of the in-memory tree and of rw mounts: data, names and entries all count, renames neither
 // give back what is still there nor move cost around for free.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Sandbox } from '../src/index.js';
+import { tempDir } from './helpers.js';
 
 const MiB = 1 << 20;
 
@@ -127,7 +127,7 @@ attempt('after rmdir', lambda: os.mkdir('/x'))
 
 describe('rw mount quota', () => {
   it('counts directories and empty files: the host directory holds a bounded number of entries', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-quota-'));
+    const dir = tempDir('quota');
     const sb = await Sandbox.create({ mounts: [{ host: dir, guest: '/data', mode: 'rw', quotaBytes: 4096 }] });
     const r = await sb.run(
       untilError(
@@ -145,7 +145,7 @@ with open('/data/d%d/empty' % i, 'w') as f:
   });
 
   it('bounds the number of new entries by fsQuota.files, and gives back what is removed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-quota-'));
+    const dir = tempDir('quota');
     const sb = await Sandbox.create({ mounts: [{ host: dir, guest: '/data', mode: 'rw' }], fsQuota: { files: 10 } });
     const r = await sb.run(
       untilError(`import os\nos.mkdir('/data/d%d' % i)`, 1000) +
@@ -167,7 +167,7 @@ except OSError as e:
   });
 
   it('renaming a file onto itself or over another keeps the mount quota exact', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pyfence-quota-'));
+    const dir = tempDir('quota');
     const sb = await Sandbox.create({ mounts: [{ host: dir, guest: '/data', mode: 'rw', quotaBytes: 2.5 * MiB }] });
     const r = await sb.run(`
 import os

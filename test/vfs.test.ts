@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { Sandbox, SandboxFsError, UsageError } from '../src/index.js';
-import { cli } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 
 /**
  * A fresh layout:  root/outside/secret.txt ("OUTSIDE"), root/etc/passwd,
@@ -14,7 +14,7 @@ import { cli } from './helpers.js';
  * abs-out -> root/outside/secret.txt, dir-out -> ../outside, dir-in -> sub}
  */
 function layout() {
-  const root = mkdtempSync(join(tmpdir(), 'pyfence-vfs-'));
+  const root = tempDir('vfs');
   const mount = join(root, 'mount');
   mkdirSync(join(root, 'outside'));
   writeFileSync(join(root, 'outside', 'secret.txt'), 'OUTSIDE');

@@ -5,11 +5,11 @@
 // Real modules, real host directories and symlinks.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WasmModule, type WasmRunResult } from '../src/index.js';
 import { callsModule, errnosOf, OUT, type Call } from './support/wasi-calls.js';
+import { tempDir } from './helpers.js';
 
 const ROFS = 69;
 const PERM = 63;
@@ -25,7 +25,7 @@ async function runCalls(calls: Call[], mount: { host: string; mode: 'ro' | 'rw' 
 
 describe('F5: a read-only mount refuses every mutation, by descriptor as by path', () => {
   it('times through a descriptor or a path are EROFS, a descriptor with size or allocate rights is refused at open; the host file is unchanged', async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-ro-'));
+    const dir = tempDir('ro');
     try {
       const file = join(dir, 'f.txt');
       fs.writeFileSync(file, 'data\n');
@@ -61,7 +61,7 @@ describe('F5: a read-only mount refuses every mutation, by descriptor as by path
 describe('F7: a symlink renamed or linked must lead inside the mount from where it ends up', () => {
   /** m/ is mounted; m/file and ../file (outside) exist; m/sub/up -> ../file and m/abs_out -> /etc are the embedder's. */
   function tree(): string {
-    const base = fs.mkdtempSync(join(tmpdir(), 'pyfence-links-'));
+    const base = tempDir('links');
     fs.mkdirSync(join(base, 'm', 'sub', 'a', 'b'), { recursive: true });
     fs.writeFileSync(join(base, 'm', 'file'), 'in');
     fs.writeFileSync(join(base, 'file'), 'OUTSIDE-THE-MOUNT');

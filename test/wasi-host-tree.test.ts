@@ -4,17 +4,16 @@
 // (/proc/self/fd) the preopen is refused. Real directories, files, links and descriptors.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HostBackend } from '../src/vfs/host-backend.js';
 import { WasiErrno, wasiErrnoOf } from '../src/vfs/errno.js';
 import { entryBytes, Quota } from '../src/vfs/quota.js';
-import { descriptorsUnder } from './helpers.js';
+import { descriptorsUnder, tempDir } from './helpers.js';
 
 
 function fresh(): string {
-  return fs.mkdtempSync(join(tmpdir(), 'pyfence-tree-'));
+  return tempDir('tree');
 }
 
 function fails(errno: number | number[], call: () => unknown): void {

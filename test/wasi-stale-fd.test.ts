@@ -5,10 +5,10 @@
 // Each case fails on 96f4678. Real modules, real files, inline and on WasmPool workers.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { WasmModule, WasmPool, type CompileOptions, type WasmRunResult } from '../src/index.js';
+import { tempDir } from './helpers.js';
 
 const pool = new WasmPool({ size: 2 });
 after(() => pool.close());
@@ -75,7 +75,7 @@ const CASES: Case[] = [
 
 /** A rw mount with the guest's two files, and a host file outside it that the host opens mid-run. */
 function setup(): { dir: string; secret: string; opened: number[]; openHost: () => void } {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-stale-fd-'));
+  const dir = tempDir('stale-fd');
   fs.mkdirSync(join(dir, 'mount'));
   fs.writeFileSync(join(dir, 'mount', 'mine.txt'), 'mine\n');
   fs.writeFileSync(join(dir, 'mount', 'other.txt'), 'other\n');
@@ -114,7 +114,7 @@ for (const where of ['inline', 'a WasmPool worker'] as const) {
 
 describe('F1: two tenants on a WasmPool, one renumbering its descriptor onto itself', () => {
   it("never reads the other tenant's file opened meanwhile on the other worker", async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-stale-tenants-'));
+    const dir = tempDir('stale-tenants');
     try {
       fs.mkdirSync(join(dir, 'a'));
       fs.mkdirSync(join(dir, 'b'));

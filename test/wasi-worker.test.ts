@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PoolOverloadError, UsageError, WasmModule, WasmPool, type CompileOptions, type WasmRunOptions, type WasmRunResult } from '../src/index.js';
@@ -12,6 +11,7 @@ import { clearModuleCache, watToBinary } from '../src/instrument/load.js';
 import { META_SECTION } from '../src/instrument/meter.js';
 import { WATCHDOG_MARGIN_MS } from '../src/pool/worker-session.js';
 import { wasmName, wasmSection } from '../src/engine/wasm-binary.js';
+import { tempDir } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'wasm');
 const pool = new WasmPool({ size: 2 });
@@ -26,7 +26,7 @@ function comparable(r: WasmRunResult): unknown {
 
 describe('a run in a worker', () => {
   it('gives the same result as inline for the fixtures (output, exit code, error, fuel, memory peak, audit)', async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-worker-'));
+    const dir = tempDir('wasm-worker');
     fs.writeFileSync(join(dir, 'inside.txt'), 'inside\n');
     fs.symlinkSync('/etc', join(dir, 'link-out'));
     const cases: [string, WasmRunOptions][] = [
@@ -106,7 +106,7 @@ describe('the watchdog', () => {
   it('terminates a worker whose guest never reaches a fuel checkpoint (an unmetered module from a tampered disk cache), and the pool carries on', async () => {
     // The disk cache is trusted to hold metered modules; replacing an entry removes the metering, so
     // only the watchdog can stop this loop. The entry keeps the shape the loader expects.
-    const cacheDir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-cache-'));
+    const cacheDir = tempDir('wasm-cache');
     const source = '(module (func (export "_start") (loop $l (br $l))))';
     clearModuleCache(); // the same loop may be cached in memory already, and would not reach the disk
     await WasmModule.compile(source, { cacheDir });

@@ -1,22 +1,21 @@
 // `pyfence wasm`, as scripts use it: each fixture through the CLI, its exit status and output.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { cliAsync, ROOT } from './helpers.js';
+import { cliAsync, ROOT, tempDir } from './helpers.js';
 
 const FIXTURES = 'test/fixtures/wasm';
 const fx = (name: string) => join(FIXTURES, name);
 // Instrumented modules are shared by the child processes through a disk cache of this run.
-const cache = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-cache-'));
+const cache = tempDir('wasm-cache');
 process.env.PYFENCE_WASM_CACHE = cache;
 const wasm = (args: string[], opts: { input?: string } = {}) => cliAsync(['wasm', ...args], { timeoutMs: 90_000, ...opts });
 
 const dirs: string[] = [];
 function hostDir(): string {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-cli-'));
+  const dir = tempDir('wasm-cli');
   fs.writeFileSync(join(dir, 'inside.txt'), 'inside\n');
   fs.symlinkSync('/etc', join(dir, 'link-out'));
   dirs.push(dir);

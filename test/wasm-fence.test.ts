@@ -2,11 +2,11 @@
 // by what it does) ends as specified. Real modules, real host directories and symlinks.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvalidModuleError, UsageError, WasmModule, type WasmRunResult } from '../src/index.js';
 import { entryBytes } from '../src/vfs/quota.js';
+import { tempDir } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'wasm');
 const load = (name: string) => WasmModule.fromFile(join(FIXTURES, name));
@@ -20,7 +20,7 @@ function stoppedWith(r: WasmRunResult, kind: string, exitCode: number): void {
 
 /** A host directory with a file, a symlink to /etc and a relative symlink climbing out of it. */
 function hostDir(): string {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-'));
+  const dir = tempDir('wasm');
   fs.writeFileSync(join(dir, 'inside.txt'), 'inside\n');
   fs.mkdirSync(join(dir, 'sub'));
   fs.symlinkSync('/etc', join(dir, 'link-out'));
@@ -299,7 +299,7 @@ describe('filesystem grants', () => {
   });
 
   it('write_past_quota: writes past the quota fail with ENOSPC and the host file stays within it', async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-'));
+    const dir = tempDir('wasm');
     try {
       const r = await (await load('write_past_quota.wasm')).run({
         args: ['w', '/out/big.bin'],
@@ -323,7 +323,7 @@ describe('filesystem grants', () => {
     // e0..e6: 130 bytes each; the eighth entry would pass 1000.
     const fit = Math.floor(quota / entryBytes('e0'));
     for (const kind of ['dir', 'file']) {
-      const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-wasm-'));
+      const dir = tempDir('wasm');
       try {
         const r = await (await load('entry_flood.wasm')).run({ args: ['f', kind, '/out'], mounts: [{ host: dir, guest: '/out', mode: 'rw' }], limits: { writeQuotaBytes: quota } });
         assert.equal(r.exitCode, 1, r.stdout);
