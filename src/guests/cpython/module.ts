@@ -17,6 +17,7 @@ export interface CPythonModule {
   sha256: string;
   /** The standard library zip, shared read-only by every interpreter of the process. */
   stdlib: Uint8Array;
+  stdlibSha256: string;
   /** The build's initialised state (state-file.ts), if it made one. */
   state: Uint8Array | null;
 }
@@ -43,7 +44,8 @@ export function loadCPythonModule(): CPythonModule {
   const bytes = read(CPYTHON_FILES.module);
   const stdlib = read(CPYTHON_FILES.stdlib);
   const digest = sha256(bytes);
-  if (manifest.module?.sha256 !== digest || manifest.stdlib?.sha256 !== sha256(stdlib)) {
+  const stdlibDigest = sha256(stdlib);
+  if (manifest.module?.sha256 !== digest || manifest.stdlib?.sha256 !== stdlibDigest) {
     throw new Error(`pyfence: wasm/${CPYTHON_FILES.manifest} does not describe the CPython files; run \`npm run build\``);
   }
   let state: Uint8Array | null = null;
@@ -53,6 +55,6 @@ export function loadCPythonModule(): CPythonModule {
     // Not baked: the template initialises CPython on first use (template.ts).
   }
   const edited = importMemoryWithoutData(bytes);
-  loaded = { bytes, module: new WebAssembly.Module(edited.bytes), limits: edited.limits, sha256: digest, stdlib, state };
+  loaded = { bytes, module: new WebAssembly.Module(edited.bytes), limits: edited.limits, sha256: digest, stdlib, stdlibSha256: stdlibDigest, state };
   return loaded;
 }
