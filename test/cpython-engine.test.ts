@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './helpers.js';
-import { cpythonTemplate, initHooks, newCPythonInstance, templateBytes } from '../src/guests/cpython/template.js';
+import { cpythonTemplate, fitInterpreterStack, initHooks, newCPythonInstance, templateBytes } from '../src/guests/cpython/template.js';
+import { CPythonInstance } from '../src/guests/cpython/instance.js';
 import { loadCPythonModule } from '../src/guests/cpython/module.js';
 import { CPythonFS } from '../src/guests/cpython/stdlib-fs.js';
 import { readSections, SectionId } from '../src/instrument/sections.js';
@@ -103,8 +104,43 @@ describe('CPython engine internals', () => {
     first.release();
     const second = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
     assert.equal(second.exports.memory, memory, 'the memory was recycled');
+    assert.equal(second.exports.PyRun_SimpleString, first.exports.PyRun_SimpleString, 'with its instance');
     assert.equal(Buffer.compare(Buffer.from(memory.buffer), Buffer.from(template.image.buffer)), 0);
     assert.equal(Buffer.from(memory.buffer).includes('TOP-SECRET-'), false);
+    assert.deepEqual(second.registers(), { globals: template.state.globals, zoneName: template.state.zoneName });
     second.release();
+  });
+
+  it('an instance whose externref tables changed is not reused; a reused one runs a program on the same fuel as a new one', () => {
+    const template = cpythonTemplate();
+    const fuelOf = (inst: CPythonInstance) => {
+      inst.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
+      const code = inst.allocString('import json\nx = json.dumps({str(i): i * i for i in range(300)})\ntry:\n    1/0\nexcept ZeroDivisionError:\n    pass');
+      assert.equal(inst.call((e) => e.PyRun_SimpleString(code)), 0);
+      return inst.fuel.end();
+    };
+    // Outside the pool: a new instance and memory, restored from the template.
+    const alone = new CPythonInstance(template.module, initHooks(), new CPythonFS({}, template.stdlib), [], new WebAssembly.Memory({ initial: template.limits.initialPages, maximum: template.limits.maximumPages }));
+    alone.restoreState(template.state);
+    fitInterpreterStack(alone);
+    const expected = fuelOf(alone);
+    alone.release();
+
+    const first = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    assert.equal(fuelOf(first), expected);
+    first.release();
+    const reused = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    assert.equal(reused.exports.PyRun_SimpleString, first.exports.PyRun_SimpleString, 'the instance was reused');
+    assert.equal(fuelOf(reused), expected);
+    const table = reused.exports.pyfence_table_0 as WebAssembly.Table;
+    assert.ok(table instanceof WebAssembly.Table && table.length === 0);
+    table.grow(1);
+    reused.release();
+    const next = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    assert.equal(next.exports.memory, reused.exports.memory, 'the memory was recycled');
+    assert.notEqual(next.exports.PyRun_SimpleString, reused.exports.PyRun_SimpleString, 'not the instance');
+    assert.equal((next.exports.pyfence_table_0 as WebAssembly.Table).length, 0);
+    assert.equal(fuelOf(next), expected);
+    next.release();
   });
 });

@@ -5,11 +5,11 @@ import binaryen from 'binaryen';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '../../src/guests/cpython/abi.js';
+import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX, CPYTHON_TABLE_PREFIX } from '../../src/guests/cpython/abi.js';
 import { sha256 } from '../pinned.js';
 import { meterModule } from '../meter-build.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
-import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
+import { resolveGotImports, exportMutableGlobals, exportOtherTables, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
 import { compileStdlib, compiledStdlibInputs } from './compile-stdlib.js';
 import { frameRecursion } from './shadow-frames.js';
@@ -79,7 +79,8 @@ function transform(input: Uint8Array) {
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const sleep = sleepThroughHost(m);
   const shadowFrames = frameRecursion(m, input);
-  const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
+  const tables = exportOtherTables(m, CPYTHON_TABLE_PREFIX);
+  const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals, ...tables]);
   let metering;
   ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
   timed(times, 'localsMs', () => m.runPasses(AFTER_METER_PASSES));
@@ -88,7 +89,7 @@ function transform(input: Uint8Array) {
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
   const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, stateGlobals, tables, exportsRemoved, metering, memoryGrows, times } };
 }
 
 function readManifest(): Record<string, any> | null {

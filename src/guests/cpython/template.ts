@@ -191,11 +191,13 @@ export function fitInterpreterStack(inst: CPythonInstance): void {
 /** A fresh interpreter in the template's state, over the session's filesystem. */
 export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
   const t = cpythonTemplate();
-  const { memory, recycled } = acquireMemory(t.module, t.limits);
-  const inst = new CPythonInstance(t.module, hooks, vfs, [], memory);
+  // A recycled memory may come with its last instance: its globals are all the state restoreState
+  // does not already have in the memory.
+  const { memory, recycled, instance } = acquireMemory(t.module, t.limits);
+  const inst = new CPythonInstance(instance ?? t.module, hooks, vfs, [], memory);
   inst.restoreState(t.state, recycled);
   fitInterpreterStack(inst);
-  inst.onReleased = (m) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)));
+  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)), used);
   return inst;
 }
 
