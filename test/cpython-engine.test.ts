@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './helpers.js';
-import { cpythonTemplate, fitInterpreterStack, initHooks, newCPythonInstance, templateBytes } from '../src/guests/cpython/template.js';
+import { cpythonTemplate, fitInterpreterStack, initHooks, newCPythonInstance, templateBytes, templateStdlib } from '../src/guests/cpython/template.js';
 import { CPythonInstance } from '../src/guests/cpython/instance.js';
 import { loadCPythonModule } from '../src/guests/cpython/module.js';
 import { CPythonFS } from '../src/guests/cpython/stdlib-fs.js';
@@ -95,14 +95,14 @@ describe('CPython engine internals', () => {
 
   it('a recycled memory is the template image again, byte for byte, before the next guest runs', () => {
     const template = cpythonTemplate();
-    const first = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    const first = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
     const memory = first.exports.memory;
     first.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
     const code = first.allocString('secret = "TOP-SECRET-" * 100000\nimport json\nleft = json.dumps({"k": secret[:50]})');
     assert.equal(first.call((e) => e.PyRun_SimpleString(code)), 0);
     assert.ok(Buffer.from(memory.buffer).includes('TOP-SECRET-TOP-SECRET-'));
     first.release();
-    const second = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    const second = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
     assert.equal(second.exports.memory, memory, 'the memory was recycled');
     assert.equal(second.exports.PyRun_SimpleString, first.exports.PyRun_SimpleString, 'with its instance');
     assert.equal(Buffer.compare(Buffer.from(memory.buffer), Buffer.from(template.image.buffer)), 0);
@@ -120,23 +120,23 @@ describe('CPython engine internals', () => {
       return inst.fuel.end();
     };
     // Outside the pool: a new instance and memory, restored from the template.
-    const alone = new CPythonInstance(template.module, initHooks(), new CPythonFS({}, template.stdlib), [], new WebAssembly.Memory({ initial: template.limits.initialPages, maximum: template.limits.maximumPages }));
+    const alone = new CPythonInstance(template.module, initHooks(), new CPythonFS({}, templateStdlib()), [], new WebAssembly.Memory({ initial: template.limits.initialPages, maximum: template.limits.maximumPages }));
     alone.restoreState(template.state);
     fitInterpreterStack(alone);
     const expected = fuelOf(alone);
     alone.release();
 
-    const first = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    const first = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
     assert.equal(fuelOf(first), expected);
     first.release();
-    const reused = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    const reused = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
     assert.equal(reused.exports.PyRun_SimpleString, first.exports.PyRun_SimpleString, 'the instance was reused');
     assert.equal(fuelOf(reused), expected);
     const table = reused.exports.pyfence_table_0 as WebAssembly.Table;
     assert.ok(table instanceof WebAssembly.Table && table.length === 0);
     table.grow(1);
     reused.release();
-    const next = newCPythonInstance(initHooks(), new CPythonFS({}, template.stdlib));
+    const next = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
     assert.equal(next.exports.memory, reused.exports.memory, 'the memory was recycled');
     assert.notEqual(next.exports.PyRun_SimpleString, reused.exports.PyRun_SimpleString, 'not the instance');
     assert.equal((next.exports.pyfence_table_0 as WebAssembly.Table).length, 0);

@@ -6,8 +6,8 @@ import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../
 import { guardedCall } from '../../engine/stop.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPythonInstance, templateImagePolicy, type CPythonState } from './instance.js';
-import { loadCPythonModule } from './module.js';
-import { CPythonFS } from './stdlib-fs.js';
+import { loadCPythonModule, readStdlib } from './module.js';
+import { CPythonFS, type StdlibSource } from './stdlib-fs.js';
 import { zeroFreeHeap } from './free-memory.js';
 import { parseState } from './state-file.js';
 import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
@@ -69,7 +69,9 @@ export function initHooks(clock: Clock = systemClock, randomU32: () => number = 
 
 export interface Template {
   module: WebAssembly.Module;
-  stdlib: Uint8Array;
+  /** The stdlib zip, once a thread read it (templateStdlib); posted to workers with the template if so. */
+  stdlib: Uint8Array | null;
+  stdlibBytes: number;
   state: CPythonState;
   /** The state's whole memory, for overwriting a recycled memory. */
   image: Uint8Array;
@@ -154,18 +156,16 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
 export function cpythonTemplate(): Template {
   if (template) return template;
   const started = performance.now();
-  const { bytes, module, limits, stdlib, sha256, stdlibSha256, state: baked } = loadCPythonModule();
+  const { bytes, module, limits, stdlibBytes, sha256, stdlibSha256, state: baked } = loadCPythonModule();
   const parsed = baked ? parseState(baked, stateOrigin(sha256, stdlibSha256)) : null;
-  const loadedState = parsed ?? initialiseState(bytes, stdlib);
+  const loadedState = parsed ?? initialiseState(bytes, readStdlib());
   // In shared memory, so that posting the template to a worker thread copies none of it.
   const image = new Uint8Array(new SharedArrayBuffer(loadedState.memoryBytes));
   for (const [at, chunk] of loadedState.chunks) image.set(chunk, at);
   const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
-  const sharedStdlib = new Uint8Array(new SharedArrayBuffer(stdlib.length));
-  sharedStdlib.set(stdlib);
   const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
   fitImageCStackLimits(image, cStack);
-  template = { module, stdlib: sharedStdlib, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
 }
 
@@ -175,6 +175,12 @@ export function cpythonTemplate(): Template {
  */
 export function adoptCPythonTemplate(shared: Template): void {
   template ??= shared;
+}
+
+/** The template's stdlib zip for an interpreter's filesystem: read when a guest first opens it. */
+export function templateStdlib(): StdlibSource {
+  const t = cpythonTemplate();
+  return { size: t.stdlibBytes, bytes: () => (t.stdlib ??= readStdlib()) };
 }
 
 /** The module's first mutable global, exported by the build: the shadow stack pointer. */
