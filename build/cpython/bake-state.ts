@@ -14,7 +14,7 @@ const BAKE_TIME_MS = Date.UTC(2025, 0, 1);
 export function bakeState(outDir: string): void {
   const manifestPath = join(outDir, CPYTHON_FILES.manifest);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  const origin = stateOrigin(manifest.module.sha256);
+  const origin = stateOrigin(manifest.module.sha256, manifest.stdlib.sha256);
   const statePath = join(outDir, CPYTHON_FILES.state);
   const existing = existsSync(statePath) && !process.argv.includes('--force') ? new Uint8Array(readFileSync(statePath)) : null;
   const upToDate = existing !== null && parseState(existing, origin);

@@ -2,15 +2,16 @@
 // copies its standard library zip next to it. Deterministic, cached by input hash; the MicroPython
 // build (build/build.ts) is untouched by it.
 import binaryen from 'binaryen';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX } from '../../src/guests/cpython/abi.js';
+import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX, CPYTHON_TABLE_PREFIX } from '../../src/guests/cpython/abi.js';
 import { sha256 } from '../pinned.js';
 import { meterModule } from '../meter-build.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
-import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
+import { resolveGotImports, exportMutableGlobals, exportOtherTables, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
+import { compileStdlib, compiledStdlibInputs } from './compile-stdlib.js';
 import { frameRecursion } from './shadow-frames.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,7 +79,8 @@ function transform(input: Uint8Array) {
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const sleep = sleepThroughHost(m);
   const shadowFrames = frameRecursion(m, input);
-  const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
+  const tables = exportOtherTables(m, CPYTHON_TABLE_PREFIX);
+  const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals, ...tables]);
   let metering;
   ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
   timed(times, 'localsMs', () => m.runPasses(AFTER_METER_PASSES));
@@ -87,42 +89,66 @@ function transform(input: Uint8Array) {
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
   const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, stateGlobals, tables, exportsRemoved, metering, memoryGrows, times } };
+}
+
+function readManifest(): Record<string, any> | null {
+  return existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : null;
+}
+
+/** True if `file` under outDir exists with the manifest's hash for it. */
+function fileMatches(kind: 'module' | 'stdlib', manifest: Record<string, any>): boolean {
+  const file = join(outDir, CPYTHON_FILES[kind]);
+  return existsSync(file) && manifest[kind]?.sha256 === sha256(readFileSync(file));
 }
 
 function upToDate(hash: string): boolean {
-  if (process.argv.includes('--force') || !existsSync(manifestPath)) return false;
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  if (manifest.inputHash !== hash) return false;
-  return (['module', 'stdlib'] as const).every((k) => {
-    const file = join(outDir, CPYTHON_FILES[k]);
-    return existsSync(file) && manifest[k]?.sha256 === sha256(readFileSync(file));
-  });
+  const manifest = readManifest();
+  if (process.argv.includes('--force') || !manifest) return false;
+  return manifest.inputHash === hash && fileMatches('module', manifest);
 }
 
-function build(): void {
+function buildModule(): void {
   const hash = inputHash();
   if (upToDate(hash)) {
     console.log('pyfence: wasm/cpython.wasm is up to date');
-    bakeState(outDir);
     return;
   }
   const t0 = performance.now();
   const input = readPinned('pyodide.asm.wasm');
-  readPinned('python_stdlib.zip');
   mkdirSync(outDir, { recursive: true });
   const { bytes, report } = transform(input);
   writeFileSync(join(outDir, CPYTHON_FILES.module), bytes);
-  copyFileSync(join(root, 'node_modules/pyodide/python_stdlib.zip'), join(outDir, CPYTHON_FILES.stdlib));
   const manifest = {
     inputHash: hash,
     source: { package: `pyodide@${PYODIDE_VERSION}`, files: PINNED_FILES },
     module: report,
-    stdlib: { sha256: PINNED_FILES['python_stdlib.zip'] },
+    stdlib: readManifest()?.stdlib, // still valid if the module's bytes are the same (buildStdlib checks)
   };
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const ms = Math.round(performance.now() - t0);
   console.log(`pyfence: built wasm/${CPYTHON_FILES.module} (${bytes.length} bytes, ${report.sha256.slice(0, 12)}) in ${ms} ms ${JSON.stringify(report.times)}`);
+}
+
+/** The stdlib zip with the build's .pyc (compile-stdlib.ts), remade when the module or its sources change. */
+function buildStdlib(): void {
+  const manifest = readManifest()!;
+  const inputs = compiledStdlibInputs(manifest.module.sha256, PINNED_FILES['python_stdlib.zip']);
+  if (!process.argv.includes('--force') && manifest.stdlib?.inputs === inputs && fileMatches('stdlib', manifest)) {
+    console.log(`pyfence: wasm/${CPYTHON_FILES.stdlib} is up to date`);
+    return;
+  }
+  const module = new Uint8Array(readFileSync(join(outDir, CPYTHON_FILES.module)));
+  const { zip, compiled, skipped, ms } = compileStdlib(module, readPinned('python_stdlib.zip'));
+  writeFileSync(join(outDir, CPYTHON_FILES.stdlib), zip);
+  manifest.stdlib = { sha256: sha256(zip), bytes: zip.length, source: PINNED_FILES['python_stdlib.zip'], inputs, compiled, skipped, ms };
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  console.log(`pyfence: compiled wasm/${CPYTHON_FILES.stdlib} (${compiled} modules, ${skipped} not compilable, ${zip.length} bytes) in ${ms} ms`);
+}
+
+function build(): void {
+  buildModule();
+  buildStdlib();
   bakeState(outDir);
 }
 

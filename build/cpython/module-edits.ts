@@ -36,6 +36,28 @@ export function exportMutableGlobals(m: Module, prefix: string): string[] {
   return names;
 }
 
+/**
+ * Exports every table not exported yet under `prefix` + index (Pyodide's externref tables, which
+ * its code grows and sets), so that the host can see whether an instance changed them: one that did
+ * is not reused for another interpreter (src/guests/cpython/instance.ts). Returns the export names.
+ */
+export function exportOtherTables(m: Module, prefix: string): string[] {
+  const exported = new Set<string>();
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(m.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalTable) exported.add(e.value);
+  }
+  const names: string[] = [];
+  for (let i = 0; i < m.getNumTables(); i++) {
+    const table = binaryen.getTableInfo(m.getTableByIndex(i));
+    if (exported.has(table.name)) continue;
+    const name = prefix + names.length;
+    m.addTableExport(table.name, name);
+    names.push(name);
+  }
+  return names;
+}
+
 /** Removes every export not in `keep`; returns how many were removed. */
 export function keepExports(m: Module, keep: readonly string[]): number {
   const names: string[] = [];

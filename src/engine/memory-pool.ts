@@ -20,6 +20,11 @@ export interface PoolPolicy {
   budgetBytes: number;
   /** Makes a given-back memory what a new instance starts from; false if it cannot be (it is dropped). */
   reset(memory: WebAssembly.Memory): boolean;
+  /**
+   * Whether the instance that used the memory may serve the next interpreter with it (the engine
+   * resets the rest of its state: its globals). Without it, instances are never kept.
+   */
+  reusable?(instance: WebAssembly.Instance): boolean;
 }
 
 /**
@@ -37,8 +42,13 @@ export const ZEROED: PoolPolicy = {
 };
 
 const shapes = new WeakMap<WebAssembly.Module, MemoryShape | null>();
+interface Idle {
+  memory: WebAssembly.Memory;
+  /** The instance that used it, if its policy lets it serve again (instantiating is most of a start). */
+  instance: WebAssembly.Instance | null;
+}
 interface Pool {
-  idle: WebAssembly.Memory[];
+  idle: Idle[];
   bytes: number;
 }
 const pools = new WeakMap<WebAssembly.Module, Pool>();
@@ -62,24 +72,30 @@ export interface AcquiredMemory {
   memory: WebAssembly.Memory;
   /** True if it served an instance before (and was reset by its module's policy since). */
   recycled: boolean;
+  /** The instance of `module` over this memory that served before, if its policy kept it. */
+  instance: WebAssembly.Instance | null;
 }
 
 /** A memory for a new instance of `module`: a recycled one if one is idle, else a new one of `shape`. */
 export function acquireMemory(module: WebAssembly.Module, shape: MemoryShape): AcquiredMemory {
   const pool = pools.get(module);
-  const memory = pool?.idle.pop();
-  if (!memory) return { memory: new WebAssembly.Memory({ initial: shape.initialPages, maximum: shape.maximumPages }), recycled: false };
-  pool!.bytes -= memory.buffer.byteLength;
-  return { memory, recycled: true };
+  const idle = pool?.idle.pop();
+  if (!idle) return { memory: new WebAssembly.Memory({ initial: shape.initialPages, maximum: shape.maximumPages }), recycled: false, instance: null };
+  pool!.bytes -= idle.memory.buffer.byteLength;
+  return { memory: idle.memory, recycled: true, instance: idle.instance };
 }
 
-/** Takes back the memory of an instance of `module` that will never run again, reset by `policy`. */
-export function releaseMemory(module: WebAssembly.Module, memory: WebAssembly.Memory, policy: PoolPolicy): void {
+/**
+ * Takes back the memory of an instance of `module` that will never run again, reset by `policy`;
+ * with the instance itself if the policy finds it reusable.
+ */
+export function releaseMemory(module: WebAssembly.Module, memory: WebAssembly.Memory, policy: PoolPolicy, instance?: WebAssembly.Instance): void {
   const bytes = memory.buffer.byteLength;
   if (bytes > policy.maxBytes) return;
   let pool = pools.get(module);
   if (!pool) pools.set(module, (pool = { idle: [], bytes: 0 }));
   if (pool.bytes + bytes > policy.budgetBytes || !policy.reset(memory)) return;
-  pool.idle.push(memory);
+  const reusable = instance !== undefined && instance.exports.memory === memory && (policy.reusable?.(instance) ?? false);
+  pool.idle.push({ memory, instance: reusable ? instance : null });
   pool.bytes += bytes;
 }

@@ -12,6 +12,12 @@ export const CPYTHON_FILES = {
 /** Every mutable global of the module is exported under this prefix + index, for snapshots. */
 export const CPYTHON_STATE_PREFIX = 'pyfence_state_';
 
+/**
+ * Every table but the function table is exported under this prefix + index: an instance whose tables
+ * changed is not reused (instance.ts).
+ */
+export const CPYTHON_TABLE_PREFIX = 'pyfence_table_';
+
 /** The module's own exports the engine calls; all others are removed (V8 wraps each per instance). */
 export const CPYTHON_RUNTIME_EXPORTS = [
   'memory',

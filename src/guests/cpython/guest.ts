@@ -16,7 +16,7 @@ import { GuestExit } from './imports.js';
 import type { CPythonInstance } from './instance.js';
 import { applySession, captureSession, encodeSession, filesWithRestored, resumedElapsedMs, resumedRandomState, type CPythonSessionState } from './snapshot.js';
 import { CPythonFS } from './stdlib-fs.js';
-import { cpythonTemplate, fitInterpreterStack, newCPythonInstance } from './template.js';
+import { fitInterpreterStack, newCPythonInstance, templateStdlib } from './template.js';
 import { runChannel, type CPythonGrants } from './grants.js';
 
 export interface CPythonConfig {
@@ -185,7 +185,7 @@ export function cpythonGuest(config: CPythonConfig): Guest<CPythonInstance, CPyt
 /** The session's files: the options' (and a restored session's). Refusals are the caller's kind of error. */
 function newFS(options: VfsOptions, restored?: CPythonSessionState): CPythonFS {
   try {
-    return new CPythonFS(filesWithRestored(options, restored), cpythonTemplate().stdlib);
+    return new CPythonFS(filesWithRestored(options, restored), templateStdlib());
   } catch (e) {
     const message = (e as Error).message;
     throw restored ? new SnapshotError(`snapshot files cannot be restored here: ${message}`) : new UsageError(message);

@@ -6,7 +6,7 @@ import { FileTable } from '../../abi/emscripten/file-table.js';
 import { HOST_IMPORT_MODULE, MEMORY_IMPORT, WASM_PAGE_BYTES } from '../../engine/abi.js';
 import type { PoolPolicy } from '../../engine/memory-pool.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
-import { CPYTHON_STATE_PREFIX } from './abi.js';
+import { CPYTHON_STATE_PREFIX, CPYTHON_TABLE_PREFIX } from './abi.js';
 import { buildCPythonImports, type CPythonImportState } from './imports.js';
 import { ActiveGuest } from '../../engine/guest-calls.js';
 import { HostChannel } from './host-channel.js';
@@ -60,10 +60,15 @@ function importsFor(module: WebAssembly.Module): WebAssembly.Imports {
 }
 
 export class CPythonInstance extends InterpreterInstance<CPythonExports, CPythonImportState> {
-  /** `memory`: for a module that imports its memory (src/guests/cpython/wasm-edit.ts). */
-  constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS, environ: string[] = [], memory?: WebAssembly.Memory) {
-    const shared = importsFor(module);
-    const imports = memory ? { ...shared, [HOST_IMPORT_MODULE]: { ...shared[HOST_IMPORT_MODULE], [MEMORY_IMPORT]: memory } } : shared;
+  /**
+   * `memory`: for a module that imports its memory (src/guests/cpython/wasm-edit.ts). `module` may be
+   * the instance a released interpreter left over that memory (then restoreState must follow).
+   */
+  constructor(module: WebAssembly.Module | WebAssembly.Instance, hooks: HostHooks, vfs: VirtualFS, environ: string[] = [], memory?: WebAssembly.Memory) {
+    const imports = () => {
+      const shared = importsFor(module as WebAssembly.Module);
+      return memory ? { ...shared, [HOST_IMPORT_MODULE]: { ...shared[HOST_IMPORT_MODULE], [MEMORY_IMPORT]: memory } } : shared;
+    };
     super(module, imports, active, ({ memory, meter, exports }) => ({
       memory,
       meter,
@@ -142,7 +147,24 @@ export function templateImagePolicy(image: Uint8Array): PoolPolicy {
       overwriteDifferences(Buffer.from(memory.buffer), blocks);
       return true;
     },
+    reusable: tablesUnchanged,
   };
+}
+
+/**
+ * An instance's state is its memory, its mutable globals (all exported: restoreState sets them) and
+ * its tables. The function table has no instruction that writes it and the host never does; the
+ * others (Pyodide's externref tables, exported by the build) start empty: an instance is reused only
+ * if they still are, so the next interpreter gets what a new instance would have.
+ */
+function tablesUnchanged(instance: WebAssembly.Instance): boolean {
+  let tables = 0;
+  for (const [name, value] of Object.entries(instance.exports)) {
+    if (!name.startsWith(CPYTHON_TABLE_PREFIX)) continue;
+    if (!(value instanceof WebAssembly.Table) || value.length !== 0) return false;
+    tables++;
+  }
+  return tables > 0; // a module built before the tables were exported: never reused
 }
 
 /** The image cut in compare blocks, each either all zero (null) or its bytes. */

@@ -1,6 +1,5 @@
 // The CPython module (build/cpython/) and its standard library, loaded and compiled once per process.
-import { sha256Hex } from '../../core/lazy-builtins.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES } from './abi.js';
 import { importMemoryWithoutData, type MemoryLimits } from './wasm-edit.js';
@@ -13,10 +12,11 @@ export interface CPythonModule {
   /** The module the engine instantiates: memory imported, no data (wasm-edit.ts). */
   module: WebAssembly.Module;
   limits: MemoryLimits;
-  /** sha256 of the module's bytes. */
+  /** sha256 of the module's bytes (the build's, in the manifest). */
   sha256: string;
-  /** The standard library zip, shared read-only by every interpreter of the process. */
-  stdlib: Uint8Array;
+  /** The standard library zip's size; its bytes come from readStdlib, when first needed. */
+  stdlibBytes: number;
+  stdlibSha256: string;
   /** The build's initialised state (state-file.ts), if it made one. */
   state: Uint8Array | null;
 }
@@ -26,32 +26,77 @@ let loaded: CPythonModule | null = null;
 /** A file's bytes, as read: viewed, not copied (tens of MiB a start-up otherwise). */
 const view = (b: Buffer) => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
 
+const pathOf = (file: string) => fileURLToPath(new URL(file, WASM_DIR));
+const missing = (path: string, e: unknown) => new Error(`pyfence: ${path} is missing; run \`npm run build\` (${(e as Error).message})`);
+
 function read(file: string): Uint8Array<ArrayBuffer> {
-  const path = fileURLToPath(new URL(file, WASM_DIR));
+  const path = pathOf(file);
   try {
     return view(readFileSync(path));
   } catch (e) {
-    throw new Error(`pyfence: ${path} is missing; run \`npm run build\` (${(e as Error).message})`);
+    throw missing(path, e);
   }
 }
 
+/** A file read straight into shared memory: posted to worker threads, it is not copied again. */
+function readShared(file: string): Uint8Array {
+  const path = pathOf(file);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw missing(path, e);
+  }
+  try {
+    const bytes = new Uint8Array(new SharedArrayBuffer(fstatSync(fd).size));
+    for (let at = 0; at < bytes.length; ) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) throw new Error(`pyfence: ${path} shrank while it was read`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
 
+/**
+ * The module, compiled; the baked state. The files are the manifest's if they have its sizes: the build hashed them when it wrote them
+ * together, and hashing 26 MB again cost every process tens of milliseconds. What this check is for,
+ * a stale or mixed wasm/, has other sizes in practice.
+ */
 export function loadCPythonModule(): CPythonModule {
   if (loaded) return loaded;
   const manifest = JSON.parse(new TextDecoder().decode(read(CPYTHON_FILES.manifest)));
   const bytes = read(CPYTHON_FILES.module);
-  const stdlib = read(CPYTHON_FILES.stdlib);
-  const digest = sha256Hex(bytes);
-  if (manifest.module?.sha256 !== digest || manifest.stdlib?.sha256 !== sha256Hex(stdlib)) {
-    throw new Error(`pyfence: wasm/${CPYTHON_FILES.manifest} does not describe the CPython files; run \`npm run build\``);
-  }
+  if (manifest.module?.bytes !== bytes.length || typeof manifest.stdlib?.bytes !== 'number') throw stale();
   let state: Uint8Array | null = null;
   try {
-    state = view(readFileSync(fileURLToPath(new URL(CPYTHON_FILES.state, WASM_DIR))));
+    state = view(readFileSync(pathOf(CPYTHON_FILES.state)));
   } catch {
     // Not baked: the template initialises CPython on first use (template.ts).
   }
   const edited = importMemoryWithoutData(bytes);
-  loaded = { bytes, module: new WebAssembly.Module(edited.bytes), limits: edited.limits, sha256: digest, stdlib, state };
+  loaded = {
+    bytes,
+    module: new WebAssembly.Module(edited.bytes),
+    limits: edited.limits,
+    sha256: manifest.module.sha256,
+    stdlibBytes: manifest.stdlib.bytes,
+    stdlibSha256: manifest.stdlib.sha256,
+    state,
+  };
   return loaded;
 }
+
+let stdlib: Uint8Array | null = null;
+
+/** The standard library zip, in shared memory (read-only for every interpreter), read once per thread. */
+export function readStdlib(): Uint8Array {
+  if (stdlib) return stdlib;
+  const bytes = readShared(CPYTHON_FILES.stdlib);
+  if (bytes.length !== loadCPythonModule().stdlibBytes) throw stale();
+  return (stdlib = bytes);
+}
+
+const stale = () => new Error(`pyfence: wasm/${CPYTHON_FILES.manifest} does not describe the CPython files; run \`npm run build\``);

@@ -1,5 +1,7 @@
 // The sandbox's filesystem as CPython sees it: the session's VFS, plus the standard library zip at
-// /lib/python314.zip, read-only, shared by every interpreter and never counted against quotas.
+// /lib/python314.zip, read-only, shared by every interpreter and never counted against quotas. The
+// template's zipimport already holds the zip's directory: the zip is read when a program imports a
+// module the template has not, not at start-up.
 import { Errno, VfsError } from '../../vfs/errno.js';
 import { normalize } from '../../vfs/paths.js';
 import type { FileHandle, Handle, OpenFlags, StatInfo } from '../../vfs/types.js';
@@ -30,12 +32,18 @@ function readOnlyFile(bytes: Uint8Array): FileHandle {
   };
 }
 
+/** The zip: its size, and its bytes, read when an interpreter first opens it (a template needs none). */
+export interface StdlibSource {
+  size: number;
+  bytes(): Uint8Array;
+}
+
 export class CPythonFS extends VirtualFS {
-  constructor(
-    options: VfsOptions,
-    private readonly stdlib: Uint8Array,
-  ) {
+  private readonly stdlib: StdlibSource;
+
+  constructor(options: VfsOptions, stdlib: Uint8Array | StdlibSource) {
     super(options);
+    this.stdlib = stdlib instanceof Uint8Array ? { size: stdlib.length, bytes: () => stdlib } : stdlib;
   }
 
   private isStdlib(path: string): boolean {
@@ -47,14 +55,14 @@ export class CPythonFS extends VirtualFS {
   }
 
   override stat(path: string): StatInfo {
-    return this.isStdlib(path) ? stdlibStat(this.stdlib.length) : super.stat(path);
+    return this.isStdlib(path) ? stdlibStat(this.stdlib.size) : super.stat(path);
   }
 
   override open(path: string, flags: OpenFlags): Handle {
     if (!this.isStdlib(path)) return super.open(path, flags);
     if (flags.write || flags.truncate || flags.create) throw new VfsError(Errno.EROFS, STDLIB_GUEST_PATH);
     if (flags.directory) throw new VfsError(Errno.ENOTDIR, STDLIB_GUEST_PATH);
-    return readOnlyFile(this.stdlib);
+    return readOnlyFile(this.stdlib.bytes());
   }
 
   override unlink(path: string): void {

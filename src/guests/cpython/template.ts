@@ -6,8 +6,8 @@ import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../
 import { guardedCall } from '../../engine/stop.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
 import { CPythonInstance, templateImagePolicy, type CPythonState } from './instance.js';
-import { loadCPythonModule } from './module.js';
-import { CPythonFS } from './stdlib-fs.js';
+import { loadCPythonModule, readStdlib } from './module.js';
+import { CPythonFS, type StdlibSource } from './stdlib-fs.js';
 import { zeroFreeHeap } from './free-memory.js';
 import { parseState } from './state-file.js';
 import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
@@ -26,15 +26,12 @@ const CHUNK_BYTES = 4096;
 const INIT_ENVIRON = ['PYTHONHOME=/', 'PYTHONHASHSEED=0', 'PYTHONDONTWRITEBYTECODE=1'];
 
 /**
- * Modules imported into the template, so that programs importing them pay nothing: CPython compiles
- * the stdlib from source (the zip has no .pyc), hundreds of ms for these. `random` is re-seeded per
- * sandbox by _pyfence.setup.
+ * Modules imported into the template beyond what CPython's start and the runner import. Empty: as
+ * python3, a program imports what it uses, from the build's .pyc (build/cpython/compile-stdlib.ts),
+ * and each module imported here would be in every session's memory (the 30 imported before, and
+ * asyncio, were 6.3 MiB of it).
  */
-const PRELOAD = [
-  'collections', 'dataclasses', 'datetime', 'enum', 'functools', 'itertools', 'json', 'math', 're', 'string',
-  'textwrap', 'typing', 'csv', 'io', 'statistics', 'random', 'decimal', 'fractions', 'heapq', 'bisect', 'copy',
-  'operator', 'pprint', 'time', 'calendar', 'base64', 'hashlib', 'struct', 'abc', 'contextlib',
-];
+const PRELOAD: string[] = [];
 
 /**
  * The guest-side Python, loaded in this order as modules of these names (the runner last: it takes
@@ -45,7 +42,7 @@ const GUEST_MODULES = [
   ['_pyfence_bridge', '_pyfence_bridge.py'],
   ['_pyfence_requests_factory', '../../python-common/guest/requests.py'], // shared with MicroPython
   ['requests', '_pyfence_requests.py'],
-  // Imports asyncio (compiling it from source costs a program 2e9 fuel and seconds) and fits its loop.
+  // Fits asyncio's loop when a program first imports it.
   ['_pyfence_asyncio', '_pyfence_asyncio.py'],
   ['_pyfence', '_pyfence.py'],
 ] as const;
@@ -72,7 +69,9 @@ export function initHooks(clock: Clock = systemClock, randomU32: () => number = 
 
 export interface Template {
   module: WebAssembly.Module;
-  stdlib: Uint8Array;
+  /** The stdlib zip, once a thread read it (templateStdlib); posted to workers with the template if so. */
+  stdlib: Uint8Array | null;
+  stdlibBytes: number;
   state: CPythonState;
   /** The state's whole memory, for overwriting a recycled memory. */
   image: Uint8Array;
@@ -86,7 +85,8 @@ export interface Template {
 
 let template: Template | null = null;
 
-function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
+/** Runs Python source in an initialising interpreter; any failure is the initialisation's. */
+export function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
   const ptr = inst.allocString(code);
   let status = 0;
   const outcome = guardedCall(() => {
@@ -101,15 +101,20 @@ function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
 /** The state's format: its chunks are the whole non-zero memory, not a difference from the data. */
 const STATE_FORMAT = 'full-image, free heap zeroed';
 
-/** What a baked state must have been made from: this module, this guest-side Python and preload list. */
-export function stateOrigin(moduleSha256: string): string {
-  return sha256Hex([STATE_FORMAT, moduleSha256, ...guestModules().flat(), ...PRELOAD].join('\0'));
+/**
+ * What a baked state must have been made from: this module, this stdlib zip (zipimport keeps its
+ * directory, offsets included, in the state), this guest-side Python and preload list.
+ */
+export function stateOrigin(moduleSha256: string, stdlibSha256: string): string {
+  return sha256Hex([STATE_FORMAT, moduleSha256, stdlibSha256, ...guestModules().flat(), ...PRELOAD].join('\0'));
 }
 
-/** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the guest modules, PRELOAD) and captures it. */
-export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Uint8Array, hooks: HostHooks = initHooks()): CPythonState {
-  // The module as built: it defines its memory and writes its data into it.
-  const inst = new CPythonInstance(new WebAssembly.Module(moduleBytes), hooks, new CPythonFS({}, stdlib), INIT_ENVIRON);
+/**
+ * A new interpreter of the module as built (it defines its memory and writes its data into it), its
+ * constructors run and Py_InitializeEx done, over `vfs`; its fuel unlimited until `inst.fuel.end()`.
+ */
+export function initialisedInstance(moduleBytes: Uint8Array<ArrayBuffer>, vfs: VirtualFS, hooks: HostHooks = initHooks()): CPythonInstance {
+  const inst = new CPythonInstance(new WebAssembly.Module(moduleBytes), hooks, vfs, INIT_ENVIRON);
   inst.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
   const init = guardedCall(() =>
     inst.call((e) => {
@@ -118,6 +123,12 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
     }),
   );
   if (init.kind !== 'returned') throw new Error(`pyfence: initialising CPython failed: ${JSON.stringify(init)} ${initErrors.join('')}`);
+  return inst;
+}
+
+/** Initialises CPython in a fresh instance (ctors, Py_InitializeEx, the guest modules, PRELOAD) and captures it. */
+export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Uint8Array, hooks: HostHooks = initHooks()): CPythonState {
+  const inst = initialisedInstance(moduleBytes, new CPythonFS({}, stdlib), hooks);
   // Compiled as <pyfence>: the runner leaves frames of that name out of the program's tracebacks.
   const boot = [
     'def __pyfence_boot(modules, preload):',
@@ -145,18 +156,16 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
 export function cpythonTemplate(): Template {
   if (template) return template;
   const started = performance.now();
-  const { bytes, module, limits, stdlib, sha256, state: baked } = loadCPythonModule();
-  const parsed = baked ? parseState(baked, stateOrigin(sha256)) : null;
-  const loadedState = parsed ?? initialiseState(bytes, stdlib);
+  const { bytes, module, limits, stdlibBytes, sha256, stdlibSha256, state: baked } = loadCPythonModule();
+  const parsed = baked ? parseState(baked, stateOrigin(sha256, stdlibSha256)) : null;
+  const loadedState = parsed ?? initialiseState(bytes, readStdlib());
   // In shared memory, so that posting the template to a worker thread copies none of it.
   const image = new Uint8Array(new SharedArrayBuffer(loadedState.memoryBytes));
   for (const [at, chunk] of loadedState.chunks) image.set(chunk, at);
   const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
-  const sharedStdlib = new Uint8Array(new SharedArrayBuffer(stdlib.length));
-  sharedStdlib.set(stdlib);
   const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
   fitImageCStackLimits(image, cStack);
-  template = { module, stdlib: sharedStdlib, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
 }
 
@@ -166,6 +175,12 @@ export function cpythonTemplate(): Template {
  */
 export function adoptCPythonTemplate(shared: Template): void {
   template ??= shared;
+}
+
+/** The template's stdlib zip for an interpreter's filesystem: read when a guest first opens it. */
+export function templateStdlib(): StdlibSource {
+  const t = cpythonTemplate();
+  return { size: t.stdlibBytes, bytes: () => (t.stdlib ??= readStdlib()) };
 }
 
 /** The module's first mutable global, exported by the build: the shadow stack pointer. */
@@ -182,11 +197,13 @@ export function fitInterpreterStack(inst: CPythonInstance): void {
 /** A fresh interpreter in the template's state, over the session's filesystem. */
 export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
   const t = cpythonTemplate();
-  const { memory, recycled } = acquireMemory(t.module, t.limits);
-  const inst = new CPythonInstance(t.module, hooks, vfs, [], memory);
+  // A recycled memory may come with its last instance: its globals are all the state restoreState
+  // does not already have in the memory.
+  const { memory, recycled, instance } = acquireMemory(t.module, t.limits);
+  const inst = new CPythonInstance(instance ?? t.module, hooks, vfs, [], memory);
   inst.restoreState(t.state, recycled);
   fitInterpreterStack(inst);
-  inst.onReleased = (m) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)));
+  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)), used);
   return inst;
 }
 

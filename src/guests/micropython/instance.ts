@@ -44,7 +44,7 @@ export class EngineInstance extends InterpreterInstance<GuestExports, ImportStat
   /** `files`: the sandbox's virtual filesystem; an empty one if not given. */
   constructor(module: WebAssembly.Module, hooks: HostHooks, vfs: VirtualFS = new VirtualFS()) {
     const { imports, pooled } = importsWithMemory(module);
-    super(module, imports, active, ({ memory, meter, exports }) => {
+    super(module, () => imports, active, ({ memory, meter, exports }) => {
       // Builds before the logical size existed had none: their guest saw the physical size.
       const logical = (exports[MEMORY_BYTES_EXPORT] as WebAssembly.Global | undefined) ?? {
         get value() {

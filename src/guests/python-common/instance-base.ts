@@ -55,20 +55,23 @@ export abstract class InterpreterInstance<E extends InterpreterExports, S extend
   protected readonly state: S;
   /** Guest calls in progress on this instance (a host function may re-enter it), and its release. */
   private readonly calls = new GuestCalls(() => this.giveBackMemory());
-  /** Called with the memory once the instance is released and no guest frame of it is left. */
-  onReleased: ((memory: WebAssembly.Memory) => void) | null = null;
+  /** Called with the memory (and the wasm instance) once released and no guest frame of it is left. */
+  onReleased: ((memory: WebAssembly.Memory, instance: WebAssembly.Instance) => void) | null = null;
+  private readonly instance: WebAssembly.Instance;
 
   /**
    * `active`: the module's shared imports act on the state it holds (one per engine); `makeState`
-   * makes this instance's import state from its memory, meter and exports.
+   * makes this instance's import state from its memory, meter and exports. `module` may be an
+   * instance a released interpreter left, whose state outside memory the subclass resets.
    */
   protected constructor(
-    module: WebAssembly.Module,
-    imports: WebAssembly.Imports,
+    module: WebAssembly.Module | WebAssembly.Instance,
+    imports: () => WebAssembly.Imports,
     private readonly active: ActiveGuest<S>,
     makeState: (parts: InstanceParts<E>) => S,
   ) {
-    const instance = new WebAssembly.Instance(module, imports);
+    const instance = module instanceof WebAssembly.Instance ? module : new WebAssembly.Instance(module, imports());
+    this.instance = instance;
     this.exports = instance.exports as unknown as E;
     this.memory = new GuestMemory(this.exports.memory);
     this.fuel = new FuelMeter((this.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined) ?? null);
@@ -93,7 +96,7 @@ export abstract class InterpreterInstance<E extends InterpreterExports, S extend
 
   private giveBackMemory(): void {
     const memory = this.memory.detach();
-    if (memory) this.onReleased?.(memory);
+    if (memory) this.onReleased?.(memory, this.instance);
   }
 
   get hooks(): HostHooks {

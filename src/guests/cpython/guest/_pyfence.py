@@ -1,7 +1,11 @@
 # The guest side of pyfence's CPython engine: sets up a sandbox's grants, runs programs and records
 # how they ended. It is a convenience, not a boundary: the guest may rewrite any of it, and every
 # limit and grant is enforced by the host (src/guests/cpython/), outside the interpreter's memory.
-import ast
+# Each module the runner imports is in every session's memory: the C module _ast, not `ast`. But
+# `traceback` is imported here although python3 imports it only to print a first exception: with
+# _colorize's dataclasses (compiled from generated source) it costs a program 3.6e8 fuel, which a
+# program's first exception must not.
+import _ast
 import builtins
 import json
 import linecache
@@ -113,7 +117,7 @@ def _without_sandbox_frames(te):
         if t is None or id(t) in seen:
             continue
         seen.add(id(t))
-        t.stack = traceback.StackSummary.from_list([f for f in t.stack if not _is_sandbox_frame(f)])
+        t.stack = type(t.stack).from_list([f for f in t.stack if not _is_sandbox_frame(f)])
         todo.extend((t.__cause__, t.__context__, *(t.exceptions or ())))
     return te
 
@@ -124,8 +128,9 @@ def _brief(exc):
     stdlib frame's source from the zip and parses its lines for the carets -- in asyncio, millions of
     fuel units and, the first time in a process, hundreds of milliseconds: more than a stop's grace."""
     lines = []
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        code = frame.f_code
+    tb = exc.__traceback__
+    while tb is not None:
+        code, lineno, tb = tb.tb_frame.f_code, tb.tb_lineno, tb.tb_next
         if code.co_filename == "<pyfence>":
             continue
         lines.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}\n')
@@ -164,14 +169,14 @@ def _flush():
 
 def _run_with_value(code, filename, main):
     """Runs the program; the value of its last statement if that is an expression, else None."""
-    tree = compile(code, filename, "exec", ast.PyCF_ONLY_AST)
+    tree = compile(code, filename, "exec", _ast.PyCF_ONLY_AST)
     last = tree.body[-1] if tree.body else None
-    if not isinstance(last, ast.Expr):
+    if not isinstance(last, _ast.Expr):
         exec(compile(tree, filename, "exec"), main)
         return None
     tree.body.pop()
     exec(compile(tree, filename, "exec"), main)
-    return eval(compile(ast.Expression(last.value), filename, "eval"), main)
+    return eval(compile(_ast.Expression(last.value), filename, "eval"), main)
 
 
 def _report_value(value):

@@ -6,8 +6,12 @@
 # loop's selector polls no descriptors: poll() sleeps in the host until the next timer is due
 # (src/guests/cpython/imports.ts), without spinning and never past the run's deadline. Everything
 # else -- tasks, timers, gather, wait_for, timeouts, TaskGroup, queues, events -- is the stdlib's.
-import asyncio
-from asyncio import selector_events
+#
+# asyncio is not in the template (it is 2.4 MiB of every session's memory): the loop class is fitted
+# when a program first imports asyncio, by a finder that wraps the loader of its selector_events.
+import sys
+
+FITTED_MODULE = "asyncio.selector_events"
 
 
 def _make_self_pipe(self):
@@ -22,8 +26,49 @@ def _write_to_self(self):
     pass
 
 
-_loop = selector_events.BaseSelectorEventLoop
-_loop._make_self_pipe = _make_self_pipe
-_loop._close_self_pipe = _close_self_pipe
-_loop._write_to_self = _write_to_self
-del _loop
+def fit(selector_events):
+    loop = selector_events.BaseSelectorEventLoop
+    loop._make_self_pipe = _make_self_pipe
+    loop._close_self_pipe = _close_self_pipe
+    loop._write_to_self = _write_to_self
+
+
+class FittingLoader:
+    """The stdlib's loader of asyncio.selector_events, which fits the loop once the module ran."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        fit(module)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
+class FitOnImport:
+    """On sys.meta_path, before the stdlib's finders: finds asyncio.selector_events through them."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name != FITTED_MODULE:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is cls or find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                spec.loader = FittingLoader(spec.loader)
+                return spec
+        return None
+
+
+if FITTED_MODULE in sys.modules:
+    fit(sys.modules[FITTED_MODULE])
+else:
+    sys.meta_path.insert(0, FitOnImport)
