@@ -167,8 +167,8 @@ test('a bigger function without loops is charged its longest path at entry, thro
   // $wide holds about 330 instructions, more than FLAT_MAX_UNITS, but no run of it passes more than
   // 179 (<= FLAT_MAX_PATH): it is charged at entry (no settle before a call, none at exit), by its
   // longest path, which must follow br_table, br, br_if, both arms of an if and a return to be the
-  // longest. run(x)
-  // calls $wide(x) 64 times: each x takes one path, and each path is charged at least what it runs.
+  // longest. run(x) calls $wide(x) 64 times: each x takes one path, and each path is charged at
+  // least what it runs.
   const step = '(local.set 1 (i32.add (local.get 1) (i32.const 1)))';
   const steps = (n: number) => step.repeat(n);
   const wat = `(module
