@@ -561,6 +561,7 @@ export const FLAT_MAX_PATH = 256;
 const NO_PATH = new Uint8Array(32);
 for (const k of [Kind.Loop, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate, Kind.ReturnCall, Kind.ReturnCallIndirect]) NO_PATH[k] = 1;
 const UNREACHED = -(2 ** 30);
+const TRY_TABLE = 0x1f;
 let labelMax = new Int32Array(1 << 10);
 let ifReach = new Int32Array(1 << 10);
 let thenEnd = new Int32Array(1 << 10);
@@ -569,8 +570,9 @@ let thenEnd = new Int32Array(1 << 10);
  * The most units any run of a body without loops can be charged (what it executes, each call at its
  * cost: `cost(i)`), from its entry to a return, a trap or its end: the longest path through its
  * blocks, arms and branches, each instruction counted when control passes it (an `end` also when a
- * branch arrives there). -1 for a body the walk does not follow (a loop, exception handling, a
- * tail call). A br_table's targets are taken as every enclosing label: more, never less.
+ * branch arrives there). -1 for a body the walk does not follow (a loop, exception handling
+ * (try_table too), a tail call). A br_table's targets are taken as every enclosing label: more,
+ * never less.
  */
 function longestPath(bytes: Uint8Array, count: number, cost: (i: number) => number): number {
   let top = 0;
@@ -582,7 +584,8 @@ function longestPath(bytes: Uint8Array, count: number, cost: (i: number) => numb
   };
   for (let i = 0; i < count - 1; i++) {
     const k = kinds[i];
-    if (NO_PATH[k]) return -1;
+    // try_table decodes as a block; its catches branch to labels from any call in it.
+    if (NO_PATH[k] || (k === Kind.Block && bytes[starts[i]] === TRY_TABLE)) return -1;
     const r = reach < 0 ? UNREACHED : reach + cost(i);
     switch (k) {
       case Kind.Block:
