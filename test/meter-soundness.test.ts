@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WasmModule } from '../src/api/wasm-module.js';
-import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, CALL_UNITS, instrumentBinary } from '../src/instrument/meter.js';
+import { BULK_BYTES_PER_UNIT, BULK_CHUNK_BYTES, CALL_UNITS, FLAT_MAX_PATH, instrumentBinary } from '../src/instrument/meter.js';
 import { watToBinary } from '../src/instrument/load.js';
 import { COUNT_EXPORT, countInstructions } from './support/count-instructions.js';
 import { randomModule } from './support/random-module.js';
@@ -161,6 +161,54 @@ test('a short memory.fill or memory.copy runs in place, charged by its length; a
   // Out of fuel before a short copy runs: the charge comes first.
   const short = await metered.invokeWith({ wasi: false, limits: { fuel: 100_000 } }, 'run');
   assert.equal(short.error?.kind, 'fuel', JSON.stringify(short.error));
+});
+
+test('a bigger function without loops is charged its longest path at entry, through every kind of branch', async () => {
+  // $wide holds about 330 instructions, more than FLAT_MAX_UNITS, but no run of it passes more than
+  // 179 (<= FLAT_MAX_PATH): it is charged at entry (no settle before a call, none at exit), by its
+  // longest path, which must follow br_table, br, br_if, both arms of an if and a return to be the
+  // longest. run(x) calls $wide(x) 64 times: each x takes one path, and each path is charged at
+  // least what it runs.
+  const step = '(local.set 1 (i32.add (local.get 1) (i32.const 1)))';
+  const steps = (n: number) => step.repeat(n);
+  const wat = `(module
+    (func $wide (param i32) (result i32) (local i32)
+      (block $out
+        (block $b2
+          (block $b1
+            (block $b0
+              (br_table $b0 $b1 $b2 $out (i32.and (local.get 0) (i32.const 3))))
+            ${steps(30)}
+            (br $out))
+          ${steps(2)}
+          (if (i32.and (local.get 0) (i32.const 4)) (then ${steps(25)}) (else ${steps(5)}))
+          (br_if $out (i32.and (local.get 0) (i32.const 8)))
+          ${steps(3)})
+        (if (i32.and (local.get 0) (i32.const 16)) (then (return (i32.const 7))))
+        ${steps(8)})
+      (local.get 1))
+    (func (export "run") (param i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $wide (local.get 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 64))))
+      (local.get $s)))`;
+  const bytes = (await watToBinary(wat)) as Uint8Array<ArrayBuffer>;
+  const { meta } = instrumentBinary(bytes);
+  assert.equal(meta.report.entryChecks, 1, '$wide is charged at entry');
+  assert.equal(meta.report.callSettles, 1, 'only run settles before its call');
+  let longest = 0n;
+  for (const x of [0, 1, 2, 3, 1 | 4, 1 | 4 | 8, 1 | 8, 1 | 16, 2 | 16, 1 | 4 | 16]) {
+    const { executed } = await assertChargedAtLeastExecuted(bytes, x, `$wide(${x}): `);
+    if (executed > longest) longest = executed;
+  }
+  assert.ok(longest > 64n * 179n, 'some argument takes the longest path');
+  // Charged its longest path (179; 212 an iteration with the call and the loop's own), not its whole
+  // count (about 330).
+  const metered = await WasmModule.compile(bytes);
+  const r = await metered.invokeWith({ wasi: false, limits: { fuel: Infinity } }, 'run', 0);
+  assert.ok(179 <= FLAT_MAX_PATH);
+  assert.ok(r.usage.fuel < 64 * 300, `fuel ${r.usage.fuel}`);
 });
 
 test('a leaf only called directly is charged by its callers; one also in a table charges itself', async () => {

@@ -113,6 +113,34 @@ test('trusted mode, try_table: the rewrite is valid and settles before the throw
   assert.equal(report.throwSettles, 1);
 });
 
+test('trusted mode: a function without loops holding a try_table is not charged by its longest path', () => {
+  // A catch of try_table branches to its label from inside the call: an edge the longest-path walk
+  // does not see. $guarded (over FLAT_MAX_UNITS instructions, a short path otherwise) must keep its
+  // settles and be checked at entry instead; $plain, the same without try_table, is charged at entry.
+  const steps = '(local.set $x (i32.add (local.get $x) (i32.const 1)))'.repeat(20);
+  const wat = `(module
+    (tag $e (param i32))
+    (func $thrower (param i32) (throw $e (local.get 0)))
+    (func $guarded (param $n i32) (result i32) (local $x i32)
+      (block $caught (result i32)
+        (try_table (catch $e $caught) (call $thrower (local.get $n)))
+        (i32.const 0))
+      (drop)
+      ${steps}
+      (local.get $x))
+    (func $plain (param $n i32) (result i32) (local $x i32)
+      (block $caught (result i32)
+        (call $thrower (local.get $n))
+        (i32.const 0))
+      (drop)
+      ${steps}
+      (local.get $x))
+    (export "guarded" (func $guarded))
+    (export "plain" (func $plain)))`;
+  const { report } = meterTrustedBinary(binary(wat));
+  assert.equal(report.entryChecks, 2, '$thrower and $plain are charged at entry, $guarded is not');
+});
+
 for (const [form, wat] of [['legacy try/catch, rethrow, delegate', LEGACY], ...(runsTryTable ? [['try_table', TRY_TABLE]] : [])] as const) {
   test(`trusted mode, ${form}: fuel charged >= instructions executed across throws`, () => {
     const bytes = binary(wat);

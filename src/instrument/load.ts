@@ -22,7 +22,7 @@ import { instrumentOrRefusal } from './worker-entry.js';
 export const IN_PROCESS_MAX_BYTES = 1 << 20;
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
-const INSTRUMENT_VERSION = 5;
+const INSTRUMENT_VERSION = 6;
 
 export type { ModuleMeta };
 

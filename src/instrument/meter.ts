@@ -17,11 +17,14 @@
 //   entry, a call of an import or through a table right before it. So a descent of calls (recursion)
 //   passes a check in every frame, and nothing is left in the local of a frame that an exception
 //   unwinds.
-// - A small function without loops (most helpers and wrappers; up to FLAT_MAX_UNITS instructions)
-//   runs each of its instructions at most once per call: it charges its whole instruction count at
-//   entry and checks, and then needs no local, no settle before its calls (its callees charge their
-//   own instructions, and a check in it came at most FLAT_MAX_UNITS units before any of them) and
-//   none at its exit. A leaf (such a function that also calls nothing and cannot throw) needs no
+// - A function without loops runs each of its instructions at most once per call. When it is small
+//   (up to FLAT_MAX_UNITS instructions) or no run of it can pass more than FLAT_MAX_PATH units (its
+//   longest path through blocks, arms and branches: longestPath), it charges that bound at entry and
+//   checks, and then needs no local, no settle before its calls (its callees charge their own
+//   instructions, and a check in it came at most FLAT_MAX_PATH units before any of them) and none
+//   at its exit: one check a call instead of a check, a settle per call in it and a settle at exit.
+//   Most of an interpreter's helpers are such functions (on MicroPython, the checks and settles
+//   around calls were about half of the meter's overhead: BENCHMARKS.md). A leaf (such a function that also calls nothing and cannot throw) needs no
 //   settle before a call of it; one only ever called directly is charged by its callers instead,
 //   its count part of each call's cost in the caller's segment (leafUnits).
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
@@ -33,7 +36,7 @@
 //   does.
 // So fuel charged >= instructions executed, and between two checks of the global run at most
 // LOOP_BATCH + the longest straight-line stretch of one function (no loop, no call) units, or a
-// whole function without loops; the host
+// whole function without loops (at most FLAT_MAX_PATH units, or FLAT_MAX_UNITS instructions); the host
 // (src/engine/fuel.ts) checks the deadline every FUEL_SLICE units of the global.
 // - memory.grow and table.grow get their delta from a host import that sees the current size and the
 //   delta and answers either the delta or -1 (which makes the grow fail): the cap holds whatever the
@@ -552,6 +555,85 @@ function grow(n: number): void {
   counts = more(counts, (k) => new Int32Array(k));
 }
 
+/** A function without loops whose longest path costs at most this many units is charged that path at entry. */
+export const FLAT_MAX_PATH = 256;
+/** What the longest path is not computed through (a handler is entered from anywhere in its try). */
+const NO_PATH = new Uint8Array(32);
+for (const k of [Kind.Loop, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate, Kind.ReturnCall, Kind.ReturnCallIndirect]) NO_PATH[k] = 1;
+const UNREACHED = -(2 ** 30);
+const TRY_TABLE = 0x1f;
+let labelMax = new Int32Array(1 << 10);
+let ifReach = new Int32Array(1 << 10);
+let thenEnd = new Int32Array(1 << 10);
+
+/**
+ * The most units any run of a body without loops can be charged (what it executes, each call at its
+ * cost: `cost(i)`), from its entry to a return, a trap or its end: the longest path through its
+ * blocks, arms and branches, each instruction counted when control passes it (an `end` also when a
+ * branch arrives there). -1 for a body the walk does not follow (a loop, exception handling
+ * (try_table too), a tail call). A br_table's targets are taken as every enclosing label: more,
+ * never less.
+ */
+function longestPath(bytes: Uint8Array, count: number, cost: (i: number) => number): number {
+  let top = 0;
+  let reach = 0;
+  let exit = UNREACHED;
+  const arrive = (depth: number, r: number) => {
+    if (depth >= top) exit = Math.max(exit, r);
+    else labelMax[top - 1 - depth] = Math.max(labelMax[top - 1 - depth], r);
+  };
+  for (let i = 0; i < count - 1; i++) {
+    const k = kinds[i];
+    // try_table decodes as a block; its catches branch to labels from any call in it.
+    if (NO_PATH[k] || (k === Kind.Block && bytes[starts[i]] === TRY_TABLE)) return -1;
+    const r = reach < 0 ? UNREACHED : reach + cost(i);
+    switch (k) {
+      case Kind.Block:
+      case Kind.If:
+        if (top === labelMax.length) {
+          const grown = (a: Int32Array) => { const b = new Int32Array(top * 2); b.set(a); return b; };
+          [labelMax, ifReach, thenEnd] = [grown(labelMax), grown(ifReach), grown(thenEnd)];
+        }
+        labelMax[top] = UNREACHED;
+        ifReach[top] = k === Kind.If ? r : UNREACHED; // the false arm starts where the if was
+        thenEnd[top++] = UNREACHED;
+        reach = r;
+        break;
+      case Kind.Else:
+        thenEnd[top - 1] = r;
+        reach = ifReach[top - 1];
+        ifReach[top - 1] = UNREACHED; // taken by the else arm
+        break;
+      case Kind.End:
+        top--;
+        reach = Math.max(reach, labelMax[top], ifReach[top], thenEnd[top]);
+        reach = reach < 0 ? UNREACHED : reach + cost(i);
+        break;
+      case Kind.Br:
+        arrive(readUleb(bytes, starts[i] + 1).value, r);
+        reach = UNREACHED;
+        break;
+      case Kind.BrIf:
+        arrive(readUleb(bytes, starts[i] + 1).value, r);
+        reach = r;
+        break;
+      case Kind.BrTable:
+        for (let d = 0; d <= top; d++) arrive(d, r);
+        reach = UNREACHED;
+        break;
+      case Kind.Return:
+      case Kind.Unreachable:
+        exit = Math.max(exit, r);
+        reach = UNREACHED;
+        break;
+      default:
+        reach = r;
+    }
+  }
+  if (top !== 0) return -1;
+  return Math.max(exit, reach, 0);
+}
+
 /**
  * Instructions after which a new straight-line segment starts: where control may arrive other than
  * from the instruction before (a loop header, an arm, a join after `end`), or leaves. Entering a
@@ -680,7 +762,11 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     // charges its own): the whole body's count, charged and checked at entry, bounds every path
     // through it, and nothing is left for a call or the exit to settle. Only for small bodies: a big
     // one (a switch over many cases) runs a small part of itself.
-    const flat = !loops && instructions <= FLAT_MAX_UNITS;
+    // A bigger one is charged its longest path, when that is short: an add per segment, a settle
+    // before each call and at its exit would cost more than the units it overcharges.
+    const path = loops ? -1 : longestPath(bytes, count, (i) => (IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[callee(i)] : 0) : 1));
+    const flat = !loops && ((path >= 0 && path <= FLAT_MAX_PATH) || instructions <= FLAT_MAX_UNITS);
+    if (flat && path >= 0) units = path;
     if (flat && leaves[f] >= 0 && !ctx.referenced[f]) ctx.report.callerCharged++; // its callers charge it
     else if (flat) {
       body.bytes(flatEntry(units));
