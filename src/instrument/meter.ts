@@ -49,6 +49,7 @@
 // and the fuel global's export are added: no metadata, no memory export.
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
+import { decodeBodies, type DecodedCode } from './decoded-code.js';
 import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
 import { Cursor, Malformed, readSections, SectionId, type FuncType, type ModuleSections } from './sections.js';
 
@@ -490,12 +491,12 @@ function rewriteNames(ctx: Context, start: number, end: number): Uint8Array | nu
   }
 }
 
-// The decoded instructions of one function body, in reused arrays.
-let starts = new Int32Array(1 << 16);
-let nexts = new Int32Array(1 << 16);
-let kinds = new Uint8Array(1 << 16);
-let indices = new Int32Array(1 << 16);
-let counts = new Int32Array(1 << 16);
+// The decoded instructions of the function body being rewritten (views of a DecodedCode), and its segments' costs.
+let starts: Int32Array = new Int32Array(0);
+let nexts: Int32Array = new Int32Array(0);
+let kinds: Uint8Array = new Uint8Array(0);
+let indices: Int32Array = new Int32Array(0);
+let counts: Int32Array = new Int32Array(0);
 
 /**
  * Every defined function's count if it is a leaf, else -1; and marks ref.func targets referenced. A
@@ -511,45 +512,20 @@ let counts = new Int32Array(1 << 16);
 const NOT_IN_LEAF = new Uint8Array(32);
 for (const k of [Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]) NOT_IN_LEAF[k] = 1;
 
-function leafUnits(ctx: Context, from: number, end: number, n: number): Int32Array {
-  const { m } = ctx;
+function leafUnits(ctx: Context, code: DecodedCode, n: number): Int32Array {
   const out = new Int32Array(n);
-  const c = new Cursor(m.bytes, from, end);
-  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  const { kinds, indices, first } = code;
   for (let f = 0; f < n; f++) {
-    const size = c.u32();
-    const bodyEnd = c.at + size;
-    if (bodyEnd > end) throw new Malformed('function body runs past the code section');
-    for (let d = c.u32(); d > 0; d--) (c.u32(), c.byte());
-    let count = -1; // the final end is not counted
+    const count = first[f + 1] - first[f] - 1; // the final end is not counted
     let leaf = true;
-    for (let at = c.at; at < bodyEnd; count++) {
-      decode(m.bytes, at, ins, ctx.trusted);
-      const k = ins.kind;
-      if (k === Kind.RefFunc) ctx.reference(ins.index);
+    for (let i = first[f]; i < first[f + 1]; i++) {
+      const k = kinds[i];
+      if (k === Kind.RefFunc) ctx.reference(indices[i]);
       else if (NOT_IN_LEAF[k]) leaf = false;
-      at = ins.next;
     }
     out[f] = leaf && count <= FLAT_MAX_UNITS ? count : -1;
-    c.at = bodyEnd;
   }
   return out;
-}
-
-function grow(n: number): void {
-  if (n < starts.length) return;
-  let size = starts.length;
-  while (size <= n) size *= 2;
-  const more = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-    const b = make(size);
-    b.set(a);
-    return b;
-  };
-  starts = more(starts, (k) => new Int32Array(k));
-  nexts = more(nexts, (k) => new Int32Array(k));
-  kinds = more(kinds, (k) => new Uint8Array(k));
-  indices = more(indices, (k) => new Int32Array(k));
-  counts = more(counts, (k) => new Int32Array(k));
 }
 
 /**
@@ -571,7 +547,6 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   const w = new ByteWriter();
   w.uleb(n + helpers.length);
   const body = new ByteWriter();
-  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
   const F = uleb(ctx.fuelGlobal);
   const EXH = uleb(ctx.exhausted);
   const check = [OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
@@ -586,10 +561,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end, OP.i32Const, 0, OP.localSet, ...ACC],
     ];
     // A function without loops: its whole count, at entry (teed into tmp, which holds nothing yet).
-    const flatEntry = (units: number) => [
-      ...[OP.globalGet, ...F, OP.i32Const, ...sleb32(units), OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F],
-      ...[OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
-    ];
+    // Made per function: joined, not spread (spreading iterates, and allocates, in V8's interpreter).
+    const flatHead = [OP.globalGet, ...F, OP.i32Const];
+    const flatTail = [OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F, OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
+    const flatEntry = (units: number) => joined(flatHead, sleb32(units), flatTail);
     // Before a call of a defined function: the callee checks at its entry (one `if` a function, not
     // one a call site: big functions with many calls compile much faster in V8).
     const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
@@ -622,7 +597,9 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (!s) made.set(locals, (s = make(locals)));
     return s;
   };
-  const leaves = leafUnits(ctx, c.at, end, n);
+  const code = decodeBodies(bytes, c.at, end, n, ctx.trusted);
+  const leaves = leafUnits(ctx, code, n);
+  const allCounts = new Int32Array(code.first[n]);
   /** A direct call's cost to its caller: its own unit, and a caller-charged leaf's whole count. */
   const callee = (i: number) => indices[i] - m.funcImports;
   const callerCharged = (i: number) => kinds[i] === Kind.Call && callee(i) >= 0 && leaves[callee(i)] >= 0 && !ctx.referenced[callee(i)];
@@ -645,21 +622,16 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.span(bytes, declsFrom, c.at);
     body.bytes([4, I32]);
     const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy } = snippets(locals);
-    // Decode the body once.
-    let count = 0;
+    // The body, decoded (decodeBodies): views of its instructions.
+    const from = code.first[f];
+    const count = code.first[f + 1] - from;
+    starts = code.starts.subarray(from, from + count);
+    nexts = code.nexts.subarray(from, from + count);
+    kinds = code.kinds.subarray(from, from + count);
+    indices = code.indices.subarray(from, from + count);
+    counts = allCounts.subarray(from, from + count);
     let loops = false;
-    for (let at = c.at; at < bodyEnd; count++) {
-      grow(count);
-      decode(bytes, at, ins, ctx.trusted);
-      starts[count] = at;
-      nexts[count] = ins.next;
-      kinds[count] = ins.kind;
-      indices[count] = ins.index;
-      if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
-      at = ins.next;
-      if (at > bodyEnd) throw new Malformed('instruction runs past its function body');
-    }
-    if (count === 0 || kinds[count - 1] !== Kind.End) throw new Malformed('function body does not end with end');
+    for (let i = 0; i < count; i++) if (kinds[i] === Kind.Loop || kinds[i] === Kind.ReturnCall || kinds[i] === Kind.ReturnCallIndirect) loops = true;
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
     // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
@@ -826,6 +798,14 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     w.bytes(h);
   }
   return w.view();
+}
+
+function joined(a: number[], b: number[], c: number[]): Uint8Array {
+  const out = new Uint8Array(a.length + b.length + c.length);
+  out.set(a);
+  out.set(b, a.length);
+  out.set(c, a.length + b.length);
+  return out;
 }
 
 // The chunked bulk operations: (dest, value|source, length), locals 3 = chunk. Hand-assembled.
