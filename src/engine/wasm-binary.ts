@@ -78,8 +78,13 @@ export function sleb32(value: number): number[] {
 
 /** A growable byte buffer for re-encoding a module: bytes, spans of another buffer, LEB128. */
 export class ByteWriter {
-  private buf = new Uint8Array(1 << 16);
+  private buf: Uint8Array;
   length = 0;
+
+  /** `capacity`: the bytes it holds before it grows (growing copies). */
+  constructor(capacity = 1 << 16) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   private room(n: number): void {
     if (this.length + n <= this.buf.length) return;

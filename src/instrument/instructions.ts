@@ -100,6 +100,7 @@ function readU32(bytes: Uint8Array, at: number): number {
 }
 
 function memarg(bytes: Uint8Array, at: number): number {
+  if (bytes[at] < 0x40 && bytes[at + 1] < 0x80) return at + 2; // most: an alignment and an offset of one byte each
   if (readU32(bytes, at) & 0x40) throw new UnsupportedFeature('multi-memory');
   return skipLeb(bytes, u32Next);
 }
@@ -168,7 +169,8 @@ export function decode(bytes: Uint8Array, at: number, out: Instr, exceptions = f
       p = memarg(bytes, p);
       break;
     case Imm.Leb:
-      p = skipLeb(bytes, p);
+      // skipLeb inline: no call for the commonest immediates (unoptimized, a call costs).
+      while (bytes[p++] & 0x80) if (p >= bytes.length) throw new RangeError('LEB128 number runs past the end');
       break;
     case Imm.BlockType:
       p = blockType(bytes, p);

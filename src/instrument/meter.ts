@@ -49,7 +49,7 @@
 // and the fuel global's export are added: no metadata, no memory export.
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
-import { decodeBodies, type DecodedCode } from './decoded-code.js';
+import { decodeBodies, kindBits, type DecodedCode } from './decoded-code.js';
 import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
 import { Cursor, Malformed, readSections, SectionId, type FuncType, type ModuleSections } from './sections.js';
 
@@ -218,7 +218,9 @@ export function meterTrustedBinary(original: Uint8Array): { bytes: Uint8Array; r
   return { bytes, report: meta.report };
 }
 
-function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; meta: ModuleMeta } {
+function rewrite(given: Uint8Array, trusted = false): { bytes: Uint8Array; meta: ModuleMeta } {
+  // A plain Uint8Array (a Buffer has another map in V8): the rewriter's loops see one kind of array.
+  const original = given.constructor === Uint8Array ? given : new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
   const m = readSections(original, trusted);
   const types = m.types.slice();
   const typeIndex = (t: FuncType): number => {
@@ -509,21 +511,18 @@ let counts: Int32Array = new Int32Array(0);
  * settles nothing before it: the caller's local waits at most FLAT_MAX_UNITS units more.
  */
 /** What a leaf may not hold: a loop, a call, a bulk or grow operation, exception handling. */
-const NOT_IN_LEAF = new Uint8Array(32);
-for (const k of [Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]) NOT_IN_LEAF[k] = 1;
+const NOT_IN_LEAF = kindBits([Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]);
+/** What makes a function run an instruction more than once per call: a loop, or a tail call of itself. */
+const LOOPING = kindBits([Kind.Loop, Kind.ReturnCall, Kind.ReturnCallIndirect]);
+const REF_FUNC = kindBits([Kind.RefFunc]);
 
 function leafUnits(ctx: Context, code: DecodedCode, n: number): Int32Array {
   const out = new Int32Array(n);
-  const { kinds, indices, first } = code;
+  const { kinds, indices, first, kindsIn } = code;
   for (let f = 0; f < n; f++) {
     const count = first[f + 1] - first[f] - 1; // the final end is not counted
-    let leaf = true;
-    for (let i = first[f]; i < first[f + 1]; i++) {
-      const k = kinds[i];
-      if (k === Kind.RefFunc) ctx.reference(indices[i]);
-      else if (NOT_IN_LEAF[k]) leaf = false;
-    }
-    out[f] = leaf && count <= FLAT_MAX_UNITS ? count : -1;
+    if (kindsIn[f] & REF_FUNC) for (let i = first[f]; i < first[f + 1]; i++) if (kinds[i] === Kind.RefFunc) ctx.reference(indices[i]);
+    out[f] = !(kindsIn[f] & NOT_IN_LEAF) && count <= FLAT_MAX_UNITS ? count : -1;
   }
   return out;
 }
@@ -544,9 +543,11 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   const c = new Cursor(bytes, start, end);
   const n = start < 0 ? 0 : c.u32();
   if (n !== m.funcTypes.length) throw new Malformed('function and code section counts differ');
-  const w = new ByteWriter();
+  // Room for the rewritten code from the start (growing copies it, and is a path V8's optimized
+  // rewriter has not seen): the code grows by about half; one body is smaller than the section.
+  const w = new ByteWriter(2 * (end - start) + (1 << 16));
   w.uleb(n + helpers.length);
-  const body = new ByteWriter();
+  const body = new ByteWriter(end - start + (1 << 16));
   const F = uleb(ctx.fuelGlobal);
   const EXH = uleb(ctx.exhausted);
   const check = [OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
@@ -630,8 +631,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     kinds = code.kinds.subarray(from, from + count);
     indices = code.indices.subarray(from, from + count);
     counts = allCounts.subarray(from, from + count);
-    let loops = false;
-    for (let i = 0; i < count; i++) if (kinds[i] === Kind.Loop || kinds[i] === Kind.ReturnCall || kinds[i] === Kind.ReturnCallIndirect) loops = true;
+    const loops = (code.kindsIn[f] & LOOPING) !== 0;
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
     // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
