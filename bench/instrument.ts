@@ -8,7 +8,8 @@
 //    `pyfence wasm` meets it (V8 has not optimized the rewriter yet): median of RUNS processes, wall
 //    time, CPU of the whole process (V8's optimizing compiler and GC run on other threads) and of
 //    the main thread alone (/proc: what a machine with a core to spare waits for);
-//  - warm: the median of RUNS more rewrites in the first of those processes;
+//  - warm: the median of RUNS more rewrites in the first of those processes (CPU of the main thread:
+//    wall time on a loaded machine says more about the load);
 //  - the paths a user takes, one fresh process each: `WasmModule.compile` as the API and
 //    `pyfence wasm` do it (a small module rewritten in-process, a large one in a fresh worker), and
 //    as a server does it (its worker started and warmed up at start, Runner.ready).
@@ -86,9 +87,9 @@ function freshRewrite(root: string, file: string, warmRuns: number): Rewrite {
     if (meta.denied) throw new Error(meta.denied);
     const warm = [];
     for (let i = 0; i < ${warmRuns}; i++) {
-      t = performance.now();
+      const before = mainNs();
       instrumentBinary(bytes);
-      warm.push(performance.now() - t);
+      warm.push((mainNs() - before) / 1e6);
     }
     warm.sort((a, b) => a - b);
     console.log(JSON.stringify({ wall, cpu: (c.user + c.system) / 1000, main: mainMs, warm: warm.length ? warm[warm.length >> 1] : null }));`;
@@ -134,8 +135,8 @@ const roots = BASELINE ? [BASELINE, ROOT] : [ROOT];
 const cold = `cold: one rewrite in a fresh process, median of ${RUNS} (wall; CPU of the process, of its main thread)`;
 const lines = [
   BASELINE
-    ? `| module | size | baseline ${cold} | this ${cold} | baseline warm (median of ${RUNS}) | this warm | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`
-    : `| module | size | ${cold} | warm: median of ${RUNS} more in that process | throughput (warm) | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`,
+    ? `| module | size | baseline ${cold} | this ${cold} | baseline warm (main-thread CPU, median of ${RUNS}) | this warm | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`
+    : `| module | size | ${cold} | warm: main-thread CPU, median of ${RUNS} more in that process | throughput (warm) | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`,
   BASELINE ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const [name, bytes] of modules) {
