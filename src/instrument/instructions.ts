@@ -14,7 +14,7 @@ export class UnsupportedFeature extends Error {
 }
 
 /** What the rewriters need to know about an instruction beyond its length. */
-export enum Kind {
+export const enum Kind {
   Plain,
   Block,
   Loop,

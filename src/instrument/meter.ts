@@ -174,13 +174,13 @@ const signature = (t: FuncType): Signature => ({
   results: t.results.map((v) => VALUE_NAMES[v] ?? 'ref'),
 });
 
-/** Opcodes the rewrite emits. */
-const OP = {
-  block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, call: 0x10,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
-  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GtU: 0x4b, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
-  refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
-} as const;
+/** Opcodes the rewrite emits: a const enum, its values inlined (an object's are read at every opcode emitted). */
+const enum OP {
+  block = 0x02, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, call = 0x10,
+  localGet = 0x20, localSet = 0x21, localTee = 0x22, globalGet = 0x23, globalSet = 0x24,
+  memorySize = 0x3f, i32Const = 0x41, i32LtS = 0x48, i32GtU = 0x4b, i32GeU = 0x4f, i32Add = 0x6a, i32Sub = 0x6b, i32ShrU = 0x76,
+  refFunc = 0xd2, returnCall = 0x12, misc = 0xfc,
+}
 const TABLE_SIZE = 16;
 const MEMORY_COPY = 10;
 const MEMORY_FILL = 11;
