@@ -117,19 +117,18 @@ function blockType(bytes: Uint8Array, at: number): number {
   return skipLeb(bytes, at); // a type index
 }
 
-/** How an opcode's immediates are laid out: decode's cases; Imm.Other goes to otherOp. */
+/**
+ * How an opcode's immediates are laid out, for decode's commonest cases; Imm.Other goes to otherOp.
+ * Few cases, each met early in any module: V8 optimizes decode after some thousand instructions, and
+ * a case it has not seen by then (a call never made) deoptimizes it, and what it is inlined in.
+ */
 const enum Imm {
   None,
   Memarg,
   /** One LEB128 number to skip. */
   Leb,
-  BlockType,
   /** A function index (call, return_call, ref.func): read into Instr.index. */
   FuncIndex,
-  /** Two LEB128 numbers (call_indirect, return_call_indirect). */
-  TwoLebs,
-  /** A memory index, which must be 0. */
-  MemIndex,
   Other,
 }
 
@@ -140,10 +139,7 @@ for (let op = 0x45; op <= 0xc4; op++) IMM[op] = Imm.None; // numeric, sign exten
 for (let op = 0x28; op <= 0x3e; op++) IMM[op] = Imm.Memarg; // loads and stores
 for (const op of [0x0c, 0x0d, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x41, 0x42]) IMM[op] = Imm.Leb;
 for (const op of [0x00, 0x01, 0x05, 0x0b, 0x0f, 0x1a, 0x1b, 0xd1]) IMM[op] = Imm.None;
-for (const op of [0x02, 0x03, 0x04]) IMM[op] = Imm.BlockType;
 for (const op of [0x10, 0x12, 0xd2]) IMM[op] = Imm.FuncIndex;
-for (const op of [0x11, 0x13]) IMM[op] = Imm.TwoLebs;
-for (const op of [0x3f, 0x40]) IMM[op] = Imm.MemIndex;
 const KINDS: [number, Kind][] = [
   [0x00, Kind.Unreachable], [0x02, Kind.Block], [0x03, Kind.Loop], [0x04, Kind.If], [0x05, Kind.Else], [0x0b, Kind.End],
   [0x0c, Kind.Br], [0x0d, Kind.BrIf], [0x0e, Kind.BrTable], [0x0f, Kind.Return], [0x10, Kind.Call], [0x11, Kind.CallIndirect],
@@ -172,18 +168,9 @@ export function decode(bytes: Uint8Array, at: number, out: Instr, exceptions = f
       // skipLeb inline: no call for the commonest immediates (unoptimized, a call costs).
       while (bytes[p++] & 0x80) if (p >= bytes.length) throw new RangeError('LEB128 number runs past the end');
       break;
-    case Imm.BlockType:
-      p = blockType(bytes, p);
-      break;
     case Imm.FuncIndex:
       out.index = readU32(bytes, p);
       p = u32Next;
-      break;
-    case Imm.TwoLebs:
-      p = skipLeb(bytes, skipLeb(bytes, p));
-      break;
-    case Imm.MemIndex:
-      p = memIndexZero(bytes, p);
       break;
     default:
       p = otherOp(bytes, op, p, out, exceptions);
@@ -195,6 +182,16 @@ export function decode(bytes: Uint8Array, at: number, out: Instr, exceptions = f
 /** The instructions decode's table does not lay out: their immediates' end; refuses what the fence lacks. */
 function otherOp(bytes: Uint8Array, op: number, p: number, out: Instr, exceptions: boolean): number {
   switch (op) {
+    case 0x02: // block, loop, if
+    case 0x03:
+    case 0x04:
+      return blockType(bytes, p);
+    case 0x11: // call_indirect, return_call_indirect: type, table
+    case 0x13:
+      return skipLeb(bytes, skipLeb(bytes, p));
+    case 0x3f: // memory.size, memory.grow
+    case 0x40:
+      return memIndexZero(bytes, p);
     case 0x0e: {
       const n = readU32(bytes, p);
       p = u32Next;
