@@ -3,23 +3,33 @@
 //    of node_modules (@micropython/micropython-webassembly-pyscript, 424 KiB), real programs;
 //  - generated modules of mutually calling functions: ~600 KB (950 functions) and ~4 MiB (6,000),
 //    made here with binaryen's text parser.
-// Each: the rewrite alone in this process (first: V8 has not optimized the rewriter yet; then the
-// median of the next RUNS), and the paths a user takes, each in a fresh process of the built dist/
-// (`npx tsc -p . && node build/finish-dist.mjs` first): `WasmModule.compile` as the API and
-// `pyfence wasm` do it (a small module rewritten in-process, a large one in a fresh worker), and as a
-// server does it (its worker started and warmed up at start, Runner.ready). Wall and CPU time.
-// Usage: npm run bench:instrument [-- --runs N]. Markdown on stdout.
+// Each, in fresh processes of the built dist/ (`npx tsc -p . && node build/finish-dist.mjs` first):
+//  - cold: one rewrite (`instrumentBinary`) in a fresh process, as a first-time user's
+//    `pyfence wasm` meets it (V8 has not optimized the rewriter yet): median of RUNS processes, wall
+//    time, CPU of the whole process (V8's optimizing compiler and GC run on other threads) and of
+//    the main thread alone (/proc: what a machine with a core to spare waits for);
+//  - warm: the median of RUNS more rewrites in the first of those processes (CPU of the main thread:
+//    wall time on a loaded machine says more about the load);
+//  - the paths a user takes, one fresh process each: `WasmModule.compile` as the API and
+//    `pyfence wasm` do it (a small module rewritten in-process, a large one in a fresh worker), and
+//    as a server does it (its worker started and warmed up at start, Runner.ready).
+// `--baseline DIR`: the cold and warm rewrites of another checkout's built dist/ too, interleaved
+// with this one's (before/after in one run).
+// Usage: npm run bench:instrument [-- --runs N] [-- --baseline DIR]. Markdown on stdout.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { instrumentBinary } from '../src/instrument/meter.js';
+import { join, resolve } from 'node:path';
 import binaryen from 'binaryen';
 
 const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist', 'index.js');
-const runsFlag = process.argv.indexOf('--runs');
-const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 7;
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const RUNS = Number(flag('--runs') ?? 7);
+const BASELINE = flag('--baseline') ? resolve(flag('--baseline')!) : null;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** How long the server path waits after starting its worker before the module comes (its warm-up is ~0.3 s of CPU). */
 const SERVER_SETTLE_MS = 3000;
@@ -53,6 +63,41 @@ if (fs.existsSync(micropython)) modules.push(['micropython.wasm (stock, npm)', f
 modules.push(['950 mutually calling functions', generated(950)]);
 modules.push(['6,000 mutually calling functions', generated(6000)]);
 
+interface Rewrite {
+  wall: number;
+  cpu: number;
+  main: number;
+  warm: number | null;
+}
+
+/** One rewrite in a fresh process of `root`'s dist/, then `warmRuns` more (their median: `warm`). */
+function freshRewrite(root: string, file: string, warmRuns: number): Rewrite {
+  const script = `
+    const { readFileSync } = await import('node:fs');
+    const { instrumentBinary } = await import(${JSON.stringify(join(root, 'dist', 'instrument', 'meter.js'))});
+    const bytes = readFileSync(${JSON.stringify(file)});
+    const mainNs = () => Number(readFileSync('/proc/self/task/' + process.pid + '/schedstat', 'utf8').split(' ')[0]);
+    const main = mainNs();
+    const cpu = process.cpuUsage();
+    let t = performance.now();
+    const { meta } = instrumentBinary(bytes);
+    const wall = performance.now() - t;
+    const c = process.cpuUsage(cpu);
+    const mainMs = (mainNs() - main) / 1e6;
+    if (meta.denied) throw new Error(meta.denied);
+    const warm = [];
+    for (let i = 0; i < ${warmRuns}; i++) {
+      const before = mainNs();
+      instrumentBinary(bytes);
+      warm.push((mainNs() - before) / 1e6);
+    }
+    warm.sort((a, b) => a - b);
+    console.log(JSON.stringify({ wall, cpu: (c.user + c.system) / 1000, main: mainMs, warm: warm.length ? warm[warm.length >> 1] : null }));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 300_000 });
+  if (child.status !== 0) throw new Error(`fresh rewrite of ${file} (${root}): ${child.stderr}`);
+  return JSON.parse(child.stdout) as Rewrite;
+}
+
 /** One first compile in a fresh process: `server` starts and warms the instrumenting worker first. */
 function freshCompile(file: string, server: boolean): string {
   const script = `
@@ -74,30 +119,38 @@ function freshCompile(file: string, server: boolean): string {
   return `${r.wall.toFixed(0)} ms (CPU ${r.cpu.toFixed(0)} ms; rewrite ${r.rewrite.toFixed(0)} ms)`;
 }
 
+/** RUNS fresh rewrites per root, the roots interleaved; the first process of each also measures warm. */
+function coldAndWarm(roots: string[], file: string): { cold: string; warm: string }[] {
+  const runs = roots.map(() => [] as Rewrite[]);
+  for (let i = 0; i < RUNS; i++) roots.forEach((root, r) => runs[r].push(freshRewrite(root, file, i === 0 ? RUNS : 0)));
+  return runs.map((rs) => ({
+    cold: `${median(rs.map((r) => r.wall)).toFixed(0)} ms (CPU ${median(rs.map((r) => r.cpu)).toFixed(0)}, main thread ${median(rs.map((r) => r.main)).toFixed(0)})`,
+    warm: `${rs[0].warm!.toFixed(0)} ms`,
+  }));
+}
+
 if (!fs.existsSync(DIST)) throw new Error('dist/ is not built: npx tsc -p . && node build/finish-dist.mjs');
 const dir = fs.mkdtempSync(join(tmpdir(), 'pyfence-bench-instrument-'));
+const roots = BASELINE ? [BASELINE, ROOT] : [ROOT];
+const cold = `cold: one rewrite in a fresh process, median of ${RUNS} (wall; CPU of the process, of its main thread)`;
 const lines = [
-  `| module | size | rewrite, first in this process | median of next ${RUNS} | throughput | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`,
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  BASELINE
+    ? `| module | size | baseline ${cold} | this ${cold} | baseline warm (main-thread CPU, median of ${RUNS}) | this warm | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`
+    : `| module | size | ${cold} | warm: main-thread CPU, median of ${RUNS} more in that process | throughput (warm) | fresh process: \`WasmModule.compile\` (API, \`pyfence wasm\`) | fresh server process: worker warmed at start |`,
+  BASELINE ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const [name, bytes] of modules) {
   const file = join(dir, `${modules.findIndex(([n]) => n === name)}.wasm`);
   fs.writeFileSync(file, bytes);
-  let t = performance.now();
-  const { meta } = instrumentBinary(bytes);
-  if (meta.denied) throw new Error(`${name}: ${meta.denied}`);
-  const cold = performance.now() - t;
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    t = performance.now();
-    instrumentBinary(bytes);
-    times.push(performance.now() - t);
+  const size = `${(bytes.length / 1024).toFixed(0)} KiB`;
+  const measured = coldAndWarm(roots, file);
+  const paths = `${freshCompile(file, false)} | ${freshCompile(file, true)}`;
+  if (BASELINE) lines.push(`| ${name} | ${size} | ${measured[0].cold} | ${measured[1].cold} | ${measured[0].warm} | ${measured[1].warm} | ${paths} |`);
+  else {
+    const warmMs = parseFloat(measured[0].warm);
+    lines.push(`| ${name} | ${size} | ${measured[0].cold} | ${measured[0].warm} | ${(bytes.length / 1024 / 1024 / (warmMs / 1000)).toFixed(1)} MiB/s | ${paths} |`);
   }
-  const warm = median(times);
-  const mib = bytes.length / 1024 / 1024;
-  lines.push(
-    `| ${name} | ${(bytes.length / 1024).toFixed(0)} KiB | ${cold.toFixed(0)} ms | ${warm.toFixed(0)} ms | ${(mib / (warm / 1000)).toFixed(1)} MiB/s | ${freshCompile(file, false)} | ${freshCompile(file, true)} |`,
-  );
+  process.stderr.write(`${name} done\n`);
 }
 fs.rmSync(dir, { recursive: true, force: true });
 console.log(lines.join('\n'));

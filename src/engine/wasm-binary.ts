@@ -3,14 +3,14 @@
 
 /** An unsigned LEB128 number at `at`, and where the next field starts. */
 export function readUleb(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  let byte: number;
-  do {
+  let byte = bytes[at++];
+  let value = byte & 0x7f;
+  for (let shift = 7; byte & 0x80; shift += 7) {
     byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
+    // Shifts up to 28 bits: V8's interpreter makes `2 ** shift` a heap number, and every position
+    // computed from it after that (a module's first rewrite ran on boxed doubles). Past 28, exact.
+    value = shift < 28 ? value | ((byte & 0x7f) << shift) : value + (byte & 0x7f) * 2 ** shift;
+  }
   return { value, next: at };
 }
 
@@ -78,8 +78,13 @@ export function sleb32(value: number): number[] {
 
 /** A growable byte buffer for re-encoding a module: bytes, spans of another buffer, LEB128. */
 export class ByteWriter {
-  private buf = new Uint8Array(1 << 16);
+  private buf: Uint8Array;
   length = 0;
+
+  /** `capacity`: the bytes it holds before it grows (growing copies). */
+  constructor(capacity = 1 << 16) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   private room(n: number): void {
     if (this.length + n <= this.buf.length) return;

@@ -52,6 +52,7 @@
 // and the fuel global's export are added: no metadata, no memory export.
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
+import { decodeBodies, kindBits, type DecodedCode } from './decoded-code.js';
 import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
 import { Cursor, Malformed, readSections, SectionId, type FuncType, type ModuleSections } from './sections.js';
 
@@ -176,13 +177,13 @@ const signature = (t: FuncType): Signature => ({
   results: t.results.map((v) => VALUE_NAMES[v] ?? 'ref'),
 });
 
-/** Opcodes the rewrite emits. */
-const OP = {
-  block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, call: 0x10,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
-  memorySize: 0x3f, i32Const: 0x41, i32LtS: 0x48, i32GtU: 0x4b, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32ShrU: 0x76,
-  refFunc: 0xd2, returnCall: 0x12, misc: 0xfc,
-} as const;
+/** Opcodes the rewrite emits: a const enum, its values inlined (an object's are read at every opcode emitted). */
+const enum OP {
+  block = 0x02, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, call = 0x10,
+  localGet = 0x20, localSet = 0x21, localTee = 0x22, globalGet = 0x23, globalSet = 0x24,
+  memorySize = 0x3f, i32Const = 0x41, i32LtS = 0x48, i32GtU = 0x4b, i32GeU = 0x4f, i32Add = 0x6a, i32Sub = 0x6b, i32ShrU = 0x76,
+  refFunc = 0xd2, returnCall = 0x12, misc = 0xfc,
+}
 const TABLE_SIZE = 16;
 const MEMORY_COPY = 10;
 const MEMORY_FILL = 11;
@@ -220,7 +221,9 @@ export function meterTrustedBinary(original: Uint8Array): { bytes: Uint8Array; r
   return { bytes, report: meta.report };
 }
 
-function rewrite(original: Uint8Array, trusted = false): { bytes: Uint8Array; meta: ModuleMeta } {
+function rewrite(given: Uint8Array, trusted = false): { bytes: Uint8Array; meta: ModuleMeta } {
+  // A plain Uint8Array (a Buffer has another map in V8): the rewriter's loops see one kind of array.
+  const original = given.constructor === Uint8Array ? given : new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
   const m = readSections(original, trusted);
   const types = m.types.slice();
   const typeIndex = (t: FuncType): number => {
@@ -493,12 +496,12 @@ function rewriteNames(ctx: Context, start: number, end: number): Uint8Array | nu
   }
 }
 
-// The decoded instructions of one function body, in reused arrays.
-let starts = new Int32Array(1 << 16);
-let nexts = new Int32Array(1 << 16);
-let kinds = new Uint8Array(1 << 16);
-let indices = new Int32Array(1 << 16);
-let counts = new Int32Array(1 << 16);
+// The decoded instructions of the function body being rewritten (views of a DecodedCode), and its segments' costs.
+let starts: Int32Array = new Int32Array(0);
+let nexts: Int32Array = new Int32Array(0);
+let kinds: Uint8Array = new Uint8Array(0);
+let indices: Int32Array = new Int32Array(0);
+let counts: Int32Array = new Int32Array(0);
 
 /**
  * Every defined function's count if it is a leaf, else -1; and marks ref.func targets referenced. A
@@ -511,48 +514,20 @@ let counts = new Int32Array(1 << 16);
  * settles nothing before it: the caller's local waits at most FLAT_MAX_UNITS units more.
  */
 /** What a leaf may not hold: a loop, a call, a bulk or grow operation, exception handling. */
-const NOT_IN_LEAF = new Uint8Array(32);
-for (const k of [Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]) NOT_IN_LEAF[k] = 1;
+const NOT_IN_LEAF = kindBits([Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]);
+/** What makes a function run an instruction more than once per call: a loop, or a tail call of itself. */
+const LOOPING = kindBits([Kind.Loop, Kind.ReturnCall, Kind.ReturnCallIndirect]);
+const REF_FUNC = kindBits([Kind.RefFunc]);
 
-function leafUnits(ctx: Context, from: number, end: number, n: number): Int32Array {
-  const { m } = ctx;
+function leafUnits(ctx: Context, code: DecodedCode, n: number): Int32Array {
   const out = new Int32Array(n);
-  const c = new Cursor(m.bytes, from, end);
-  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  const { kinds, indices, first, kindsIn } = code;
   for (let f = 0; f < n; f++) {
-    const size = c.u32();
-    const bodyEnd = c.at + size;
-    if (bodyEnd > end) throw new Malformed('function body runs past the code section');
-    for (let d = c.u32(); d > 0; d--) (c.u32(), c.byte());
-    let count = -1; // the final end is not counted
-    let leaf = true;
-    for (let at = c.at; at < bodyEnd; count++) {
-      decode(m.bytes, at, ins, ctx.trusted);
-      const k = ins.kind;
-      if (k === Kind.RefFunc) ctx.reference(ins.index);
-      else if (NOT_IN_LEAF[k]) leaf = false;
-      at = ins.next;
-    }
-    out[f] = leaf && count <= FLAT_MAX_UNITS ? count : -1;
-    c.at = bodyEnd;
+    const count = first[f + 1] - first[f] - 1; // the final end is not counted
+    if (kindsIn[f] & REF_FUNC) for (let i = first[f]; i < first[f + 1]; i++) if (kinds[i] === Kind.RefFunc) ctx.reference(indices[i]);
+    out[f] = !(kindsIn[f] & NOT_IN_LEAF) && count <= FLAT_MAX_UNITS ? count : -1;
   }
   return out;
-}
-
-function grow(n: number): void {
-  if (n < starts.length) return;
-  let size = starts.length;
-  while (size <= n) size *= 2;
-  const more = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-    const b = make(size);
-    b.set(a);
-    return b;
-  };
-  starts = more(starts, (k) => new Int32Array(k));
-  nexts = more(nexts, (k) => new Int32Array(k));
-  kinds = more(kinds, (k) => new Uint8Array(k));
-  indices = more(indices, (k) => new Int32Array(k));
-  counts = more(counts, (k) => new Int32Array(k));
 }
 
 /** A function without loops whose longest path costs at most this many units is charged that path at entry. */
@@ -650,10 +625,11 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   const c = new Cursor(bytes, start, end);
   const n = start < 0 ? 0 : c.u32();
   if (n !== m.funcTypes.length) throw new Malformed('function and code section counts differ');
-  const w = new ByteWriter();
+  // Room for the rewritten code from the start (growing copies it, and is a path V8's optimized
+  // rewriter has not seen): the code grows by about half; one body is smaller than the section.
+  const w = new ByteWriter(2 * (end - start) + (1 << 16));
   w.uleb(n + helpers.length);
-  const body = new ByteWriter();
-  const ins: Instr = { kind: Kind.Plain, imm: 0, next: 0, index: 0 };
+  const body = new ByteWriter(end - start + (1 << 16));
   const F = uleb(ctx.fuelGlobal);
   const EXH = uleb(ctx.exhausted);
   const check = [OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
@@ -668,10 +644,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       ...[OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end, OP.i32Const, 0, OP.localSet, ...ACC],
     ];
     // A function without loops: its whole count, at entry (teed into tmp, which holds nothing yet).
-    const flatEntry = (units: number) => [
-      ...[OP.globalGet, ...F, OP.i32Const, ...sleb32(units), OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F],
-      ...[OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end],
-    ];
+    // Made per function: joined, not spread (spreading iterates, and allocates, in V8's interpreter).
+    const flatHead = [OP.globalGet, ...F, OP.i32Const];
+    const flatTail = [OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F, OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
+    const flatEntry = (units: number) => joined(flatHead, sleb32(units), flatTail);
     // Before a call of a defined function: the callee checks at its entry (one `if` a function, not
     // one a call site: big functions with many calls compile much faster in V8).
     const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
@@ -704,7 +680,9 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (!s) made.set(locals, (s = make(locals)));
     return s;
   };
-  const leaves = leafUnits(ctx, c.at, end, n);
+  const code = decodeBodies(bytes, c.at, end, n, ctx.trusted);
+  const leaves = leafUnits(ctx, code, n);
+  const allCounts = new Int32Array(code.first[n]);
   /** A direct call's cost to its caller: its own unit, and a caller-charged leaf's whole count. */
   const callee = (i: number) => indices[i] - m.funcImports;
   const callerCharged = (i: number) => kinds[i] === Kind.Call && callee(i) >= 0 && leaves[callee(i)] >= 0 && !ctx.referenced[callee(i)];
@@ -727,21 +705,15 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.span(bytes, declsFrom, c.at);
     body.bytes([4, I32]);
     const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy } = snippets(locals);
-    // Decode the body once.
-    let count = 0;
-    let loops = false;
-    for (let at = c.at; at < bodyEnd; count++) {
-      grow(count);
-      decode(bytes, at, ins, ctx.trusted);
-      starts[count] = at;
-      nexts[count] = ins.next;
-      kinds[count] = ins.kind;
-      indices[count] = ins.index;
-      if (ins.kind === Kind.Loop || ins.kind === Kind.ReturnCall || ins.kind === Kind.ReturnCallIndirect) loops = true;
-      at = ins.next;
-      if (at > bodyEnd) throw new Malformed('instruction runs past its function body');
-    }
-    if (count === 0 || kinds[count - 1] !== Kind.End) throw new Malformed('function body does not end with end');
+    // The body, decoded (decodeBodies): views of its instructions.
+    const from = code.first[f];
+    const count = code.first[f + 1] - from;
+    starts = code.starts.subarray(from, from + count);
+    nexts = code.nexts.subarray(from, from + count);
+    kinds = code.kinds.subarray(from, from + count);
+    indices = code.indices.subarray(from, from + count);
+    counts = allCounts.subarray(from, from + count);
+    const loops = (code.kindsIn[f] & LOOPING) !== 0;
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
     // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
@@ -912,6 +884,14 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     w.bytes(h);
   }
   return w.view();
+}
+
+function joined(a: number[], b: number[], c: number[]): Uint8Array {
+  const out = new Uint8Array(a.length + b.length + c.length);
+  out.set(a);
+  out.set(b, a.length);
+  out.set(c, a.length + b.length);
+  return out;
 }
 
 // The chunked bulk operations: (dest, value|source, length), locals 3 = chunk. Hand-assembled.

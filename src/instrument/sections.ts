@@ -73,10 +73,18 @@ export class Cursor {
     readonly end: number,
   ) {}
 
+  /** As readUleb, without an object per number (see readU32 in instructions.ts). */
   u32(): number {
     if (this.at >= this.end) throw new Malformed('unexpected end of section');
-    const { value, next } = readUleb(this.bytes, this.at);
-    this.at = next;
+    const bytes = this.bytes;
+    let at = this.at;
+    let byte = bytes[at++];
+    let value = byte & 0x7f;
+    for (let shift = 7; byte & 0x80; shift += 7) {
+      byte = bytes[at++];
+      value = shift < 28 ? value | ((byte & 0x7f) << shift) : value + (byte & 0x7f) * 2 ** shift;
+    }
+    this.at = at;
     return value;
   }
 
@@ -197,8 +205,9 @@ export function readSections(bytes: Uint8Array, exceptions = false): ModuleSecti
     out.sections.push(section);
     at = end;
   }
-  for (const t of [...out.funcTypes, ...out.imports.filter((i) => i.kind === 0).map((i) => i.type)]) {
-    if (t >= out.types.length) throw new Malformed(`function type ${t} out of range`);
+  for (let i = 0; i < out.funcTypes.length; i++) {
+    if (out.funcTypes[i] >= out.types.length) throw new Malformed(`function type ${out.funcTypes[i]} out of range`);
   }
+  for (const i of out.imports) if (i.kind === 0 && i.type >= out.types.length) throw new Malformed(`function type ${i.type} out of range`);
   return out;
 }
