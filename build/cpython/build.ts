@@ -12,6 +12,7 @@ import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
 import { resolveGotImports, exportMutableGlobals, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
 import { frameRecursion } from './shadow-frames.js';
+import { hashDeepTuplesIteratively } from './tuple-hash.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outFlag = process.argv.indexOf('--out');
@@ -45,7 +46,7 @@ const FEATURES =
 const AFTER_METER_PASSES = ['coalesce-locals', 'reorder-locals'];
 
 /** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
-const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/cpython/shadow-frames.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
+const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/cpython/shadow-frames.ts', 'build/cpython/data-image.ts', 'build/cpython/tuple-hash.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
   'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/guests/cpython/abi.ts', 'src/engine/abi.ts'];
 
 function inputHash(): string {
@@ -78,6 +79,7 @@ function transform(input: Uint8Array) {
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const sleep = sleepThroughHost(m);
   const shadowFrames = frameRecursion(m, input);
+  const tupleHash = hashDeepTuplesIteratively(m, input);
   const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals]);
   let metering;
   ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
@@ -87,7 +89,7 @@ function transform(input: Uint8Array) {
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
   const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, tupleHash, stateGlobals, exportsRemoved, metering, memoryGrows, times } };
 }
 
 function upToDate(hash: string): boolean {
