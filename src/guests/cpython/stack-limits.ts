@@ -21,7 +21,7 @@
 //   (== of lists 1,500 deep, 401 bytes a level; compiling 200 nested calls ~220 KiB), and a run starts
 //   ~90 KiB down V8's stack. Measured (test/cpython-deep.test.ts's cases, and dicts, tuples, frozensets,
 //   json with indent, isinstance, deepcopy, all 100,000 deep): python3's outcome inline with V8's
-//   default stack; 850 KiB (~130 KiB more used by the caller) is where the first overflows appear.
+//   default stack and at 900 KiB; at 850 KiB (134 KiB more used by a caller) the first overflows.
 //   Python code called from C takes ~4.3 KiB of V8's stack a level when V8 has optimised the eval
 //   loop, so inline a `__repr__` that calls repr() recurses 148 deep (python3 and a worker: ~995, the
 //   recursion limit).
