@@ -1,7 +1,7 @@
-// Deep structures under the CPython engine: freeing them, and repr, ==, hash, str, json, pickle of
-// them, give python3's outcome (freed, or a RecursionError the program catches) instead of exhausting
-// V8's native stack and replacing the interpreter (src/guests/cpython/stack-limits.ts,
-// build/cpython/shadow-frames.ts).
+// Deep structures under the CPython engine: freeing them, and repr, ==, hash, str, json, pickle,
+// isinstance of them, give python3's outcome (freed, hashed, or a RecursionError the program catches)
+// instead of exhausting V8's native stack and replacing the interpreter, in a worker and inline alike
+// (src/guests/cpython/stack-limits.ts, build/cpython/shadow-frames.ts, build/cpython/tuple-hash.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -64,8 +64,13 @@ for k in range(3000):
     c, expected = (k, c, ("s",) * (k % 3), "s"), tuple_hash([k, expected, tuple_hash([hash("s")] * (k % 3)), hash("s")])
 print(hash(c) == expected, hash(c) == expected, hash((1, (2, 3))) == tuple_hash([1, tuple_hash([2, 3])]))`;
 
+/** Shallow tuples are hashed by CPython's own recursion: items' __hash__ run in python3's order. */
+const HASH_ORDER = 'class H:\n    def __init__(s, n): s.n = n\n    def __hash__(s):\n        print(s.n, end=" ")\n        return s.n\nhash((H(1), (H(2), (H(3),)), H(4)))\nprint()';
+
 /** Room for a million nested lists (~80 MB, as in python3). */
 const BIG_ENOUGH = 256 * 2 ** 20;
+/** Freeing a list 1,000,000 deep takes 0.7-3 s; under CI load it passed the default 10 s once. */
+const ON_A_LOADED_MACHINE = 60_000;
 
 async function expectOutcome(sb: Sandbox, code: string, expected: string): Promise<void> {
   const r = await sb.run(code);
@@ -76,7 +81,7 @@ async function expectOutcome(sb: Sandbox, code: string, expected: string): Promi
 describe("CPython engine: deep structures, isolation 'worker'", () => {
   let sb: Sandbox;
   before(async () => {
-    sb = await Sandbox.create({ engine: 'cpython', isolation: 'worker', limits: { memoryBytes: BIG_ENOUGH } });
+    sb = await Sandbox.create({ engine: 'cpython', isolation: 'worker', limits: { memoryBytes: BIG_ENOUGH, timeoutMs: ON_A_LOADED_MACHINE } });
   });
   after(() => sb.dispose());
 
@@ -96,6 +101,7 @@ describe("CPython engine: deep structures, isolation 'worker'", () => {
     await expectOutcome(sb, MODERATE, '3002 3002 True');
     await expectOutcome(sb, COMPILE_200, '602');
     await expectOutcome(sb, DEEP_HASHES, 'True True True');
+    await expectOutcome(sb, HASH_ORDER, '1 2 3 4');
     // The session survived all of it.
     assert.equal((await sb.run('print(sum(range(10)))')).stdout, '45\n');
   });
@@ -104,7 +110,7 @@ describe("CPython engine: deep structures, isolation 'worker'", () => {
 describe('CPython engine: deep structures inline (the caller\'s native stack)', () => {
   let sb: Sandbox;
   before(async () => {
-    sb = await Sandbox.create({ engine: 'cpython', limits: { memoryBytes: BIG_ENOUGH } });
+    sb = await Sandbox.create({ engine: 'cpython', limits: { memoryBytes: BIG_ENOUGH, timeoutMs: ON_A_LOADED_MACHINE } });
   });
   after(() => sb.dispose());
 
@@ -114,6 +120,7 @@ describe('CPython engine: deep structures inline (the caller\'s native stack)', 
     await expectOutcome(sb, `x = 1\n${MODERATE}`, '3002 3002 True');
     await expectOutcome(sb, COMPILE_200, '602');
     await expectOutcome(sb, DEEP_HASHES, 'True True True');
+    await expectOutcome(sb, HASH_ORDER, '1 2 3 4');
     assert.equal((await sb.run('print(x)')).stdout, '1\n');
   });
 
