@@ -13,6 +13,7 @@ import { resolveGotImports, exportMutableGlobals, exportOtherTables, keepExports
 import { bakeState } from './bake-state.js';
 import { compileStdlib, compiledStdlibInputs } from './compile-stdlib.js';
 import { frameRecursion } from './shadow-frames.js';
+import { hashDeepTuplesIteratively } from './tuple-hash.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outFlag = process.argv.indexOf('--out');
@@ -46,7 +47,7 @@ const FEATURES =
 const AFTER_METER_PASSES = ['coalesce-locals', 'reorder-locals'];
 
 /** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
-const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/cpython/shadow-frames.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
+const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/cpython/shadow-frames.ts', 'build/cpython/data-image.ts', 'build/cpython/tuple-hash.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
   'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/guests/cpython/abi.ts', 'src/engine/abi.ts'];
 
 function inputHash(): string {
@@ -76,9 +77,12 @@ function transform(input: Uint8Array) {
   let m = timed(times, 'readMs', () => binaryen.readBinary(input));
   m.setFeatures(FEATURES);
   const gotImports = resolveGotImports(m);
-  const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const sleep = sleepThroughHost(m);
   const shadowFrames = frameRecursion(m, input);
+  const tupleHash = hashDeepTuplesIteratively(m, input);
+  // Every global the edits above added is state too (tupleHash's nesting count): exported, so a
+  // snapshot, a template restore and a reused instance all set it.
+  const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const tables = exportOtherTables(m, CPYTHON_TABLE_PREFIX);
   const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals, ...tables]);
   let metering;
@@ -89,7 +93,7 @@ function transform(input: Uint8Array) {
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
   const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, stateGlobals, tables, exportsRemoved, metering, memoryGrows, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, tupleHash, stateGlobals, tables, exportsRemoved, metering, memoryGrows, times } };
 }
 
 function readManifest(): Record<string, any> | null {

@@ -1,25 +1,31 @@
 // CPython 3.14 stops C recursion (RecursionError; the trashcan in _Py_Dealloc defers freeing) by
 // comparing the shadow stack pointer with limits. But V8 runs the functions on its native stack, where
-// a level of recursion takes far more than its share of shadow stack: 300 bytes against none for
-// deallocation (a list nested 400,000 deep overflowed V8's stack where python3 frees any depth), 375
-// against 16 for ==, 4.8 KiB against 480 for Python code called from C, 1.1 KiB against 176 for
-// pickle. Here the functions each such recursion passes through once a level take shadow stack around
-// each call, so that the shadow stack counts what the native stack takes and the limits
-// (src/guests/cpython/stack-limits.ts) hold on both. Exported functions are found by name; static
+// a level of recursion takes far more than its share of shadow stack: 265 bytes against none for
+// deallocation (a list nested 400,000 deep overflowed V8's stack where python3 frees any depth), 400
+// against 35 for == of dicts, 4.3 KiB against 490 for Python code called from C (the eval loop's
+// frame in TurboFan's code; 1.4 KiB in Liftoff's), 395 against 115 for json.dumps of dicts. Here the
+// functions each such recursion passes through once a level take shadow stack around each call, so
+// that a level takes as much shadow stack as native stack, and the limits
+// (src/guests/cpython/stack-limits.ts) are in bytes of both. Measured on Node 20 with --stack-size
+// 900 and 1900 (bytes a level = the difference over the difference of the deepest levels that ran),
+// default tiering and --liftoff-only, the larger kept, with the frames in place (the call into
+// `$unframed` is a native frame of its own). Exported functions are found by name; static
 // ones (no names in the module) as the one function using their recursion check's text.
 import binaryen from 'binaryen';
 import { exportedFunction, stackPointerGlobal, type Module } from '../wasm-inspect.js';
 import { FunctionNode } from '../binaryen-extra.js';
 import { expressions, info, kind } from '../walk.js';
-import { readSleb32 } from '../../src/engine/wasm-binary.js';
-import { Cursor, readSections, SectionId } from '../../src/instrument/sections.js';
+import { dataAddress } from './data-image.js';
 
-/** Extra shadow stack per call, by exported function (measured native stack per level, in V8 on Node 20). */
+/**
+ * Extra shadow stack per call, by exported function: the native stack a level of the recursion takes
+ * in V8 on Node 20 (the most of Liftoff's and TurboFan's code) less the shadow stack it takes itself.
+ */
 export const SHADOW_FRAMES: Readonly<Record<string, number>> = {
-  _Py_Dealloc: 160, // deallocation: each level frees one object
-  PyObject_Repr: 128, // repr and str of containers
-  PyObject_RichCompare: 128, // == of containers
-  _PyEval_EvalFrameDefault: 1024, // Python code called from C (__repr__, __eq__, callbacks)
+  _Py_Dealloc: 272, // deallocation: each level frees one object (265 native, no shadow)
+  PyObject_Repr: 288, // repr and str of containers (dicts: 326 native, 38 shadow; lists 297, 33)
+  PyObject_RichCompare: 384, // == of containers (dicts: 400 native, 35 shadow; lists 389, 17)
+  _PyEval_EvalFrameDefault: 3584, // Python code called from C: __repr__, __eq__, callbacks (a __repr__ level: 4285 native, 486 shadow besides repr's frame)
 };
 
 /**
@@ -27,33 +33,11 @@ export const SHADOW_FRAMES: Readonly<Record<string, number>> = {
  * check they make (the one function that uses that text's address).
  */
 export const SHADOW_FRAMES_BY_CHECK: Readonly<Record<string, number>> = {
-  ' while pickling an object': 256, // _pickle's save()
+  ' while pickling an object': 144, // _pickle's save() (dicts: 297 native, 163 shadow; lists 253, 179)
+  ' while encoding a JSON object': 304, // _json's encoder_listencode_obj (dicts: 410 native, 115 shadow; lists 265, 49)
+  ' while decoding a JSON array from a unicode string': 384, // _json's scan_once_unicode (objects: 402 native, 18 shadow; arrays 285, 16)
+  ' in __instancecheck__': 176, // isinstance() of nested tuples of classes (178 native, 4 shadow)
 };
-
-/** The address of `text` (NUL-terminated) in the module's active data; throws unless found once. */
-function dataAddress(input: Uint8Array, text: string): number {
-  const needle = Buffer.from(text + '\0');
-  const found: number[] = [];
-  for (const section of readSections(input, true).sections) {
-    if (section.id !== SectionId.Data) continue;
-    const c = new Cursor(input, section.start, section.end);
-    for (let n = c.u32(); n > 0; n--) {
-      const flags = c.u32();
-      let base = NaN; // a passive segment (flags 1) has no address
-      if (flags === 0 && input[c.at] === 0x41 /* i32.const */) {
-        const offset = readSleb32(input, c.at + 1);
-        base = offset.value;
-        c.at = offset.next + 1; // end
-      } else if (flags !== 1) throw new Error(`cpython: data segment flags ${flags}`);
-      const length = c.u32();
-      const bytes = Buffer.from(input.buffer, input.byteOffset + c.at, length);
-      for (let k = bytes.indexOf(needle); k !== -1 && !Number.isNaN(base); k = bytes.indexOf(needle, k + 1)) found.push(base + k);
-      c.at += length;
-    }
-  }
-  if (found.length !== 1) throw new Error(`cpython: ${JSON.stringify(text)} is in the data ${found.length} times, not once`);
-  return found[0];
-}
 
 /** The defined functions whose code holds the constant `value`. */
 function functionsUsing(m: Module, values: ReadonlySet<number>): Map<number, string[]> {

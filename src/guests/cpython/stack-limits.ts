@@ -8,22 +8,23 @@
 // stack, or all of its stack (deallocation takes no shadow stack at all: the trashcan never saw it).
 // Two things make the shadow stack a measure of the native one:
 // - The build gives the functions the deep recursions pass through once a level (_Py_Dealloc,
-//   PyObject_Repr, PyObject_RichCompare, _PyEval_EvalFrameDefault, _pickle's save) shadow stack sized
-//   from the native stack a level takes (build/cpython/shadow-frames.ts): freeing nesting of any depth
-//   defers to the trashcan as in python3, and repr, str, ==, pickle and Python code called from C
-//   reach the limit before V8's.
+//   PyObject_Repr, PyObject_RichCompare, _PyEval_EvalFrameDefault, _pickle's save, _json's encoder
+//   and scanner, isinstance's tuple walk) shadow stack around each call, so that a level takes as many
+//   bytes of shadow stack as of native stack (build/cpython/shadow-frames.ts): freeing nesting of any
+//   depth defers to the trashcan as in python3, and repr, str, ==, json, pickle, isinstance and Python
+//   code called from C reach the soft limit before V8's. Hashing, which has no check, is iterative
+//   past a depth (build/cpython/tuple-hash.ts).
 // - The limits allow as much shadow stack as the thread's native stack can follow. A CPython worker
-//   thread gets WORKER_STACK_MB (src/pool/worker-session.ts) and WORKER_BUDGET_BYTES: python3's
-//   outcomes for every case of test/cpython-deep.test.ts. Any other thread -- an inline sandbox runs on
-//   the caller's, about 1 MB on Node's main thread, part of it already used by the caller -- gets
-//   INLINE_BUDGET_BYTES, measured between what python3 does at moderate depths (compiling 200 nested
-//   calls needs ~220 KiB; repr, json and == of a list 1,500 deep ~220 KiB) and what the native stack
-//   follows (== of a deep list overflowed it at 288 KiB). Inline, freeing, repr, str, ==, pickle and
-//   deepcopy of deep structures give python3's outcome; json and hash can still exhaust V8's stack
-//   there (a RecursionError result and a fresh interpreter): hash has no check at all, and json's
-//   levels take so much native stack (~500 bytes) that no frame lets 1,500 levels (python3's easy
-//   depths) pass and stops before the stack ends (tried: 160 bytes a level). `isolation: 'worker'`
-//   gives all of them.
+//   thread gets WORKER_STACK_MB (src/pool/worker-session.ts) and WORKER_BUDGET_BYTES. Any other
+//   thread -- an inline sandbox runs on the caller's, 984 KiB on Node's main thread, part of it already
+//   used by the caller -- gets INLINE_BUDGET_BYTES: what python3 does at moderate depths needs ~590 KiB
+//   (== of lists 1,500 deep, 401 bytes a level; compiling 200 nested calls ~220 KiB), and a run starts
+//   ~90 KiB down V8's stack. Measured (test/cpython-deep.test.ts's cases, and dicts, tuples, frozensets,
+//   json with indent, isinstance, deepcopy, all 100,000 deep): python3's outcome inline with V8's
+//   default stack and at 900 KiB; at 850 KiB (134 KiB more used by a caller) the first overflows.
+//   Python code called from C takes ~4.3 KiB of V8's stack a level when V8 has optimised the eval
+//   loop, so inline a `__repr__` that calls repr() recurses 148 deep (python3 and a worker: ~995, the
+//   recursion limit).
 // Measured for issue 21 on Node 20 (8 MiB OS stack, V8's ~1 MB): v8.setFlagsFromString('--stack-size')
 // at run time changes nothing for the main thread (V8 fixes an isolate's limit when it starts); a worker
 // per inline sandbox took 570-630 ms to start against 8.5-14 ms inline.
@@ -33,12 +34,14 @@ import type { GuestMemory } from '../../engine/memory-view.js';
 /** The native stack of a worker thread running CPython. Reserved, not committed: pages are used as touched. */
 export const WORKER_STACK_MB = 64;
 /**
- * Shadow-stack bytes CPython may use on such a worker: a `__repr__` recursion 900 deep (python3's
- * depth) needs ~1.4 MiB; json.loads of 100,000 nested lists must still be refused (above ~1.7 MiB).
+ * Shadow-stack bytes CPython may use on such a worker, within the 10 MiB shadow stack (the module's
+ * data lies below it): a `__repr__` recursion 995 deep (python3's depth) needs ~4.2 MiB; json.loads
+ * of 100,000 nested lists must still be refused (~39 MiB); unframed recursions may take up to ~10
+ * times their shadow stack on the native stack.
  */
-const WORKER_BUDGET_BYTES = 1536 * 1024;
+const WORKER_BUDGET_BYTES = 6 * 1024 * 1024;
 /** On any other thread: see above. */
-const INLINE_BUDGET_BYTES = 256 * 1024;
+const INLINE_BUDGET_BYTES = 640 * 1024;
 
 /** _PyOS_STACK_MARGIN_BYTES on wasm32: the soft limit is this far above the hard one. */
 const MARGIN_BYTES = 2048 * 4;
