@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
-import { cliAsync, ROOT, tempDir } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI, cliAsync, ROOT, tempDir } from './helpers.js';
 
 const FIXTURES = 'test/fixtures/wasm';
 const fx = (name: string) => join(FIXTURES, name);
@@ -153,6 +153,22 @@ describe('pyfence wasm: grants', { concurrency: 3 }, () => {
   it('stdin streams to the program', async () => {
     const r = await wasm([fx('stdin_echo.wasm')], { input: 'a\nb\n' });
     assert.equal(r.stdout, 'A\nB\n2 lines\n');
+  });
+
+  it('stdin from /dev/null or a file ends where they end (a socket cannot read them)', () => {
+    const dir = tempDir('wasm-stdin');
+    fs.writeFileSync(join(dir, 'in.txt'), 'x\ny\nz\n');
+    for (const [stdin, expected] of [['/dev/null', '0 lines\n'], [join(dir, 'in.txt'), 'X\nY\nZ\n3 lines\n']] as const) {
+      const fd = fs.openSync(stdin, 'r');
+      try {
+        // The deadline is far past what the run takes: reaching it would be the failure.
+        const r = spawnSync(process.execPath, [CLI, 'wasm', '--timeout', '30s', fx('stdin_echo.wasm')], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 0, `${stdin}: ${r.stderr}`);
+        assert.equal(r.stdout, expected, stdin);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   });
 });
 

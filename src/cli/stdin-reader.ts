@@ -16,12 +16,20 @@ const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const control = new Int32Array(workerData.control);
 const slot = new Uint8Array(workerData.data);
-const st = fs.fstatSync(0);
-const stream = st.isFile() ? fs.createReadStream(null, { fd: 0, autoClose: false })
-  : require('node:tty').isatty(0) ? new (require('node:tty').ReadStream)(0)
-  : new (require('node:net').Socket)({ fd: 0, readable: true, writable: false });
+// A pipe or socket is read as a socket, a terminal as one; anything else (a file, /dev/null, which a
+// socket refuses) as a file. No stdin at all, or one none of them can read, is an empty one.
+function open() {
+  const st = fs.fstatSync(0);
+  if (require('node:tty').isatty(0)) return new (require('node:tty').ReadStream)(0);
+  if (st.isFIFO() || st.isSocket()) return new (require('node:net').Socket)({ fd: 0, readable: true, writable: false });
+  return fs.createReadStream(null, { fd: 0, autoClose: false });
+}
+let stream = null;
+try {
+  stream = open();
+} catch {}
 let pending = [];
-let ended = false;
+let ended = stream === null;
 function offer() {
   if (Atomics.load(control, 0) !== ${EMPTY}) return;
   if (pending.length) {
@@ -37,9 +45,11 @@ function offer() {
     stream.resume();
   }
 }
-stream.on('data', (chunk) => { stream.pause(); pending.push(chunk); offer(); });
-stream.on('end', () => { ended = true; offer(); });
-stream.on('error', () => { ended = true; offer(); });
+if (stream) {
+  stream.on('data', (chunk) => { stream.pause(); pending.push(chunk); offer(); });
+  stream.on('end', () => { ended = true; offer(); });
+  stream.on('error', () => { ended = true; offer(); });
+} else offer();
 parentPort.on('message', offer);`;
 
 export interface ProcessStdin {
