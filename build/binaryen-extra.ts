@@ -10,6 +10,12 @@ const api = binaryen as unknown as {
   Call: { setTarget(e: Ref, name: string): void };
   Break: { setCondition(e: Ref, condition: Ref): void };
   Binary: { setLeft(e: Ref, left: Ref): void };
+  TableSet: { getTable(e: Ref): string };
+  TableGrow: { getTable(e: Ref): string };
+  _BinaryenTableGetType(table: Ref): number;
+  _BinaryenTableFillId(): number;
+  _BinaryenTableCopyId(): number;
+  _BinaryenTableInitId(): number;
 };
 
 export const BlockNode = api.Block;
@@ -17,6 +23,12 @@ export const LoopNode = api.Loop;
 export const CallNode = api.Call;
 export const BreakNode = api.Break;
 export const BinaryNode = api.Binary;
+/** The table a table.set or table.grow names. */
+export const tableOf = { set: api.TableSet.getTable, grow: api.TableGrow.getTable };
+/** A table's element type (binaryen.funcref, binaryen.externref, ...). */
+export const tableType = (table: Ref): number => api._BinaryenTableGetType(table);
+/** Expression ids binaryen.js declares no constant for. */
+export const TABLE_BULK_IDS = () => [api._BinaryenTableFillId(), api._BinaryenTableCopyId(), api._BinaryenTableInitId()];
 export const FunctionNode = {
   ...api.Function,
   /** Adds a local variable to a function; returns its index. */

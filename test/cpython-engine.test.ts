@@ -12,6 +12,8 @@ import { CPythonFS } from '../src/guests/cpython/stdlib-fs.js';
 import { readSections, SectionId } from '../src/instrument/sections.js';
 import { readUleb } from '../src/engine/wasm-binary.js';
 import { Sandbox } from '../src/index.js';
+import binaryen from 'binaryen';
+import { countGuardedWrites } from '../build/cpython/module-edits.js';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/cpython-manifest.json'), 'utf8'));
 
@@ -20,9 +22,22 @@ describe('CPython engine internals', () => {
     assert.equal(manifest.source.package, 'pyodide@314.0.7');
     assert.equal(manifest.module.gotImports, 280);
     assert.equal(manifest.module.memoryGrows, 0);
+    assert.equal(manifest.module.functionTableWrites, 0); // what reusing an instance rests on
     assert.ok(manifest.module.metering.loopChecks > 5000, JSON.stringify(manifest.module.metering));
     assert.ok(manifest.module.exportsRemoved > 8000);
     assert.equal(manifest.state.origin.length, 64);
+  });
+
+  it('the build counts memory.grow and function-table writes (it refuses a module with either)', () => {
+    const m = binaryen.parseText(`(module (memory 1) (table $f 1 funcref) (table $x 0 externref)
+      (func $other_table (table.set $x (i32.const 0) (ref.null extern)) (drop (table.grow $x (ref.null extern) (i32.const 1))))
+      (func $function_table (table.set $f (i32.const 0) (ref.null func)) (drop (table.grow $f (ref.null func) (i32.const 1))))
+      (func $grow (drop (memory.grow (i32.const 1)))))`);
+    try {
+      assert.deepEqual(countGuardedWrites(m), { memoryGrows: 1, functionTableWrites: 2 });
+    } finally {
+      m.dispose();
+    }
   });
 
   it('the engine instantiates a module that imports its memory, has no data and imports nothing of GOT', () => {

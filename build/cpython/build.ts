@@ -9,7 +9,7 @@ import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX, CPYTHON_T
 import { sha256 } from '../pinned.js';
 import { meterModule } from '../meter-build.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
-import { resolveGotImports, exportMutableGlobals, exportOtherTables, keepExports, countMemoryGrows, sleepThroughHost } from './module-edits.js';
+import { resolveGotImports, exportMutableGlobals, exportOtherTables, keepExports, countGuardedWrites, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
 import { compileStdlib, compiledStdlibInputs } from './compile-stdlib.js';
 import { frameRecursion } from './shadow-frames.js';
@@ -88,12 +88,13 @@ function transform(input: Uint8Array) {
   let metering;
   ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
   timed(times, 'localsMs', () => m.runPasses(AFTER_METER_PASSES));
-  const memoryGrows = timed(times, 'scanMs', () => countMemoryGrows(m));
+  const { memoryGrows, functionTableWrites } = timed(times, 'scanMs', () => countGuardedWrites(m));
   if (memoryGrows !== 0) throw new Error(`cpython: ${memoryGrows} memory.grow instructions: growth must go through the host`);
+  if (functionTableWrites !== 0) throw new Error(`cpython: ${functionTableWrites} writes of the function table: a used instance could not serve another interpreter`);
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
   const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, tupleHash, stateGlobals, tables, exportsRemoved, metering, memoryGrows, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, tupleHash, stateGlobals, tables, exportsRemoved, metering, memoryGrows, functionTableWrites, times } };
 }
 
 function readManifest(): Record<string, any> | null {

@@ -2,7 +2,7 @@
 import binaryen from 'binaryen';
 import { definedFunctionNames, exportedFunction, mutableGlobals, type Module } from '../wasm-inspect.js';
 import { children } from '../walk.js';
-import { FunctionNode } from '../binaryen-extra.js';
+import { FunctionNode, TABLE_BULK_IDS, tableOf, tableType } from '../binaryen-extra.js';
 import { HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from '../../src/engine/abi.js';
 
 /**
@@ -72,18 +72,36 @@ export function keepExports(m: Module, keep: readonly string[]): number {
   return removed;
 }
 
-/** memory.grow instructions in the module's code (the host's cap holds only if there are none). */
-export function countMemoryGrows(m: Module): number {
-  let n = 0;
+/**
+ * What the host's guarantees rest on, counted over every function: `memory.grow` (growth must go
+ * through the host, which enforces the cap) and writes of the function table (table.set, grow, fill,
+ * copy, init on a funcref table). Without the latter an instance's function table is what
+ * instantiation made it, so a used instance may serve the next interpreter (src/guests/cpython/
+ * instance.ts checks the other tables itself).
+ */
+export function countGuardedWrites(m: Module): { memoryGrows: number; functionTableWrites: number } {
+  const functionTables = new Set<string>();
+  for (let i = 0; i < m.getNumTables(); i++) {
+    const table = m.getTableByIndex(i);
+    if (tableType(table) === binaryen.funcref) functionTables.add(binaryen.getTableInfo(table).name);
+  }
+  // binaryen.js gives no accessor for the table these name: any of them counts.
+  const anyTable = new Set(TABLE_BULK_IDS());
+  let memoryGrows = 0;
+  let functionTableWrites = 0;
   for (const name of definedFunctionNames(m)) {
     const stack = [binaryen.getFunctionInfo(m.getFunction(name)).body];
     while (stack.length) {
       const e = stack.pop()!;
-      if (binaryen.getExpressionId(e) === binaryen.MemoryGrowId) n++;
+      const id = binaryen.getExpressionId(e);
+      if (id === binaryen.MemoryGrowId) memoryGrows++;
+      else if (id === binaryen.TableSetId) functionTableWrites += functionTables.has(tableOf.set(e)) ? 1 : 0;
+      else if (id === binaryen.TableGrowId) functionTableWrites += functionTables.has(tableOf.grow(e)) ? 1 : 0;
+      else if (anyTable.has(id)) functionTableWrites++;
       stack.push(...children(e));
     }
   }
-  return n;
+  return { memoryGrows, functionTableWrites };
 }
 
 /**
