@@ -28,7 +28,7 @@ export const tableOf = { set: api.TableSet.getTable, grow: api.TableGrow.getTabl
 /** A table's element type (binaryen.funcref, binaryen.externref, ...). */
 export const tableType = (table: Ref): number => api._BinaryenTableGetType(table);
 /** Expression ids binaryen.js declares no constant for. */
-export const TABLE_BULK_IDS = () => [api._BinaryenTableFillId(), api._BinaryenTableCopyId(), api._BinaryenTableInitId()];
+export const tableBulkIds = (): number[] => [api._BinaryenTableFillId(), api._BinaryenTableCopyId(), api._BinaryenTableInitId()];
 export const FunctionNode = {
   ...api.Function,
   /** Adds a local variable to a function; returns its index. */

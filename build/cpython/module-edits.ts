@@ -2,7 +2,7 @@
 import binaryen from 'binaryen';
 import { definedFunctionNames, exportedFunction, mutableGlobals, type Module } from '../wasm-inspect.js';
 import { children } from '../walk.js';
-import { FunctionNode, TABLE_BULK_IDS, tableOf, tableType } from '../binaryen-extra.js';
+import { FunctionNode, tableBulkIds, tableOf, tableType } from '../binaryen-extra.js';
 import { HOST_IMPORT_MODULE, SLEEP_MS_IMPORT } from '../../src/engine/abi.js';
 
 /**
@@ -86,7 +86,7 @@ export function countGuardedWrites(m: Module): { memoryGrows: number; functionTa
     if (tableType(table) === binaryen.funcref) functionTables.add(binaryen.getTableInfo(table).name);
   }
   // binaryen.js gives no accessor for the table these name: any of them counts.
-  const anyTable = new Set(TABLE_BULK_IDS());
+  const anyTable = new Set(tableBulkIds());
   let memoryGrows = 0;
   let functionTableWrites = 0;
   for (const name of definedFunctionNames(m)) {

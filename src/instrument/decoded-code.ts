@@ -73,7 +73,8 @@ export function decodeBodies(bytes: Uint8Array, at: number, end: number, n: numb
   return { starts, nexts, kinds, indices, first, kindsIn };
 }
 
-function grown<T extends Int32Array | Uint8Array>(from: T, to: T): T {
+/** `to` with `from` copied into its start: an array grown. */
+export function grown<T extends Int32Array | Uint8Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

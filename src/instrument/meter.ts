@@ -24,9 +24,10 @@
 //   instructions, and a check in it came at most FLAT_MAX_PATH units before any of them) and none
 //   at its exit: one check a call instead of a check, a settle per call in it and a settle at exit.
 //   Most of an interpreter's helpers are such functions (on MicroPython, the checks and settles
-//   around calls were about half of the meter's overhead: BENCHMARKS.md). A leaf (such a function that also calls nothing and cannot throw) needs no
-//   settle before a call of it; one only ever called directly is charged by its callers instead,
-//   its count part of each call's cost in the caller's segment (leafUnits).
+//   around calls were about half of the meter's overhead: BENCHMARKS.md). A leaf (such a function
+//   that also calls nothing and cannot throw) needs no settle before a call of it; one only ever
+//   called directly is charged by its callers instead, its count part of each call's cost in the
+//   caller's segment (leafUnits).
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
 //   TABLE_ELEMENTS_PER_UNIT elements, before they run. A memory.fill or memory.copy of up to
 //   BULK_CHUNK_BYTES is charged and checked in place and runs as it is; a longer one becomes a call
@@ -52,7 +53,7 @@
 // and the fuel global's export are added: no metadata, no memory export.
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
-import { decodeBodies, kindBits, type DecodedCode } from './decoded-code.js';
+import { decodeBodies, grown, kindBits, type DecodedCode } from './decoded-code.js';
 import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
 import { Cursor, Malformed, readSections, SectionId, type FuncType, type ModuleSections } from './sections.js';
 
@@ -503,6 +504,12 @@ let kinds: Uint8Array = new Uint8Array(0);
 let indices: Int32Array = new Int32Array(0);
 let counts: Int32Array = new Int32Array(0);
 
+/** What a leaf may not hold: a loop, a call, a bulk or grow operation, exception handling. */
+const NOT_IN_LEAF = kindBits([Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]);
+/** What makes a function run an instruction more than once per call: a loop, or a tail call of itself. */
+const LOOPING = kindBits([Kind.Loop, Kind.ReturnCall, Kind.ReturnCallIndirect]);
+const REF_FUNC = kindBits([Kind.RefFunc]);
+
 /**
  * Every defined function's count if it is a leaf, else -1; and marks ref.func targets referenced. A
  * leaf has no loop, no call, no bulk or grow operation and no throw, and at most FLAT_MAX_UNITS
@@ -513,12 +520,6 @@ let counts: Int32Array = new Int32Array(0);
  * charges its count at entry, as every small function without loops. Either way a call of a leaf
  * settles nothing before it: the caller's local waits at most FLAT_MAX_UNITS units more.
  */
-/** What a leaf may not hold: a loop, a call, a bulk or grow operation, exception handling. */
-const NOT_IN_LEAF = kindBits([Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.ReturnCall, Kind.ReturnCallIndirect, Kind.MemoryGrow, Kind.TableGrow, Kind.MemoryBulk, Kind.TableBulk, Kind.Try, Kind.Catch, Kind.Throw, Kind.Delegate]);
-/** What makes a function run an instruction more than once per call: a loop, or a tail call of itself. */
-const LOOPING = kindBits([Kind.Loop, Kind.ReturnCall, Kind.ReturnCallIndirect]);
-const REF_FUNC = kindBits([Kind.RefFunc]);
-
 function leafUnits(ctx: Context, code: DecodedCode, n: number): Int32Array {
   const out = new Int32Array(n);
   const { kinds, indices, first, kindsIn } = code;
@@ -566,8 +567,7 @@ function longestPath(bytes: Uint8Array, count: number, cost: (i: number) => numb
       case Kind.Block:
       case Kind.If:
         if (top === labelMax.length) {
-          const grown = (a: Int32Array) => { const b = new Int32Array(top * 2); b.set(a); return b; };
-          [labelMax, ifReach, thenEnd] = [grown(labelMax), grown(ifReach), grown(thenEnd)];
+          [labelMax, ifReach, thenEnd] = [labelMax, ifReach, thenEnd].map((a) => grown(a, new Int32Array(top * 2)));
         }
         labelMax[top] = UNREACHED;
         ifReach[top] = k === Kind.If ? r : UNREACHED; // the false arm starts where the if was
