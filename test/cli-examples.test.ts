@@ -21,7 +21,7 @@ describe('examples/', { concurrency: 4 }, () => {
   it('agent-tool: the configured MCP server, driven by the MCP SDK client', async () => {
     const r = await node('examples/agent-tool/client.mjs');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^tools: .*run_python.*\nrun_python: 285 \(error: false\)\na loop that never ends: isError true, timeout\n$/);
+    assert.match(r.stdout, /^tools: .*run_python.*\nrun_python: 285 \(error: false\)\na loop that never ends: isError true, fuel\n$/);
   });
 
   it('wasi-program: the prebuilt greet.wasm is its greet.wat, and runs with its own exit status', async () => {
