@@ -4,7 +4,7 @@ import binaryen from 'binaryen';
 type Ref = number;
 const api = binaryen as unknown as {
   _BinaryenFunctionAddVar(fn: Ref, type: number): number;
-  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void };
+  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void; insertChildAt(e: Ref, i: number, c: Ref): void };
   Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void };
   Function: { setBody(fn: Ref, body: Ref): void };
   Call: { setTarget(e: Ref, name: string): void };

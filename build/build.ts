@@ -19,6 +19,8 @@ import { growStringsGeometrically } from './passes/vstr-growth.js';
 import { improveHashTables } from './passes/hash-tables.js';
 import { walkAsciiEightAtATime } from './passes/utf8-index.js';
 import { filterInternedLookups } from './passes/qstr-filter.js';
+import { formatBigIntsOnHost } from './passes/mpz-format.js';
+import { divideBySmallIntsShort } from './passes/mpz-short-division.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -63,6 +65,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const hashTables = improveHashTables(m);
   const utf8Index = walkAsciiEightAtATime(m);
   const qstrFilter = filterInternedLookups(m);
+  const mpzFormat = formatBigIntsOnHost(m);
+  const mpzShortDivision = divideBySmallIntsShort(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -100,6 +104,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       vstrGrowth,
       hashTables,
       qstrFilter,
+      mpzFormat,
+      mpzShortDivision,
       utf8Index,
       logicalMemory,
       gc,

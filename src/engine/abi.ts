@@ -5,6 +5,8 @@ export const FUEL_EXHAUSTED_IMPORT = 'fuel_exhausted';
 export const SLEEP_MS_IMPORT = 'sleep_ms';
 /** `(bytes) -> 0|1`: may linear memory grow by this much under the cap? (build/passes/mid-run-gc.ts) */
 export const GC_MAY_GROW_IMPORT = 'gc_may_grow';
+/** mpz_as_str_inpl's six arguments -> its length, or -1: the original does it (build/passes/mpz-format.ts). */
+export const MPZ_FORMAT_IMPORT = 'mpz_format';
 
 /**
  * Linear memory is imported (HOST_IMPORT_MODULE.MEMORY_IMPORT), so the engine can recycle it; the

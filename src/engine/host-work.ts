@@ -21,4 +21,8 @@ export const HOST_WORK_FUEL = {
   outputByte: 30,
   /** Each byte of a host-channel request (decoding, checking, parsing: ~2-4 ns a byte). */
   channelByte: 40,
+  /** A big int's conversion to text (build/passes/mpz-format.ts): reading it, BigInt's parse. */
+  bigIntFormat: 20_000,
+  /** Each 16-bit digit of it (BigInt's toString and the copies: ~0.5-0.9 µs a digit measured). */
+  bigIntFormatDigit: 8_000,
 } as const;

@@ -1,6 +1,6 @@
 // Every import of the sandbox module, implemented by us. Nothing here touches globalThis; files are
 // the sandbox's virtual filesystem (syscalls.ts), never the host's directly.
-import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, SLEEP_MS_IMPORT, WASM_PAGE_BYTES as WASM_PAGE } from '../../engine/abi.js';
+import { FUEL_EXHAUSTED_IMPORT, GC_MAY_GROW_IMPORT, HOST_IMPORT_MODULE, MPZ_FORMAT_IMPORT, SLEEP_MS_IMPORT, WASM_PAGE_BYTES as WASM_PAGE } from '../../engine/abi.js';
 import type { FileTable } from '../../abi/emscripten/file-table.js';
 import { HOST_REQUEST_MAX_BYTES, type HostHooks } from '../../engine/host.js';
 import { jsBridge } from './js-bridge.js';
@@ -10,6 +10,7 @@ import type { GuestMemory } from '../../engine/memory-view.js';
 import { fileSyscalls } from '../../abi/emscripten/syscalls.js';
 import { GuestAbort } from '../../engine/stop.js';
 import { resizeHeap as growHeap } from '../../engine/heap-growth.js';
+import { formatMpz } from './mpz-format.js';
 
 
 export interface ImportState {
@@ -75,7 +76,7 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
   };
   const wasi: Record<string, ImportFn> = files.wasi;
 
-  // Imports added by our build transform (see src/instrument/meter.ts, its trusted mode, and build/passes/sleep.ts).
+  // Imports added by our build transform (src/instrument/meter.ts's trusted mode, build/passes/{sleep,mid-run-gc,mpz-format}.ts).
   const host: Record<string, ImportFn> = {
     [FUEL_EXHAUSTED_IMPORT]: () => current().meter.exhausted(),
     [SLEEP_MS_IMPORT]: (ms: number) => current().hooks.sleep(ms >>> 0),
@@ -83,6 +84,8 @@ export function buildImports(current: () => ImportState): WebAssembly.Imports {
       const state = current();
       return state.memoryBytes.value + (bytes >>> 0) <= state.hooks.memoryLimitBytes ? 1 : 0;
     },
+    [MPZ_FORMAT_IMPORT]: (mpz: number, base: number, prefix: number, baseChar: number, comma: number, str: number) =>
+      formatMpz(current().memory, current().meter, mpz, base, prefix, baseChar, comma, str),
   };
   return { env, wasi_snapshot_preview1: wasi, [HOST_IMPORT_MODULE]: host } as WebAssembly.Imports;
 }
