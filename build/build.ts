@@ -21,6 +21,7 @@ import { walkAsciiEightAtATime } from './passes/utf8-index.js';
 import { filterInternedLookups } from './passes/qstr-filter.js';
 import { formatBigIntsOnHost } from './passes/mpz-format.js';
 import { divideBySmallIntsShort } from './passes/mpz-short-division.js';
+import { printJsonRunsAtOnce } from './passes/json-strings.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -67,6 +68,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const qstrFilter = filterInternedLookups(m);
   const mpzFormat = formatBigIntsOnHost(m);
   const mpzShortDivision = divideBySmallIntsShort(m);
+  const jsonStrings = printJsonRunsAtOnce(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -106,6 +108,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       qstrFilter,
       mpzFormat,
       mpzShortDivision,
+      jsonStrings,
       utf8Index,
       logicalMemory,
       gc,
