@@ -22,6 +22,7 @@ import { filterInternedLookups } from './passes/qstr-filter.js';
 import { formatBigIntsOnHost } from './passes/mpz-format.js';
 import { divideBySmallIntsShort } from './passes/mpz-short-division.js';
 import { printJsonRunsAtOnce } from './passes/json-strings.js';
+import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json-stream.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -69,6 +70,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const mpzFormat = formatBigIntsOnHost(m);
   const mpzShortDivision = divideBySmallIntsShort(m);
   const jsonStrings = printJsonRunsAtOnce(m);
+  const jsonStream = readJsonFromStringioDirectly(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -89,6 +91,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
     m.optimize();
   }
   const bake = bakeInitialisedState(m, qstrFilter);
+  checkJsonStreamSlot(m, jsonStream);
   const keep = variant === 'metered' ? RUNTIME_EXPORTS : RUNTIME_EXPORTS.filter((e) => e !== FUEL_GLOBAL_EXPORT);
   const stateGlobals = exportStateGlobals(m);
   const exportsRemoved = keepOnlyExports(m, [...keep, ...stateGlobals]).length;
@@ -109,6 +112,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       mpzFormat,
       mpzShortDivision,
       jsonStrings,
+      jsonStream,
       utf8Index,
       logicalMemory,
       gc,

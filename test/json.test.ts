@@ -1,5 +1,6 @@
-// json.dumps writes runs of characters that need no escape with one call of the printer
-// (build/passes/json-strings.ts): the same text as before, escapes and UTF-8 included, for less work.
+// json's fast paths. json.dumps writes runs of characters that need no escape with one call of the
+// printer (build/passes/json-strings.ts); json.loads reads a StringIO's bytes directly
+// (build/passes/json-stream.ts). The same text and values as before, for less work.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,9 +10,16 @@ import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
 import { Sandbox } from '../src/index.js';
 import { printJsonRunsAtOnce } from '../build/passes/json-strings.js';
+import { readJsonFromStringioDirectly, stringioReadSlot } from '../build/passes/json-stream.js';
+import { definedFunctionNames } from '../build/wasm-inspect.js';
+import { expressions } from '../build/walk.js';
+import { sandboxModulePath } from '../src/guests/micropython/module.js';
 import { ROOT } from './helpers.js';
 
 const PROGRAM = readFileSync(join(ROOT, 'test/programs/json-strings.py'), 'utf8');
+const LOADS = readFileSync(join(ROOT, 'test/programs/json-loads.py'), 'utf8');
+/** sha256 of json-loads.py's output: python3's (its file in a temporary directory) and the build's before the pass. */
+const LOADS_SHA256 = 'b452ad2857c7960eb77dc9879f28052f1aaa3dee58a5e379030d594e377a352d';
 /** sha256 of the program's output on the build before the pass (and of python3's, shimmed below). */
 const EXPECTED_SHA256 = '4ad22270402ae56f5861648ef767d71511b157c36ef8ab1349620bd3fce230db';
 // python3 with MicroPython's two differences: \b and \f as \u0008 and \u000c, UTF-8 left as it is.
@@ -33,7 +41,7 @@ async function run(code: string) {
   }
 }
 
-describe('json.dumps of strings', { timeout: 120_000 }, () => {
+describe('json', { timeout: 120_000 }, () => {
   it('writes every kind of string as it did, and as python3 does', async () => {
     const r = await run(PROGRAM);
     r.throwIfError();
@@ -49,10 +57,34 @@ describe('json.dumps of strings', { timeout: 120_000 }, () => {
     assert.ok(plain.usage.fuel < escaped.usage.fuel / 5, `plain ${plain.usage.fuel}, escaped ${escaped.usage.fuel}`);
   });
 
-  it('stops the build when the printer is not found', () => {
+  it('loads every shape of document from a str, bytes, StringIO and a file as python3 does', async () => {
+    const r = await run(LOADS);
+    r.throwIfError();
+    assert.equal(createHash('sha256').update(r.stdout).digest('hex'), LOADS_SHA256);
+  });
+
+  it('ships the StringIO fast path: a comparison of the stream\'s read with the slot StringIO\'s read has', () => {
+    const m = binaryen.readBinary(readFileSync(sandboxModulePath('metered')));
+    try {
+      const slot = stringioReadSlot(m);
+      const comparesSlot = (e: number) => {
+        if (binaryen.getExpressionId(e) !== binaryen.BinaryId) return false;
+        const b = binaryen.getExpressionInfo(e) as binaryen.BinaryInfo;
+        if (b.op !== binaryen.EqInt32 || binaryen.getExpressionId(b.left) !== binaryen.LoadId || binaryen.getExpressionId(b.right) !== binaryen.ConstId) return false;
+        return (binaryen.getExpressionInfo(b.left) as binaryen.LoadInfo).offset === 4 && (binaryen.getExpressionInfo(b.right) as binaryen.ConstInfo).value === slot;
+      };
+      const found = definedFunctionNames(m).filter((name) => expressions(binaryen.getFunctionInfo(m.getFunction(name)).body).some(comparesSlot));
+      assert.equal(found.length, 1, `functions comparing a read with slot ${slot}: ${found.length}`);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('stops the build when a function it rewrites is not found', () => {
     const m = new binaryen.Module();
     m.addFunction('f', binaryen.createType([binaryen.i32]), binaryen.i32, [], m.local.get(0, binaryen.i32));
     assert.throws(() => printJsonRunsAtOnce(m), /json-strings: expected one mp_str_print_json/);
+    assert.throws(() => readJsonFromStringioDirectly(m), /json-stream: expected one StringIO's read/);
     m.dispose();
   });
 });

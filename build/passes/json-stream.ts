@@ -1,0 +1,145 @@
+// json.loads parses from a stream one character at a time: json_stream_next calls the stream's read
+// through the function table for one byte (for a str, StringIO's read: a bounds check, a one-byte
+// memory.copy, the position moved on), then checks the error code. That call was the largest cost of
+// a json.loads profile after the parser itself.
+//
+// This adds a first step to json_stream_next: when the stream's read is StringIO's (the table slot it
+// has in the module) and no error is pending, take the next byte from the StringIO's buffer directly:
+// the byte at its position when the position is before the end (the position moves on), else 0 (the
+// end, as a read of nothing gives). Anything else (a closed StringIO, another stream) goes the way it
+// went. The slot is checked again on the finished module (checkJsonStreamSlot), so an optimizer that
+// moved table entries stops the build instead of sending another stream's reads here.
+//
+// Found by structure: StringIO's read is the function of four i32 parameters returning i32 that copies
+// from `vstr->buf + pos` into its second parameter and adds the count to `o->pos` (offset 8); the
+// table slot is where an element segment places it. json_stream_next is the function of one i32
+// parameter returning i32 whose call_indirect reads one byte: (s->stream, &s->cur, 1, &s->errcode).
+import binaryen from 'binaryen';
+import { BlockNode, FunctionNode } from '../binaryen-extra.js';
+import { definedFunctionNames, type Module } from '../wasm-inspect.js';
+import { expressions, info, isConst, kind } from '../walk.js';
+
+export interface JsonStreamReport {
+  /** json_stream_next and StringIO's read, by their internal names, and the read's table slot. */
+  next: string;
+  stringioRead: string;
+  slot: number;
+}
+
+// struct { stream obj; read fn (table index); int errcode; byte cur } as json_stream_next uses it.
+const STREAM = 0;
+const READ = 4;
+const ERRCODE = 8;
+const CUR = 12;
+// StringIO: { base; vstr_t *vstr at 4; pos at 8 }, vstr_t: { alloc; len at 4; buf at 8 }.
+const VSTR = 4;
+const POS = 8;
+const LEN = 4;
+const BUF = 8;
+
+const isGet = (e: number, local: number) => kind(e) === binaryen.LocalGetId && info(e).index === local;
+const teeOf = (e: number) => (kind(e) === binaryen.LocalSetId && info(e).isTee ? info(e).value : e);
+const isParamPlus = (e: number, offset: number) =>
+  kind(e) === binaryen.BinaryId && info(e).op === binaryen.AddInt32 && isGet(info(e).left, 0) && isConst(info(e).right, offset);
+
+function isStringioRead(body: number): boolean {
+  const exprs = expressions(body);
+  const copies = exprs.some((e) => kind(e) === binaryen.MemoryCopyId && isGet(info(e).dest, 1));
+  const movesPos = exprs.some((e) => {
+    if (kind(e) !== binaryen.StoreId || info(e).offset !== POS || !isGet(info(e).ptr, 0)) return false;
+    const v = info(e).value;
+    return kind(v) === binaryen.BinaryId && info(v).op === binaryen.AddInt32 && kind(info(v).left) === binaryen.LoadId && info(info(v).left).offset === POS;
+  });
+  return copies && movesPos && exprs.filter((e) => kind(e) === binaryen.MemoryCopyId).length === 1;
+}
+
+function readsOneByte(body: number): boolean {
+  return expressions(body).some((e) => {
+    if (kind(e) !== binaryen.CallIndirectId) return false;
+    const ops = info(e).operands as number[];
+    const target = info(e).target;
+    return (
+      ops.length === 4 &&
+      kind(ops[0]) === binaryen.LoadId && info(ops[0]).offset === STREAM && isGet(info(ops[0]).ptr, 0) &&
+      isParamPlus(teeOf(ops[1]), CUR) && isConst(ops[2], 1) && isParamPlus(ops[3], ERRCODE) &&
+      kind(target) === binaryen.LoadId && info(target).offset === READ && isGet(info(target).ptr, 0)
+    );
+  });
+}
+
+/** Every table slot an element segment gives `fn`. */
+function slotsOf(m: Module, fn: string): number[] {
+  const slots: number[] = [];
+  for (let i = 0; i < m.getNumElementSegments(); i++) {
+    const seg = binaryen.getElementSegmentInfo(m.getElementSegmentByIndex(i));
+    const offset = seg.offset as unknown as number; // an expression: the segment's constant start
+    if (!seg.data.includes(fn)) continue;
+    if (kind(offset) !== binaryen.ConstId) throw new Error('json-stream: an element segment placing StringIO\'s read has no constant offset');
+    seg.data.forEach((name, k) => name === fn && slots.push(info(offset).value + k));
+  }
+  return slots;
+}
+
+function only(names: string[], what: string): string {
+  if (names.length !== 1) throw new Error(`json-stream: expected one ${what}, found ${names.length}`);
+  return names[0];
+}
+
+export function readJsonFromStringioDirectly(m: Module): JsonStreamReport {
+  const sig = (n: number) => binaryen.createType(Array(n).fill(binaryen.i32));
+  const defined = definedFunctionNames(m).map((name) => ({ name, f: binaryen.getFunctionInfo(m.getFunction(name)) }));
+  const stringioRead = only(defined.filter(({ f }) => f.params === sig(4) && f.results === binaryen.i32 && isStringioRead(f.body)).map((d) => d.name), "StringIO's read");
+  const next = only(defined.filter(({ f }) => f.params === binaryen.i32 && f.results === binaryen.i32 && readsOneByte(f.body)).map((d) => d.name), 'json_stream_next');
+  const slot = stringioReadSlot(m);
+
+  const fn = m.getFunction(next);
+  const [o, v, pos, c] = Array.from({ length: 4 }, () => FunctionNode.addVar(fn, binaryen.i32));
+  const get = (k: number) => m.local.get(k, binaryen.i32);
+  const k = (n: number) => m.i32.const(n);
+  const fast = m.if(
+    m.i32.and(m.i32.eq(m.i32.load(READ, 4, get(0)), k(slot)), m.i32.eqz(m.i32.load(ERRCODE, 4, get(0)))),
+    m.block(null, [
+      m.local.set(o, m.i32.load(STREAM, 4, get(0))),
+      m.if(
+        m.local.tee(v, m.i32.load(VSTR, 4, get(o)), binaryen.i32),
+        m.block(null, [
+          m.local.set(pos, m.i32.load(POS, 4, get(o))),
+          m.if(
+            m.i32.lt_u(get(pos), m.i32.load(LEN, 4, get(v))),
+            m.block(null, [
+              m.local.set(c, m.i32.load8_u(0, 1, m.i32.add(m.i32.load(BUF, 4, get(v)), get(pos)))),
+              m.i32.store(POS, 4, get(o), m.i32.add(get(pos), k(1))),
+              m.i32.store8(CUR, 1, get(0), get(c)),
+              m.return(get(c)),
+            ]),
+          ),
+          m.i32.store8(CUR, 1, get(0), k(0)),
+          m.return(k(0)),
+        ]),
+      ),
+    ]),
+  );
+  const body = binaryen.getFunctionInfo(fn).body;
+  if (kind(body) === binaryen.BlockId && !info(body).name) BlockNode.insertChildAt(body, 0, fast);
+  else FunctionNode.setBody(fn, m.block(null, [fast, body], binaryen.i32));
+  return { next, stringioRead, slot };
+}
+
+/** The table slot of StringIO's read, found by its structure (throws unless exactly one read in one slot). */
+export function stringioReadSlot(m: Module): number {
+  const sig4 = binaryen.createType(Array(4).fill(binaryen.i32));
+  const reads = definedFunctionNames(m).filter((name) => {
+    const f = binaryen.getFunctionInfo(m.getFunction(name));
+    return f.params === sig4 && f.results === binaryen.i32 && isStringioRead(f.body);
+  });
+  return Number(only(slotsOf(m, only(reads, "StringIO's read")).map(String), "table slot of StringIO's read"));
+}
+
+/**
+ * On the finished module (optimised, metered: the meter's rewrite renames functions by index): StringIO's
+ * read still sits at the slot the fast path compares with.
+ */
+export function checkJsonStreamSlot(m: Module, report: JsonStreamReport): void {
+  const slot = stringioReadSlot(m);
+  if (slot !== report.slot) throw new Error(`json-stream: StringIO's read moved from table slot ${report.slot} to ${slot}`);
+}
