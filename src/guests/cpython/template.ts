@@ -9,7 +9,7 @@ import { CPythonInstance, templateImagePolicy, type CPythonState } from './insta
 import { loadCPythonModule, readStdlib } from './module.js';
 import { CPythonFS, type StdlibSource } from './stdlib-fs.js';
 import { zeroFreeHeap } from './free-memory.js';
-import { parseState } from './state-file.js';
+import type { LoadedState } from './state-file.js';
 import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
 import type { MemoryLimits } from './wasm-edit.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
@@ -156,17 +156,21 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
 export function cpythonTemplate(): Template {
   if (template) return template;
   const started = performance.now();
-  const { bytes, module, limits, stdlibBytes, sha256, stdlibSha256, state: baked } = loadCPythonModule();
-  const parsed = baked ? parseState(baked, stateOrigin(sha256, stdlibSha256)) : null;
-  const loadedState = parsed ?? initialiseState(bytes, readStdlib());
-  // In shared memory, so that posting the template to a worker thread copies none of it.
-  const image = new Uint8Array(new SharedArrayBuffer(loadedState.memoryBytes));
-  for (const [at, chunk] of loadedState.chunks) image.set(chunk, at);
-  const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
+  const { builtBytes, module, limits, stdlibBytes, sha256, stdlibSha256, readState } = loadCPythonModule();
+  const baked = readState(stateOrigin(sha256, stdlibSha256));
+  const { state, image } = baked ?? imageOf(initialiseState(builtBytes(), readStdlib()));
   const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
   fitImageCStackLimits(image, cStack);
-  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: baked ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
+}
+
+/** A state's whole memory, in shared memory (posting the template to a worker copies none of it). */
+function imageOf(loaded: CPythonState): LoadedState {
+  const image = new Uint8Array(new SharedArrayBuffer(loaded.memoryBytes));
+  for (const [at, chunk] of loaded.chunks) image.set(chunk, at);
+  const chunks = loaded.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]);
+  return { state: { ...loaded, chunks }, image };
 }
 
 /**
