@@ -126,6 +126,26 @@ describe('CPython engine internals', () => {
     second.release();
   });
 
+  it('a recycled memory is reset wherever its guest wrote: a freed secret, and a byte changed in every 64 KiB of it', () => {
+    const template = cpythonTemplate();
+    const first = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
+    const memory = first.exports.memory;
+    first.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
+    const code = first.allocString('secret = b"FREED-SECRET-" * 200000\ndel secret');
+    assert.equal(first.call((e) => e.PyRun_SimpleString(code)), 0);
+    const bytes = Buffer.from(memory.buffer);
+    assert.ok(bytes.includes('FREED-SECRET-FREED-SECRET-'), 'the freed bytes are still in memory');
+    // A guest may corrupt its own memory anywhere (the stack, the data, past the heap's top): the
+    // reset trusts nothing it left, so a changed byte at a different place in each block goes too.
+    for (let at = 0, i = 0; at < bytes.length; at += 64 * 1024, i++) bytes[at + ((i * 4099) % (64 * 1024))] ^= 0xa5;
+    first.release();
+    const second = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
+    assert.equal(second.exports.memory, memory, 'the memory was recycled');
+    assert.equal(Buffer.compare(Buffer.from(memory.buffer), Buffer.from(template.image.buffer)), 0);
+    assert.equal(Buffer.from(memory.buffer).includes('FREED-SECRET-'), false);
+    second.release();
+  });
+
   it('an instance whose externref tables changed is not reused; a reused one runs a program on the same fuel as a new one', () => {
     const template = cpythonTemplate();
     const fuelOf = (inst: CPythonInstance) => {

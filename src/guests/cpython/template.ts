@@ -207,7 +207,7 @@ export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonIns
   const inst = new CPythonInstance(instance ?? t.module, hooks, vfs, [], memory);
   inst.restoreState(t.state, recycled);
   fitInterpreterStack(inst);
-  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)), used);
+  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image, t.state.chunks)), used);
   return inst;
 }
 
