@@ -29,14 +29,18 @@ export interface CPythonExports {
   [name: string]: unknown;
 }
 
-/** The state an instance is restored to: non-zero memory chunks, the memory size and the globals. */
-export interface CPythonState {
+/** A state without its memory's contents: its size and what is outside memory. */
+export interface StateHead {
   memoryBytes: number;
-  /** [offset, bytes] of every non-zero chunk of memory. */
-  chunks: [number, Uint8Array][];
   globals: Record<string, number>;
   /** Where the libc keeps the time zone's name. */
   zoneName: number;
+}
+
+/** The state an instance is restored to: non-zero memory chunks, the memory size and the globals. */
+export interface CPythonState extends StateHead {
+  /** [offset, bytes] of every non-zero chunk of memory. */
+  chunks: [number, Uint8Array][];
 }
 
 const active = new ActiveGuest<CPythonImportState>('CPythonInstance.call');
@@ -109,14 +113,16 @@ export class CPythonInstance extends InterpreterInstance<CPythonExports, CPython
   /**
    * Makes this fresh instance continue from `state`. A new memory is all zero: only the state's
    * chunks are written, and untouched pages stay unmapped. `memoryIsState`: the memory already holds
-   * the state (a recycled one, reset to the template's image when it was given back).
+   * the state (a recycled one, reset to the template's image when it was given back, or the one the
+   * template's state was read into): only the state's head is used.
    */
-  restoreState(state: CPythonState, memoryIsState = false): void {
+  restoreState(state: StateHead & Partial<CPythonState>, memoryIsState = false): void {
     const missing = (state.memoryBytes - this.memory.byteLength) / WASM_PAGE_BYTES;
     if (missing > 0 && !this.memory.grow(missing)) throw new Error('pyfence: cannot grow memory to the saved state');
     if (memoryIsState) {
       if (this.memory.byteLength !== state.memoryBytes) throw new Error('pyfence: a recycled memory must have the state\'s size');
     } else {
+      if (!state.chunks) throw new Error('pyfence: restoring a new memory needs the state\'s chunks');
       for (const [at, bytes] of state.chunks) this.memory.bytes(at, bytes.length).set(bytes);
     }
     this.restorePrefixedGlobals(CPYTHON_STATE_PREFIX, state.globals);

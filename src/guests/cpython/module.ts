@@ -20,7 +20,7 @@ export interface CPythonModule {
   stdlibBytes: number;
   stdlibSha256: string;
   /** The build's initialised state (state-file.ts) made from `origin`, read into its image; null if none. */
-  readState(origin: string): LoadedState | null;
+  readState(origin: string, allocate?: (memoryBytes: number) => Uint8Array): LoadedState | null;
 }
 
 let loaded: CPythonModule | null = null;
@@ -79,9 +79,9 @@ export function loadCPythonModule(): CPythonModule {
     sha256: manifest.module.sha256,
     stdlibBytes: manifest.stdlib.bytes,
     stdlibSha256: manifest.stdlib.sha256,
-    readState(origin) {
+    readState(origin, allocate) {
       try {
-        return withFileSource(pathOf(CPYTHON_FILES.state), (source) => loadState(source, origin));
+        return withFileSource(pathOf(CPYTHON_FILES.state), (source) => loadState(source, origin, allocate));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // not baked: the template initialises CPython on first use
         throw e;

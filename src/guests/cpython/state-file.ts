@@ -43,12 +43,15 @@ export interface LoadedState {
 
 const LENGTH_BYTES = 4;
 
+const sharedImage = (memoryBytes: number) => new Uint8Array(new SharedArrayBuffer(memoryBytes));
+
 /**
  * The state in `source`, or null if it is not one made from `origin`. Its runs are read straight
  * into the image at their offsets (the state's chunks are views of it): from a file, the only copy
- * made, so the pages it maps are the image's alone.
+ * made, so the pages it maps are the image's alone. `allocate`: the image, all zero, of the state's
+ * size (shared memory by default; a new interpreter's memory for the template's first one).
  */
-export function loadState(source: ByteSource, origin: string): LoadedState | null {
+export function loadState(source: ByteSource, origin: string, allocate: (memoryBytes: number) => Uint8Array = sharedImage): LoadedState | null {
   if (source.size < LENGTH_BYTES) return null;
   const length = new Uint8Array(LENGTH_BYTES);
   source.read(length, 0, 0, LENGTH_BYTES);
@@ -66,7 +69,7 @@ export function loadState(source: ByteSource, origin: string): LoadedState | nul
     at += length;
   }
   if (at !== source.size) return null;
-  const image = new Uint8Array(new SharedArrayBuffer(header.memoryBytes));
+  const image = allocate(header.memoryBytes);
   const chunks: [number, Uint8Array][] = [];
   at = LENGTH_BYTES + headLength;
   for (const [offset, length] of header.runs) {
