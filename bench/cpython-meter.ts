@@ -3,7 +3,7 @@
 // share of the gap to python3 are measured apart. The unmetered module is built into a scratch
 // directory with a copy of src/ beside it (the engine reads wasm/ next to its sources); nothing of it
 // reaches wasm/. Each module runs every program in a child process of its own, start-up excluded.
-// Run: node --import tsx bench/cpython-meter.ts [--runs N] [--rounds N] [--scratch DIR]
+// Run: node --import tsx bench/cpython-meter.ts [--runs N] [--rounds N] [--programs a.py,b.py] [--scratch DIR]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ const arg = (name: string, fallback: string) => {
 const runs = Number(arg('--runs', '3'));
 const programs = join(root, 'bench/programs');
 
-const files = readdirSync(programs).filter((f) => f.endsWith('.py')).sort();
+const only = arg('--programs', '');
+const files = readdirSync(programs).filter((f) => f.endsWith('.py') && (!only || only.split(',').includes(f))).sort();
 
 if (process.argv.includes('--child')) {
   // In a tree (this one or the scratch one): every program in one process, each once untimed first
@@ -62,7 +63,7 @@ function unmeteredTree(dir: string): string {
 }
 
 function timesIn(tree: string): Record<string, { ms: number; stdout: string }> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(tree, 'bench/cpython-meter.ts'), '--child', '--runs', String(runs)], { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(tree, 'bench/cpython-meter.ts'), '--child', '--runs', String(runs), '--programs', only], { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 

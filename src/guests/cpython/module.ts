@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES } from './abi.js';
 import { importMemoryWithoutData, type MemoryLimits } from './wasm-edit.js';
-import { withFileSource } from './byte-source.js';
-import { loadState, type LoadedState } from './state-file.js';
+import { withFileSource, type ByteSource } from './byte-source.js';
+import { loadState, loadStateHead, type LoadedState } from './state-file.js';
+import type { StateHead } from './instance.js';
 
 const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
@@ -21,6 +22,8 @@ export interface CPythonModule {
   stdlibSha256: string;
   /** The build's initialised state (state-file.ts) made from `origin`, read into its image; null if none. */
   readState(origin: string, allocate?: (memoryBytes: number) => Uint8Array): LoadedState | null;
+  /** The baked state's head only (its memory's size, its globals), if it was made from `origin`. */
+  readStateHead(origin: string): StateHead | null;
 }
 
 let loaded: CPythonModule | null = null;
@@ -55,8 +58,9 @@ function readShared(file: string): Uint8Array {
 }
 
 /**
- * The module, compiled, and a reader of the baked state. The files are the manifest's if they have its sizes: the build hashed them when it wrote them
- * together, and hashing 26 MB again cost every process tens of milliseconds. What this check is for,
+ * The module, compiled, and readers of the baked state. The files are the manifest's if they have
+ * their sizes: the build hashed them when it wrote them together, and hashing 26 MB again cost every
+ * process tens of milliseconds. What this check is for,
  * a stale or mixed wasm/, has other sizes in practice.
  */
 export function loadCPythonModule(): CPythonModule {
@@ -79,16 +83,20 @@ export function loadCPythonModule(): CPythonModule {
     sha256: manifest.module.sha256,
     stdlibBytes: manifest.stdlib.bytes,
     stdlibSha256: manifest.stdlib.sha256,
-    readState(origin, allocate) {
-      try {
-        return withFileSource(pathOf(CPYTHON_FILES.state), (source) => loadState(source, origin, allocate));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // not baked: the template initialises CPython on first use
-        throw e;
-      }
-    },
+    readState: (origin, allocate) => readStateFile((source) => loadState(source, origin, allocate)),
+    readStateHead: (origin) => readStateFile((source) => loadStateHead(source, origin)),
   };
   return loaded;
+}
+
+/** `read` over the baked state's file; null if there is none (the template then initialises CPython). */
+function readStateFile<T>(parse: (source: ByteSource) => T | null): T | null {
+  try {
+    return withFileSource(pathOf(CPYTHON_FILES.state), parse);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 let stdlib: Uint8Array | null = null;

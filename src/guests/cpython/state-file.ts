@@ -1,6 +1,6 @@
 // The initialised interpreter's state as a file (wasm/cpython-state.bin, made by the build): a JSON
 // header, then the changed memory runs back to back. Loading it replaces ~1 s of initialisation.
-import type { CPythonState } from './instance.js';
+import type { CPythonState, StateHead } from './instance.js';
 import type { ByteSource } from './byte-source.js';
 
 interface Header {
@@ -45,13 +45,8 @@ const LENGTH_BYTES = 4;
 
 const sharedImage = (memoryBytes: number) => new Uint8Array(new SharedArrayBuffer(memoryBytes));
 
-/**
- * The state in `source`, or null if it is not one made from `origin`. Its runs are read straight
- * into the image at their offsets (the state's chunks are views of it): from a file, the only copy
- * made, so the pages it maps are the image's alone. `allocate`: the image, all zero, of the state's
- * size (shared memory by default; a new interpreter's memory for the template's first one).
- */
-export function loadState(source: ByteSource, origin: string, allocate: (memoryBytes: number) => Uint8Array = sharedImage): LoadedState | null {
+/** The header of the state in `source` and where its runs start, if it is a whole state made from `origin`. */
+function readHeader(source: ByteSource, origin: string): { header: Header; bodyAt: number } | null {
   if (source.size < LENGTH_BYTES) return null;
   const length = new Uint8Array(LENGTH_BYTES);
   source.read(length, 0, 0, LENGTH_BYTES);
@@ -63,15 +58,34 @@ export function loadState(source: ByteSource, origin: string, allocate: (memoryB
   if (!text.startsWith(MAGIC + '\n')) return null;
   const header = JSON.parse(text.slice(MAGIC.length + 1)) as Header;
   if (header.origin !== origin) return null;
-  let at = LENGTH_BYTES + headLength;
+  const bodyAt = LENGTH_BYTES + headLength;
+  let at = bodyAt;
   for (const [offset, length] of header.runs) {
     if (offset < 0 || offset + length > header.memoryBytes) return null;
     at += length;
   }
-  if (at !== source.size) return null;
+  return at === source.size ? { header, bodyAt } : null;
+}
+
+/** The state's head (its memory's size and what is outside memory), without reading its memory. */
+export function loadStateHead(source: ByteSource, origin: string): StateHead | null {
+  const read = readHeader(source, origin);
+  return read && { memoryBytes: read.header.memoryBytes, globals: read.header.globals, zoneName: read.header.zoneName };
+}
+
+/**
+ * The state in `source`, or null if it is not one made from `origin`. Its runs are read straight
+ * into the image at their offsets (the state's chunks are views of it): from a file, the only copy
+ * made, so the pages it maps are the image's alone. `allocate`: the image, all zero, of the state's
+ * size (shared memory by default; a new interpreter's memory for the template's first one).
+ */
+export function loadState(source: ByteSource, origin: string, allocate: (memoryBytes: number) => Uint8Array = sharedImage): LoadedState | null {
+  const read = readHeader(source, origin);
+  if (!read) return null;
+  const { header } = read;
   const image = allocate(header.memoryBytes);
   const chunks: [number, Uint8Array][] = [];
-  at = LENGTH_BYTES + headLength;
+  let at = read.bodyAt;
   for (const [offset, length] of header.runs) {
     source.read(image, offset, at, length);
     chunks.push([offset, image.subarray(offset, offset + length)]);

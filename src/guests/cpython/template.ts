@@ -221,9 +221,16 @@ function templateHead(): TemplateHead {
 
 const headOf = ({ memoryBytes, globals, zoneName }: StateHead): StateHead => ({ memoryBytes, globals, zoneName });
 
-/** The size of a fresh interpreter's memory. */
+/**
+ * The size of a fresh interpreter's memory (a sandbox's limits are checked against it): from the
+ * baked state's header if nothing else of the template is loaded yet, so that a process whose
+ * interpreters all run on worker threads reads no memory for one here.
+ */
 export function templateMemoryBytes(): number {
-  return templateHead().head.memoryBytes;
+  if (template) return template.state.memoryBytes;
+  if (head) return head.head.memoryBytes;
+  const { sha256, stdlibSha256, readStateHead } = loadCPythonModule();
+  return (readStateHead(stateOrigin(sha256, stdlibSha256)) ?? cpythonTemplate().state).memoryBytes;
 }
 
 /** A state's whole memory, in shared memory (posting the template to a worker copies none of it). */
