@@ -94,8 +94,6 @@ type TemplateHead = Omit<Template, 'state' | 'image'> & {
   head: StateHead;
   /** The memory the baked state was read into, until the first interpreter takes it. */
   firstMemory: WebAssembly.Memory | null;
-  /** The complete template, once made. */
-  complete: Template | null;
 };
 
 let template: Template | null = null;
@@ -178,9 +176,8 @@ export function cpythonTemplate(): Template {
     const again = readState(stateOrigin(sha256, stdlibSha256));
     if (!again) throw new Error('pyfence: wasm/cpython-state.bin changed while this process used it');
     fitImageCStackLimits(again.image, lazy.cStack);
-    const { head: _head, firstMemory: _memory, complete: _complete, ...parts } = lazy;
-    template = { ...parts, stdlib: lazy.stdlib, state: again.state, image: again.image };
-    lazy.complete = template;
+    const { head: _head, firstMemory: _memory, ...parts } = lazy;
+    template = { ...parts, state: again.state, image: again.image };
     return template;
   }
   const started = performance.now();
@@ -200,7 +197,7 @@ export function cpythonTemplate(): Template {
  */
 function templateHead(): TemplateHead {
   if (head) return head;
-  if (template) return (head = { ...template, head: headOf(template.state), firstMemory: null, complete: template });
+  if (template) return (head = { ...template, head: headOf(template.state), firstMemory: null });
   const started = performance.now();
   const { module, limits, stdlibBytes, sha256, stdlibSha256, readState } = loadCPythonModule();
   let firstMemory: WebAssembly.Memory | null = null;
@@ -215,7 +212,7 @@ function templateHead(): TemplateHead {
   }
   const cStack = readCStackLimits(baked.image, baked.state.globals[STACK_POINTER], baked.state.chunks);
   fitImageCStackLimits(baked.image, cStack);
-  head = { module, stdlib: null, stdlibBytes, limits, cStack, source: 'baked', loadMs: performance.now() - started, head: headOf(baked.state), firstMemory, complete: null };
+  head = { module, stdlib: null, stdlibBytes, limits, cStack, source: 'baked', loadMs: performance.now() - started, head: headOf(baked.state), firstMemory };
   return head;
 }
 
@@ -283,11 +280,14 @@ export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonIns
   const inst = new CPythonInstance(instance ?? t.module, hooks, vfs, [], memory);
   inst.restoreState(recycled ? t.head : cpythonTemplate().state, recycled);
   fitInterpreterStack(inst);
-  inst.onReleased = (m, used) => {
-    const { image, state } = cpythonTemplate();
-    releaseMemory(t.module, m, (pool ??= templateImagePolicy(image, state.chunks)), used);
-  };
+  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= imagePolicy()), used);
   return inst;
+}
+
+/** The reset to the template's image (which giving back the first memory reads in, if not yet). */
+function imagePolicy(): PoolPolicy {
+  const { image, state } = cpythonTemplate();
+  return templateImagePolicy(image, state.chunks);
 }
 
 /** How this thread recycles its interpreters' memories (not in the template: that is posted to workers). */
