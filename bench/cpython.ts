@@ -86,6 +86,11 @@ console.log(`template: ${template.source} in ${ms(performance.now() - t0)}, ${(t
 await freshLatency(3); // warm-up: V8 tiers up the instance creation path
 const fresh = await freshLatency(quick ? 10 : 30);
 console.log(`fresh sandbox (create + print(1+1) + dispose): median ${ms(median(fresh))}, p90 ${ms(percentile(fresh, 90))}, n=${fresh.length}`);
+// The same once V8 has compiled CPython's hot functions in the background (the first few dozen
+// sandboxes of a process run while it does): what a long-lived process's sandboxes cost.
+await freshLatency(quick ? 10 : 20);
+const steady = await freshLatency(quick ? 10 : 50);
+console.log(`fresh sandbox after ${quick ? 23 : 53} before it: median ${ms(median(steady))}, p90 ${ms(percentile(steady, 90))}, n=${steady.length}`);
 const rss = await rssPerSession(quick ? 5 : 20);
 console.log(`RSS per idle session: ${(rss / 2 ** 20).toFixed(2)} MiB`);
 const cpu = await cpuPrograms(quick ? 1 : 3);

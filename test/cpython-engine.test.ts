@@ -1,7 +1,9 @@
 // The CPython engine below the Sandbox API: what the build made, and that a recycled memory carries
 // nothing of the interpreter that used it before.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './helpers.js';
@@ -124,6 +126,60 @@ describe('CPython engine internals', () => {
     assert.equal(Buffer.from(memory.buffer).includes('TOP-SECRET-'), false);
     assert.deepEqual(second.registers(), { globals: template.state.globals, zoneName: template.state.zoneName });
     second.release();
+  });
+
+  it('a recycled memory is reset wherever its guest wrote: a freed secret, and a byte changed in every 64 KiB of it', () => {
+    const template = cpythonTemplate();
+    const first = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
+    const memory = first.exports.memory;
+    first.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });
+    const code = first.allocString('secret = b"FREED-SECRET-" * 200000\ndel secret');
+    assert.equal(first.call((e) => e.PyRun_SimpleString(code)), 0);
+    const bytes = Buffer.from(memory.buffer);
+    assert.ok(bytes.includes('FREED-SECRET-FREED-SECRET-'), 'the freed bytes are still in memory');
+    // A guest may corrupt its own memory anywhere (the stack, the data, past the heap's top): the
+    // reset trusts nothing it left, so a changed byte at a different place in each block goes too.
+    for (let at = 0, i = 0; at < bytes.length; at += 64 * 1024, i++) bytes[at + ((i * 4099) % (64 * 1024))] ^= 0xa5;
+    first.release();
+    const second = newCPythonInstance(initHooks(), new CPythonFS({}, templateStdlib()));
+    assert.equal(second.exports.memory, memory, 'the memory was recycled');
+    assert.equal(Buffer.compare(Buffer.from(memory.buffer), Buffer.from(template.image.buffer)), 0);
+    assert.equal(Buffer.from(memory.buffer).includes('FREED-SECRET-'), false);
+    second.release();
+  });
+
+  it("a process's first interpreter runs on the memory the baked state was read into; the image, read later, is that state and resets it", () => {
+    // A new process: the template's head and first memory are per process.
+    const dir = mkdtempSync(join(tmpdir(), 'pyfence-first-'));
+    try {
+      const script = join(dir, 'first.ts');
+      const src = (rel: string) => JSON.stringify(join(ROOT, rel));
+      writeFileSync(
+        script,
+        [
+          `import { cpythonTemplate, initHooks, newCPythonInstance, templateStdlib } from ${src('src/guests/cpython/template.ts')};`,
+          `import { CPythonFS } from ${src('src/guests/cpython/stdlib-fs.ts')};`,
+          'const fs = () => new CPythonFS({}, templateStdlib());',
+          'const first = newCPythonInstance(initHooks(), fs());',
+          'const memory = first.exports.memory;',
+          'const t = cpythonTemplate();',
+          'const asImage = () => Buffer.compare(Buffer.from(memory.buffer), Buffer.from(t.image.buffer)) === 0;',
+          'const out: Record<string, unknown> = { source: t.source, firstIsImage: asImage() };',
+          'first.fuel.begin(Infinity, { checkpoint() {}, exhausted() {} });',
+          'out.ran = first.call((e) => e.PyRun_SimpleString(first.allocString(\'s = b"FIRST-SECRET-" * 50000\\ndel s\')));',
+          'first.release();',
+          'const second = newCPythonInstance(initHooks(), fs());',
+          'out.recycled = second.exports.memory === memory;',
+          'out.secondIsImage = asImage();',
+          'out.secretLeft = Buffer.from(memory.buffer).includes("FIRST-SECRET-");',
+          'console.log(JSON.stringify(out));',
+        ].join('\n'),
+      );
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      assert.deepEqual(JSON.parse(stdout.trim()), { source: 'baked', firstIsImage: true, ran: 0, recycled: true, secondIsImage: true, secretLeft: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an instance whose externref tables changed is not reused; a reused one runs a program on the same fuel as a new one', () => {

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CPYTHON_FILES } from '../../src/guests/cpython/abi.js';
 import { seededRandomU32 } from '../../src/core/determinism.js';
-import { serializeState, parseState } from '../../src/guests/cpython/state-file.js';
+import { serializeState, loadState } from '../../src/guests/cpython/state-file.js';
+import { arraySource } from '../../src/guests/cpython/byte-source.js';
 import { initHooks, initialiseState, stateOrigin } from '../../src/guests/cpython/template.js';
 import { sha256 } from '../pinned.js';
 
@@ -17,7 +18,7 @@ export function bakeState(outDir: string): void {
   const origin = stateOrigin(manifest.module.sha256, manifest.stdlib.sha256);
   const statePath = join(outDir, CPYTHON_FILES.state);
   const existing = existsSync(statePath) && !process.argv.includes('--force') ? new Uint8Array(readFileSync(statePath)) : null;
-  const upToDate = existing !== null && parseState(existing, origin);
+  const upToDate = existing !== null && loadState(arraySource(existing), origin) !== null;
   const t0 = performance.now();
   let bytes: Uint8Array;
   if (upToDate) {

@@ -19,6 +19,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outFlag = process.argv.indexOf('--out');
 const outDir = outFlag > 0 ? process.argv[outFlag + 1] : join(root, 'wasm');
 const manifestPath = join(outDir, CPYTHON_FILES.manifest);
+/**
+ * For bench/cpython-meter.ts only (with --out elsewhere): the module without the meter, to tell what
+ * the meter costs from what the wasm build costs. Nothing in the engine loads such a module: it could
+ * not be stopped.
+ */
+const unmetered = process.argv.includes('--unmetered');
+if (unmetered && outFlag < 0) throw new Error('pyfence: an unmetered CPython is built with --out <dir>, never into wasm/');
 
 /**
  * The wasm features the module uses and V8 (Node 20) runs. Enabling all of binaryen's features would
@@ -62,7 +69,7 @@ function inputHash(): string {
   };
   SOURCES.forEach(add);
   const binaryenVersion = JSON.parse(readFileSync(join(root, 'node_modules/binaryen/package.json'), 'utf8')).version;
-  return sha256([PYODIDE_VERSION, ...Object.values(PINNED_FILES), binaryenVersion, ...parts].join('\0'));
+  return sha256([PYODIDE_VERSION, ...Object.values(PINNED_FILES), binaryenVersion, ...parts, ...(unmetered ? ['unmetered'] : [])].join('\0'));
 }
 
 function timed<T>(times: Record<string, number>, label: string, f: () => T): T {
@@ -85,9 +92,11 @@ function transform(input: Uint8Array) {
   const stateGlobals = exportMutableGlobals(m, CPYTHON_STATE_PREFIX);
   const tables = exportOtherTables(m, CPYTHON_TABLE_PREFIX);
   const exportsRemoved = keepExports(m, [...CPYTHON_RUNTIME_EXPORTS, ...stateGlobals, ...tables]);
-  let metering;
-  ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
-  timed(times, 'localsMs', () => m.runPasses(AFTER_METER_PASSES));
+  let metering = null;
+  if (!unmetered) {
+    ({ module: m, report: metering } = timed(times, 'meteringMs', () => meterModule(m)));
+    timed(times, 'localsMs', () => m.runPasses(AFTER_METER_PASSES));
+  }
   const { memoryGrows, functionTableWrites } = timed(times, 'scanMs', () => countGuardedWrites(m));
   if (memoryGrows !== 0) throw new Error(`cpython: ${memoryGrows} memory.grow instructions: growth must go through the host`);
   if (functionTableWrites !== 0) throw new Error(`cpython: ${functionTableWrites} writes of the function table: a used instance could not serve another interpreter`);

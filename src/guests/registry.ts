@@ -13,7 +13,7 @@ import type { HostCallHandler } from './cpython/grants.js';
 import { cpythonGuest } from './cpython/guest.js';
 import { WORKER_STACK_MB as CPYTHON_WORKER_STACK_MB } from './cpython/stack-limits.js';
 import { decodeSession } from './cpython/snapshot.js';
-import { adoptCPythonTemplate, cpythonTemplate, type Template } from './cpython/template.js';
+import { adoptCPythonTemplate, cpythonTemplate, templateMemoryBytes, type Template } from './cpython/template.js';
 import { micropythonGuest } from './micropython/guest.js';
 import { adoptSandboxModule, sharedSandboxModule, type LoadedModule } from './micropython/module.js';
 import { readSnapshot } from './micropython/session-snapshot.js';
@@ -90,7 +90,7 @@ const cpython: PythonEngine = {
   // Its C recursion needs a deeper native stack than a thread's default (guests/cpython/stack-limits.ts).
   workerStackMb: CPYTHON_WORKER_STACK_MB,
   check(limits) {
-    const initialBytes = cpythonTemplate().state.memoryBytes;
+    const initialBytes = templateMemoryBytes();
     if (limits.memoryBytes < initialBytes) {
       throw new UsageError(`limits.memoryBytes must be at least ${initialBytes} with engine 'cpython' (its initial memory)`);
     }

@@ -29,14 +29,18 @@ export interface CPythonExports {
   [name: string]: unknown;
 }
 
-/** The state an instance is restored to: non-zero memory chunks, the memory size and the globals. */
-export interface CPythonState {
+/** A state without its memory's contents: its size and what is outside memory. */
+export interface StateHead {
   memoryBytes: number;
-  /** [offset, bytes] of every non-zero chunk of memory. */
-  chunks: [number, Uint8Array][];
   globals: Record<string, number>;
   /** Where the libc keeps the time zone's name. */
   zoneName: number;
+}
+
+/** The state an instance is restored to: non-zero memory chunks, the memory size and the globals. */
+export interface CPythonState extends StateHead {
+  /** [offset, bytes] of every non-zero chunk of memory. */
+  chunks: [number, Uint8Array][];
 }
 
 const active = new ActiveGuest<CPythonImportState>('CPythonInstance.call');
@@ -109,14 +113,16 @@ export class CPythonInstance extends InterpreterInstance<CPythonExports, CPython
   /**
    * Makes this fresh instance continue from `state`. A new memory is all zero: only the state's
    * chunks are written, and untouched pages stay unmapped. `memoryIsState`: the memory already holds
-   * the state (a recycled one, reset to the template's image when it was given back).
+   * the state (a recycled one, reset to the template's image when it was given back, or the one the
+   * template's state was read into): only the state's head is used.
    */
-  restoreState(state: CPythonState, memoryIsState = false): void {
+  restoreState(state: StateHead & Partial<CPythonState>, memoryIsState = false): void {
     const missing = (state.memoryBytes - this.memory.byteLength) / WASM_PAGE_BYTES;
     if (missing > 0 && !this.memory.grow(missing)) throw new Error('pyfence: cannot grow memory to the saved state');
     if (memoryIsState) {
       if (this.memory.byteLength !== state.memoryBytes) throw new Error('pyfence: a recycled memory must have the state\'s size');
     } else {
+      if (!state.chunks) throw new Error('pyfence: restoring a new memory needs the state\'s chunks');
       for (const [at, bytes] of state.chunks) this.memory.bytes(at, bytes.length).set(bytes);
     }
     this.restorePrefixedGlobals(CPYTHON_STATE_PREFIX, state.globals);
@@ -134,11 +140,14 @@ const ZERO_BLOCK = Buffer.alloc(COMPARE_BYTES);
  * The pool's reset for CPython's memories (src/engine/memory-pool.ts): every byte of the last
  * interpreter replaced by the template's `image`, writing only the blocks that differ (a native
  * compare reads both, which is cheaper than rewriting 30 MiB when the interpreter changed a few MiB).
- * Most of the image is zero (the stack and the heap above the template's): those blocks are compared
- * with one small zero block instead, which halves the memory read for them.
+ * Every block of the memory is compared, whatever the guest may have left: nothing it wrote is
+ * trusted to say where it wrote. Most of the image is zero (the stack and the heap above the
+ * template's): those blocks are compared with one small zero block instead, which halves the memory
+ * read for them. `chunks`: the image's non-zero parts (the state's), which say which blocks are zero
+ * without reading the image (its zero pages stay unmapped).
  */
-export function templateImagePolicy(image: Uint8Array): PoolPolicy {
-  const blocks = imageBlocks(image);
+export function templateImagePolicy(image: Uint8Array, chunks: [number, Uint8Array][]): PoolPolicy {
+  const blocks = imageBlocks(image, chunks);
   return {
     maxBytes: image.length,
     budgetBytes: 2 * image.length, // two idle memories per thread
@@ -168,11 +177,13 @@ function tablesUnchanged(instance: WebAssembly.Instance): boolean {
 }
 
 /** The image cut in compare blocks, each either all zero (null) or its bytes. */
-function imageBlocks(image: Uint8Array): (Buffer | null)[] {
-  const blocks: (Buffer | null)[] = [];
-  for (let at = 0; at < image.length; at += COMPARE_BYTES) {
-    const block = Buffer.from(image.buffer, image.byteOffset + at, Math.min(COMPARE_BYTES, image.length - at));
-    blocks.push(ZERO_BLOCK.compare(block, 0, block.length, 0, block.length) === 0 ? null : block);
+function imageBlocks(image: Uint8Array, chunks: [number, Uint8Array][]): (Buffer | null)[] {
+  const blocks: (Buffer | null)[] = new Array(Math.ceil(image.length / COMPARE_BYTES)).fill(null);
+  for (const [at, bytes] of chunks) {
+    for (let i = Math.floor(at / COMPARE_BYTES); i * COMPARE_BYTES < at + bytes.length; i++) {
+      const start = i * COMPARE_BYTES;
+      blocks[i] ??= Buffer.from(image.buffer, image.byteOffset + start, Math.min(COMPARE_BYTES, image.length - start));
+    }
   }
   return blocks;
 }
@@ -180,9 +191,8 @@ function imageBlocks(image: Uint8Array): (Buffer | null)[] {
 function overwriteDifferences(target: Buffer, blocks: (Buffer | null)[]): void {
   for (let i = 0, at = 0; i < blocks.length; i++, at += COMPARE_BYTES) {
     const block = blocks[i];
-    const length = block?.length ?? Math.min(COMPARE_BYTES, target.length - at);
-    const expected = block ?? ZERO_BLOCK;
-    if (target.compare(expected, 0, length, at, at + length) === 0) continue;
+    const length = Math.min(COMPARE_BYTES, target.length - at);
+    if (target.compare(block ?? ZERO_BLOCK, 0, length, at, at + length) === 0) continue;
     if (block) target.set(block, at);
     else target.fill(0, at, at + length);
   }

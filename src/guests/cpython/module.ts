@@ -1,14 +1,17 @@
 // The CPython module (build/cpython/) and its standard library, loaded and compiled once per process.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES } from './abi.js';
 import { importMemoryWithoutData, type MemoryLimits } from './wasm-edit.js';
+import { withFileSource, type ByteSource } from './byte-source.js';
+import { loadState, loadStateHead, type LoadedState } from './state-file.js';
+import type { StateHead } from './instance.js';
 
 const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
 export interface CPythonModule {
-  /** The module as built (it defines its memory and data): what the build initialises. */
-  bytes: Uint8Array<ArrayBuffer>;
+  /** The module as built (it defines its memory and data): what initialising needs, read when asked. */
+  builtBytes(): Uint8Array<ArrayBuffer>;
   /** The module the engine instantiates: memory imported, no data (wasm-edit.ts). */
   module: WebAssembly.Module;
   limits: MemoryLimits;
@@ -17,8 +20,10 @@ export interface CPythonModule {
   /** The standard library zip's size; its bytes come from readStdlib, when first needed. */
   stdlibBytes: number;
   stdlibSha256: string;
-  /** The build's initialised state (state-file.ts), if it made one. */
-  state: Uint8Array | null;
+  /** The build's initialised state (state-file.ts) made from `origin`, read into its image; null if none. */
+  readState(origin: string, allocate?: (memoryBytes: number) => Uint8Array): LoadedState | null;
+  /** The baked state's head only (its memory's size, its globals), if it was made from `origin`. */
+  readStateHead(origin: string): StateHead | null;
 }
 
 let loaded: CPythonModule | null = null;
@@ -41,52 +46,57 @@ function read(file: string): Uint8Array<ArrayBuffer> {
 /** A file read straight into shared memory: posted to worker threads, it is not copied again. */
 function readShared(file: string): Uint8Array {
   const path = pathOf(file);
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
+    return withFileSource(path, (source) => {
+      const bytes = new Uint8Array(new SharedArrayBuffer(source.size));
+      source.read(bytes, 0, 0, source.size);
+      return bytes;
+    });
   } catch (e) {
-    throw missing(path, e);
-  }
-  try {
-    const bytes = new Uint8Array(new SharedArrayBuffer(fstatSync(fd).size));
-    for (let at = 0; at < bytes.length; ) {
-      const n = readSync(fd, bytes, at, bytes.length - at, at);
-      if (n === 0) throw new Error(`pyfence: ${path} shrank while it was read`);
-      at += n;
-    }
-    return bytes;
-  } finally {
-    closeSync(fd);
+    throw (e as NodeJS.ErrnoException).code ? missing(path, e) : e;
   }
 }
 
 /**
- * The module, compiled; the baked state. The files are the manifest's if they have its sizes: the build hashed them when it wrote them
- * together, and hashing 26 MB again cost every process tens of milliseconds. What this check is for,
+ * The module, compiled, and readers of the baked state. The files are the manifest's if they have
+ * their sizes: the build hashed them when it wrote them together, and hashing 26 MB again cost every
+ * process tens of milliseconds. What this check is for,
  * a stale or mixed wasm/, has other sizes in practice.
  */
 export function loadCPythonModule(): CPythonModule {
   if (loaded) return loaded;
   const manifest = JSON.parse(new TextDecoder().decode(read(CPYTHON_FILES.manifest)));
-  const bytes = read(CPYTHON_FILES.module);
-  if (manifest.module?.bytes !== bytes.length || typeof manifest.stdlib?.bytes !== 'number') throw stale();
-  let state: Uint8Array | null = null;
+  const modulePath = pathOf(CPYTHON_FILES.module);
+  let edited: ReturnType<typeof importMemoryWithoutData>;
   try {
-    state = view(readFileSync(pathOf(CPYTHON_FILES.state)));
-  } catch {
-    // Not baked: the template initialises CPython on first use (template.ts).
+    edited = withFileSource(modulePath, (source) => {
+      if (manifest.module?.bytes !== source.size || typeof manifest.stdlib?.bytes !== 'number') throw stale();
+      return importMemoryWithoutData(source);
+    });
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code ? missing(modulePath, e) : e;
   }
-  const edited = importMemoryWithoutData(bytes);
   loaded = {
-    bytes,
+    builtBytes: () => read(CPYTHON_FILES.module),
     module: new WebAssembly.Module(edited.bytes),
     limits: edited.limits,
     sha256: manifest.module.sha256,
     stdlibBytes: manifest.stdlib.bytes,
     stdlibSha256: manifest.stdlib.sha256,
-    state,
+    readState: (origin, allocate) => readStateFile((source) => loadState(source, origin, allocate)),
+    readStateHead: (origin) => readStateFile((source) => loadStateHead(source, origin)),
   };
   return loaded;
+}
+
+/** `read` over the baked state's file; null if there is none (the template then initialises CPython). */
+function readStateFile<T>(parse: (source: ByteSource) => T | null): T | null {
+  try {
+    return withFileSource(pathOf(CPYTHON_FILES.state), parse);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 let stdlib: Uint8Array | null = null;

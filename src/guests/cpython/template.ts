@@ -5,11 +5,12 @@ import { sha256Hex } from '../../core/lazy-builtins.js';
 import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../engine/host.js';
 import { guardedCall } from '../../engine/stop.js';
 import type { VirtualFS } from '../../vfs/vfs.js';
-import { CPythonInstance, templateImagePolicy, type CPythonState } from './instance.js';
+import { WASM_PAGE_BYTES } from '../../engine/abi.js';
+import { CPythonInstance, templateImagePolicy, type CPythonState, type StateHead } from './instance.js';
 import { loadCPythonModule, readStdlib } from './module.js';
 import { CPythonFS, type StdlibSource } from './stdlib-fs.js';
 import { zeroFreeHeap } from './free-memory.js';
-import { parseState } from './state-file.js';
+import type { LoadedState } from './state-file.js';
 import { acquireMemory, releaseMemory, type PoolPolicy } from '../../engine/memory-pool.js';
 import type { MemoryLimits } from './wasm-edit.js';
 import { CPYTHON_STATE_PREFIX } from './abi.js';
@@ -83,7 +84,20 @@ export interface Template {
   loadMs: number;
 }
 
+/**
+ * The template as far as a process's first interpreter needs it: the baked state's head, and a new
+ * memory the state was read into, which that interpreter takes. The image (a second copy of the
+ * state's pages, for resets, snapshots and worker threads) is read only when first asked for: a
+ * process that runs one interpreter and exits (the CLI) never maps it.
+ */
+type TemplateHead = Omit<Template, 'state' | 'image'> & {
+  head: StateHead;
+  /** The memory the baked state was read into, until the first interpreter takes it. */
+  firstMemory: WebAssembly.Memory | null;
+};
+
 let template: Template | null = null;
+let head: TemplateHead | null = null;
 
 /** Runs Python source in an initialising interpreter; any failure is the initialisation's. */
 export function runOrThrow(inst: CPythonInstance, code: string, what: string): void {
@@ -155,18 +169,73 @@ export function initialiseState(moduleBytes: Uint8Array<ArrayBuffer>, stdlib: Ui
 /** The process's initialised CPython state: the build's baked one if it matches, else made now. */
 export function cpythonTemplate(): Template {
   if (template) return template;
+  const lazy = head;
+  if (lazy) {
+    // The head came from the baked state: its image is that file read again.
+    const { sha256, stdlibSha256, readState } = loadCPythonModule();
+    const again = readState(stateOrigin(sha256, stdlibSha256));
+    if (!again) throw new Error('pyfence: wasm/cpython-state.bin changed while this process used it');
+    fitImageCStackLimits(again.image, lazy.cStack);
+    const { head: _head, firstMemory: _memory, ...parts } = lazy;
+    template = { ...parts, state: again.state, image: again.image };
+    return template;
+  }
   const started = performance.now();
-  const { bytes, module, limits, stdlibBytes, sha256, stdlibSha256, state: baked } = loadCPythonModule();
-  const parsed = baked ? parseState(baked, stateOrigin(sha256, stdlibSha256)) : null;
-  const loadedState = parsed ?? initialiseState(bytes, readStdlib());
-  // In shared memory, so that posting the template to a worker thread copies none of it.
-  const image = new Uint8Array(new SharedArrayBuffer(loadedState.memoryBytes));
-  for (const [at, chunk] of loadedState.chunks) image.set(chunk, at);
-  const state = { ...loadedState, chunks: loadedState.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]) };
+  const { builtBytes, module, limits, stdlibBytes, sha256, stdlibSha256, readState } = loadCPythonModule();
+  const baked = readState(stateOrigin(sha256, stdlibSha256));
+  const { state, image } = baked ?? imageOf(initialiseState(builtBytes(), readStdlib()));
   const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
   fitImageCStackLimits(image, cStack);
-  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: parsed ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: baked ? 'baked' : 'initialised', loadMs: performance.now() - started };
   return template;
+}
+
+/**
+ * What the next interpreter needs of the template: the complete one if this thread has it, else its
+ * head, read from the baked state into the first interpreter's memory (without a baked state, the
+ * complete template, initialised).
+ */
+function templateHead(): TemplateHead {
+  if (head) return head;
+  if (template) return (head = { ...template, head: headOf(template.state), firstMemory: null });
+  const started = performance.now();
+  const { module, limits, stdlibBytes, sha256, stdlibSha256, readState } = loadCPythonModule();
+  let firstMemory: WebAssembly.Memory | null = null;
+  const baked = readState(stateOrigin(sha256, stdlibSha256), (memoryBytes) => {
+    const pages = Math.max(limits.initialPages, memoryBytes / WASM_PAGE_BYTES);
+    firstMemory = new WebAssembly.Memory({ initial: pages, maximum: limits.maximumPages });
+    return new Uint8Array(firstMemory.buffer, 0, memoryBytes);
+  });
+  if (!baked || !firstMemory) {
+    cpythonTemplate(); // no baked state: initialised now, complete
+    return templateHead();
+  }
+  const cStack = readCStackLimits(baked.image, baked.state.globals[STACK_POINTER], baked.state.chunks);
+  fitImageCStackLimits(baked.image, cStack);
+  head = { module, stdlib: null, stdlibBytes, limits, cStack, source: 'baked', loadMs: performance.now() - started, head: headOf(baked.state), firstMemory };
+  return head;
+}
+
+const headOf = ({ memoryBytes, globals, zoneName }: StateHead): StateHead => ({ memoryBytes, globals, zoneName });
+
+/**
+ * The size of a fresh interpreter's memory (a sandbox's limits are checked against it): from the
+ * baked state's header if nothing else of the template is loaded yet, so that a process whose
+ * interpreters all run on worker threads reads no memory for one here.
+ */
+export function templateMemoryBytes(): number {
+  if (template) return template.state.memoryBytes;
+  if (head) return head.head.memoryBytes;
+  const { sha256, stdlibSha256, readStateHead } = loadCPythonModule();
+  return (readStateHead(stateOrigin(sha256, stdlibSha256)) ?? cpythonTemplate().state).memoryBytes;
+}
+
+/** A state's whole memory, in shared memory (posting the template to a worker copies none of it). */
+function imageOf(loaded: CPythonState): LoadedState {
+  const image = new Uint8Array(new SharedArrayBuffer(loaded.memoryBytes));
+  for (const [at, chunk] of loaded.chunks) image.set(chunk, at);
+  const chunks = loaded.chunks.map(([at, chunk]): [number, Uint8Array] => [at, image.subarray(at, at + chunk.length)]);
+  return { state: { ...loaded, chunks }, image };
 }
 
 /**
@@ -179,8 +248,13 @@ export function adoptCPythonTemplate(shared: Template): void {
 
 /** The template's stdlib zip for an interpreter's filesystem: read when a guest first opens it. */
 export function templateStdlib(): StdlibSource {
-  const t = cpythonTemplate();
-  return { size: t.stdlibBytes, bytes: () => (t.stdlib ??= readStdlib()) };
+  const bytes = () => {
+    const zip = template?.stdlib ?? head?.stdlib ?? readStdlib();
+    if (template) template.stdlib = zip;
+    if (head) head.stdlib = zip;
+    return zip;
+  };
+  return { size: templateHead().stdlibBytes, bytes };
 }
 
 /** The module's first mutable global, exported by the build: the shadow stack pointer. */
@@ -191,20 +265,29 @@ const STACK_POINTER = `${CPYTHON_STATE_PREFIX}0`;
  * restore (of the template or of a snapshot, which may come from another thread).
  */
 export function fitInterpreterStack(inst: CPythonInstance): void {
-  fitCStackLimits(inst.memory, cpythonTemplate().cStack);
+  fitCStackLimits(inst.memory, templateHead().cStack);
 }
 
 /** A fresh interpreter in the template's state, over the session's filesystem. */
 export function newCPythonInstance(hooks: HostHooks, vfs: VirtualFS): CPythonInstance {
-  const t = cpythonTemplate();
-  // A recycled memory may come with its last instance: its globals are all the state restoreState
-  // does not already have in the memory.
-  const { memory, recycled, instance } = acquireMemory(t.module, t.limits);
+  const t = templateHead();
+  // The memory the baked state was read into, else a recycled one (reset to the image when given
+  // back), which may come with its last instance: its globals are all the state restoreState does
+  // not already have in the memory. Else a new one, which gets the state's chunks.
+  const first = t.firstMemory;
+  t.firstMemory = null;
+  const { memory, recycled, instance } = first ? { memory: first, recycled: true, instance: null } : acquireMemory(t.module, t.limits);
   const inst = new CPythonInstance(instance ?? t.module, hooks, vfs, [], memory);
-  inst.restoreState(t.state, recycled);
+  inst.restoreState(recycled ? t.head : cpythonTemplate().state, recycled);
   fitInterpreterStack(inst);
-  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= templateImagePolicy(t.image)), used);
+  inst.onReleased = (m, used) => releaseMemory(t.module, m, (pool ??= imagePolicy()), used);
   return inst;
+}
+
+/** The reset to the template's image (which giving back the first memory reads in, if not yet). */
+function imagePolicy(): PoolPolicy {
+  const { image, state } = cpythonTemplate();
+  return templateImagePolicy(image, state.chunks);
 }
 
 /** How this thread recycles its interpreters' memories (not in the template: that is posted to workers). */
