@@ -38,14 +38,17 @@ describe('code cache entries', () => {
     assert.equal(readEntry(join(dir, 'absent.v8'), stamp), undefined);
   });
 
-  it("writing an entry drops other builds' entries of the same name", () => {
+  it("writing an entry drops every entry of other builds, and keeps this build's other entries", () => {
     const dir = tempDir('code-cache-prune');
-    const old = cacheFile(dir, 'cli', 'cd'.repeat(32));
+    const old = cacheFile(dir, 'cli-run', 'cd'.repeat(32));
     writeEntry(old, stamp, code);
     fs.writeFileSync(join(dir, 'other.txt'), 'kept');
-    const current = cacheFile(dir, 'cli', 'ef'.repeat(32));
+    const sibling = cacheFile(dir, 'cli-wasm', 'ef'.repeat(32));
+    writeEntry(sibling, stamp, code);
+    const current = cacheFile(dir, 'cli-run', 'ef'.repeat(32));
     writeEntry(current, stamp, code);
-    assert.deepEqual(fs.readdirSync(dir).sort(), [current.slice(dir.length + 1), 'other.txt'].sort());
+    const name = (path: string) => path.slice(dir.length + 1);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [name(current), name(sibling), 'other.txt'].sort());
   });
 });
 
@@ -56,7 +59,7 @@ describe('the pyfence command with its code cache', () => {
     assert.equal(first.status, 0, first.stderr);
     assert.equal(first.stdout, '42\n');
     const [entry] = entries(dir);
-    assert.ok(entry, 'the first run wrote an entry');
+    assert.match(entry, /^cli-run\./, 'the first run wrote its command\'s entry');
     const written = fs.readFileSync(join(dir, entry));
     const inode = fs.statSync(join(dir, entry)).ino; // a rewrite renames a new file over it
     // Used: V8 took it, so the run does not write it again (a refused one is rewritten at exit).

@@ -41,8 +41,10 @@ export function checksum(data: Uint8Array): number {
 
 /** The entry's file for the source built as `build` (a hash of it), on this Node. */
 export function cacheFile(dir: string, name: string, build: string): string {
-  return join(dir, `${name}-${build.slice(0, 16)}-${process.version}-${process.arch}.v8`);
+  return join(dir, `${name}.${buildTag(build)}.v8`);
 }
+
+const buildTag = (build: string) => `${build.slice(0, 16)}-${process.version}-${process.arch}`;
 
 /** The cached code of an entry, or undefined when it is absent, or not whole and made for this source. */
 export function readEntry(file: string, source: SourceStamp): Buffer | undefined {
@@ -58,7 +60,7 @@ export function readEntry(file: string, source: SourceStamp): Buffer | undefined
   return checksum(data) === bytes.readUInt32LE(8) ? data : undefined;
 }
 
-/** Writes an entry whole or not at all (a temporary file renamed), and drops the entries of other builds. */
+/** Writes an entry whole or not at all (a temporary file renamed), and drops every entry of other builds. */
 export function writeEntry(file: string, source: SourceStamp, data: Uint8Array): void {
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
@@ -69,9 +71,9 @@ export function writeEntry(file: string, source: SourceStamp, data: Uint8Array):
   try {
     fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
     fs.renameSync(temporary, file);
-    const prefix = basename(file).split('-')[0] + '-';
+    const tag = basename(file).slice(basename(file).indexOf('.')); // ".<build>-<node>-<arch>.v8"; names have no dot
     for (const other of fs.readdirSync(dirname(file))) {
-      if (other.startsWith(prefix) && other.endsWith('.v8') && other !== basename(file)) fs.rmSync(join(dirname(file), other), { force: true });
+      if (other.endsWith('.v8') && !other.endsWith(tag)) fs.rmSync(join(dirname(file), other), { force: true });
     }
   } catch {
     fs.rmSync(temporary, { force: true }); // a full disk or a racing run: the next run tries again
@@ -84,10 +86,11 @@ export interface CachedRun {
 }
 
 /**
- * Runs the CommonJS file `main` as this process's program, with its code cache in `dir` (none when
- * undefined). When the cache was not used, the code compiled by the end of the run is written at exit.
+ * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
+ * entry `entry` in `dir` (none when undefined). When the cache was not used, the code compiled by
+ * the end of the run is written at exit.
  */
-export function runCommonJs(main: string, build: string, dir: string | undefined): CachedRun {
+export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
   // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
   const fd = fs.openSync(main, 'r');
   let source: string;
@@ -98,7 +101,7 @@ export function runCommonJs(main: string, build: string, dir: string | undefined
   } finally {
     fs.closeSync(fd);
   }
-  const file = dir === undefined ? undefined : cacheFile(dir, basename(main).replace(/\W.*$/, ''), build);
+  const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
   const cachedData = file === undefined ? undefined : readEntry(file, stamp);
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, {
     filename: main,

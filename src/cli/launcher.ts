@@ -6,9 +6,13 @@
 import './wasm-tiering.js'; // first: V8's flags are part of a code cache's key, so set before compiling
 import { fileURLToPath } from 'node:url';
 import { userCacheDir } from './cache-dir.js';
+import { commandOf } from './commands.js';
 import { runCommonJs } from './code-cache.js';
 
 /** The sha256 of cli-main.cjs, written here by build/bundle.mjs. */
 declare const PYFENCE_CLI_BUILD: string;
 
-runCommonJs(fileURLToPath(new URL('../bundle/cli-main.cjs', import.meta.url)), PYFENCE_CLI_BUILD, userCacheDir('code', 'PYFENCE_CODE_CACHE'));
+// One entry per subcommand: an entry holds what its first run compiled, and a used entry is not
+// written again, so `pyfence wasm` would otherwise keep the code of whichever command ran first.
+const entry = `cli-${commandOf(process.argv) ?? 'other'}`;
+runCommonJs(fileURLToPath(new URL('../bundle/cli-main.cjs', import.meta.url)), { build: PYFENCE_CLI_BUILD, entry }, userCacheDir('code', 'PYFENCE_CODE_CACHE'));
