@@ -1,78 +1,126 @@
-// The package's entry points as a few files instead of ~100 modules: dist/bundle/cli.js (the `pyfence`
-// command) and dist/bundle/index.js (`import 'pyfence'`). Node loads an ES module graph file by file
-// (resolve, read, compile, link each one), which was most of pyfence's start-up. Code that only some
-// commands need (the servers, the module guest, CPython) stays in chunks loaded when first imported;
-// packages from node_modules stay imports, so the MCP SDK, hono and zod load only where they did,
+// The package's entry points as a few files instead of ~100 modules. Node loads an ES module graph
+// file by file (resolve, read, compile, link each one), which was most of pyfence's start-up.
+//  - dist/bundle/index.js (`import 'pyfence'`): an ES module; code that only some uses need (the
+//    servers, the module guest, CPython) stays in chunks loaded when first imported.
+//  - dist/bundle/cli-main.cjs (the `pyfence` command, main.ts): one CommonJS file, which
+//    dist/bundle/cli.cjs (the bin, launcher.ts) compiles with a V8 code cache (src/cli/code-cache.ts).
+//    A CommonJS program also skips Node's ES module loader (about 10 built-in modules of its own,
+//    fs/promises and readline among them). Code some commands need is still run only when imported.
+// Packages from node_modules stay imports, so the MCP SDK, hono and zod load only where they did,
 // except commander, which every command parses with: bundled, it skips Node's CommonJS-in-ESM
-// loading (its MIT notice is in THIRD_PARTY_NOTICES), and loads node:child_process only if used.
+// loading (its MIT notice is in THIRD_PARTY_NOTICES). Node's built-in modules load on first use.
 // dist/'s own modules stay as tsc wrote them: worker threads start from them, and the bundle reads
 // its resources (wasm/, guest-side Python, package.json) where those modules would.
 // Run by build/finish-dist.mjs after every `tsc -p .`; esbuild is a build-time dependency only.
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
 const DIST = join(ROOT, 'dist');
 export const BUNDLE_DIR = join(DIST, 'bundle');
 
 /**
  * Each module's `import.meta.url` becomes the URL its file in dist/ has, computed from the bundle's
- * own URL: relative paths (`new URL('../../wasm/', import.meta.url)`, sibling worker modules) then
- * find what they found before, wherever the package is installed.
+ * own URL (`base`, an expression): relative paths (`new URL('../../wasm/', import.meta.url)`, sibling
+ * worker modules) then find what they found before, wherever the package is installed.
  */
-const moduleUrls = {
-  name: 'module-urls',
-  setup(build) {
-    build.onLoad({ filter: /\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      if (!args.path.startsWith(DIST + sep) || !text.includes('import.meta.url')) return { contents: text, loader: 'js' };
-      const fromBundle = relative(BUNDLE_DIR, args.path).split(sep).join('/');
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'js' };
-    });
-  },
-};
+function moduleUrls(base) {
+  return {
+    name: 'module-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.js$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!args.path.startsWith(DIST + sep) || !text.includes('import.meta.')) return { contents: text, loader: 'js' };
+        const fromBundle = relative(BUNDLE_DIR, args.path).split(sep).join('/');
+        const contents = text
+          .replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, ${base}).href`)
+          .replaceAll('import.meta.resolve(', base === ESM_BASE ? 'import.meta.resolve(' : '__pyfenceResolve(');
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
+const ESM_BASE = 'import.meta.url';
+const CJS_BASE = '__pyfenceFileUrl';
+/**
+ * What a CommonJS file has for `import.meta`: its own URL, and a resolver (CommonJS resolution: the
+ * packages it checks for, binaryen, bullmq, ioredis, the MCP SDK, all have a CommonJS or default entry).
+ */
+const CJS_BANNER = `const __pyfenceFileUrl = require("node:url").pathToFileURL(__filename).href;
+const __pyfenceResolve = (specifier) => require("node:url").pathToFileURL(require.resolve(specifier)).href;`;
 
 /** Packages the bundle contains; every other import of a package stays an import. */
 const BUNDLED_PACKAGES = new Set(['commander']);
 
 /**
- * commander requires node:child_process when loaded, for subcommands that are executables of their
- * own, which pyfence has none of: a stand-in that requires it on first use spares every command
- * loading child_process, net and dgram (about 5 ms of each start).
+ * Node's built-in modules, as the bundle imports them: each through `require` (CommonJS), its
+ * exports getters that load it on first use. An ES module import of a built-in builds its namespace
+ * by reading every export, which runs the lazy ones too: `node:fs` alone then loaded fs/promises,
+ * readline, fs streams and watchers. And a module a command imports but the run never uses
+ * (worker_threads, os, perf_hooks, child_process behind commander, net and dgram) is not loaded at
+ * all. A built-in whose exports are a function or class (events, assert) is required as it is: a
+ * class cannot be a set of getters. Export names are those of the Node that builds; the code was
+ * type-checked against them.
  */
-const LAZY_CHILD_PROCESS = "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+function lazyBuiltinSource(name) {
+  const exports = require(name);
+  if (typeof exports === 'function') return `module.exports = require(${JSON.stringify(name)});`;
+  const keys = Object.keys(exports).filter((k) => k !== 'default');
+  return `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(name)}));
+for (const key of ${JSON.stringify(keys)}) {
+  Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });
+}`;
+}
+
+const BUILTINS = new Set(builtinModules);
 
 const packagesExternal = {
   name: 'packages-external',
   setup(build) {
-    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : { path: args.path, external: true },
-    );
-    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({ contents: LAZY_CHILD_PROCESS, loader: 'js' }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const bare = args.path.replace(/^node:/, '');
+      // The stand-in's own require of the built-in stays a require (the banner's, below).
+      if (BUILTINS.has(bare)) return args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: `node:${bare}`, namespace: 'lazy-builtin' };
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
       return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
     });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
   },
 };
+
+const COMMON = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 
 export async function bundle() {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
   await esbuild.build({
-    entryPoints: { cli: join(DIST, 'cli', 'main.js'), index: join(DIST, 'index.js') },
+    ...COMMON,
+    entryPoints: { index: join(DIST, 'index.js') },
     outdir: BUNDLE_DIR,
-    bundle: true,
     splitting: true,
     format: 'esm',
-    platform: 'node',
-    target: 'node20',
     chunkNames: 'chunk-[hash]',
-    // A bundled CommonJS package's require() of Node's built-in modules.
+    // The built-in modules' stand-ins' require().
     banner: { js: "import { createRequire as __pyfenceRequire } from 'node:module'; const require = __pyfenceRequire(import.meta.url);" },
-    plugins: [packagesExternal, moduleUrls],
-    logLevel: 'warning',
+    plugins: [packagesExternal, moduleUrls(ESM_BASE)],
+  });
+  const main = join(BUNDLE_DIR, 'cli-main.cjs');
+  // ASCII only (esbuild's default charset): the launcher reads it as latin1.
+  await esbuild.build({ ...COMMON, entryPoints: [join(DIST, 'cli', 'main.js')], outfile: main, format: 'cjs', charset: 'ascii', banner: { js: CJS_BANNER }, plugins: [packagesExternal, moduleUrls(CJS_BASE)] });
+  const build = createHash('sha256').update(readFileSync(main)).digest('hex');
+  await esbuild.build({
+    ...COMMON,
+    entryPoints: [join(DIST, 'cli', 'launcher.js')],
+    outfile: join(BUNDLE_DIR, 'cli.cjs'),
+    format: 'cjs',
+    banner: { js: CJS_BANNER },
+    define: { PYFENCE_CLI_BUILD: JSON.stringify(build) },
+    plugins: [packagesExternal, moduleUrls(CJS_BASE)],
   });
 }
 

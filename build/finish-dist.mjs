@@ -34,4 +34,4 @@ writeCjsTypes('dist');
 
 // The bundled entry points (build/bundle.mjs): what `pyfence` and `import 'pyfence'` load.
 await bundle();
-chmodSync('dist/bundle/cli.js', 0o755);
+chmodSync('dist/bundle/cli.cjs', 0o755);

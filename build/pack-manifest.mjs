@@ -21,7 +21,7 @@ function restore() {
 
 function built() {
   const files = JSON.parse(readFileSync(MANIFEST, 'utf8')).files.filter((f) => f.startsWith('wasm/'));
-  return ['dist/index.js', 'dist/cli/main.js', 'dist/bundle/cli.js', 'dist/bundle/index.js'].every((f) => existsSync(f)) && files.every((f) => existsSync(f));
+  return ['dist/index.js', 'dist/cli/main.js', 'dist/bundle/cli.cjs', 'dist/bundle/cli-main.cjs', 'dist/bundle/index.js'].every((f) => existsSync(f)) && files.every((f) => existsSync(f));
 }
 
 function prepack() {

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const built = existsSync('dist/bundle/cli.js') && existsSync('wasm/manifest.json');
+const built = existsSync('dist/bundle/cli.cjs') && existsSync('wasm/manifest.json');
 if (process.env.npm_command === 'exec' && built) process.exit(0);
 const r = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', shell: process.platform === 'win32' });
 process.exit(r.status ?? 1);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The built CLI (npm test builds dist/ first, in pretest): what `npx pyfence` runs, without tsx's start-up. */
-export const CLI = fileURLToPath(new URL('../dist/bundle/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/bundle/cli.cjs', import.meta.url));
 
 const tempDirs: string[] = [];
 process.on('exit', () => {

@@ -19,7 +19,7 @@ describe('the packed package', () => {
   it('installs without building and serves TypeScript, CommonJS and CLI consumers', { timeout: 300_000 }, () => {
     const dir = tempDir('pack');
     // The pack's own scripts run (prepack/postpack), and they pack what is built without building again.
-    const builtFiles = ['dist/index.js', 'dist/cli/main.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/cpython.wasm'].map((f) => join(ROOT, f));
+    const builtFiles = ['dist/index.js', 'dist/cli/main.js', 'dist/bundle/cli.cjs', 'dist/bundle/cli-main.cjs', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/cpython.wasm'].map((f) => join(ROOT, f));
     const mtimes = () => builtFiles.map((f) => statSync(f).mtimeMs);
     const before = mtimes();
     const manifestBefore = readFileSync(join(ROOT, 'package.json'), 'utf8');
@@ -27,7 +27,7 @@ describe('the packed package', () => {
     assert.deepEqual(mtimes(), before, 'npm pack rebuilt what was built');
     assert.equal(readFileSync(join(ROOT, 'package.json'), 'utf8'), manifestBefore, 'npm pack left package.json changed');
     const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
-    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli/main.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
+    for (const needed of ['LICENSE', 'THIRD_PARTY_NOTICES', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli/main.js', 'dist/bundle/cli.cjs', 'dist/bundle/cli-main.cjs', 'dist/bundle/index.js', 'wasm/pyfence.wasm', 'wasm/manifest.json']) {
       assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
     }
     for (const path of files) {

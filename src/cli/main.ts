@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { MissingPackageError } from '../engine/optional-package.js';
 import { compileEngine } from '../guests/preload.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
+import { commandOf } from './commands.js';
 import { exitCodeHelp } from './exit-status.js';
 import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
 import { addServerCommands } from './server-commands.js';
@@ -22,8 +23,6 @@ interface ReplFlags extends SandboxFlags {
 }
 
 const EXIT_HELP = exitCodeHelp();
-
-const COMMANDS = ['run', 'repl', 'mcp', 'serve', 'worker', 'wasm'];
 
 /**
  * The command line's parser. `only`: the command the line names, the only one given its options
@@ -94,7 +93,7 @@ async function withEngineCompiling<T>(flags: SandboxFlags, load: () => Promise<T
 
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT_CODES.ok;
-  const program = buildProgram((code) => (exitCode = code), COMMANDS.includes(argv[2]) ? argv[2] : null);
+  const program = buildProgram((code) => (exitCode = code), commandOf(argv));
   try {
     await program.parseAsync(argv);
   } catch (e) {

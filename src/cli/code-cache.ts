@@ -1,0 +1,116 @@
+// The `pyfence` command's JavaScript with a V8 code cache: the command is one CommonJS file
+// (dist/bundle/cli-main.cjs, build/bundle.mjs) compiled through vm.Script, and the code V8 compiled
+// for it in a run is kept in the user's cache directory for the next run, which then skips parsing
+// and compiling most of it. Node 20 has no module compile cache of its own.
+// A cache entry is used only when it was made from this very file: its name carries the build's
+// hash of the file (written into the launcher at build time) and Node's version and architecture,
+// its header the file's length and modification time and a checksum of the cached code; V8 then
+// checks its own version and flags. Anything else (absent, corrupt, truncated, stale, refused by V8) is compiled afresh and
+// written again. The package directory is never written: it may be read-only.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import * as vm from 'node:vm';
+import { nodeZlib } from '../core/lazy-builtins.js';
+
+const MAGIC = 0x43434650; // "PFCC"
+// magic, the source's length, the code's checksum (u32 little-endian each), the source's mtime (f64)
+const HEADER_BYTES = 20;
+
+/** What an entry must have been made from: the source file as it is now. */
+export interface SourceStamp {
+  length: number;
+  mtimeMs: number;
+}
+
+/**
+ * A CRC-32 of the cached code: catches a corrupt or truncated entry. zlib's (native, Node 20.15 and
+ * newer) takes well under a millisecond where a JavaScript loop over 350 KB still runs in V8's
+ * interpreter at start-up (~8 ms); the loop is for older Node 20 releases.
+ */
+export function checksum(data: Uint8Array): number {
+  const native = nodeZlib().crc32 as ((data: Uint8Array) => number) | undefined;
+  if (native) return native(data);
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) {
+    crc ^= data[i];
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The entry's file for the source built as `build` (a hash of it), on this Node. */
+export function cacheFile(dir: string, name: string, build: string): string {
+  return join(dir, `${name}.${buildTag(build)}.v8`);
+}
+
+const buildTag = (build: string) => `${build.slice(0, 16)}-${process.version}-${process.arch}`;
+
+/** The cached code of an entry, or undefined when it is absent, or not whole and made for this source. */
+export function readEntry(file: string, source: SourceStamp): Buffer | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (bytes.length <= HEADER_BYTES) return undefined;
+  if (bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== source.length >>> 0 || bytes.readDoubleLE(12) !== source.mtimeMs) return undefined;
+  const data = bytes.subarray(HEADER_BYTES);
+  return checksum(data) === bytes.readUInt32LE(8) ? data : undefined;
+}
+
+/** Writes an entry whole or not at all (a temporary file renamed), and drops every entry of other builds. */
+export function writeEntry(file: string, source: SourceStamp, data: Uint8Array): void {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(source.length >>> 0, 4);
+  header.writeUInt32LE(checksum(data), 8);
+  header.writeDoubleLE(source.mtimeMs, 12);
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
+    fs.renameSync(temporary, file);
+    const tag = basename(file).slice(basename(file).indexOf('.')); // ".<build>-<node>-<arch>.v8"; names have no dot
+    for (const other of fs.readdirSync(dirname(file))) {
+      if (other.endsWith('.v8') && !other.endsWith(tag)) fs.rmSync(join(dirname(file), other), { force: true });
+    }
+  } catch {
+    fs.rmSync(temporary, { force: true }); // a full disk or a racing run: the next run tries again
+  }
+}
+
+export interface CachedRun {
+  /** Whether V8 took the cached code (false: there was none, or it was refused). */
+  cacheUsed: boolean;
+}
+
+/**
+ * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
+ * entry `entry` in `dir` (none when undefined). When the cache was not used, the code compiled by
+ * the end of the run is written at exit.
+ */
+export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
+  // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
+  const fd = fs.openSync(main, 'r');
+  let source: string;
+  let stamp: SourceStamp;
+  try {
+    source = fs.readFileSync(fd, 'latin1');
+    stamp = { length: source.length, mtimeMs: fs.fstatSync(fd).mtimeMs };
+  } finally {
+    fs.closeSync(fd);
+  }
+  const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
+  const cachedData = file === undefined ? undefined : readEntry(file, stamp);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, {
+    filename: main,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
+  if (file !== undefined && !cacheUsed) process.once('exit', () => writeEntry(file, stamp, script.createCachedData()));
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(main), module, main, dirname(main));
+  return { cacheUsed };
+}

@@ -1,0 +1,95 @@
+// The CLI's V8 code cache (src/cli/code-cache.ts, run by the bin dist/bundle/cli.cjs): an entry is
+// written by a first run, used (not rewritten) by the next, and never used when it is not whole or
+// not made from the file being run; the command works the same with the cache off or unusable.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cacheFile, readEntry, writeEntry } from '../src/cli/code-cache.js';
+import { CLI, ROOT, tempDir } from './helpers.js';
+
+const stamp = { length: 1234, mtimeMs: 1_700_000_000_123.5 };
+const code = Buffer.from(Array.from({ length: 4099 }, (_, i) => (i * 7) & 0xff));
+
+function runCli(cache: string, args = ['run', '-c', 'print(6 * 7)']) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: cache }, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw r.error;
+  return r;
+}
+
+const entries = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.v8'));
+
+describe('code cache entries', () => {
+  it('an entry reads back only whole and made from the same source', () => {
+    const dir = tempDir('code-cache-unit');
+    const file = cacheFile(dir, 'cli', 'ab'.repeat(32));
+    writeEntry(file, stamp, code);
+    assert.deepEqual(readEntry(file, stamp), code);
+    assert.equal(readEntry(file, { ...stamp, length: stamp.length + 1 }), undefined, 'another source length');
+    assert.equal(readEntry(file, { ...stamp, mtimeMs: stamp.mtimeMs + 1 }), undefined, 'a source modified since');
+    const whole = fs.readFileSync(file);
+    fs.writeFileSync(file, whole.subarray(0, whole.length - 1));
+    assert.equal(readEntry(file, stamp), undefined, 'truncated');
+    const flipped = Buffer.from(whole);
+    flipped[whole.length - 100] ^= 0x10;
+    fs.writeFileSync(file, flipped);
+    assert.equal(readEntry(file, stamp), undefined, 'one bit flipped in the code');
+    assert.equal(readEntry(join(dir, 'absent.v8'), stamp), undefined);
+  });
+
+  it("writing an entry drops every entry of other builds, and keeps this build's other entries", () => {
+    const dir = tempDir('code-cache-prune');
+    const old = cacheFile(dir, 'cli-run', 'cd'.repeat(32));
+    writeEntry(old, stamp, code);
+    fs.writeFileSync(join(dir, 'other.txt'), 'kept');
+    const sibling = cacheFile(dir, 'cli-wasm', 'ef'.repeat(32));
+    writeEntry(sibling, stamp, code);
+    const current = cacheFile(dir, 'cli-run', 'ef'.repeat(32));
+    writeEntry(current, stamp, code);
+    const name = (path: string) => path.slice(dir.length + 1);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [name(current), name(sibling), 'other.txt'].sort());
+  });
+});
+
+describe('the pyfence command with its code cache', () => {
+  it('a first run writes the entry, the next uses it as it is; a corrupt entry is compiled afresh and rewritten', () => {
+    const dir = tempDir('code-cache-cli');
+    const first = runCli(dir);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.stdout, '42\n');
+    const [entry] = entries(dir);
+    assert.match(entry, /^cli-run\./, 'the first run wrote its command\'s entry');
+    const written = fs.readFileSync(join(dir, entry));
+    const inode = fs.statSync(join(dir, entry)).ino; // a rewrite renames a new file over it
+    // Used: V8 took it, so the run does not write it again (a refused one is rewritten at exit).
+    const second = runCli(dir);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout, '42\n');
+    assert.deepEqual(entries(dir), [entry]);
+    assert.equal(fs.statSync(join(dir, entry)).ino, inode, 'a used entry is not written again');
+    assert.ok(fs.readFileSync(join(dir, entry)).equals(written));
+    // Corrupt: never given to V8; the run is the same and the entry is whole again after it.
+    const corrupt = Buffer.from(written);
+    for (let i = 100; i < corrupt.length; i += 997) corrupt[i] ^= 0xff;
+    fs.writeFileSync(join(dir, entry), corrupt);
+    const third = runCli(dir, ['run', '-c', 'import sys; sys.exit(9)']);
+    assert.equal(third.status, 9, third.stderr);
+    assert.equal(third.stderr, '');
+    assert.ok(!fs.readFileSync(join(dir, entry)).equals(corrupt), 'the corrupt entry was replaced');
+  });
+
+  it('runs the same with the cache off (no entry written) or in a place it cannot use', () => {
+    const dir = tempDir('code-cache-off');
+    const off = spawnSync(process.execPath, [CLI, 'run', '-c', 'print(1)'], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: 'off', XDG_CACHE_HOME: dir }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(off.status, 0, off.stderr);
+    assert.equal(off.stdout, '1\n');
+    assert.deepEqual(fs.readdirSync(dir), []);
+    const notADirectory = join(dir, 'a-file');
+    fs.writeFileSync(notADirectory, '');
+    const unusable = runCli(notADirectory, ['run', '-c', 'print(2)']);
+    assert.equal(unusable.status, 0, unusable.stderr);
+    assert.equal(unusable.stdout, '2\n');
+    assert.equal(unusable.stderr, '');
+  });
+});
