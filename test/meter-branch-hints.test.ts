@@ -13,7 +13,7 @@ import { BRANCH_HINT_SECTION, hintFuelChecks } from '../src/instrument/branch-hi
 import { decodeBodies } from '../src/instrument/decoded-code.js';
 import { Kind } from '../src/instrument/instructions.js';
 import { watToBinary } from '../src/instrument/load.js';
-import { meterTrustedBinary } from '../src/instrument/meter.js';
+import { instrumentBinary, meterTrustedBinary } from '../src/instrument/meter.js';
 import { readSections, SectionId } from '../src/instrument/sections.js';
 
 setFlagsFromString('--experimental-wasm-branch-hinting');
@@ -149,4 +149,31 @@ test("a guest's if around a check is not hinted; hinted, a module computes and c
   }
   for (const n of [0, 2, 4, 6, 9]) assert.deepEqual(run(bytes, n), run(metered, n), `run(${n})`);
   assert.ok(run(bytes, 9).fuel > 9000, 'the loop was charged');
+});
+
+/** `bytes` without its branch hint section. */
+function withoutHints(bytes: Uint8Array): Uint8Array {
+  const kept: number[] = [...bytes.subarray(0, 8)];
+  for (let p = 8; p < bytes.length; ) {
+    const size = readUleb(bytes, p + 1);
+    const end = size.next + size.value;
+    const name = readUleb(bytes, size.next);
+    const isHints = bytes[p] === SectionId.Custom && new TextDecoder().decode(bytes.subarray(name.next, name.next + name.value)) === BRANCH_HINT_SECTION;
+    if (!isHints) kept.push(...bytes.subarray(p, end));
+    p = end;
+  }
+  return new Uint8Array(kept);
+}
+
+test("a guest module's checks are hinted when it is instrumented, as the build's scan of finished code finds them", () => {
+  for (const name of ['fs_probe', 'fs_tricks', 'entry_flood']) {
+    const original = new Uint8Array(readFileSync(new URL(`./fixtures/wasm/${name}.wasm`, import.meta.url)));
+    const { bytes, meta } = instrumentBinary(original);
+    assert.equal(meta.denied, undefined);
+    const hints = readHints(bytes);
+    assert.ok(hints.size > 10, `${name}: ${hints.size} functions hinted`);
+    const scanned = readHints(hintFuelChecks(withoutHints(bytes)).bytes);
+    assert.deepEqual(hints, scanned, name);
+    assert.ok(WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>));
+  }
 });
