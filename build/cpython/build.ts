@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { CPYTHON_FILES, CPYTHON_RUNTIME_EXPORTS, CPYTHON_STATE_PREFIX, CPYTHON_TABLE_PREFIX } from '../../src/guests/cpython/abi.js';
 import { sha256 } from '../pinned.js';
 import { meterModule } from '../meter-build.js';
-import { hintFuelChecks } from '../../src/instrument/branch-hints.js';
 import { PINNED_FILES, PYODIDE_VERSION, readPinned } from './pinned.js';
 import { resolveGotImports, exportMutableGlobals, exportOtherTables, keepExports, countGuardedWrites, sleepThroughHost } from './module-edits.js';
 import { bakeState } from './bake-state.js';
@@ -48,7 +47,7 @@ const FEATURES =
 const AFTER_METER_PASSES = ['coalesce-locals', 'reorder-locals'];
 
 /** The sources the module depends on (the transform, the metering pass and what it uses; not the bake). */
-const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/cpython/shadow-frames.ts', 'build/cpython/data-image.ts', 'build/cpython/tuple-hash.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/instrument/decoded-code.ts', 'src/instrument/branch-hints.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
+const SOURCES = ['build/cpython/build.ts', 'build/cpython/module-edits.ts', 'build/cpython/pinned.ts', 'build/cpython/shadow-frames.ts', 'build/cpython/data-image.ts', 'build/cpython/tuple-hash.ts', 'build/meter-build.ts', 'src/instrument/meter.ts', 'src/instrument/instructions.ts', 'src/instrument/sections.ts', 'src/engine/wasm-binary.ts', 'build/walk.ts',
   'build/binaryen-extra.ts', 'build/wasm-inspect.ts', 'build/pinned.ts', 'src/guests/cpython/abi.ts', 'src/engine/abi.ts'];
 
 function inputHash(): string {
@@ -93,11 +92,9 @@ function transform(input: Uint8Array) {
   if (memoryGrows !== 0) throw new Error(`cpython: ${memoryGrows} memory.grow instructions: growth must go through the host`);
   if (functionTableWrites !== 0) throw new Error(`cpython: ${functionTableWrites} writes of the function table: a used instance could not serve another interpreter`);
   if (!timed(times, 'validateMs', () => m.validate())) throw new Error('cpython: transformed module does not validate');
-  const emitted = timed(times, 'emitMs', () => m.emitBinary());
+  const bytes = timed(times, 'emitMs', () => m.emitBinary());
   m.dispose();
-  // The meter's checks hinted unlikely, on the final code (src/instrument/branch-hints.ts).
-  const { bytes, hints: branchHints } = hintFuelChecks(emitted);
-  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, tupleHash, stateGlobals, tables, exportsRemoved, metering, branchHints, memoryGrows, functionTableWrites, times } };
+  return { bytes, report: { sha256: sha256(bytes), bytes: bytes.length, gotImports, sleep, shadowFrames, tupleHash, stateGlobals, tables, exportsRemoved, metering, memoryGrows, functionTableWrites, times } };
 }
 
 function readManifest(): Record<string, any> | null {
