@@ -2,10 +2,10 @@
 // `if` of a fuel check as unlikely taken. The check's arm calls the host (`fuel_exhausted`), and a
 // call clobbers every register: V8's optimizing compiler, not knowing the arm is rare, kept values
 // live across it in stack slots on the hot path too. Hinted, it compiles the arm as deferred code,
-// spilling there only. Measured on MicroPython (BENCHMARKS.md): about a third of the meter's
-// run-time overhead. Node 20's V8 reads the section only under --experimental-wasm-branch-hinting
-// (the command line sets it; the library leaves a host's V8 flags alone); without it the section is
-// skipped, and nothing else about the module changes: hints never change what a module computes.
+// spilling there only. Measured on MicroPython (BENCHMARKS.md): the overhead from about +25% to +15%.
+// Node 20's V8 reads the section only under --experimental-wasm-branch-hinting, which the library
+// does not set (a host's V8 flags are its own): the process running the guest must. Without it the
+// section is skipped and nothing else about the module changes: hints never change what it computes.
 import { FUEL_EXHAUSTED_IMPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
 import { decodeBodies } from './decoded-code.js';
