@@ -1,9 +1,11 @@
 // Compares builds of the sandbox module on the CPU benchmark programs: every program runs on a fresh
 // instance of each module, interleaved run by run (bench/lib/interleave.ts); prints the median ms per
 // module and its ratio to the first module, and the geometric mean of those ratios.
-// usage: npx tsx bench/ab-modules.ts [--cpu] [--held-out] <runs> <a.wasm> <b.wasm>... [-- program ...]
+// usage: npx tsx bench/ab-modules.ts [--cpu] [--held-out] [--branch-hints] <runs> <a.wasm> <b.wasm>... [-- program ...]
 // --held-out measures bench/programs-held-out instead of bench/programs. --cpu times each run by the process's CPU time instead of the wall clock (steadier on a loaded machine).
+// --branch-hints: V8 reads the modules' branch hints (--experimental-wasm-branch-hinting; src/instrument/branch-hints.ts).
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { EngineInstance } from '../src/guests/micropython/instance.js';
 import { execSource } from '../src/guests/micropython/interpreter.js';
 import { cpuClock, interleave, wallClock, type Contender } from './lib/interleave.js';
@@ -11,15 +13,17 @@ import { loadPrograms } from './lib/programs.js';
 import { geomean } from './lib/stats.js';
 
 function usage(message: string): never {
-  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts [--cpu] [--held-out] <runs> <a.wasm> <b.wasm>... [-- program ...]`);
+  console.error(`ab-modules: ${message}\nusage: npx tsx bench/ab-modules.ts [--cpu] [--held-out] [--branch-hints] <runs> <a.wasm> <b.wasm>... [-- program ...]`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
-const cpu = args[0] === '--cpu';
-if (cpu) args.shift();
-const heldOut = args[0] === '--held-out';
-if (heldOut) args.shift();
+const options = new Set<string>();
+while (['--cpu', '--held-out', '--branch-hints'].includes(args[0])) options.add(args.shift()!);
+const cpu = options.has('--cpu');
+const heldOut = options.has('--held-out');
+// Before any module is compiled: V8 reads a module's branch hints only under this flag (process-wide).
+if (options.has('--branch-hints')) setFlagsFromString('--experimental-wasm-branch-hinting');
 const runs = Number(args.shift());
 if (!Number.isInteger(runs) || runs < 1) usage('<runs> must be a positive integer');
 const sep = args.includes('--') ? args.indexOf('--') : args.length;

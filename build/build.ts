@@ -10,6 +10,7 @@ import { rewriteLongjmpToNativeExceptions } from './passes/exceptions.js';
 import { trapFatalLoops } from './passes/fatal-loops.js';
 import { replaceSpinSleeps } from './passes/sleep.js';
 import { meterModule } from './meter-build.js';
+import { hintFuelChecks } from '../src/instrument/branch-hints.js';
 import { bakeInitialisedState } from './bake.js';
 import { exportStateGlobals, keepOnlyExports } from './passes/strip-exports.js';
 import { enableMidRunGc } from './passes/mid-run-gc.js';
@@ -96,8 +97,10 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const stateGlobals = exportStateGlobals(m);
   const exportsRemoved = keepOnlyExports(m, [...keep, ...stateGlobals]).length;
   if (!m.validate()) throw new Error(`${variant}: baked module does not validate`);
-  const bytes = m.emitBinary();
+  const emitted = m.emitBinary();
   m.dispose();
+  // The meter's checks hinted unlikely, on the final code (binaryen's optimizations move them).
+  const { bytes, hints: branchHints } = variant === 'metered' ? hintFuelChecks(emitted) : { bytes: emitted, hints: 0 };
   return {
     bytes,
     report: {
@@ -117,6 +120,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       logicalMemory,
       gc,
       metering,
+      branchHints,
       bake,
       exportsRemoved,
       stateGlobals,

@@ -51,8 +51,14 @@
 // too, settle already); a catch starts a segment as `else` does. memory.grow and table.grow stay as
 // the build has them (the interpreters grow through the host themselves), and only the fuel import
 // and the fuel global's export are added: no metadata, no memory export.
+//
+// Every check's `if` (and a loop header's `if` around its settle) is hinted unlikely in a branch hint
+// section before the code (branch-hints.ts: V8 then compiles the call to the host as deferred code,
+// not spilling registers around it on the hot path). A guest module gets the hints from this rewrite;
+// a trusted build, whose code binaryen optimizes after it, from a scan of its final code.
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
+import { BRANCH_HINT_SECTION } from './branch-hints.js';
 import { decodeBodies, grown, kindBits, type DecodedCode } from './decoded-code.js';
 import { decode, Kind, UnsupportedFeature, type Instr } from './instructions.js';
 import { Cursor, Malformed, readSections, SectionId, type FuncType, type ModuleSections } from './sections.js';
@@ -210,6 +216,8 @@ interface Context {
   blockType: (t: FuncType) => number[];
   report: MeterReport;
   exports?: Record<string, Signature>;
+  /** A guest module's branch hints (its checks' ifs, unlikely): the custom section's payload. */
+  hints?: Uint8Array;
 }
 
 /**
@@ -294,10 +302,12 @@ function rewrite(given: Uint8Array, trusted = false): { bytes: Uint8Array; meta:
   const order = [SectionId.Type, SectionId.Import, SectionId.Function, SectionId.Table, SectionId.Memory, SectionId.Tag, SectionId.Global, SectionId.Export, SectionId.Start, SectionId.Element, SectionId.DataCount, SectionId.Code, SectionId.Data];
   for (const id of order) {
     const payload = rewritten.get(id);
+    if (id === SectionId.Code && ctx.hints) w.section(SectionId.Custom, ctx.hints);
     if (payload) w.section(id, payload);
   }
   for (const s of m.sections) {
     if (s.id !== SectionId.Custom || s.name === META_SECTION) continue; // a guest's own meta would pass for ours
+    if (s.name === BRANCH_HINT_SECTION) continue; // its offsets are the code's before the rewrite
     if (s.name === 'name') {
       const names = rewriteNames(ctx, s.start, s.end);
       if (names) w.section(SectionId.Custom, names);
@@ -633,6 +643,28 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   const F = uleb(ctx.fuelGlobal);
   const EXH = uleb(ctx.exhausted);
   const check = [OP.globalGet, ...F, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
+  // Branch hints for a guest module (branch-hints.ts: the build hints its final code instead): each
+  // check's `if`, found in the meter's own snippets (only its opcodes and immediates: no guest bytes).
+  const hinting = !ctx.trusted;
+  const checkArm = [OP.if, VOID, OP.call, ...EXH, OP.end];
+  const checksIn = (snippet: ArrayLike<number>): number[] => {
+    const out = [];
+    for (let i = 0; i + checkArm.length <= snippet.length; i++) {
+      let k = 0;
+      while (k < checkArm.length && snippet[i + k] === checkArm[k]) k++;
+      if (k === checkArm.length) out.push(i);
+    }
+    return out;
+  };
+  const checkIfs = checksIn(check);
+  const hintOffsets: number[] = [];
+  const hints = new ByteWriter(hinting ? 1 << 12 : 16);
+  let hintedFunctions = 0;
+  /** Emits a snippet of the meter's, and notes where its checks' ifs are (`ifs`, offsets in it). */
+  const checked = (snippet: ArrayLike<number>, ifs: readonly number[]) => {
+    if (hinting) for (let k = 0; k < ifs.length; k++) hintOffsets.push(body.length + ifs[k]);
+    body.bytes(snippet);
+  };
   // The code inserted in a function depends only on where its two locals are: made once per count.
   const made = new Map<number, ReturnType<typeof make>>();
   const make = (locals: number) => {
@@ -673,7 +705,20 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     ];
     const fill = ctx.fill < 0 ? [] : bulkInPlace(ctx.fill, new Uint8Array([OP.misc, MEMORY_FILL, 0]));
     const copy = ctx.copy < 0 ? [] : bulkInPlace(ctx.copy, new Uint8Array([OP.misc, MEMORY_COPY, 0, 0]));
-    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory: bulk(BULK_BYTES_SHIFT), bulkTable: bulk(TABLE_ELEMENTS_SHIFT), memoryGrow, fill, copy };
+    const bulkMemory = bulk(BULK_BYTES_SHIFT);
+    const bulkTable = bulk(TABLE_ELEMENTS_SHIFT);
+    // Where each snippet's checks' ifs are; the header's own `if` (around the settle and its check)
+    // is as rare as the check. A function's entry charge: its check's `if`, counted from its end.
+    const ifs = {
+      settleCheck: checksIn(settleCheck),
+      header: [1 + ACC.length + 1 + sleb32(LOOP_BATCH).length + 1, ...checksIn(header)],
+      flatFromEnd: flatTail.length - checksIn(flatTail)[0],
+      fill: checksIn(fill),
+      copy: checksIn(copy),
+      bulkMemory: checksIn(bulkMemory),
+      bulkTable: checksIn(bulkTable),
+    };
+    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, memoryGrow, fill, copy, ifs };
   };
   const snippets = (locals: number) => {
     let s = made.get(locals);
@@ -701,10 +746,11 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     }
     if (locals > 50_000) throw new Malformed('too many locals');
     body.length = 0;
+    hintOffsets.length = 0;
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
     body.bytes([4, I32]);
-    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy } = snippets(locals);
+    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy, ifs } = snippets(locals);
     // The body, decoded (decodeBodies): views of its instructions.
     const from = code.first[f];
     const count = code.first[f + 1] - from;
@@ -741,9 +787,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (flat && path >= 0) units = path;
     if (flat && leaves[f] >= 0 && !ctx.referenced[f]) ctx.report.callerCharged++; // its callers charge it
     else if (flat) {
-      body.bytes(flatEntry(units));
+      const entry = flatEntry(units);
+      checked(entry, [entry.length - ifs.flatFromEnd]);
       ctx.report.entryChecks++;
-    } else body.bytes(check); // calls of it settled without a check
+    } else checked(check, checkIfs); // calls of it settled without a check
     let segmentStart = !flat;
     let loopHeader = false;
     let depth = 0;
@@ -766,7 +813,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         body.bytes(ACC);
         segmentStart = false;
         if (loopHeader) {
-          body.bytes(header);
+          checked(header, ifs.header);
           loopHeader = false;
           ctx.report.loopChecks++;
         }
@@ -789,7 +836,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           flush(i);
           // A defined function checks at its entry; an import (host code) is checked here. A leaf
           // needs nothing: it runs at most FLAT_MAX_UNITS units, calls nothing and cannot throw.
-          if (indices[i] < m.funcImports) body.bytes(settleCheck);
+          if (indices[i] < m.funcImports) checked(settleCheck, ifs.settleCheck);
           else if (leaves[callee(i)] < 0) body.bytes(settle);
           body.byte(OP.call);
           body.uleb(ctx.remap(indices[i]));
@@ -798,19 +845,19 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         case Kind.CallIndirect:
           if (flat) break;
           flush(i);
-          body.bytes(settleCheck);
+          checked(settleCheck, ifs.settleCheck);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.callSettles++;
           break;
         case Kind.ReturnCall:
           flush(i);
-          body.bytes(settleCheck);
+          checked(settleCheck, ifs.settleCheck);
           body.byte(OP.returnCall);
           body.uleb(ctx.remap(indices[i]));
           break;
         case Kind.ReturnCallIndirect:
           flush(i);
-          body.bytes(settleCheck);
+          checked(settleCheck, ifs.settleCheck);
           body.span(bytes, starts[i], nexts[i]);
           break;
         case Kind.RefFunc:
@@ -835,7 +882,8 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         case Kind.MemoryBulk:
           if (bytes[starts[i] + 1] === MEMORY_FILL || bytes[starts[i] + 1] === MEMORY_COPY) {
             flush(i);
-            body.bytes(bytes[starts[i] + 1] === MEMORY_FILL ? fill : copy);
+            if (bytes[starts[i] + 1] === MEMORY_FILL) checked(fill, ifs.fill);
+            else checked(copy, ifs.copy);
             ctx.report.bulkCharges++;
             break;
           }
@@ -843,14 +891,15 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
         // falls through
         case Kind.TableBulk:
           flush(i);
-          body.bytes(kind === Kind.MemoryBulk ? bulkMemory : bulkTable);
+          if (kind === Kind.MemoryBulk) checked(bulkMemory, ifs.bulkMemory);
+          else checked(bulkTable, ifs.bulkTable);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.bulkCharges++;
           break;
         case Kind.Throw:
           // Leaves the function (or jumps to a handler) without passing the exit settle.
           flush(i);
-          body.bytes(settleCheck);
+          checked(settleCheck, ifs.settleCheck);
           body.span(bytes, starts[i], nexts[i]);
           ctx.report.throwSettles++;
           break;
@@ -873,15 +922,42 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     if (starts[count - 1] > copied) body.span(bytes, copied, starts[count - 1]);
     if (depth !== 0) throw new Malformed('unbalanced blocks');
     body.byte(OP.end); // the wrapper block: every exit comes through here
-    if (!flat) body.bytes(settleCheck);
+    if (!flat) checked(settleCheck, ifs.settleCheck);
     body.byte(OP.end);
     c.at = bodyEnd;
     w.uleb(body.length);
     w.append(body);
+    if (hintOffsets.length) {
+      hints.uleb(m.funcImports + ADDED_IMPORTS + f);
+      hints.uleb(hintOffsets.length);
+      for (const at of hintOffsets) {
+        hints.uleb(at);
+        hints.byte(1); // the hint's length
+        hints.byte(0); // unlikely
+      }
+      hintedFunctions++;
+    }
   }
-  for (const h of helpers) {
+  for (const [k, h] of helpers.entries()) {
     w.uleb(h.length);
     w.bytes(h);
+    const ifs = hinting ? checksIn(h) : [];
+    if (!ifs.length) continue;
+    hints.uleb(m.funcImports + ADDED_IMPORTS + n + k);
+    hints.uleb(ifs.length);
+    for (const at of ifs) {
+      hints.uleb(at);
+      hints.byte(1);
+      hints.byte(0);
+    }
+    hintedFunctions++;
+  }
+  if (hintedFunctions) {
+    const section = new ByteWriter(hints.length + 32);
+    section.bytes(wasmName(BRANCH_HINT_SECTION));
+    section.uleb(hintedFunctions);
+    section.append(hints);
+    ctx.hints = section.view();
   }
   return w.view();
 }
