@@ -115,8 +115,16 @@ export async function replCommand(input: ReplInput): Promise<number> {
     rl.prompt(true); // keep the cursor where typed-ahead text left it
   };
   let lines: string[] = [];
+  // A Ctrl-C that reaches a run as it ends would be lost (each run starts with the interrupt
+  // cleared): it is kept, and the next input raises KeyboardInterrupt instead of running, as python3
+  // takes its signal flag at the next statement.
+  let interruptSent = false;
+  let interruptPending = false;
   const onInterrupt = () => {
-    if (running) return sandbox.interrupt();
+    if (running) {
+      interruptSent = true;
+      return sandbox.interrupt();
+    }
     lines = [];
     if (tty) dropTypedLine(rl);
     process.stdout.write('\nKeyboardInterrupt\n');
@@ -129,7 +137,13 @@ export async function replCommand(input: ReplInput): Promise<number> {
   let exitCode: number | null = null;
   const execute = async (src: string) => {
     if (!src.trim()) return;
+    if (interruptPending) {
+      interruptPending = false;
+      process.stderr.write('KeyboardInterrupt\n');
+      return;
+    }
     running = true;
+    interruptSent = false;
     const result = await exclusive(() =>
       sandbox.run(engine.interactive(src), {
         onStdout: (text) => process.stdout.write(text),
@@ -137,6 +151,7 @@ export async function replCommand(input: ReplInput): Promise<number> {
       }),
     );
     running = false;
+    if (interruptSent && result.error?.type !== 'KeyboardInterrupt') interruptPending = true;
     if (result.ok) return;
     const status = pythonExitStatus(result.error);
     reportError(withoutWrapper(result), status, engine.printsExitMessage);
