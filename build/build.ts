@@ -24,6 +24,7 @@ import { formatBigIntsOnHost } from './passes/mpz-format.js';
 import { divideBySmallIntsShort } from './passes/mpz-short-division.js';
 import { printJsonRunsAtOnce } from './passes/json-strings.js';
 import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json-stream.js';
+import { hashFourBytesARound } from './passes/str-hash.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -72,6 +73,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const mpzShortDivision = divideBySmallIntsShort(m);
   const jsonStrings = printJsonRunsAtOnce(m);
   const jsonStream = readJsonFromStringioDirectly(m);
+  const strHash = hashFourBytesARound(m);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -116,6 +118,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       mpzShortDivision,
       jsonStrings,
       jsonStream,
+      strHash,
       utf8Index,
       logicalMemory,
       gc,
