@@ -22,6 +22,10 @@ export function expressions(expr: number): number[] {
 export const info = (e: number) => binaryen.getExpressionInfo(e) as unknown as Record<string, any>;
 export const kind = (e: number) => binaryen.getExpressionId(e);
 export const isConst = (e: number, value: number) => kind(e) === binaryen.ConstId && info(e).value === value;
+/** `local.get local`. */
+export const isGet = (e: number, local: number) => kind(e) === binaryen.LocalGetId && info(e).index === local;
+/** The value a `local.tee` passes on, or `e` itself when it is no tee. */
+export const teeOf = (e: number) => (kind(e) === binaryen.LocalSetId && info(e).isTee ? info(e).value : e);
 
 /** The constant address of a load or store (pointer constant plus offset), or NaN. */
 export function constAddress(e: number): number {

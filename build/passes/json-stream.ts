@@ -17,7 +17,7 @@
 import binaryen from 'binaryen';
 import { BlockNode, FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions, info, isConst, kind } from '../walk.js';
+import { expressions, info, isConst, isGet, kind, teeOf } from '../walk.js';
 
 export interface JsonStreamReport {
   /** json_stream_next and StringIO's read, by their internal names, and the read's table slot. */
@@ -37,8 +37,6 @@ const POS = 8;
 const LEN = 4;
 const BUF = 8;
 
-const isGet = (e: number, local: number) => kind(e) === binaryen.LocalGetId && info(e).index === local;
-const teeOf = (e: number) => (kind(e) === binaryen.LocalSetId && info(e).isTee ? info(e).value : e);
 const isParamPlus = (e: number, offset: number) =>
   kind(e) === binaryen.BinaryId && info(e).op === binaryen.AddInt32 && isGet(info(e).left, 0) && isConst(info(e).right, offset);
 
@@ -86,11 +84,15 @@ function only(names: string[], what: string): string {
 }
 
 export function readJsonFromStringioDirectly(m: Module): JsonStreamReport {
-  const sig = (n: number) => binaryen.createType(Array(n).fill(binaryen.i32));
-  const defined = definedFunctionNames(m).map((name) => ({ name, f: binaryen.getFunctionInfo(m.getFunction(name)) }));
-  const stringioRead = only(defined.filter(({ f }) => f.params === sig(4) && f.results === binaryen.i32 && isStringioRead(f.body)).map((d) => d.name), "StringIO's read");
-  const next = only(defined.filter(({ f }) => f.params === binaryen.i32 && f.results === binaryen.i32 && readsOneByte(f.body)).map((d) => d.name), 'json_stream_next');
-  const slot = stringioReadSlot(m);
+  const stringioRead = stringioReadOf(m);
+  const next = only(
+    definedFunctionNames(m).filter((name) => {
+      const f = binaryen.getFunctionInfo(m.getFunction(name));
+      return f.params === binaryen.i32 && f.results === binaryen.i32 && readsOneByte(f.body);
+    }),
+    'json_stream_next',
+  );
+  const slot = slotOf(m, stringioRead);
 
   const fn = m.getFunction(next);
   const [o, v, pos, c] = Array.from({ length: 4 }, () => FunctionNode.addVar(fn, binaryen.i32));
@@ -125,14 +127,24 @@ export function readJsonFromStringioDirectly(m: Module): JsonStreamReport {
   return { next, stringioRead, slot };
 }
 
-/** The table slot of StringIO's read, found by its structure (throws unless exactly one read in one slot). */
-export function stringioReadSlot(m: Module): number {
+/** StringIO's read, found by its structure (throws unless exactly one function is). */
+function stringioReadOf(m: Module): string {
   const sig4 = binaryen.createType(Array(4).fill(binaryen.i32));
   const reads = definedFunctionNames(m).filter((name) => {
     const f = binaryen.getFunctionInfo(m.getFunction(name));
     return f.params === sig4 && f.results === binaryen.i32 && isStringioRead(f.body);
   });
-  return Number(only(slotsOf(m, only(reads, "StringIO's read")).map(String), "table slot of StringIO's read"));
+  return only(reads, "StringIO's read");
+}
+
+/** The one table slot an element segment gives `fn` (throws unless exactly one). */
+function slotOf(m: Module, fn: string): number {
+  return Number(only(slotsOf(m, fn).map(String), "table slot of StringIO's read"));
+}
+
+/** The table slot of StringIO's read, found by its structure. */
+export function stringioReadSlot(m: Module): number {
+  return slotOf(m, stringioReadOf(m));
 }
 
 /**

@@ -13,14 +13,13 @@
 import binaryen from 'binaryen';
 import { BlockNode, FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions, info, isConst, kind } from '../walk.js';
+import { expressions, info, isConst, isGet, kind } from '../walk.js';
 
 export interface JsonStringsReport {
   /** mp_str_print_json, by its internal name. */
   printer: string;
 }
 
-const isGet = (e: number, local: number) => kind(e) === binaryen.LocalGetId && info(e).index === local;
 
 interface PlainPath {
   /** The block `{ br_if (c < 32); store; drop(printf); ... }` and the printf's index in it. */

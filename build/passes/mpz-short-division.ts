@@ -16,7 +16,7 @@
 import binaryen from 'binaryen';
 import { BlockNode, FunctionNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions, info, kind } from '../walk.js';
+import { expressions, info, kind, teeOf } from '../walk.js';
 
 export interface MpzShortDivisionReport {
   /** mpz_divmod_inpl, by its internal name. */
@@ -28,7 +28,6 @@ const DIG = 8;
 
 const isLen = (e: number, param: number) =>
   kind(e) === binaryen.LoadId && info(e).offset === LEN && info(e).bytes === 4 && kind(info(e).ptr) === binaryen.LocalGetId && info(info(e).ptr).index === param;
-const teeOf = (e: number) => (kind(e) === binaryen.LocalSetId && info(e).isTee ? info(e).value : e);
 
 /** The division block (its first statement leaves it when rem.len < den.len) and the local it leaves quo.len in. */
 function divisionBlock(body: number): { block: number; quoLen: number } | null {

@@ -15,14 +15,13 @@
 import binaryen from 'binaryen';
 import { LoopNode } from '../binaryen-extra.js';
 import { definedFunctionNames, type Module } from '../wasm-inspect.js';
-import { expressions, info, isConst, kind } from '../walk.js';
+import { expressions, info, isConst, isGet, kind } from '../walk.js';
 
 export interface Utf8IndexReport {
   /** Functions whose character walk got the eight-byte step. */
   functions: string[];
 }
 
-const isGet = (e: number, local: number) => kind(e) === binaryen.LocalGetId && info(e).index === local;
 const isSet = (e: number) => kind(e) === binaryen.LocalSetId;
 const isBinary = (e: number, op: number) => kind(e) === binaryen.BinaryId && info(e).op === op;
 const childrenOf = (e: number) => (kind(e) === binaryen.BlockId ? (info(e).children as number[]) : [e]);
