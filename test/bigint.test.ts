@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { Sandbox } from '../src/index.js';
 import { formatBigIntsOnHost } from '../build/passes/mpz-format.js';
 import { divideBySmallIntsShort } from '../build/passes/mpz-short-division.js';
 import { FuelMeter } from '../src/engine/fuel.js';
@@ -18,6 +17,7 @@ import { HOST_WORK_FUEL } from '../src/engine/host-work.js';
 import { GuestMemory } from '../src/engine/memory-view.js';
 import { formatMpz, MPZ_HOST_MAX_DIGITS, MPZ_HOST_MIN_DIGITS } from '../src/guests/micropython/mpz-format.js';
 import { ROOT } from './helpers.js';
+import { runOnce } from './run-once.js';
 
 const program = (name: string) => readFileSync(join(ROOT, 'test/programs', name), 'utf8');
 const FORMAT = program('mpz-format.py');
@@ -39,14 +39,7 @@ function assertPython3Output(stdout: string, code: string, sha256: string): void
   if (python3.status === 0) assert.equal(stdout, python3.stdout);
 }
 
-async function run(code: string, limits: Record<string, number> = {}) {
-  const sb = await Sandbox.create({ limits: { outputBytes: 8 << 20, ...limits } });
-  try {
-    return await sb.run(code);
-  } finally {
-    sb.dispose();
-  }
-}
+const run = (code: string, limits: Record<string, number> = {}) => runOnce(code, { limits: { outputBytes: 8 << 20, ...limits } });
 
 /** A memory holding an mpz_t at 64 (sign, length, digit pointer) and its digits at 128. */
 function forged(digits: number[], negative: boolean): { memory: GuestMemory; raw: WebAssembly.Memory } {

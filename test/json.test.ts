@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { Sandbox } from '../src/index.js';
 import { printJsonRunsAtOnce } from '../build/passes/json-strings.js';
 import { readJsonFromStringioDirectly, stringioReadSlot } from '../build/passes/json-stream.js';
 import { definedFunctionNames } from '../build/wasm-inspect.js';
 import { expressions } from '../build/walk.js';
 import { sandboxModulePath } from '../src/guests/micropython/module.js';
 import { ROOT } from './helpers.js';
+import { runOnce } from './run-once.js';
 
 const PROGRAM = readFileSync(join(ROOT, 'test/programs/json-strings.py'), 'utf8');
 const LOADS = readFileSync(join(ROOT, 'test/programs/json-loads.py'), 'utf8');
@@ -32,18 +32,9 @@ def dumps(o):
 json.dumps = dumps
 exec(sys.stdin.read())`;
 
-async function run(code: string) {
-  const sb = await Sandbox.create();
-  try {
-    return await sb.run(code);
-  } finally {
-    sb.dispose();
-  }
-}
-
 describe('json', { timeout: 120_000 }, () => {
   it('writes every kind of string as it did, and as python3 does', async () => {
-    const r = await run(PROGRAM);
+    const r = await runOnce(PROGRAM);
     r.throwIfError();
     assert.equal(createHash('sha256').update(r.stdout).digest('hex'), EXPECTED_SHA256);
     const python3 = spawnSync('python3', ['-c', PYTHON3_SHIM], { input: PROGRAM, encoding: 'utf8' });
@@ -51,14 +42,14 @@ describe('json', { timeout: 120_000 }, () => {
   });
 
   it('writes a run of plain characters at once: far less fuel than as many escapes', async () => {
-    const dumps = (s: string) => run(`import json\ns = ${s}\nfor i in range(3):\n    json.dumps(s)`);
+    const dumps = (s: string) => runOnce(`import json\ns = ${s}\nfor i in range(3):\n    json.dumps(s)`);
     const [plain, escaped] = [await dumps('"x" * 100000'), await dumps('"\\n" * 100000')];
     // Measured: 1.9e7 and 3.5e8 units; a character at a time (the build before), both were ~3e8.
     assert.ok(plain.usage.fuel < escaped.usage.fuel / 5, `plain ${plain.usage.fuel}, escaped ${escaped.usage.fuel}`);
   });
 
   it('loads every shape of document from a str, bytes, StringIO and a file as python3 does', async () => {
-    const r = await run(LOADS);
+    const r = await runOnce(LOADS);
     r.throwIfError();
     assert.equal(createHash('sha256').update(r.stdout).digest('hex'), LOADS_SHA256);
   });

@@ -9,21 +9,13 @@ import binaryen from 'binaryen';
 import { Sandbox } from '../src/index.js';
 import { filterInternedLookups } from '../build/passes/qstr-filter.js';
 import { ROOT } from './helpers.js';
+import { runOnce } from './run-once.js';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'wasm/manifest.json'), 'utf8'));
 
-async function run(code: string) {
-  const sb = await Sandbox.create();
-  try {
-    return await sb.run(code);
-  } finally {
-    sb.dispose();
-  }
-}
-
 describe('interned-string filter', () => {
   it('keeps identity with interned names: compiled, set at run time, the longest, and too long', async () => {
-    const r = await run(readFileSync(join(ROOT, 'test/programs/qstr-identity.py'), 'utf8'));
+    const r = await runOnce(readFileSync(join(ROOT, 'test/programs/qstr-identity.py'), 'utf8'));
     r.throwIfError();
     // What the stock MicroPython 1.27 loader prints for the same program.
     assert.equal(
@@ -34,7 +26,7 @@ describe('interned-string filter', () => {
 
   it('makes a new string cost no scan of the interned names', async () => {
     const code = (build: string) => `x = []\nfor i in range(20000):\n    x.append(${build})`;
-    const [strings, ints] = [await run(code('"k" + str(i)')), await run(code('i'))];
+    const [strings, ints] = [await runOnce(code('"k" + str(i)')), await runOnce(code('i'))];
     strings.throwIfError();
     ints.throwIfError();
     // Two new strings per iteration. Scanning the 1,500 names of the baked state cost about 25,000
@@ -62,7 +54,7 @@ describe('interned-string filter', () => {
 
   it('charges the same fuel in every sandbox', async () => {
     const code = 'class C:\n    pass\nfor i in range(500):\n    setattr(C, "n" + str(i), i)\nprint(sum(getattr(C, "n" + str(i)) for i in range(500)))';
-    const [a, b] = [await run(code), await run(code)];
+    const [a, b] = [await runOnce(code), await runOnce(code)];
     a.throwIfError();
     assert.equal(a.stdout, '124750\n');
     assert.equal(b.stdout, a.stdout);

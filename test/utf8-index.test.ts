@@ -5,22 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { Sandbox } from '../src/index.js';
 import { walkAsciiEightAtATime } from '../build/passes/utf8-index.js';
 import { ROOT } from './helpers.js';
-
-async function run(code: string) {
-  const sb = await Sandbox.create();
-  try {
-    return await sb.run(code);
-  } finally {
-    sb.dispose();
-  }
-}
+import { runOnce } from './run-once.js';
 
 describe('utf8 index walk', () => {
   it('indexes, slices and finds at every position of mixed ASCII and multi-byte text', async () => {
-    const r = await run(readFileSync(join(ROOT, 'test/programs/utf8-index.py'), 'utf8'));
+    const r = await runOnce(readFileSync(join(ROOT, 'test/programs/utf8-index.py'), 'utf8'));
     r.throwIfError();
     // What both the stock MicroPython 1.27 loader and CPython 3.11 print.
     assert.equal(
@@ -31,7 +22,7 @@ describe('utf8 index walk', () => {
 
   it('makes reaching a far start cheaper than scanning from the beginning', async () => {
     const code = (start: number) => `t = "x" * 60000\nfor k in range(100):\n    t.find("y", ${start})`;
-    const [far, near] = [await run(code(59000)), await run(code(1))];
+    const [far, near] = [await runOnce(code(59000)), await runOnce(code(1))];
     far.throwIfError();
     near.throwIfError();
     // One character per step, reaching index 59000 cost about twice scanning 60000 bytes for "y".
