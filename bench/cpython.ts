@@ -28,19 +28,33 @@ async function freshLatency(n: number): Promise<number[]> {
   return times;
 }
 
-async function rssPerSession(n: number): Promise<number> {
+/** RSS per idle session (n held after one small run), awake or hibernated; and what hibernating costs. */
+async function rssPerSession(n: number, hibernate: boolean): Promise<{ perMiB: number; parkMs: number[]; wakeMs: number[] }> {
   gc();
   const before = process.memoryUsage().rss;
   const held: Sandbox[] = [];
   for (let i = 0; i < n; i++) {
-    const sb = await Sandbox.create({ engine: 'cpython' });
-    await sb.run('x = 1');
+    const sb = await Sandbox.create({ engine: 'cpython', hibernateAfterMs: Infinity });
+    await sb.run(`x = ${i}`);
     held.push(sb);
   }
+  const parkMs: number[] = [];
+  for (const sb of hibernate ? held : []) {
+    const t0 = performance.now();
+    if (!sb.hibernate()) throw new Error('a session did not hibernate');
+    parkMs.push(performance.now() - t0);
+  }
   gc();
-  const per = (process.memoryUsage().rss - before) / n;
+  const perMiB = (process.memoryUsage().rss - before) / n / 2 ** 20;
+  const wakeMs: number[] = [];
+  for (const [i, sb] of held.entries()) {
+    const t0 = performance.now();
+    const r = await sb.run('print(x)');
+    if (hibernate) wakeMs.push(performance.now() - t0);
+    if (r.stdout !== `${i}\n`) throw new Error(`unexpected output ${JSON.stringify(r)}`);
+  }
   held.forEach((sb) => sb.dispose());
-  return per;
+  return { perMiB, parkMs, wakeMs };
 }
 
 async function cpuPrograms(runs: number): Promise<{ name: string; sandboxMs: number; python3Ms: number | null; ok: boolean }[]> {
@@ -91,8 +105,13 @@ console.log(`fresh sandbox (create + print(1+1) + dispose): median ${ms(median(f
 await freshLatency(quick ? 10 : 20);
 const steady = await freshLatency(quick ? 10 : 50);
 console.log(`fresh sandbox after ${quick ? 23 : 53} before it: median ${ms(median(steady))}, p90 ${ms(percentile(steady, 90))}, n=${steady.length}`);
-const rss = await rssPerSession(quick ? 5 : 20);
-console.log(`RSS per idle session: ${(rss / 2 ** 20).toFixed(2)} MiB`);
+const awake = await rssPerSession(quick ? 5 : 20, false);
+console.log(`RSS per idle session: ${awake.perMiB.toFixed(2)} MiB awake`);
+const parked = await rssPerSession(quick ? 5 : 20, true);
+console.log(
+  `RSS per idle session: ${parked.perMiB.toFixed(2)} MiB hibernated (hibernateAfterMs, sb.hibernate()); ` +
+    `to hibernate: median ${ms(median(parked.parkMs))}; first run after: median ${ms(median(parked.wakeMs))}, p90 ${ms(percentile(parked.wakeMs, 90))}`,
+);
 const cpu = await cpuPrograms(quick ? 1 : 3);
 const ratios: number[] = [];
 for (const p of cpu) {

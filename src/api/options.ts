@@ -72,6 +72,15 @@ export interface SandboxOptions {
    * checksum, which catches damage but not a forger. At least 16 bytes.
    */
   snapshotKey?: SnapshotKey;
+  /**
+   * An inline sandbox idle this long between calls hibernates: it keeps only what its interpreter
+   * continues from (for CPython, the pages a session changed of the template's ~2,000: ~150 for a
+   * small one) and gives its memory back; the next call wakes it first. The session is the same byte
+   * for byte, so its runs and their fuel are unchanged. Not while the guest holds a file open.
+   * Costs (docs/hibernation.md): up to ~100 ms to hibernate, 1-40 ms to wake. Default 10000 for
+   * engine 'cpython'; `Infinity`: never. MicroPython sessions (small) and worker sandboxes stay awake.
+   */
+  hibernateAfterMs?: number;
 }
 
 /** An interpreter needs about 1.2 MiB initialised, and its module declares at most 2 GiB. */
@@ -177,10 +186,11 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
       vfs: {},
       guestSpec: null,
       snapshotKey: null,
+      hibernateAfterMs: DEFAULT_HIBERNATE_AFTER_MS.micropython,
     };
   }
   if (typeof options !== 'object' || options === null) throw new UsageError('options must be an object');
-  checkKeys('sandbox', options, ['engine', 'limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey']);
+  checkKeys('sandbox', options, ['engine', 'limits', 'isolation', 'modules', 'env', 'argv', 'net', 'clock', 'seed', 'imports', 'files', 'mounts', 'fsQuota', 'snapshotKey', 'hibernateAfterMs']);
   // Where the guest would wait on the calling thread's own event loop (a Promise from a host
   // function, a fetch to a server in this process), an inline run would deadlock: use a worker.
   const isolation = options.isolation ?? (hasAsyncFunction(options.modules) || options.net !== undefined ? 'worker' : 'inline');
@@ -212,7 +222,22 @@ export function resolveSandboxOptions(options: SandboxOptions | undefined): Reso
     vfs: resolveFilesystem(options),
     guestSpec: Object.keys(spec).length ? JSON.stringify(spec) : null,
     snapshotKey: resolveSnapshotKey(options.snapshotKey),
+    hibernateAfterMs: resolveHibernateAfter(options.hibernateAfterMs, engine),
   };
+}
+
+/** The longest delay a Node timer keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** After how long idle an inline sandbox hibernates, per engine (null: never). */
+const DEFAULT_HIBERNATE_AFTER_MS: Record<Engine, number | null> = { micropython: null, cpython: 10_000 };
+
+function resolveHibernateAfter(value: unknown, engine: Engine): number | null {
+  if (value === undefined) return DEFAULT_HIBERNATE_AFTER_MS[engine];
+  if (typeof value !== 'number' || !(value >= 0 && (value <= MAX_TIMER_MS || value === Infinity))) {
+    throw new UsageError(`hibernateAfterMs must be a number of ms from 0 to ${MAX_TIMER_MS}, or Infinity (never)`);
+  }
+  return value === Infinity ? null : value;
 }
 
 function resolveSnapshotKey(key: unknown): SnapshotKey | null {

@@ -54,6 +54,8 @@ export class Sandbox {
   private moving: Promise<void> | null = null;
   /** A run whose promise was rejected on abort while it still ends (at most ABORT_CANCEL_MS). */
   private ending: Promise<void> | null = null;
+  /** Hibernates an inline session idle for `hibernateAfterMs` (refreshed after each call). */
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private session: Session | WorkerSession,
@@ -61,7 +63,10 @@ export class Sandbox {
     private readonly limits: ResolvedLimits,
     private readonly options: SandboxOptions | undefined,
     private readonly variant: ModuleVariant,
-  ) {}
+    private readonly hibernateAfterMs: number | null,
+  ) {
+    this.idle();
+  }
 
   /** A fresh interpreter, isolated from every other sandbox in the process. */
   static async create(options?: SandboxOptions): Promise<Sandbox> {
@@ -86,7 +91,7 @@ export class Sandbox {
     const resolved = resolveSandboxOptions(options);
     await compileEngine(resolved.engine, variant);
     const engine = pythonEngine(resolved.engine);
-    const sandbox = (session: Session | WorkerSession) => new Sandbox(session, engine, resolved.limits, options, variant);
+    const sandbox = (session: Session | WorkerSession) => new Sandbox(session, engine, resolved.limits, options, variant, resolved.hibernateAfterMs);
     if (!restore) return sandbox(await openSession(resolved, variant));
     // A failure is the snapshot's, unless it is the options' (checked first, as UsageError).
     try {
@@ -102,7 +107,11 @@ export class Sandbox {
    */
   async snapshot(): Promise<Uint8Array> {
     if (this.ending) await this.settled();
-    return this.signed(await this.session.snapshot());
+    try {
+      return this.signed(await this.session.snapshot());
+    } finally {
+      this.idle();
+    }
   }
 
   /** Made where the key is not (a worker, the engine): signed here when the sandbox has a key. */
@@ -124,7 +133,11 @@ export class Sandbox {
   get fs(): SandboxFiles {
     const call = async <T>(op: FsOp): Promise<T> => {
       if (this.ending) await this.settled();
-      return unwrapFsResult<T>(await this.session.fsOp(op));
+      try {
+        return unwrapFsResult<T>(await this.session.fsOp(op));
+      } finally {
+        this.idle();
+      }
     };
     return {
       readFile: (path) => call({ op: 'readFile', path }),
@@ -136,7 +149,11 @@ export class Sandbox {
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
     if (!(this.session instanceof Session)) throw new UsageError('snapshotSync needs an inline sandbox');
-    return this.signed(this.session.snapshot());
+    try {
+      return this.signed(this.session.snapshot());
+    } finally {
+      this.idle();
+    }
   }
 
   /** An independent copy of this session, with the same options (grants, limits, isolation). */
@@ -165,6 +182,7 @@ export class Sandbox {
   private inlineState(): Restorer | null {
     if (!(this.session instanceof Session)) return null;
     const state = this.session.captureState();
+    this.idle();
     return () => state;
   }
 
@@ -209,7 +227,13 @@ export class Sandbox {
     }
     if (this.ending) await this.settled();
     const session = this.session;
-    if (session instanceof Session) return abortable(signal, async () => session.run(code, limits, options, program));
+    if (session instanceof Session) {
+      try {
+        return await abortable(signal, async () => session.run(code, limits, options, program));
+      } finally {
+        this.idle();
+      }
+    }
     return abortable(signal, () => session.run(code, limits, options, false, program), {
       interrupt: () => session.interrupt(),
       cancel: () => session.cancel(),
@@ -225,9 +249,42 @@ export class Sandbox {
     const program = this.program(options);
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();
-    const result = this.session.run(code, limits, options, program);
+    let result: RunResult;
+    try {
+      result = this.session.run(code, limits, options, program);
+    } finally {
+      this.idle();
+    }
     signal?.throwIfAborted();
     return result;
+  }
+
+  /**
+   * Hibernates this sandbox now, as `hibernateAfterMs` does when it is idle: its memory goes back and
+   * only what it continues from is kept; the next call wakes it. Inline sandboxes; false if the session
+   * cannot (a MicroPython or worker sandbox, a file held open, disposed).
+   */
+  hibernate(): boolean {
+    return this.session instanceof Session && this.session.hibernate();
+  }
+
+  /** Whether the sandbox is hibernating (its next call wakes it first). */
+  get hibernating(): boolean {
+    return this.session instanceof Session && this.session.hibernating;
+  }
+
+  /** Starts (or restarts) the idle countdown to hibernation of an inline session. */
+  private idle(): void {
+    if (this.hibernateAfterMs === null || !(this.session instanceof Session) || this.session.disposed) return;
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
+    this.idleTimer = setTimeout(() => {
+      if (this.session instanceof Session) this.session.hibernate();
+    }, this.hibernateAfterMs);
+    // A process with nothing left to do does not wait for it.
+    this.idleTimer.unref();
   }
 
   private program(options: RunOptions): ProgramSpec {
@@ -236,6 +293,8 @@ export class Sandbox {
 
   /** Releases the interpreter (and its worker). The sandbox cannot run again. */
   dispose(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     this.session.dispose();
   }
 

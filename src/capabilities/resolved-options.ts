@@ -37,6 +37,8 @@ export interface ResolvedSandboxOptions {
   /** JSON for `__pyfence__.setup`, or null when there is nothing to set up. */
   guestSpec: string | null;
   snapshotKey: SnapshotKey | null;
+  /** An inline sandbox idle this long hibernates (null: never). */
+  hibernateAfterMs: number | null;
 }
 
 export function hostBridge(resolved: ResolvedSandboxOptions): HostBridge {

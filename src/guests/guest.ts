@@ -128,4 +128,11 @@ export interface Guest<I extends GuestInstance = GuestInstance, S = unknown, P =
   capture(inst: I, vfs: VirtualFS, clock: SessionClock): S;
   /** The state between runs as snapshot bytes, unsigned (a guest without snapshots throws UsageError). */
   snapshot(inst: I, vfs: VirtualFS, clock: SessionClock): Uint8Array;
+  /**
+   * Hibernation: the state an idle instance continues from later in this process, or null when it
+   * holds what the state cannot carry (open files). Absent: the guest's sessions stay awake.
+   */
+  park?(inst: I, vfs: VirtualFS, clock: SessionClock): S | null;
+  /** An instance continuing what `park` gave: the same memory and globals, byte for byte, no setup run. */
+  wake?(vfs: VirtualFS, clock: SessionClock, state: S): I;
 }

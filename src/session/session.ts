@@ -48,6 +48,8 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
   private instance: I | null;
   private readonly clock: SessionClock;
   private readonly interrupt: Int32Array | undefined;
+  /** A hibernating session's state: its instance was released, and the next use wakes it. */
+  private parked: S | null = null;
   /** A run in progress: dispose() called from inside it (by a host callback) waits for its end. */
   private running = false;
   private disposeAfterRun = false;
@@ -71,11 +73,33 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
   }
 
   get disposed(): boolean {
-    return this.instance === null;
+    return this.instance === null && this.parked === null;
+  }
+
+  get hibernating(): boolean {
+    return this.parked !== null;
+  }
+
+  /**
+   * Between runs, keeps only the state the instance continues from and gives its memory back (an
+   * idle CPython session: ~0.6 MiB instead of ~7.7). False if the guest cannot (no `park`, open files).
+   */
+  hibernate(): boolean {
+    if (this.running || this.instance === null || !this.guest.park) return false;
+    const state = this.guest.park(this.instance, this.vfs, this.clock);
+    if (state === null) return false;
+    this.instance.release();
+    this.instance = null;
+    this.parked = state;
+    return true;
   }
 
   private live(): I {
-    if (!this.instance) throw new UsageError('this sandbox has been disposed');
+    if (this.instance) return this.instance;
+    if (this.parked === null) throw new UsageError('this sandbox has been disposed');
+    // A failed wake keeps the state: the next call tries again.
+    this.instance = this.guest.wake!(this.vfs, this.clock, this.parked);
+    this.parked = null;
     return this.instance;
   }
 
@@ -214,5 +238,6 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
     }
     this.instance?.release();
     this.instance = null;
+    this.parked = null;
   }
 }

@@ -26,6 +26,11 @@ export class DescriptorTable<T> {
     return n;
   }
 
+  /** How many numbers are open. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** The entry; EBADF when `n` is not open. */
   get(n: number): T {
     const entry = this.entries.get(n);

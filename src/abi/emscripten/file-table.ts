@@ -37,6 +37,11 @@ export class FileTable {
     this.table.close(fd);
   }
 
+  /** Descriptors open beyond the standard streams. */
+  get openCount(): number {
+    return this.table.size;
+  }
+
   /** When the interpreter is discarded: its descriptors go with it. */
   closeAll(): void {
     this.table.closeAll();

@@ -17,7 +17,7 @@ import { cpythonTemplate } from './template.js';
 
 /** Granularity of the difference from the template: an OS page. */
 export const SNAPSHOT_PAGE_BYTES = 4096;
-const ZERO_BLOCK = Buffer.alloc(SNAPSHOT_PAGE_BYTES);
+const ZERO_BLOCK = Buffer.alloc(WASM_PAGE_BYTES);
 const MiB = 1 << 20;
 /** A virtual clock's elapsed time beyond this (about 30,000 years) is forged: nanoseconds overflow. */
 const MAX_VIRTUAL_ELAPSED_MS = 1e15;
@@ -71,7 +71,7 @@ function templateDigest(): string {
 
 /** The interpreter's state between runs (the caller makes sure no run is in progress). */
 export function captureSession(inst: CPythonInstance, vfs: VirtualFS, determinism: DeterminismState): CPythonSessionState {
-  const image = Buffer.from(cpythonTemplate().image.buffer);
+  const template = { image: Buffer.from(cpythonTemplate().image.buffer), pages: imagePages() };
   const memoryBytes = inst.memoryBytes;
   const view = inst.memory.bytes(0, memoryBytes);
   // A view of the memory, not a copy (Buffer.from of a typed array copies: ~7,700 fresh pages).
@@ -79,9 +79,9 @@ export function captureSession(inst: CPythonInstance, vfs: VirtualFS, determinis
   const pages: number[] = [];
   // Wasm pages first: most of them are untouched, and one compare per 64 KiB is cheaper than sixteen.
   for (let block = 0; block < memoryBytes; block += WASM_PAGE_BYTES) {
-    if (sameAsTemplate(now, image, block, WASM_PAGE_BYTES)) continue;
+    if (sameAsTemplate(now, template, block, WASM_PAGE_BYTES)) continue;
     for (let at = block; at < block + WASM_PAGE_BYTES; at += SNAPSHOT_PAGE_BYTES) {
-      if (!sameAsTemplate(now, image, at, SNAPSHOT_PAGE_BYTES)) pages.push(at / SNAPSHOT_PAGE_BYTES);
+      if (!sameAsTemplate(now, template, at, SNAPSHOT_PAGE_BYTES)) pages.push(at / SNAPSHOT_PAGE_BYTES);
     }
   }
   const data = new Uint8Array(pages.length * SNAPSHOT_PAGE_BYTES);
@@ -90,11 +90,34 @@ export function captureSession(inst: CPythonInstance, vfs: VirtualFS, determinis
   return { memoryBytes, pages, data, globals, zoneName, files: Object.fromEntries(vfs.memory.files()), determinism };
 }
 
-/** Whether `now[at, at + length)` is the template's (zero past the template's end). */
-function sameAsTemplate(now: Buffer, image: Buffer, at: number, length: number): boolean {
-  const end = at + length;
-  if (at < image.length) return now.compare(image, at, end, at, end) === 0;
-  for (let z = at; z < end; z += ZERO_BLOCK.length) if (now.compare(ZERO_BLOCK, 0, ZERO_BLOCK.length, z, z + ZERO_BLOCK.length) !== 0) return false;
+let nonZeroPages: Uint8Array | null = null;
+
+/**
+ * Which 4 KiB pages of the template's image hold anything. The others are compared with zeros, not
+ * read from the image: reading a page maps it, and ~5,700 of its ~7,700 pages are zero.
+ */
+function imagePages(): Uint8Array {
+  if (nonZeroPages === null) {
+    const { image, state } = cpythonTemplate();
+    nonZeroPages = new Uint8Array(Math.ceil(image.length / SNAPSHOT_PAGE_BYTES));
+    for (const [at, bytes] of state.chunks) {
+      for (let page = Math.floor(at / SNAPSHOT_PAGE_BYTES); page * SNAPSHOT_PAGE_BYTES < at + bytes.length; page++) nonZeroPages[page] = 1;
+    }
+  }
+  return nonZeroPages;
+}
+
+/** Whether `now[at, at + length)` (within one wasm page) is the template's (zero where its pages are). */
+function sameAsTemplate(now: Buffer, template: { image: Buffer; pages: Uint8Array }, at: number, length: number): boolean {
+  for (let run = at, end = at + length; run < end; ) {
+    // The longest run of pages of one kind: the image's, or zero.
+    const fromImage = template.pages[run / SNAPSHOT_PAGE_BYTES] === 1;
+    let stop = run + SNAPSHOT_PAGE_BYTES;
+    while (stop < end && (template.pages[stop / SNAPSHOT_PAGE_BYTES] === 1) === fromImage) stop += SNAPSHOT_PAGE_BYTES;
+    const same = fromImage ? now.compare(template.image, run, stop, run, stop) : now.compare(ZERO_BLOCK, 0, stop - run, run, stop);
+    if (same !== 0) return false;
+    run = stop;
+  }
   return true;
 }
 

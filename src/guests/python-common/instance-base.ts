@@ -120,6 +120,10 @@ export abstract class InterpreterInstance<E extends InterpreterExports, S extend
     this.state.peakBytes = this.memoryBytes;
     this.state.capRefusedGrowth = false;
   }
+  /** Files the guest holds open: their descriptors live in this instance, not in its memory. */
+  get openFiles(): number {
+    return this.state.files.openCount;
+  }
 
   /** The values of the module's exported mutable globals named `prefix...`: its state outside memory. */
   protected prefixedGlobals(prefix: string): Record<string, number> {
