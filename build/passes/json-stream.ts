@@ -24,7 +24,12 @@ export interface JsonStreamReport {
   next: string;
   stringioRead: string;
   slot: number;
+  /** json_stream_next's old body, called when the direct read does not apply. */
+  otherStreams: string;
 }
+
+/** The name of the function json_stream_next's old body moves to. */
+export const JSON_NEXT_OTHER_STREAMS = 'pyfence_json_stream_next_other';
 
 // struct { stream obj; read fn (table index); int errcode; byte cur } as json_stream_next uses it.
 const STREAM = 0;
@@ -94,7 +99,11 @@ export function readJsonFromStringioDirectly(m: Module): JsonStreamReport {
   );
   const slot = slotOf(m, stringioRead);
 
-  const fn = m.getFunction(next);
+  // The old body moves to a function of its own, with the same parameter and locals.
+  const old = binaryen.getFunctionInfo(m.getFunction(next));
+  m.removeFunction(next);
+  m.addFunction(JSON_NEXT_OTHER_STREAMS, old.params, old.results, old.vars, old.body);
+  const fn = m.addFunction(next, old.params, old.results, [], m.nop());
   const [o, v, pos, c] = Array.from({ length: 4 }, () => FunctionNode.addVar(fn, binaryen.i32));
   const get = (k: number) => m.local.get(k, binaryen.i32);
   const k = (n: number) => m.i32.const(n);
@@ -121,10 +130,8 @@ export function readJsonFromStringioDirectly(m: Module): JsonStreamReport {
       ),
     ]),
   );
-  const body = binaryen.getFunctionInfo(fn).body;
-  if (kind(body) === binaryen.BlockId && !info(body).name) BlockNode.insertChildAt(body, 0, fast);
-  else FunctionNode.setBody(fn, m.block(null, [fast, body], binaryen.i32));
-  return { next, stringioRead, slot };
+  FunctionNode.setBody(fn, m.block(null, [fast, m.return(m.call(JSON_NEXT_OTHER_STREAMS, [get(0)], binaryen.i32))], binaryen.i32));
+  return { next, stringioRead, slot, otherStreams: JSON_NEXT_OTHER_STREAMS };
 }
 
 /** StringIO's read, found by its structure (throws unless exactly one function is). */
