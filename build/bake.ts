@@ -112,7 +112,7 @@ export function bakeInitialisedState(m: Module, qstrs?: QstrFilterReport): BakeR
   if (threshold.kind !== 'ok') throw new Error(`bake: gc.threshold failed: ${JSON.stringify(threshold)}`);
 
   const stackLimit = raiseStackLimit(inst);
-  // Last before the capture: every qstr the baked state holds is in the bitset.
+  // Last before the capture: every qstr the baked state holds is in the slot table.
   const qstrFilter = qstrs && fillQstrFilter(inst, qstrs.lastPoolAddress);
   if (qstrFilter) {
     const filterGlobal = globals.findIndex((g) => g.name === QSTR_FILTER_GLOBAL);

@@ -9,7 +9,9 @@ const api = binaryen as unknown as {
   Function: { setBody(fn: Ref, body: Ref): void };
   Call: { setTarget(e: Ref, name: string): void };
   Break: { setCondition(e: Ref, condition: Ref): void };
-  Binary: { setLeft(e: Ref, left: Ref): void };
+  Binary: { setLeft(e: Ref, left: Ref): void; setRight(e: Ref, right: Ref): void };
+  Drop: { setValue(e: Ref, value: Ref): void };
+  LocalSet: { setValue(e: Ref, value: Ref): void };
   TableSet: { getTable(e: Ref): string };
   TableGrow: { getTable(e: Ref): string };
   _BinaryenTableGetType(table: Ref): number;
@@ -23,6 +25,8 @@ export const LoopNode = api.Loop;
 export const CallNode = api.Call;
 export const BreakNode = api.Break;
 export const BinaryNode = api.Binary;
+export const DropNode = api.Drop;
+export const LocalSetNode = api.LocalSet;
 /** The table a table.set or table.grow names. */
 export const tableOf = { set: api.TableSet.getTable, grow: api.TableGrow.getTable };
 /** A table's element type (binaryen.funcref, binaryen.externref, ...). */

@@ -24,7 +24,7 @@ import { formatBigIntsOnHost } from './passes/mpz-format.js';
 import { divideBySmallIntsShort } from './passes/mpz-short-division.js';
 import { printJsonRunsAtOnce } from './passes/json-strings.js';
 import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json-stream.js';
-import { hashFourBytesARound } from './passes/str-hash.js';
+import { hashFourBytesARound, hashStrLookupsFourBytesARound } from './passes/str-hash.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -73,7 +73,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const mpzShortDivision = divideBySmallIntsShort(m);
   const jsonStrings = printJsonRunsAtOnce(m);
   const jsonStream = readJsonFromStringioDirectly(m);
-  const strHash = hashFourBytesARound(m);
+  const strHash = hashStrLookupsFourBytesARound(m, hashFourBytesARound(m), qstrFilter.find, qstrFilter.lengthParam);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);

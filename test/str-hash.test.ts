@@ -1,12 +1,13 @@
-// str hashes four bytes a round (build/passes/str-hash.ts): the same hash for every length and the
-// interned-name lookups that compare it with qstr_find_strn's own copy of the formula still find.
+// str hashes four bytes a round (build/passes/str-hash.ts), and so does the interned-name lookup,
+// qstr_find_strn, whose own copy of the loop now calls the same function: the same hash for every
+// length, and names made at run time are still found.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { hashFourBytesARound } from '../build/passes/str-hash.js';
+import { hashFourBytesARound, hashStrLookupsFourBytesARound } from '../build/passes/str-hash.js';
 import { ROOT } from './helpers.js';
 import { runOnce } from './run-once.js';
 
@@ -25,6 +26,13 @@ describe('str hash', () => {
     const m = new binaryen.Module();
     m.addFunction('f', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32, [], m.local.get(0, binaryen.i32));
     assert.throws(() => hashFourBytesARound(m), /str-hash: expected one qstr_compute_hash/);
+    m.dispose();
+  });
+
+  it('stops the build when the lookup has no hash loop to replace', () => {
+    const m = new binaryen.Module();
+    m.addFunction('lookup', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32, [], m.local.get(0, binaryen.i32));
+    assert.throws(() => hashStrLookupsFourBytesARound(m, { hash: 'h' }, 'lookup', 1), /str-hash: expected one hash loop in the lookup, found 0/);
     m.dispose();
   });
 });
