@@ -3,7 +3,14 @@
 // share of the gap to python3 are measured apart. The unmetered module is built into a scratch
 // directory with a copy of src/ beside it (the engine reads wasm/ next to its sources); nothing of it
 // reaches wasm/. Each module runs every program in a child process of its own, start-up excluded.
-// Run: node --import tsx bench/cpython-meter.ts [--runs N] [--rounds N] [--programs a.py,b.py] [--scratch DIR]
+// Each run is timed by the process's CPU time (python3's too: time.process_time), which a loaded
+// machine disturbs far less than the wall clock (--clock wall for that), after --warmup passes over
+// every program untimed: V8 compiles CPython's hot functions with its optimizing tier in the
+// background over the first second or two of a process, and the metered module's are bigger and
+// take longer, so the first passes measure the tier-up rather than the code (BENCHMARKS.md).
+// The children get this process's V8 flags: run it with --experimental-wasm-branch-hinting to
+// measure modules with branch hints as the pyfence command runs them.
+// Run: node --import tsx bench/cpython-meter.ts [--runs N] [--rounds N] [--warmup N] [--clock cpu|wall] [--programs a.py,b.py] [--scratch DIR]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,20 +24,28 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const runs = Number(arg('--runs', '3'));
+const warmup = Number(arg('--warmup', '2'));
+const clock = arg('--clock', 'cpu');
+if (clock !== 'cpu' && clock !== 'wall') throw new Error('--clock is cpu or wall');
+/** Microseconds of this process's CPU (all its threads: none compiles once warmed up) or of the wall clock. */
+const now = () => (clock === 'cpu' ? ((u) => u.user + u.system)(process.cpuUsage()) : performance.now() * 1000);
 const programs = join(root, 'bench/programs');
 
 const only = arg('--programs', '');
 const files = readdirSync(programs).filter((f) => f.endsWith('.py') && (!only || only.split(',').includes(f))).sort();
 
 if (process.argv.includes('--child')) {
-  // In a tree (this one or the scratch one): every program in one process, each once untimed first
-  // (V8 tiers the interpreter up over the first programs: start-up and warm-up are excluded).
+  // In a tree (this one or the scratch one): every program in one process, all of them `warmup`
+  // times untimed first (V8 tiers the interpreter up over the first programs: start-up and warm-up
+  // are excluded).
   const { Sandbox } = await import('../src/api/sandbox.js');
   const out: Record<string, { ms: number; stdout: string }> = {};
-  for (const file of files) {
-    const sb = await Sandbox.create({ engine: 'cpython', limits: { fuel: Infinity, timeoutMs: 600_000, memoryBytes: 512 * 2 ** 20 } });
-    await sb.run(readFileSync(join(programs, file), 'utf8'));
-    sb.dispose();
+  for (let pass = 0; pass < warmup; pass++) {
+    for (const file of files) {
+      const sb = await Sandbox.create({ engine: 'cpython', limits: { fuel: Infinity, timeoutMs: 600_000, memoryBytes: 512 * 2 ** 20 } });
+      await sb.run(readFileSync(join(programs, file), 'utf8'));
+      sb.dispose();
+    }
   }
   for (const file of files) {
     const code = readFileSync(join(programs, file), 'utf8');
@@ -38,9 +53,9 @@ if (process.argv.includes('--child')) {
     const times: number[] = [];
     let stdout = '';
     for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
+      const t0 = now();
       const r = await sb.run(code);
-      times.push(performance.now() - t0);
+      times.push((now() - t0) / 1000);
       if (!r.ok) throw new Error(`${file}: ${JSON.stringify(r.error)}`);
       stdout = r.stdout;
     }
@@ -63,7 +78,9 @@ function unmeteredTree(dir: string): string {
 }
 
 function timesIn(tree: string): Record<string, { ms: number; stdout: string }> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(tree, 'bench/cpython-meter.ts'), '--child', '--runs', String(runs), '--programs', only], { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const flags = process.execArgv.includes('tsx') ? process.execArgv : ['--import', 'tsx', ...process.execArgv];
+  const args = [...flags, join(tree, 'bench/cpython-meter.ts'), '--child', '--runs', String(runs), '--warmup', String(warmup), '--clock', clock, '--programs', only];
+  const out = execFileSync(process.execPath, args, { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -84,11 +101,13 @@ for (let r = 0; r < rounds; r++) {
   meteredTimes = best(meteredTimes, timesIn(root));
   bareTimes = best(bareTimes, timesIn(scratch));
   for (const file of files) {
-    const native = await runPython3(readFileSync(join(programs, file), 'utf8'), runs, file);
-    const ms = native.status === 'ok' ? median(native.times) : NaN;
+    // python3 warms up too: its first run of a program compiles it and specializes its bytecode.
+    const native = await runPython3(readFileSync(join(programs, file), 'utf8'), warmup + runs, file, 'python3', clock);
+    const ms = native.status === 'ok' ? median(native.times.slice(warmup)) : NaN;
     python3[file] = Math.min(python3[file] ?? Infinity, ms);
   }
 }
+console.log(`${clock === 'cpu' ? 'CPU' : 'wall'} ms, median of ${runs} runs after ${warmup} untimed passes, best of ${rounds} rounds; V8 flags: ${process.execArgv.filter((f) => f.startsWith('--') && f !== '--import').join(' ') || 'none'}`);
 const rows: string[] = ['| program | metered ms | unmetered ms | python3 ms | meter (metered/unmetered) | build (unmetered/python3) | metered/python3 |', '| --- | --- | --- | --- | --- | --- | --- |'];
 const meter: number[] = [];
 const build: number[] = [];

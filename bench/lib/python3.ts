@@ -9,15 +9,16 @@ const DRIVER = String.raw`
 import io, json, sys, time
 src = sys.stdin.read()
 name, runs = sys.argv[1], int(sys.argv[2])
+clock = time.process_time if sys.argv[3:] == ["cpu"] else time.perf_counter
 times, out, err = [], None, None
 real = sys.stdout
 for _ in range(runs):
     buf = io.StringIO()
     sys.stdout = buf
     try:
-        t0 = time.perf_counter()
+        t0 = clock()
         exec(compile(src, name, "exec"), {"__name__": "__main__"})
-        t1 = time.perf_counter()
+        t1 = clock()
     except BaseException as e:
         sys.stdout = real
         err = "%s: %s" % (type(e).__name__, e)
@@ -50,13 +51,16 @@ export function python3Version(bin = 'python3'): Promise<string | undefined> {
   return available;
 }
 
-/** Runs `code` `runs` times in a single python3 process; never throws. */
-export async function runPython3(code: string, runs: number, name = '<bench>', bin = 'python3'): Promise<Python3Result> {
+/**
+ * Runs `code` `runs` times in a single python3 process; never throws. `clock`: each run's wall time,
+ * or the process's CPU time (steadier on a loaded machine).
+ */
+export async function runPython3(code: string, runs: number, name = '<bench>', bin = 'python3', clock: 'wall' | 'cpu' = 'wall'): Promise<Python3Result> {
   if (!(await python3Version(bin))) return { status: 'absent', times: [] };
   return new Promise((resolve) => {
     const child = execFile(
       bin,
-      ['-c', DRIVER, name, String(runs)],
+      ['-c', DRIVER, name, String(runs), clock],
       { timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
       (e, stdout, stderr) => {
         if (e) {

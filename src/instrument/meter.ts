@@ -27,7 +27,12 @@
 //   around calls were about half of the meter's overhead: BENCHMARKS.md). A leaf (such a function
 //   that also calls nothing and cannot throw) needs no settle before a call of it; one only ever
 //   called directly is charged by its callers instead, its count part of each call's cost in the
-//   caller's segment (leafUnits).
+//   caller's segment (leafUnits). One that does call is charged and checked by each of its callers
+//   instead, right before the call, when every caller can (called only directly, never by a tail
+//   call, never from a function itself charged whole): the caller settles its local there anyway,
+//   and the callee's charge joins that write of the global (flatFunctions; on CPython, whose
+//   interpreter calls small helpers for most of what it does, one write of the global per call
+//   instead of two).
 // - memory.fill/copy/init charge 1 unit per BULK_BYTES_PER_UNIT bytes, table.fill/copy/init 1 per
 //   TABLE_ELEMENTS_PER_UNIT elements, before they run. A memory.fill or memory.copy of up to
 //   BULK_CHUNK_BYTES is charged and checked in place and runs as it is; a longer one becomes a call
@@ -109,6 +114,8 @@ export interface MeterReport {
   entryChecks: number;
   /** Leaves only ever called directly: charged by their callers (see leafUnits). */
   callerCharged: number;
+  /** Of entryChecks: charged and checked by each caller right before the call instead (flatFunctions). */
+  callerChecked: number;
   callSettles: number;
   bulkCharges: number;
   growSites: number;
@@ -175,7 +182,7 @@ function v8Error(bytes: Uint8Array): string {
 }
 
 function emptyReport(): MeterReport {
-  return { functions: 0, loopChecks: 0, entryChecks: 0, callerCharged: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
+  return { functions: 0, loopChecks: 0, entryChecks: 0, callerCharged: 0, callerChecked: 0, callSettles: 0, bulkCharges: 0, growSites: 0, throwSettles: 0 };
 }
 
 const VALUE_NAMES: Record<number, ValueType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -519,6 +526,7 @@ const NOT_IN_LEAF = kindBits([Kind.Loop, Kind.Call, Kind.CallIndirect, Kind.Retu
 /** What makes a function run an instruction more than once per call: a loop, or a tail call of itself. */
 const LOOPING = kindBits([Kind.Loop, Kind.ReturnCall, Kind.ReturnCallIndirect]);
 const REF_FUNC = kindBits([Kind.RefFunc]);
+const CALLING = kindBits([Kind.Call, Kind.ReturnCall]);
 
 /**
  * Every defined function's count if it is a leaf, else -1; and marks ref.func targets referenced. A
@@ -619,6 +627,67 @@ function longestPath(bytes: Uint8Array, count: number, cost: (i: number) => numb
   return Math.max(exit, reach, 0);
 }
 
+/** Points the module-level views (starts, nexts, kinds, indices) at defined function f's body; its instruction count. */
+function viewBody(code: DecodedCode, f: number): number {
+  const from = code.first[f];
+  const count = code.first[f + 1] - from;
+  starts = code.starts.subarray(from, from + count);
+  nexts = code.nexts.subarray(from, from + count);
+  kinds = code.kinds.subarray(from, from + count);
+  indices = code.indices.subarray(from, from + count);
+  return count;
+}
+
+/**
+ * Which functions are charged whole at entry, and by how much (flatUnits: -1 for the others). Without
+ * loops, each instruction runs at most once per call (a call runs the callee's, which charges its
+ * own): the whole body's count, charged and checked at entry, bounds every path through it, and
+ * nothing is left for a call or the exit to settle. Only for small bodies: a big one (a switch over
+ * many cases) runs a small part of itself. A bigger one is charged its longest path, when that is
+ * short: an add per segment, a settle before each call and at its exit would cost more than the
+ * units it overcharges.
+ *
+ * callerChecked: such a function (not a leaf) that its callers charge and check instead, right
+ * before each call: the caller settles its local before the call anyway, and the callee's charge joins
+ * that one write of the global, where its own entry wrote the global a second time (CPython's
+ * helpers: most of its calls). The charge and the check are the entry's, at the same moment, so
+ * fuel and every check are as before. Only for a function every caller of which can: called only
+ * directly (not referenced), never by a tail call (which leaves its caller) and never from a
+ * function itself charged whole (which has no local and no settle before its calls).
+ */
+function flatFunctions(ctx: Context, code: DecodedCode, n: number, leaves: Int32Array, callerCharged: (i: number) => boolean): { flatUnits: Int32Array; callerChecked: Uint8Array } {
+  const { m } = ctx;
+  const flatUnits = new Int32Array(n);
+  const notCallerChecked = new Uint8Array(n);
+  const cost = (i: number) => (IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[indices[i] - m.funcImports] : 0) : 1);
+  for (let f = 0; f < n; f++) {
+    const count = viewBody(code, f);
+    flatUnits[f] = -1;
+    if (!(code.kindsIn[f] & LOOPING)) {
+      // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
+      // (the bound of a function charged whole); `units`: what that run is charged.
+      let units = 0;
+      let instructions = 0;
+      for (let i = 0; i < count - 1; i++) {
+        const c = cost(i);
+        units += c;
+        instructions += IS_CALL[kinds[i]] ? c - CALL_UNITS + 1 : 1;
+      }
+      const path = longestPath(m.bytes, count, cost);
+      if ((path >= 0 && path <= FLAT_MAX_PATH) || instructions <= FLAT_MAX_UNITS) flatUnits[f] = path >= 0 ? path : units;
+    }
+    if (!(code.kindsIn[f] & CALLING)) continue;
+    for (let i = 0; i < count - 1; i++) {
+      const g = indices[i] - m.funcImports;
+      if (g < 0 || !(kinds[i] === Kind.Call || kinds[i] === Kind.ReturnCall)) continue;
+      if (kinds[i] === Kind.ReturnCall || flatUnits[f] >= 0) notCallerChecked[g] = 1;
+    }
+  }
+  const callerChecked = new Uint8Array(n);
+  for (let f = 0; f < n; f++) callerChecked[f] = flatUnits[f] >= 0 && leaves[f] < 0 && !ctx.referenced[f] && !notCallerChecked[f] ? 1 : 0;
+  return { flatUnits, callerChecked };
+}
+
 /**
  * Instructions after which a new straight-line segment starts: where control may arrive other than
  * from the instruction before (a loop header, an arm, a join after `end`), or leaves. Entering a
@@ -680,6 +749,11 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     const flatHead = [OP.globalGet, ...F, OP.i32Const];
     const flatTail = [OP.i32Sub, OP.localTee, ...TMP, OP.globalSet, ...F, OP.localGet, ...TMP, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end];
     const flatEntry = (units: number) => joined(flatHead, sleb32(units), flatTail);
+    // Before a call of a caller-checked function (callerCheckable): the local and the callee's whole
+    // charge settle in one write of the global, checked, as the callee's entry would have.
+    const callHead = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.i32Const];
+    const callTail = [OP.i32Sub, OP.localTee, ...ACC, OP.globalSet, ...F, OP.localGet, ...ACC, OP.i32Const, 0, OP.i32LtS, OP.if, VOID, OP.call, ...EXH, OP.end, OP.i32Const, 0, OP.localSet, ...ACC];
+    const callCheck = (units: number) => joined(callHead, sleb32(units), callTail);
     // Before a call of a defined function: the callee checks at its entry (one `if` a function, not
     // one a call site: big functions with many calls compile much faster in V8).
     const settle = [OP.globalGet, ...F, OP.localGet, ...ACC, OP.i32Sub, OP.globalSet, ...F, OP.i32Const, 0, OP.localSet, ...ACC];
@@ -713,12 +787,13 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
       settleCheck: checksIn(settleCheck),
       header: [1 + ACC.length + 1 + sleb32(LOOP_BATCH).length + 1, ...checksIn(header)],
       flatFromEnd: flatTail.length - checksIn(flatTail)[0],
+      callFromEnd: callTail.length - checksIn(callTail)[0],
       fill: checksIn(fill),
       copy: checksIn(copy),
       bulkMemory: checksIn(bulkMemory),
       bulkTable: checksIn(bulkTable),
     };
-    return { ACC, TMP, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, memoryGrow, fill, copy, ifs };
+    return { ACC, TMP, settle, settleCheck, flatEntry, callCheck, header, bulkMemory, bulkTable, memoryGrow, fill, copy, ifs };
   };
   const snippets = (locals: number) => {
     let s = made.get(locals);
@@ -731,6 +806,7 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
   /** A direct call's cost to its caller: its own unit, and a caller-charged leaf's whole count. */
   const callee = (i: number) => indices[i] - m.funcImports;
   const callerCharged = (i: number) => kinds[i] === Kind.Call && callee(i) >= 0 && leaves[callee(i)] >= 0 && !ctx.referenced[callee(i)];
+  const { flatUnits, callerChecked } = flatFunctions(ctx, code, n, leaves, callerCharged);
   for (let f = 0; f < n; f++) {
     const size = c.u32();
     const bodyEnd = c.at + size;
@@ -750,43 +826,27 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
     body.uleb(decls + 1);
     body.span(bytes, declsFrom, c.at);
     body.bytes([4, I32]);
-    const { ACC, settle, settleCheck, flatEntry, header, bulkMemory, bulkTable, fill, copy, ifs } = snippets(locals);
-    // The body, decoded (decodeBodies): views of its instructions.
-    const from = code.first[f];
-    const count = code.first[f + 1] - from;
-    starts = code.starts.subarray(from, from + count);
-    nexts = code.nexts.subarray(from, from + count);
-    kinds = code.kinds.subarray(from, from + count);
-    indices = code.indices.subarray(from, from + count);
-    counts = allCounts.subarray(from, from + count);
-    const loops = (code.kindsIn[f] & LOOPING) !== 0;
+    const { ACC, settle, settleCheck, flatEntry, callCheck, header, bulkMemory, bulkTable, fill, copy, ifs } = snippets(locals);
+    const count = viewBody(code, f);
+    counts = allCounts.subarray(code.first[f], code.first[f] + count);
     // Segment lengths, from the back: the function's own final end is not counted.
     counts[count - 1] = 0;
-    // `instructions`: what a run of the whole body may execute, a caller-charged leaf's included
-    // (the bound of a function charged whole); `units`: what that run is charged.
-    let units = 0;
-    let instructions = 0;
     for (let i = count - 2; i >= 0; i--) {
-      const leaf = callerCharged(i) ? leaves[callee(i)] : 0;
-      const cost = IS_CALL[kinds[i]] ? CALL_UNITS + leaf : 1;
-      instructions += 1 + leaf;
-      units += cost;
+      const cost = IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[callee(i)] : 0) : 1;
       counts[i] = cost + (ENDS_SEGMENT[kinds[i]] ? 0 : counts[i + 1]);
     }
 
     body.byte(OP.block);
     body.bytes(ctx.blockType(type));
-    // Without loops, each instruction runs at most once per call (a call runs the callee's, which
-    // charges its own): the whole body's count, charged and checked at entry, bounds every path
-    // through it, and nothing is left for a call or the exit to settle. Only for small bodies: a big
-    // one (a switch over many cases) runs a small part of itself.
-    // A bigger one is charged its longest path, when that is short: an add per segment, a settle
-    // before each call and at its exit would cost more than the units it overcharges.
-    const path = loops ? -1 : longestPath(bytes, count, (i) => (IS_CALL[kinds[i]] ? CALL_UNITS + (callerCharged(i) ? leaves[callee(i)] : 0) : 1));
-    const flat = !loops && ((path >= 0 && path <= FLAT_MAX_PATH) || instructions <= FLAT_MAX_UNITS);
-    if (flat && path >= 0) units = path;
+    // A function without loops (flatFunctions) is charged a bound of every run of it at entry.
+    const flat = flatUnits[f] >= 0;
     if (flat && leaves[f] >= 0 && !ctx.referenced[f]) ctx.report.callerCharged++; // its callers charge it
-    else if (flat) {
+    else if (callerChecked[f]) {
+      // Charged and checked by each caller, right before the call.
+      ctx.report.entryChecks++;
+      ctx.report.callerChecked++;
+    } else if (flat) {
+      const units = flatUnits[f];
       const entry = flatEntry(units);
       checked(entry, [entry.length - ifs.flatFromEnd]);
       ctx.report.entryChecks++;
@@ -837,7 +897,10 @@ function rewriteCode(ctx: Context, start: number, end: number, helpers: Uint8Arr
           // A defined function checks at its entry; an import (host code) is checked here. A leaf
           // needs nothing: it runs at most FLAT_MAX_UNITS units, calls nothing and cannot throw.
           if (indices[i] < m.funcImports) checked(settleCheck, ifs.settleCheck);
-          else if (leaves[callee(i)] < 0) body.bytes(settle);
+          else if (callerChecked[callee(i)]) {
+            const charge = callCheck(flatUnits[callee(i)]);
+            checked(charge, [charge.length - ifs.callFromEnd]);
+          } else if (leaves[callee(i)] < 0) body.bytes(settle);
           body.byte(OP.call);
           body.uleb(ctx.remap(indices[i]));
           ctx.report.callSettles++;
