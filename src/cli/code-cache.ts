@@ -4,18 +4,19 @@
 // and compiling most of it. Node 20 has no module compile cache of its own.
 // A cache entry is used only when it was made from this very file: its name carries the build's
 // hash of the file (written into the launcher at build time) and Node's version and architecture,
-// its header the file's length and modification time and a checksum of the cached code; V8 then
-// checks its own version and flags. Anything else (absent, corrupt, truncated, stale, refused by V8) is compiled afresh and
-// written again. The package directory is never written: it may be read-only.
+// its header the file's length and modification time; V8 then checks its own version and flags, the
+// code's length and a checksum of it (verifyingChecksums). Anything else (absent, corrupt, truncated,
+// stale, refused by V8) is compiled afresh and written again. The package directory is never
+// written: it may be read-only.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import * as vm from 'node:vm';
-import { nodeZlib } from '../core/lazy-builtins.js';
 
-const MAGIC = 0x43434650; // "PFCC"
-// magic, the source's length, the code's checksum (u32 little-endian each), the source's mtime (f64)
-const HEADER_BYTES = 20;
+const MAGIC = 0x43434651; // "QFCC": the second layout (V8 checks the code; the first had a CRC-32 of it)
+// magic, the source's length (u32 little-endian each), the source's mtime (f64)
+const HEADER_BYTES = 16;
 
 /** What an entry must have been made from: the source file as it is now. */
 export interface SourceStamp {
@@ -24,19 +25,21 @@ export interface SourceStamp {
 }
 
 /**
- * A CRC-32 of the cached code: catches a corrupt or truncated entry. zlib's (native, Node 20.15 and
- * newer) takes well under a millisecond where a JavaScript loop over 350 KB still runs in V8's
- * interpreter at start-up (~8 ms); the loop is for older Node 20 releases.
+ * Runs `work` with V8 checksumming the code caches it makes and checking the ones it is given (V8
+ * does both only in debug builds unless told): a corrupt or truncated entry is then refused
+ * (cachedDataRejected) rather than deserialised. Its check (no difference measured in the
+ * deserialisation's time) replaced a CRC-32 here, which loaded node:zlib (~2 ms) or ran a JavaScript
+ * loop (~8 ms). Off again after: the flag
+ * would also have V8 check the start-up snapshot of every worker thread the command starts. The
+ * flag is part of V8's key for a code cache, so making and using an entry both run under it.
  */
-export function checksum(data: Uint8Array): number {
-  const native = nodeZlib().crc32 as ((data: Uint8Array) => number) | undefined;
-  if (native) return native(data);
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) {
-    crc ^= data[i];
-    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+export function verifyingChecksums<T>(work: () => T): T {
+  setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return work();
+  } finally {
+    setFlagsFromString('--no-verify-snapshot-checksum');
   }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** The entry's file for the source built as `build` (a hash of it), on this Node. */
@@ -46,7 +49,7 @@ export function cacheFile(dir: string, name: string, build: string): string {
 
 const buildTag = (build: string) => `${build.slice(0, 16)}-${process.version}-${process.arch}`;
 
-/** The cached code of an entry, or undefined when it is absent, or not whole and made for this source. */
+/** The cached code of an entry, or undefined when it is absent or not made for this source (V8 checks the code). */
 export function readEntry(file: string, source: SourceStamp): Buffer | undefined {
   let bytes: Buffer;
   try {
@@ -55,9 +58,8 @@ export function readEntry(file: string, source: SourceStamp): Buffer | undefined
     return undefined;
   }
   if (bytes.length <= HEADER_BYTES) return undefined;
-  if (bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== source.length >>> 0 || bytes.readDoubleLE(12) !== source.mtimeMs) return undefined;
-  const data = bytes.subarray(HEADER_BYTES);
-  return checksum(data) === bytes.readUInt32LE(8) ? data : undefined;
+  if (bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== source.length >>> 0 || bytes.readDoubleLE(8) !== source.mtimeMs) return undefined;
+  return bytes.subarray(HEADER_BYTES);
 }
 
 /** Writes an entry whole or not at all (a temporary file renamed), and drops every entry of other builds. */
@@ -65,8 +67,7 @@ export function writeEntry(file: string, source: SourceStamp, data: Uint8Array):
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(source.length >>> 0, 4);
-  header.writeUInt32LE(checksum(data), 8);
-  header.writeDoubleLE(source.mtimeMs, 12);
+  header.writeDoubleLE(source.mtimeMs, 8);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
@@ -103,13 +104,16 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
   }
   const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
   const cachedData = file === undefined ? undefined : readEntry(file, stamp);
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, {
-    filename: main,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  const script = verifyingChecksums(
+    () =>
+      new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, {
+        filename: main,
+        cachedData,
+        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      }),
+  );
   const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
-  if (file !== undefined && !cacheUsed) process.once('exit', () => writeEntry(file, stamp, script.createCachedData()));
+  if (file !== undefined && !cacheUsed) process.once('exit', () => writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData())));
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(main), module, main, dirname(main));
   return { cacheUsed };
