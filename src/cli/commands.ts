@@ -6,3 +6,15 @@ export const COMMANDS = ['run', 'repl', 'mcp', 'serve', 'worker', 'wasm'];
 export function commandOf(argv: string[]): string | null {
   return COMMANDS.includes(argv[2]) ? argv[2] : null;
 }
+
+/**
+ * Whether the command line runs MicroPython (`run` or `repl` without `--engine cpython`): the
+ * launcher then starts compiling its module before the command's code loads. A guess from the
+ * words alone; a wrong one costs a compile or saves none.
+ */
+export function runsMicroPython(argv: string[]): boolean {
+  const command = commandOf(argv);
+  if (command !== 'run' && command !== 'repl') return false;
+  const words = argv.slice(3);
+  return !words.some((word, i) => word === '--engine=cpython' || (word === '--engine' && words[i + 1] === 'cpython'));
+}
