@@ -88,8 +88,9 @@ export interface CachedRun {
 
 /**
  * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
- * entry `entry` in `dir` (none when undefined). When the cache was not used, the code compiled by
- * the end of the run is written at exit.
+ * entry `entry` in `dir` (none when undefined). `main` holds one function expression, the module
+ * wrapped as Node's loader would (build/bundle.mjs), called here with what that loader gives. When
+ * the cache was not used, the code compiled by the end of the run is written at exit.
  */
 export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
   // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
@@ -104,14 +105,7 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
   }
   const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
   const cachedData = file === undefined ? undefined : readEntry(file, stamp);
-  const script = verifyingChecksums(
-    () =>
-      new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, {
-        filename: main,
-        cachedData,
-        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-      }),
-  );
+  const script = verifyingChecksums(() => new vm.Script(source, { filename: main, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
   const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
   if (file !== undefined && !cacheUsed) process.once('exit', () => writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData())));
   const module = { exports: {} };
