@@ -7,7 +7,7 @@ import { compileEngine } from '../guests/preload.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import { commandOf } from './commands.js';
 import { exitCodeHelp } from './exit-status.js';
-import { madeStdio, whenStdioMade } from './stdio.js';
+import { brokenPipe, madeStdio, whenStdioMade } from './stdio.js';
 import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
 import { addServerCommands } from './server-commands.js';
 import { addWasmCommand } from './wasm-command.js';
@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
 whenStdioMade((stream) =>
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
-    process.exit(EXIT_CODES.ok);
+    brokenPipe();
   }),
 );
 
