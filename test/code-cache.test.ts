@@ -99,6 +99,29 @@ describe('the pyfence command with its code cache', () => {
     assert.ok(!fs.readFileSync(join(dir, entry)).equals(corrupt), 'the corrupt entry was replaced');
   });
 
+  it('pyfence wasm keeps no entry from a run that instrumented its module: the next run (from the module cache) writes it', () => {
+    const dir = tempDir('code-cache-wasm');
+    const modules = tempDir('code-cache-wasm-modules');
+    const hello = join(ROOT, 'test/fixtures/wasm/hello.wasm');
+    const wasm = () => spawnSync(process.execPath, [CLI, 'wasm', hello], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: dir, PYFENCE_WASM_CACHE: modules }, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = wasm();
+    assert.equal(first.stdout, 'Hello, WASI!\n', first.stderr);
+    assert.deepEqual(entries(dir), [], 'the instrumenting run kept none');
+    assert.equal(fs.readdirSync(modules).filter((f) => f.endsWith('.wasm')).length, 1, 'the module is cached');
+    const second = wasm();
+    assert.equal(second.stdout, 'Hello, WASI!\n', second.stderr);
+    const [entry] = entries(dir);
+    assert.match(entry, /^cli-wasm\./);
+    const inode = fs.statSync(join(dir, entry)).ino;
+    assert.equal(wasm().stdout, 'Hello, WASI!\n');
+    assert.equal(fs.statSync(join(dir, entry)).ino, inode, 'used, not written again');
+    // Without the module cache every run instruments: each is like the next, so the entry is kept.
+    const uncached = tempDir('code-cache-wasm-uncached');
+    const r = spawnSync(process.execPath, [CLI, 'wasm', '--no-cache', hello], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: uncached }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.stdout, 'Hello, WASI!\n', r.stderr);
+    assert.equal(entries(uncached).length, 1);
+  });
+
   it('runs the same with the cache off (no entry written) or in a place it cannot use', () => {
     const dir = tempDir('code-cache-off');
     const off = spawnSync(process.execPath, [CLI, 'run', '-c', 'print(1)'], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: 'off', XDG_CACHE_HOME: dir }, encoding: 'utf8', timeout: 120_000 });

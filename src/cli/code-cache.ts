@@ -81,6 +81,20 @@ export function writeEntry(file: string, source: SourceStamp, data: Uint8Array):
   }
 }
 
+const NO_ENTRY = Symbol.for('pyfence.code-cache.no-entry');
+
+/**
+ * Tells the launcher not to keep this run's code: the run did work the command's next runs will
+ * not (`pyfence wasm` instrumenting a module the disk cache then holds), and an entry holds all the
+ * code its run compiled, for every later run to deserialise. The next run writes the entry. (The
+ * command is a bundle of its own: the flag is on a global the launcher's copy of this module reads.)
+ */
+export function keepNoCodeCacheEntry(): void {
+  (globalThis as { [NO_ENTRY]?: boolean })[NO_ENTRY] = true;
+}
+
+const entryWanted = () => (globalThis as { [NO_ENTRY]?: boolean })[NO_ENTRY] !== true;
+
 export interface CachedRun {
   /** Whether V8 took the cached code (false: there was none, or it was refused). */
   cacheUsed: boolean;
@@ -90,7 +104,8 @@ export interface CachedRun {
  * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
  * entry `entry` in `dir` (none when undefined). `main` holds one function expression, the module
  * wrapped as Node's loader would (build/bundle.mjs), called here with what that loader gives. When
- * the cache was not used, the code compiled by the end of the run is written at exit.
+ * the cache was not used, the code compiled by the end of the run is written at exit (unless the
+ * run asked for none: keepNoCodeCacheEntry).
  */
 export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
   // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
@@ -107,7 +122,7 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
   const cachedData = file === undefined ? undefined : readEntry(file, stamp);
   const script = verifyingChecksums(() => new vm.Script(source, { filename: main, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
   const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
-  if (file !== undefined && !cacheUsed) process.once('exit', () => writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData())));
+  if (file !== undefined && !cacheUsed) process.once('exit', () => entryWanted() && writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData())));
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(main), module, main, dirname(main));
   return { cacheUsed };

@@ -16,6 +16,7 @@ import { exitCodeHelp } from './exit-status.js';
 import { processStdin } from './stdin-reader.js';
 import { pruneWasmCache, wasmCacheDir } from './wasm-cache.js';
 import { writeOut } from './stdio.js';
+import { keepNoCodeCacheEntry } from './code-cache.js';
 
 export interface WasmFlags extends LimitFlags, GrantFlags {
   allowImport: string[];
@@ -78,6 +79,9 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     const cacheDir = wasmCacheDir(flags.cache);
     module = await WasmModule.fromFile(file, { cacheDir });
     if (cacheDir) pruneWasmCache(cacheDir);
+    // Instrumented by this run (only then does its meta carry the time taken): the rewriter's code
+    // is not what a run of the cached module compiles, so the CLI's code cache skips this run.
+    if (module.meta.instrumentMs !== undefined && cacheDir) keepNoCodeCacheEntry();
   } catch (e) {
     if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
     throw e;
