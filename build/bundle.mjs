@@ -89,12 +89,20 @@ const packagesExternal = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       const bare = args.path.replace(/^node:/, '');
-      // The stand-in's own require of the built-in stays a require (the banner's, below).
-      if (BUILTINS.has(bare)) return args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: `node:${bare}`, namespace: 'lazy-builtin' };
+      // Imports of a built-in reach its stand-in through one ES module that re-exports it: every
+      // importer then shares that module's exports, where importing the CommonJS stand-in itself
+      // had each importer copy all of its exports (esbuild's __toESM: ~2,000 getters made at start
+      // for node:fs's 20 importers). The stand-in's own require of the built-in stays a require.
+      if (BUILTINS.has(bare)) {
+        if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+        const viaExports = args.kind !== 'require-call' && args.namespace !== 'builtin-exports'; // a require takes the stand-in as it is
+        return { path: `node:${bare}`, namespace: viaExports ? 'builtin-exports' : 'lazy-builtin' };
+      }
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
       return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
     });
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-exports' }, (args) => ({ contents: `export * from ${JSON.stringify(args.path)};`, loader: 'js' }));
   },
 };
 
