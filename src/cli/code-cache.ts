@@ -29,9 +29,9 @@ export interface SourceStamp {
  * does both only in debug builds unless told): a corrupt or truncated entry is then refused
  * (cachedDataRejected) rather than deserialised. Its check (no difference measured in the
  * deserialisation's time) replaced a CRC-32 here, which loaded node:zlib (~2 ms) or ran a JavaScript
- * loop (~8 ms). Off again after: the flag
- * would also have V8 check the start-up snapshot of every worker thread the command starts. The
- * flag is part of V8's key for a code cache, so making and using an entry both run under it.
+ * loop (~8 ms). Off again after, so that nothing else V8 deserialises (a worker thread's start-up
+ * snapshot) is checked too. The flag is part of V8's key for a code cache, so making and using an
+ * entry both run under it.
  */
 export function verifyingChecksums<T>(work: () => T): T {
   setFlagsFromString('--verify-snapshot-checksum');
