@@ -14,7 +14,14 @@ export function commandOf(argv: string[]): string | null {
  */
 export function runsMicroPython(argv: string[]): boolean {
   const command = commandOf(argv);
-  if (command !== 'run' && command !== 'repl') return false;
-  const words = argv.slice(3);
-  return !words.some((word, i) => word === '--engine=cpython' || (word === '--engine' && words[i + 1] === 'cpython'));
+  return (command === 'run' || command === 'repl') && (engineOf(argv.slice(3)) ?? 'micropython') === 'micropython';
+}
+
+/** The engine `--engine NAME` or `--engine=NAME` names among `words`, if any. */
+function engineOf(words: string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === '--engine') return words[i + 1];
+    if (words[i].startsWith('--engine=')) return words[i].slice('--engine='.length);
+  }
+  return undefined;
 }
