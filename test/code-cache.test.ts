@@ -26,7 +26,9 @@ describe('code cache entries', () => {
     const dir = tempDir('code-cache-unit');
     const file = cacheFile(dir, 'cli', 'ab'.repeat(32));
     writeEntry(file, stamp, code);
-    assert.deepEqual(readEntry(file, stamp), code);
+    assert.deepEqual(readEntry(file, stamp), { code, unusual: false });
+    writeEntry(file, stamp, code, true);
+    assert.deepEqual(readEntry(file, stamp), { code, unusual: true });
     assert.equal(readEntry(file, { ...stamp, length: stamp.length + 1 }), undefined, 'another source length');
     assert.equal(readEntry(file, { ...stamp, mtimeMs: stamp.mtimeMs + 1 }), undefined, 'a source modified since');
     fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 10));
@@ -99,27 +101,33 @@ describe('the pyfence command with its code cache', () => {
     assert.ok(!fs.readFileSync(join(dir, entry)).equals(corrupt), 'the corrupt entry was replaced');
   });
 
-  it('pyfence wasm keeps no entry from a run that instrumented its module: the next run (from the module cache) writes it', () => {
+  it("pyfence wasm: an entry made by a run that instrumented its module is marked, and replaced once a run from the module cache used it", () => {
     const dir = tempDir('code-cache-wasm');
     const modules = tempDir('code-cache-wasm-modules');
     const hello = join(ROOT, 'test/fixtures/wasm/hello.wasm');
-    const wasm = () => spawnSync(process.execPath, [CLI, 'wasm', hello], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: dir, PYFENCE_WASM_CACHE: modules }, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    const first = wasm();
-    assert.equal(first.stdout, 'Hello, WASI!\n', first.stderr);
-    assert.deepEqual(entries(dir), [], 'the instrumenting run kept none');
-    assert.equal(fs.readdirSync(modules).filter((f) => f.endsWith('.wasm')).length, 1, 'the module is cached');
-    const second = wasm();
-    assert.equal(second.stdout, 'Hello, WASI!\n', second.stderr);
-    const [entry] = entries(dir);
-    assert.match(entry, /^cli-wasm\./);
-    const inode = fs.statSync(join(dir, entry)).ino;
+    const wasm = (...flags: string[]) => spawnSync(process.execPath, [CLI, 'wasm', ...flags, hello], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: dir, PYFENCE_WASM_CACHE: modules }, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry = () => {
+      const [name] = entries(dir);
+      return name === undefined ? undefined : { name, inode: fs.statSync(join(dir, name)).ino, unusual: fs.readFileSync(join(dir, name)).readUInt32LE(16) === 1 };
+    };
+    assert.equal(wasm().stdout, 'Hello, WASI!\n', 'instruments the module');
+    const marked = entry();
+    assert.ok(marked && /^cli-wasm\./.test(marked.name) && marked.unusual, 'the instrumenting run wrote a marked entry');
+    assert.equal(wasm().stdout, 'Hello, WASI!\n', 'from the module cache, with the marked entry');
+    assert.equal(entry(), undefined, 'a usual run that used the marked entry removed it');
     assert.equal(wasm().stdout, 'Hello, WASI!\n');
-    assert.equal(fs.statSync(join(dir, entry)).ino, inode, 'used, not written again');
-    // Without the module cache every run instruments: each is like the next, so the entry is kept.
+    const lean = entry();
+    assert.ok(lean && !lean.unusual, 'the next usual run wrote an unmarked one');
+    assert.equal(wasm().stdout, 'Hello, WASI!\n');
+    assert.deepEqual(entry(), lean, 'used, not written again');
+    // Every run instrumenting (no module cache): each is like the next, so the entry is kept and used.
     const uncached = tempDir('code-cache-wasm-uncached');
-    const r = spawnSync(process.execPath, [CLI, 'wasm', '--no-cache', hello], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: uncached }, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.stdout, 'Hello, WASI!\n', r.stderr);
-    assert.equal(entries(uncached).length, 1);
+    const noCache = () => spawnSync(process.execPath, [CLI, 'wasm', '--no-cache', hello], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: uncached }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(noCache().stdout, 'Hello, WASI!\n');
+    const [first] = entries(uncached);
+    const inode = fs.statSync(join(uncached, first)).ino;
+    assert.equal(noCache().stdout, 'Hello, WASI!\n');
+    assert.equal(fs.statSync(join(uncached, first)).ino, inode, 'kept and used');
   });
 
   it('runs the same with the cache off (no entry written) or in a place it cannot use', () => {

@@ -15,8 +15,9 @@ import { setFlagsFromString } from 'node:v8';
 import * as vm from 'node:vm';
 
 const MAGIC = 0x43434651; // "QFCC": the second layout (V8 checks the code; the first had a CRC-32 of it)
-// magic, the source's length (u32 little-endian each), the source's mtime (f64)
-const HEADER_BYTES = 16;
+// magic, the source's length (u32 little-endian each), the source's mtime (f64), whether the run
+// that made it was unusual (u32: 1 when it was)
+const HEADER_BYTES = 20;
 
 /** What an entry must have been made from: the source file as it is now. */
 export interface SourceStamp {
@@ -49,8 +50,14 @@ export function cacheFile(dir: string, name: string, build: string): string {
 
 const buildTag = (build: string) => `${build.slice(0, 16)}-${process.version}-${process.arch}`;
 
-/** The cached code of an entry, or undefined when it is absent or not made for this source (V8 checks the code). */
-export function readEntry(file: string, source: SourceStamp): Buffer | undefined {
+export interface Entry {
+  code: Buffer;
+  /** Made by a run that did work its command's runs usually do not (keepLeanCodeCache). */
+  unusual: boolean;
+}
+
+/** An entry, or undefined when it is absent or not made for this source (V8 checks the code). */
+export function readEntry(file: string, source: SourceStamp): Entry | undefined {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -59,15 +66,16 @@ export function readEntry(file: string, source: SourceStamp): Buffer | undefined
   }
   if (bytes.length <= HEADER_BYTES) return undefined;
   if (bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== source.length >>> 0 || bytes.readDoubleLE(8) !== source.mtimeMs) return undefined;
-  return bytes.subarray(HEADER_BYTES);
+  return { code: bytes.subarray(HEADER_BYTES), unusual: bytes.readUInt32LE(16) === 1 };
 }
 
 /** Writes an entry whole or not at all (a temporary file renamed), and drops every entry of other builds. */
-export function writeEntry(file: string, source: SourceStamp, data: Uint8Array): void {
+export function writeEntry(file: string, source: SourceStamp, data: Uint8Array, unusual = false): void {
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(source.length >>> 0, 4);
   header.writeDoubleLE(source.mtimeMs, 8);
+  header.writeUInt32LE(unusual ? 1 : 0, 16);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
@@ -81,19 +89,22 @@ export function writeEntry(file: string, source: SourceStamp, data: Uint8Array):
   }
 }
 
-const NO_ENTRY = Symbol.for('pyfence.code-cache.no-entry');
+const UNUSUAL = Symbol.for('pyfence.code-cache.unusual-run');
 
 /**
- * Tells the launcher not to keep this run's code: the run did work the command's next runs will
- * not (`pyfence wasm` instrumenting a module the disk cache then holds), and an entry holds all the
- * code its run compiled, for every later run to deserialise. The next run writes the entry. (The
- * command is a bundle of its own: the flag is on a global the launcher's copy of this module reads.)
+ * Tells the launcher that this run did work its command's runs usually do not (`pyfence wasm`
+ * instrumenting a module its disk cache then holds). An entry holds all the code its run compiled,
+ * for every later run to deserialise, and is not rewritten once used, so an entry this run makes is
+ * marked; the first usual run that uses a marked entry removes it at exit, and the run after writes
+ * one holding only what usual runs compile. A command whose every run is unusual (always a new
+ * module) keeps using its marked entry. (The command is a bundle of its own: the mark is on a
+ * global the launcher's copy of this module reads.)
  */
-export function keepNoCodeCacheEntry(): void {
-  (globalThis as { [NO_ENTRY]?: boolean })[NO_ENTRY] = true;
+export function keepLeanCodeCache(): void {
+  (globalThis as { [UNUSUAL]?: boolean })[UNUSUAL] = true;
 }
 
-const entryWanted = () => (globalThis as { [NO_ENTRY]?: boolean })[NO_ENTRY] !== true;
+const runUnusual = () => (globalThis as { [UNUSUAL]?: boolean })[UNUSUAL] === true;
 
 export interface CachedRun {
   /** Whether V8 took the cached code (false: there was none, or it was refused). */
@@ -104,8 +115,8 @@ export interface CachedRun {
  * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
  * entry `entry` in `dir` (none when undefined). `main` holds one function expression, the module
  * wrapped as Node's loader would (build/bundle.mjs), called here with what that loader gives. When
- * the cache was not used, the code compiled by the end of the run is written at exit (unless the
- * run asked for none: keepNoCodeCacheEntry).
+ * the cache was not used, the code compiled by the end of the run is written at exit (marked when
+ * the run was unusual: keepLeanCodeCache).
  */
 export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
   // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
@@ -119,10 +130,16 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
     fs.closeSync(fd);
   }
   const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
-  const cachedData = file === undefined ? undefined : readEntry(file, stamp);
-  const script = verifyingChecksums(() => new vm.Script(source, { filename: main, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
-  const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
-  if (file !== undefined && !cacheUsed) process.once('exit', () => entryWanted() && writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData())));
+  const entry = file === undefined ? undefined : readEntry(file, stamp);
+  const script = verifyingChecksums(() => new vm.Script(source, { filename: main, cachedData: entry?.code, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
+  const cacheUsed = entry !== undefined && !script.cachedDataRejected;
+  if (file !== undefined && (!cacheUsed || entry.unusual)) {
+    process.once('exit', () => {
+      if (!cacheUsed) writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData()), runUnusual());
+      // Not rewritten from this run: what it deserialised from the entry is all still compiled.
+      else if (!runUnusual()) fs.rmSync(file, { force: true });
+    });
+  }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(main), module, main, dirname(main));
   return { cacheUsed };

@@ -16,7 +16,7 @@ import { exitCodeHelp } from './exit-status.js';
 import { processStdin } from './stdin-reader.js';
 import { pruneWasmCache, wasmCacheDir } from './wasm-cache.js';
 import { writeOut } from './stdio.js';
-import { keepNoCodeCacheEntry } from './code-cache.js';
+import { keepLeanCodeCache } from './code-cache.js';
 
 export interface WasmFlags extends LimitFlags, GrantFlags {
   allowImport: string[];
@@ -80,8 +80,8 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     module = await WasmModule.fromFile(file, { cacheDir });
     if (cacheDir) pruneWasmCache(cacheDir);
     // Instrumented by this run (only then does its meta carry the time taken): the rewriter's code
-    // is not what a run of the cached module compiles, so the CLI's code cache skips this run.
-    if (module.meta.instrumentMs !== undefined && cacheDir) keepNoCodeCacheEntry();
+    // is not what a run of the cached module compiles (the CLI's code cache keeps it apart).
+    if (module.meta.instrumentMs !== undefined && cacheDir) keepLeanCodeCache();
   } catch (e) {
     if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
     throw e;
