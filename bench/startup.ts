@@ -8,7 +8,9 @@
 //  - with --install: the size of node_modules after `npm install` of the packed tarball.
 // Each row also gets the median CPU time of its runs (Linux), steadier than wall time under load.
 // Runs are interleaved (iteration i runs every row once) so machine load hits all rows alike.
-// Usage: npm run bench:startup [-- --runs N] [--install]. Markdown on stdout, progress on stderr.
+// With --baseline DIR (another checkout, built), the pyfence rows run for it too, in the same
+// rounds, as "baseline:" rows: a before/after from one run, on the same load.
+// Usage: npm run bench:startup [-- --runs N] [--install] [--baseline DIR]. Markdown on stdout, progress on stderr.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -65,6 +67,8 @@ interface Row {
   name: string;
   argv: string[];
   env?: NodeJS.ProcessEnv;
+  /** The working directory (default: this checkout). */
+  cwd?: string;
   /** The row its ratio is against. */
   baseline?: string;
   ms: number[];
@@ -88,7 +92,7 @@ function childrenCpuMs(): number | null {
 function timed(row: Row): { ms: number; cpuMs: number | null } {
   const cpuBefore = childrenCpuMs();
   const started = performance.now();
-  const r = spawnSync(row.argv[0], row.argv.slice(1), { cwd: ROOT, env: { ...process.env, ...row.env }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(row.argv[0], row.argv.slice(1), { cwd: row.cwd ?? ROOT, env: { ...process.env, ...row.env }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`${row.name}: exit ${r.status ?? r.signal}: ${r.stderr}`);
   const cpuAfter = childrenCpuMs();
@@ -108,11 +112,34 @@ function installSize(): string {
   return `| node_modules of \`npm install pyfence\` (packed tarball, no optional or peer packages) | ${(bytes / 2 ** 20).toFixed(1)} MiB, ${count} packages | target <= 60 MiB |`;
 }
 
+const temporaryDirs: string[] = [];
+function temporaryDir(prefix: string): string {
+  const dir = fs.mkdtempSync(join(tmpdir(), prefix));
+  temporaryDirs.push(dir);
+  return dir;
+}
+
+/** The pyfence rows again for the checkout at `root` (its bin, its own caches), each against the same baseline row. */
+function baselineRows(root: string | undefined, wasiFile: string, rows: Row[]): Row[] {
+  if (!root || !fs.existsSync(join(root, 'package.json'))) throw new Error('--baseline takes the directory of another built checkout');
+  const cli = join(root, JSON.parse(fs.readFileSync(join(root, 'package.json'), 'utf8')).bin.pyfence);
+  const env = { PYFENCE_CODE_CACHE: temporaryDir('pyfence-startup-code-baseline-') };
+  const wasmCache = temporaryDir('pyfence-startup-cache-baseline-');
+  const argvOf = (name: string, cliArgs: string[]) => (name.startsWith('`import') ? rows.find((r) => r.name === name)!.argv : [process.execPath, cli, ...cliArgs]);
+  const same: [string, string[], NodeJS.ProcessEnv][] = [
+    ["`import('pyfence')`", [], {}],
+    ['`pyfence run -c pass`', ['run', '-c', 'pass'], env],
+    ['`pyfence run --engine cpython -c pass`', ['run', '--engine', 'cpython', '-c', 'pass'], env],
+    ['`pyfence wasm`, the WASI program, cached', ['wasm', wasiFile], { ...env, PYFENCE_WASM_CACHE: wasmCache }],
+  ];
+  return same.map(([name, cliArgs, rowEnv]) => ({ name: `baseline: ${name}`, argv: argvOf(name, cliArgs), env: rowEnv, cwd: root, baseline: rows.find((r) => r.name === name)!.baseline, ms: [], cpuMs: [] }));
+}
+
 async function main(): Promise<void> {
   const node = process.execPath;
   const wasi = wasiProgram();
-  const cache = fs.mkdtempSync(join(tmpdir(), 'pyfence-startup-cache-'));
-  const codeCache = fs.mkdtempSync(join(tmpdir(), 'pyfence-startup-code-'));
+  const cache = temporaryDir('pyfence-startup-cache-');
+  const codeCache = temporaryDir('pyfence-startup-code-');
   const cli = { PYFENCE_CODE_CACHE: codeCache };
   const nodeWasi = `const { WASI } = require('node:wasi'); const w = new WASI({ version: 'preview1', args: ['p'], returnOnExit: true });
     const m = new WebAssembly.Module(require('node:fs').readFileSync(${JSON.stringify(wasi.file)}));
@@ -125,6 +152,8 @@ async function main(): Promise<void> {
     { name: 'node:wasi, the WASI program', argv: [node, '--no-warnings', '-e', nodeWasi], ms: [], cpuMs: [] },
     { name: '`pyfence wasm`, the WASI program, cached', argv: [node, CLI, 'wasm', wasi.file], env: { ...cli, PYFENCE_WASM_CACHE: cache }, baseline: 'node:wasi, the WASI program', ms: [], cpuMs: [] },
   ];
+  const baselineFlag = process.argv.indexOf('--baseline');
+  if (baselineFlag > 0) rows.push(...baselineRows(process.argv[baselineFlag + 1], wasi.file, rows));
   const loadBefore = loadavg()[0];
   log(`warming up (the first pyfence wasm run fills the cache: ${wasi.name})`);
   for (const row of rows) timed(row);
@@ -136,8 +165,7 @@ async function main(): Promise<void> {
     }
     log(`run ${i + 1}/${RUNS}`);
   }
-  fs.rmSync(cache, { recursive: true, force: true });
-  fs.rmSync(codeCache, { recursive: true, force: true });
+  for (const dir of temporaryDirs) fs.rmSync(dir, { recursive: true, force: true });
   const medianOf = (name: string) => median(rows.find((r) => r.name === name)!.ms);
   const cpuMedianOf = (name: string) => median(rows.find((r) => r.name === name)!.cpuMs);
   const withCpu = rows.every((r) => r.cpuMs.length === r.ms.length);

@@ -2,8 +2,9 @@
 // file by file (resolve, read, compile, link each one), which was most of pyfence's start-up.
 //  - dist/bundle/index.js (`import 'pyfence'`): an ES module; code that only some uses need (the
 //    servers, the module guest, CPython) stays in chunks loaded when first imported.
-//  - dist/bundle/cli-main.cjs (the `pyfence` command, main.ts): one CommonJS file, which
-//    dist/bundle/cli.cjs (the bin, launcher.ts) compiles with a V8 code cache (src/cli/code-cache.ts).
+//  - dist/bundle/cli-main.cjs (the `pyfence` command, main.ts): one CommonJS file, written as the
+//    function expression Node's loader would wrap it in, which dist/bundle/cli.cjs (the bin,
+//    launcher.ts) compiles and calls with a V8 code cache (src/cli/code-cache.ts).
 //    A CommonJS program also skips Node's ES module loader (about 10 built-in modules of its own,
 //    fs/promises and readline among them). Code some commands need is still run only when imported.
 // Packages from node_modules stay imports, so the MCP SDK, hono and zod load only where they did,
@@ -13,7 +14,7 @@
 // its resources (wasm/, guest-side Python, package.json) where those modules would.
 // Run by build/finish-dist.mjs after every `tsc -p .`; esbuild is a build-time dependency only.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,9 @@ const CJS_BASE = '__pyfenceFileUrl';
 const CJS_BANNER = `const __pyfenceFileUrl = require("node:url").pathToFileURL(__filename).href;
 const __pyfenceResolve = (specifier) => require("node:url").pathToFileURL(require.resolve(specifier)).href;`;
 
+/** The parameters Node gives a CommonJS module (src/cli/code-cache.ts passes them). */
+export const CJS_FUNCTION_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+
 /** Packages the bundle contains; every other import of a package stays an import. */
 const BUNDLED_PACKAGES = new Set(['commander']);
 
@@ -85,12 +89,20 @@ const packagesExternal = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       const bare = args.path.replace(/^node:/, '');
-      // The stand-in's own require of the built-in stays a require (the banner's, below).
-      if (BUILTINS.has(bare)) return args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: `node:${bare}`, namespace: 'lazy-builtin' };
+      // Imports of a built-in reach its stand-in through one ES module that re-exports it: every
+      // importer then shares that module's exports, where importing the CommonJS stand-in itself
+      // had each importer copy all of its exports (esbuild's __toESM: ~2,000 getters made at start
+      // for node:fs's 20 importers). The stand-in's own require of the built-in stays a require.
+      if (BUILTINS.has(bare)) {
+        if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+        const viaExports = args.kind !== 'require-call' && args.namespace !== 'builtin-exports'; // a require takes the stand-in as it is
+        return { path: `node:${bare}`, namespace: viaExports ? 'builtin-exports' : 'lazy-builtin' };
+      }
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
       return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
     });
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-exports' }, (args) => ({ contents: `export * from ${JSON.stringify(args.path)};`, loader: 'js' }));
   },
 };
 
@@ -112,6 +124,10 @@ export async function bundle() {
   const main = join(BUNDLE_DIR, 'cli-main.cjs');
   // ASCII only (esbuild's default charset): the launcher reads it as latin1.
   await esbuild.build({ ...COMMON, entryPoints: [join(DIST, 'cli', 'main.js')], outfile: main, format: 'cjs', charset: 'ascii', banner: { js: CJS_BANNER }, plugins: [packagesExternal, moduleUrls(CJS_BASE)] });
+  // Written as the function Node's CommonJS loader would wrap it in, so the launcher compiles the
+  // text as read: wrapping it there made two more copies of ~630 KB (and a garbage collection).
+  const commonJs = readFileSync(main, 'latin1').replace(/^#!.*\n/, '');
+  writeFileSync(main, `${CJS_FUNCTION_HEAD}${commonJs}\n})`, 'latin1');
   const build = createHash('sha256').update(readFileSync(main)).digest('hex');
   await esbuild.build({
     ...COMMON,

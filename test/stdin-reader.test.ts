@@ -49,6 +49,22 @@ describe('the stdin reader', () => {
     }
   });
 
+  it('a terminal is not one of the devices that never block (told by its device number)', (t) => {
+    let fd: number;
+    try {
+      fd = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY); // a new pseudo-terminal
+    } catch {
+      t.skip('no /dev/ptmx here');
+      return;
+    }
+    try {
+      assert.ok(fs.fstatSync(fd).isCharacterDevice());
+      assert.equal(neverBlocks(fd), false);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   it('hands a pipe to the worker: "nothing yet" at first, then what was written, then the end', async () => {
     const dir = tempDir('stdin-fifo');
     const fifo = join(dir, 'fifo');

@@ -4,17 +4,19 @@
 // and compiling most of it. Node 20 has no module compile cache of its own.
 // A cache entry is used only when it was made from this very file: its name carries the build's
 // hash of the file (written into the launcher at build time) and Node's version and architecture,
-// its header the file's length and modification time and a checksum of the cached code; V8 then
-// checks its own version and flags. Anything else (absent, corrupt, truncated, stale, refused by V8) is compiled afresh and
-// written again. The package directory is never written: it may be read-only.
+// its header the file's length and modification time; V8 then checks its own version and flags, the
+// code's length and a checksum of it (verifyingChecksums). Anything else (absent, corrupt, truncated,
+// stale, refused by V8) is compiled afresh and written again. The package directory is never
+// written: it may be read-only.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import * as vm from 'node:vm';
-import { nodeZlib } from '../core/lazy-builtins.js';
 
-const MAGIC = 0x43434650; // "PFCC"
-// magic, the source's length, the code's checksum (u32 little-endian each), the source's mtime (f64)
+const MAGIC = 0x43434651; // "QFCC": the second layout (V8 checks the code; the first had a CRC-32 of it)
+// magic, the source's length (u32 little-endian each), the source's mtime (f64), whether the run
+// that made it was unusual (u32: 1 when it was)
 const HEADER_BYTES = 20;
 
 /** What an entry must have been made from: the source file as it is now. */
@@ -24,19 +26,21 @@ export interface SourceStamp {
 }
 
 /**
- * A CRC-32 of the cached code: catches a corrupt or truncated entry. zlib's (native, Node 20.15 and
- * newer) takes well under a millisecond where a JavaScript loop over 350 KB still runs in V8's
- * interpreter at start-up (~8 ms); the loop is for older Node 20 releases.
+ * Runs `work` with V8 checksumming the code caches it makes and checking the ones it is given (V8
+ * does both only in debug builds unless told): a corrupt or truncated entry is then refused
+ * (cachedDataRejected) rather than deserialised. Its check (no difference measured in the
+ * deserialisation's time) replaced a CRC-32 here, which loaded node:zlib (~2 ms) or ran a JavaScript
+ * loop (~8 ms). Off again after, so that nothing else V8 deserialises (a worker thread's start-up
+ * snapshot) is checked too. The flag is part of V8's key for a code cache, so making and using an
+ * entry both run under it.
  */
-export function checksum(data: Uint8Array): number {
-  const native = nodeZlib().crc32 as ((data: Uint8Array) => number) | undefined;
-  if (native) return native(data);
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) {
-    crc ^= data[i];
-    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+export function verifyingChecksums<T>(work: () => T): T {
+  setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return work();
+  } finally {
+    setFlagsFromString('--no-verify-snapshot-checksum');
   }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** The entry's file for the source built as `build` (a hash of it), on this Node. */
@@ -46,8 +50,14 @@ export function cacheFile(dir: string, name: string, build: string): string {
 
 const buildTag = (build: string) => `${build.slice(0, 16)}-${process.version}-${process.arch}`;
 
-/** The cached code of an entry, or undefined when it is absent, or not whole and made for this source. */
-export function readEntry(file: string, source: SourceStamp): Buffer | undefined {
+export interface Entry {
+  code: Buffer;
+  /** Made by a run that did work its command's runs usually do not (keepLeanCodeCache). */
+  unusual: boolean;
+}
+
+/** An entry, or undefined when it is absent or not made for this source (V8 checks the code). */
+export function readEntry(file: string, source: SourceStamp): Entry | undefined {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -55,18 +65,17 @@ export function readEntry(file: string, source: SourceStamp): Buffer | undefined
     return undefined;
   }
   if (bytes.length <= HEADER_BYTES) return undefined;
-  if (bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== source.length >>> 0 || bytes.readDoubleLE(12) !== source.mtimeMs) return undefined;
-  const data = bytes.subarray(HEADER_BYTES);
-  return checksum(data) === bytes.readUInt32LE(8) ? data : undefined;
+  if (bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== source.length >>> 0 || bytes.readDoubleLE(8) !== source.mtimeMs) return undefined;
+  return { code: bytes.subarray(HEADER_BYTES), unusual: bytes.readUInt32LE(16) === 1 };
 }
 
 /** Writes an entry whole or not at all (a temporary file renamed), and drops every entry of other builds. */
-export function writeEntry(file: string, source: SourceStamp, data: Uint8Array): void {
+export function writeEntry(file: string, source: SourceStamp, data: Uint8Array, unusual = false): void {
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(source.length >>> 0, 4);
-  header.writeUInt32LE(checksum(data), 8);
-  header.writeDoubleLE(source.mtimeMs, 12);
+  header.writeDoubleLE(source.mtimeMs, 8);
+  header.writeUInt32LE(unusual ? 1 : 0, 16);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
@@ -80,6 +89,23 @@ export function writeEntry(file: string, source: SourceStamp, data: Uint8Array):
   }
 }
 
+const UNUSUAL = Symbol.for('pyfence.code-cache.unusual-run');
+
+/**
+ * Tells the launcher that this run did work its command's runs usually do not (`pyfence wasm`
+ * instrumenting a module its disk cache then holds). An entry holds all the code its run compiled,
+ * for every later run to deserialise, and is not rewritten once used, so an entry this run makes is
+ * marked; the first usual run that uses a marked entry removes it at exit, and the run after writes
+ * one holding only what usual runs compile. A command whose every run is unusual (always a new
+ * module) keeps using its marked entry. (The command is a bundle of its own: the mark is on a
+ * global the launcher's copy of this module reads.)
+ */
+export function keepLeanCodeCache(): void {
+  (globalThis as { [UNUSUAL]?: boolean })[UNUSUAL] = true;
+}
+
+const runUnusual = () => (globalThis as { [UNUSUAL]?: boolean })[UNUSUAL] === true;
+
 export interface CachedRun {
   /** Whether V8 took the cached code (false: there was none, or it was refused). */
   cacheUsed: boolean;
@@ -87,8 +113,10 @@ export interface CachedRun {
 
 /**
  * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
- * entry `entry` in `dir` (none when undefined). When the cache was not used, the code compiled by
- * the end of the run is written at exit.
+ * entry `entry` in `dir` (none when undefined). `main` holds one function expression, the module
+ * wrapped as Node's loader would (build/bundle.mjs), called here with what that loader gives. When
+ * the cache was not used, the code compiled by the end of the run is written at exit (marked when
+ * the run was unusual: keepLeanCodeCache).
  */
 export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
   // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
@@ -102,14 +130,16 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
     fs.closeSync(fd);
   }
   const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
-  const cachedData = file === undefined ? undefined : readEntry(file, stamp);
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, {
-    filename: main,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
-  const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
-  if (file !== undefined && !cacheUsed) process.once('exit', () => writeEntry(file, stamp, script.createCachedData()));
+  const entry = file === undefined ? undefined : readEntry(file, stamp);
+  const script = verifyingChecksums(() => new vm.Script(source, { filename: main, cachedData: entry?.code, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
+  const cacheUsed = entry !== undefined && !script.cachedDataRejected;
+  if (file !== undefined && (!cacheUsed || entry.unusual)) {
+    process.once('exit', () => {
+      if (!cacheUsed) writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData()), runUnusual());
+      // Not rewritten from this run: what it deserialised from the entry is all still compiled.
+      else if (!runUnusual()) fs.rmSync(file, { force: true });
+    });
+  }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(main), module, main, dirname(main));
   return { cacheUsed };

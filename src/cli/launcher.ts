@@ -6,12 +6,16 @@
 import './wasm-tiering.js'; // first: V8's flags are part of a code cache's key, so set before compiling
 import { fileURLToPath } from 'node:url';
 import { userCacheDir } from './cache-dir.js';
-import { commandOf } from './commands.js';
+import { commandOf, runsMicroPython } from './commands.js';
 import { runCommonJs } from './code-cache.js';
+import { startEarlyCompile } from '../guests/micropython/early-compile.js';
+import { sandboxModulePath } from '../guests/micropython/module.js';
 
 /** The sha256 of cli-main.cjs, written here by build/bundle.mjs. */
 declare const PYFENCE_CLI_BUILD: string;
 
+// MicroPython's module compiles on V8's background threads while this thread loads the command.
+if (runsMicroPython(process.argv)) startEarlyCompile(sandboxModulePath('metered'));
 // One entry per subcommand: an entry holds what its first run compiled, and a used entry is not
 // written again, so `pyfence wasm` would otherwise keep the code of whichever command ran first.
 const entry = `cli-${commandOf(process.argv) ?? 'other'}`;

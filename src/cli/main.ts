@@ -7,6 +7,7 @@ import { compileEngine } from '../guests/preload.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import { commandOf } from './commands.js';
 import { exitCodeHelp } from './exit-status.js';
+import { brokenPipe, madeStdio, whenStdioMade } from './stdio.js';
 import { addSandboxFlags, sandboxOptionsFrom, takeBackSwallowed, VERSION, type SandboxFlags } from './flags.js';
 import { addServerCommands } from './server-commands.js';
 import { addWasmCommand } from './wasm-command.js';
@@ -113,12 +114,12 @@ async function main(argv: string[]): Promise<number> {
 
 // A reader that stops early (`pyfence run prog.py | head`) closes our stdout: stop quietly, as the
 // shell's own tools do, rather than crash with an unhandled EPIPE.
-for (const stream of [process.stdout, process.stderr]) {
+whenStdioMade((stream) =>
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
-    process.exit(EXIT_CODES.ok);
-  });
-}
+    brokenPipe();
+  }),
+);
 
 /**
  * Ends the process as soon as the command is done and its output is written. Waiting for the event
@@ -127,7 +128,7 @@ for (const stream of [process.stdout, process.stderr]) {
  */
 async function exitWith(code: number): Promise<never> {
   const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.destroyed || stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  await Promise.all(madeStdio().map(flushed)); // a stream never made has nothing to flush
   process.exit(code);
 }
 

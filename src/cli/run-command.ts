@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { SandboxOptions } from '../api/options.js';
 import type { RunResult } from '../guests/python-common/result.js';
 import { isSystemExit, pythonExitStatus, type ExitStatus } from './exit-status.js';
+import { writeOut } from './stdio.js';
 
 export interface RunCommandInput {
   file?: string;
@@ -41,14 +42,14 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   const stream = !input.json;
   const result = await sandbox.run(code, {
     filename: name,
-    onStdout: stream ? (text) => process.stdout.write(text) : undefined,
-    onStderr: stream ? (text) => process.stderr.write(text) : undefined,
+    onStdout: stream ? (text) => writeOut(1, text) : undefined,
+    onStderr: stream ? (text) => writeOut(2, text) : undefined,
   });
   // Not disposed: the process ends with this command (main.ts), and disposing would zero the
   // guest's memory for a reuse that never comes.
   const status = pythonExitStatus(result.error);
   if (input.json) {
-    process.stdout.write(JSON.stringify({ ...result.toJSON(), exitCode: status.code, stop: status.stop }) + '\n');
+    writeOut(1, JSON.stringify({ ...result.toJSON(), exitCode: status.code, stop: status.stop }) + '\n');
   } else {
     reportError(result, status, guestPrintsExitMessage(input.options));
   }
@@ -66,9 +67,9 @@ export function reportError(result: RunResult, status: ExitStatus, messagePrinte
   const error = result.error;
   if (!error) return;
   if (isSystemExit(error)) {
-    if (status.message !== undefined && !messagePrinted) process.stderr.write(`${status.message}\n`);
+    if (status.message !== undefined && !messagePrinted) writeOut(2, `${status.message}\n`);
     return;
   }
-  if (error.traceback && !LIMIT_KINDS.has(error.kind)) process.stderr.write(error.traceback);
-  else process.stderr.write(`pyfence: ${error.kind}: ${error.message}\n`);
+  if (error.traceback && !LIMIT_KINDS.has(error.kind)) writeOut(2, error.traceback);
+  else writeOut(2, `pyfence: ${error.kind}: ${error.message}\n`);
 }

@@ -6,7 +6,7 @@
 // buffer, so a guest waiting for input still meets its deadline. Chosen when the guest first reads.
 import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { nodeTty, nodeWorkerThreads } from '../core/lazy-builtins.js';
+import { nodeWorkerThreads } from '../core/lazy-builtins.js';
 import type { StdinReader } from '../guests/wasi/options.js';
 
 const CHUNK = 64 * 1024;
@@ -73,7 +73,8 @@ export function neverBlocks(fd: number): boolean {
     return false; // no stdin at all: the worker's path makes it an empty one
   }
   if (st.isFile()) return true;
-  if (!st.isCharacterDevice() || nodeTty().isatty(fd)) return false;
+  if (!st.isCharacterDevice()) return false;
+  // By device number alone (a terminal has its own): asking isatty loaded node:tty and node:net.
   return NEVER_BLOCKING_DEVICES.some((path) => {
     try {
       return fs.statSync(path).rdev === st.rdev;

@@ -15,6 +15,8 @@ import { addGrantFlags, addLimitFlags, clockFrom, collect, limitsFrom, parseEnv,
 import { exitCodeHelp } from './exit-status.js';
 import { processStdin } from './stdin-reader.js';
 import { pruneWasmCache, wasmCacheDir } from './wasm-cache.js';
+import { writeOut } from './stdio.js';
+import { keepLeanCodeCache } from './code-cache.js';
 
 export interface WasmFlags extends LimitFlags, GrantFlags {
   allowImport: string[];
@@ -77,6 +79,9 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     const cacheDir = wasmCacheDir(flags.cache);
     module = await WasmModule.fromFile(file, { cacheDir });
     if (cacheDir) pruneWasmCache(cacheDir);
+    // Instrumented by this run (only then does its meta carry the time taken): the rewriter's code
+    // is not what a run of the cached module compiles (the CLI's code cache keeps it apart).
+    if (module.meta.instrumentMs !== undefined && cacheDir) keepLeanCodeCache();
   } catch (e) {
     if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
     throw e;
@@ -93,17 +98,17 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
     clock: clockFrom(flags),
     imports: stubImports(flags.allowImport, module.meta, hostCalls),
     stdin: stdin.read,
-    onStdout: stream ? (b) => process.stdout.write(b) : undefined,
-    onStderr: stream ? (b) => process.stderr.write(b) : undefined,
+    onStdout: stream ? (b) => writeOut(1, b) : undefined,
+    onStderr: stream ? (b) => writeOut(2, b) : undefined,
   };
   const result = flags.invoke === undefined ? await module.run(options) : await module.invokeWith({ ...options, args: undefined }, flags.invoke, ...args);
   for (const name of hostCalls.slice(0, 16)) result.audit.events.push({ kind: 'host-call', detail: `${name} (stub)` });
   if (flags.json) {
     const json = { ...result, stop: result.error?.kind ?? null };
-    process.stdout.write(JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+    writeOut(1, JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
   } else {
-    for (const value of result.result ?? []) process.stdout.write(`${value}\n`);
-    if (result.error) process.stderr.write(`pyfence: ${result.error.kind}: ${result.error.message}\n`);
+    for (const value of result.result ?? []) writeOut(1, `${value}\n`);
+    if (result.error) writeOut(2, `pyfence: ${result.error.kind}: ${result.error.message}\n`);
   }
   return exitStatus(result);
 }

@@ -9,7 +9,6 @@ const load = createRequire(import.meta.url);
 export const nodeCrypto = (): typeof import('node:crypto') => load('node:crypto');
 export const nodeZlib = (): typeof import('node:zlib') => load('node:zlib');
 export const nodeNet = (): typeof import('node:net') => load('node:net');
-export const nodeTty = (): typeof import('node:tty') => load('node:tty');
 export const nodeWorkerThreads = (): typeof import('node:worker_threads') => load('node:worker_threads');
 
 /** The sha256 of `data` in hex: the hash modules, images and cache entries are named by. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../../core/lazy-builtins.js';
 import { MODULE_FILES, MODULE_TABLE_SECTION, type ModuleVariant } from '../../engine/abi.js';
+import { takeEarlyCompile } from './early-compile.js';
 
 const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
@@ -81,17 +82,18 @@ const compiling = new Map<ModuleVariant, Promise<LoadedModule>>();
 
 /**
  * The same, compiled by V8's background threads (WebAssembly.compile) while this thread goes on:
- * a command line starts it before it loads the sandbox's code (src/guests/preload.ts), and a sandbox
- * awaits it rather than compile on the thread its host runs on.
+ * the command line starts it before it loads its own code (early-compile.ts), and a sandbox awaits
+ * it rather than compile on the thread its host runs on.
  */
 export function compileSandboxModule(variant: ModuleVariant = 'metered'): Promise<LoadedModule> {
   const done = loaded.get(variant);
   if (done) return Promise.resolve(done);
   let pending = compiling.get(variant);
   if (!pending) {
+    const early = takeEarlyCompile(sandboxModulePath(variant)); // the command line's, started first
     pending = (async () => {
-      const bytes = new Uint8Array(readModule(variant));
-      const module = await WebAssembly.compile(bytes);
+      const bytes = early?.bytes ?? new Uint8Array(readModule(variant));
+      const module = await (early?.module ?? WebAssembly.compile(bytes));
       // A synchronous load meanwhile (a Pool made in the same tick) compiled it first: use that one.
       const entry = loaded.get(variant) ?? describedModule(module, bytes, MODULE_FILES[variant]);
       loaded.set(variant, entry);
