@@ -28,9 +28,17 @@ async function freshLatency(n: number): Promise<number[]> {
   return times;
 }
 
+/** Collected, and the memories collected given back: V8 frees a wasm memory's pages after the collection, on another thread. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** RSS per idle session (n held after one small run), awake or hibernated; and what hibernating costs. */
 async function rssPerSession(n: number, hibernate: boolean): Promise<{ perMiB: number; parkMs: number[]; wakeMs: number[] }> {
-  gc();
+  await settle();
   const before = process.memoryUsage().rss;
   const held: Sandbox[] = [];
   for (let i = 0; i < n; i++) {
@@ -44,7 +52,7 @@ async function rssPerSession(n: number, hibernate: boolean): Promise<{ perMiB: n
     if (!sb.hibernate()) throw new Error('a session did not hibernate');
     parkMs.push(performance.now() - t0);
   }
-  gc();
+  await settle();
   const perMiB = (process.memoryUsage().rss - before) / n / 2 ** 20;
   const wakeMs: number[] = [];
   for (const [i, sb] of held.entries()) {
