@@ -98,7 +98,11 @@ describe('hibernation', { timeout: 120_000 }, () => {
     await sb.run('x = [1, 2, 3]');
     assert.equal(sb.hibernate(), true);
     await using copy = await sb.fork();
+    assert.equal(sb.hibernating, true, 'a fork copies the parked state and leaves the sandbox asleep');
     assert.equal((await copy.run('print(sum(x))')).stdout, '6\n');
+    assert.equal((await sb.run('x.append(4)\nprint(sum(x))')).stdout, '10\n');
+    assert.equal((await copy.run('print(sum(x))')).stdout, '6\n', 'the copy is independent');
+    assert.equal((await sb.run('x.pop()')).ok, true);
     assert.equal(sb.hibernate(), true);
     const restored = await Sandbox.restore(await sb.snapshot(), { engine: 'cpython' });
     assert.equal((await restored.run('print(x)')).stdout, '[1, 2, 3]\n');

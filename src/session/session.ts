@@ -116,8 +116,9 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
     this.guest.warm?.(this.live());
   }
 
-  /** The state between runs, for an in-process copy (fork) without encoding. */
+  /** The state between runs, for an in-process copy (fork) without encoding; a hibernating session's as it is. */
   captureState(): S {
+    if (this.parked !== null) return this.parked;
     const inst = this.between();
     return this.guest.capture(inst, this.vfs, this.clock);
   }
