@@ -93,7 +93,7 @@ describe('hibernation', { timeout: 120_000 }, () => {
     assert.equal((await mp.run('print(x)')).stdout, '1\n');
   });
 
-  it('snapshots, forks and file reads of a hibernating sandbox wake it; dispose ends it', async () => {
+  it('runs, snapshots and file reads wake a hibernating sandbox, a fork leaves it asleep; dispose ends it', async () => {
     await using sb = await Sandbox.create(CPY);
     await sb.run('x = [1, 2, 3]');
     assert.equal(sb.hibernate(), true);
