@@ -25,6 +25,8 @@ import { divideBySmallIntsShort } from './passes/mpz-short-division.js';
 import { printJsonRunsAtOnce } from './passes/json-strings.js';
 import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json-stream.js';
 import { hashFourBytesARound, hashStrLookupsFourBytesARound } from './passes/str-hash.js';
+import { skipFullAllocationTableBytes } from './passes/gc-atb-scan.js';
+import { findGcFunctions, findGcLayout } from './gc/find-gc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the determinism test rebuilds into a temporary directory).
@@ -74,6 +76,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const jsonStrings = printJsonRunsAtOnce(m);
   const jsonStream = readJsonFromStringioDirectly(m);
   const strHash = hashStrLookupsFourBytesARound(m, hashFourBytesARound(m), qstrFilter.find, qstrFilter.lengthParam);
+  const gcAtbScan = skipFullAllocationTableBytes(m, findGcLayout(m, findGcFunctions(m)).gcAlloc);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -120,6 +123,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       jsonStream,
       strHash,
       utf8Index,
+      gcAtbScan,
       logicalMemory,
       gc,
       metering,
