@@ -85,13 +85,9 @@ function exec(inst: CPythonInstance, source: string): ExecOutcome {
   return { kind: 'exception', type: text.slice(0, sep), traceback: text.slice(sep + 1) };
 }
 
-/**
- * A fresh interpreter made to continue `state`, then given this sandbox's environment and argv.
- * That setup runs the snapshot's own code (its `_pyfence` may be anything), so it runs under the
- * sandbox's memory limit and deadline, with bounded fuel.
- */
-function restoredInstance(config: CPythonConfig, vfs: CPythonFS, clock: SessionClock, state: CPythonSessionState, limits: ResolvedLimits): CPythonInstance {
-  const inst = newCPythonInstance(setupHooks(clock, limits.memoryBytes), vfs);
+/** An interpreter from the template with `state`'s pages and globals written in (released if that fails). */
+function continuedInstance(hooks: HostHooks, vfs: CPythonFS, state: CPythonSessionState): CPythonInstance {
+  const inst = newCPythonInstance(hooks, vfs);
   try {
     applySession(inst, state);
     fitInterpreterStack(inst);
@@ -99,6 +95,16 @@ function restoredInstance(config: CPythonConfig, vfs: CPythonFS, clock: SessionC
     inst.release();
     throw e;
   }
+  return inst;
+}
+
+/**
+ * A fresh interpreter made to continue `state`, then given this sandbox's environment and argv.
+ * That setup runs the snapshot's own code (its `_pyfence` may be anything), so it runs under the
+ * sandbox's memory limit and deadline, with bounded fuel.
+ */
+function restoredInstance(config: CPythonConfig, vfs: CPythonFS, clock: SessionClock, state: CPythonSessionState, limits: ResolvedLimits): CPythonInstance {
+  const inst = continuedInstance(setupHooks(clock, limits.memoryBytes), vfs, state);
   const guard = guardOf(inst, SOFT_STOP, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
   inst.fuel.begin(Math.min(SETUP_FUEL, limits.fuel), guard);
   const outcome = exec(inst, runnerCall('setup', config.env, config.argv, config.grants.json, false));
@@ -180,17 +186,7 @@ export function cpythonGuest(config: CPythonConfig): Guest<CPythonInstance, CPyt
     // globals; the session's files stay in its VFS. An open file's descriptor is the instance's.
     park: (inst, vfs, clock) => (inst.openFiles > 0 ? null : captureSession(inst, vfs, determinismOf(clock))),
 
-    wake(vfs, _clock, state) {
-      const inst = newCPythonInstance(idleHooks, vfs as CPythonFS);
-      try {
-        applySession(inst, state);
-        fitInterpreterStack(inst);
-      } catch (e) {
-        inst.release();
-        throw e;
-      }
-      return inst;
-    },
+    wake: (vfs, _clock, state) => continuedInstance(idleHooks, vfs as CPythonFS, state),
   };
 }
 
