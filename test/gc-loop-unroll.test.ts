@@ -63,7 +63,7 @@ const LOOPS_WAT = `(module
   (local.get $acc)))`;
 
 function instantiate(bytes: Uint8Array): (n: number, m: number) => number {
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as (n: number, m: number) => number;
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)).exports.f as (n: number, m: number) => number;
 }
 
 const loopsIn = (text: string) => (text.match(/\(loop /g) ?? []).length;
