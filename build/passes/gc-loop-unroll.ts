@@ -45,6 +45,8 @@ export interface GcLoopUnrollReport {
 const MAX_BODY_NODES = 600;
 /** Each function given must have at least this many (gc_collect_end has 6, gc_alloc 9): else the build stops. */
 const EXPECTED_MIN_LOOPS = 4;
+/** binaryen passes that fold the copies' blocks and branches into the code around them (fewer instructions to charge). */
+const CLEAN_UP = ['remove-unused-brs', 'remove-unused-names', 'merge-blocks', 'vacuum'];
 /** No calls (a call is a check of its own), no exception handling (its labels are not renamed), no return. */
 const FORBIDDEN = new Set([binaryen.TryId, binaryen.ThrowId, binaryen.RethrowId, binaryen.CallId, binaryen.CallIndirectId, binaryen.ReturnId]);
 
@@ -96,6 +98,7 @@ export function unrollCollectorLoops(m: Module, functions: string[]): GcLoopUnro
   const loops: Record<string, number> = {};
   for (const f of functions) {
     loops[f] = peelAndUnrollLoops(m, f);
+    m.runPassesOnFunction(f, CLEAN_UP);
     if (loops[f] < EXPECTED_MIN_LOOPS) throw new Error(`gc loop unroll: expected at least ${EXPECTED_MIN_LOOPS} small loops in ${f}, treated ${loops[f]}`);
   }
   return { loops };
