@@ -78,8 +78,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const jsonStream = readJsonFromStringioDirectly(m);
   const strHash = hashStrLookupsFourBytesARound(m, hashFourBytesARound(m), qstrFilter.find, qstrFilter.lengthParam);
   const gcFunctions = findGcFunctions(m);
-  const gcAlloc = findGcLayout(m, gcFunctions).gcAlloc;
-  const gcAtbScan = skipFullAllocationTableBytes(m, gcAlloc);
+  const gcAtbScan = skipFullAllocationTableBytes(m, findGcLayout(m, gcFunctions).gcAlloc);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -92,7 +91,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   binaryen.setOneCallerInlineMaxSize(100);
   m.optimize();
   // After the inlining, where the collector's inner loops sit in gc_collect_end; before the meter.
-  const gcLoopUnroll = unrollCollectorLoops(m, [gcFunctions.gcCollectEnd, gcAlloc]);
+  const gcLoopUnroll = unrollCollectorLoops(m, [gcFunctions.gcCollectEnd]);
   if (!m.validate()) throw new Error(`${variant}: unrolled module does not validate`);
   // Metered after that optimization, so the meter counts (and charges) the code that runs, with the
   // helpers inlined; then optimized again, to fold the meter's arithmetic into the code around it.
