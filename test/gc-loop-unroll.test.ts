@@ -15,6 +15,7 @@ import { runOnce } from './run-once.js';
 
 /** sha256 of gc-mark-overflow.py's output on the build before the pass (main at e099b91). */
 const EXPECTED_SHA256 = 'a1f593b0cdb2f8f480a3cb02d462010e52419fdd329e581cc2a9fac26fbe1e5d';
+const COLLECTIONS = 10;
 
 // Loops of every shape the pass meets: a continue from inside a block, a br_table to the loop, an
 // exit to an outer block from inside, nested loops, a loop that writes memory; and one with a call,
@@ -79,6 +80,23 @@ describe('gc loop unroll', () => {
       const values = (out: string) => out.split('\n').filter((l) => !l.startsWith('layout '));
       assert.deepEqual(values(r.stdout), values(python3.stdout));
     }
+  });
+
+  it('still charges every collection by the heap it walks: fuel per collection grows with the live set', async () => {
+    const perCollection = async (live: number) => {
+      const program = (collections: number) => `import gc\nlive = [[i] for i in range(${live})]\nfor _ in range(${collections}):\n    gc.collect()\nprint(len(live))\n`;
+      const [none, many] = [await runOnce(program(0)), await runOnce(program(COLLECTIONS))];
+      none.throwIfError();
+      many.throwIfError();
+      assert.equal(many.stdout, `${live}\n`);
+      return (many.usage.fuel - none.usage.fuel) / COLLECTIONS;
+    };
+    const small = await perCollection(10_000);
+    const large = await perCollection(20_000);
+    // Marked and swept, every live object costs instructions each collection (about 12.3M for 10,000 and 21.7M for 20,000
+    // units here): a collector whose loops went uncharged would cost a few hundred units.
+    assert.ok(small > 10_000 * 100, `fuel per collection of 10,000 live objects: ${small}`);
+    assert.ok(large > 1.6 * small, `fuel per collection: ${small} for 10,000 live objects, ${large} for 20,000`);
   });
 
   it('computes what the loops computed for every round count and way out', () => {
