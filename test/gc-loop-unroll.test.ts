@@ -93,8 +93,8 @@ describe('gc loop unroll', () => {
     };
     const small = await perCollection(10_000);
     const large = await perCollection(20_000);
-    // Marked and swept, every live object costs instructions each collection (about 12.3M for 10,000 and 21.7M for 20,000
-    // units here): a collector whose loops went uncharged would cost a few hundred units.
+    // Marked and swept, every live object costs instructions each collection (about 12.3M units for
+    // 10,000 and 21.7M for 20,000): a collector whose loops went uncharged would cost a few hundred.
     assert.ok(small > 10_000 * 100, `fuel per collection of 10,000 live objects: ${small}`);
     assert.ok(large > 1.6 * small, `fuel per collection: ${small} for 10,000 live objects, ${large} for 20,000`);
   });
