@@ -4,11 +4,13 @@ import binaryen from 'binaryen';
 type Ref = number;
 const api = binaryen as unknown as {
   _BinaryenFunctionAddVar(fn: Ref, type: number): number;
-  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void; insertChildAt(e: Ref, i: number, c: Ref): void };
-  Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void };
+  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref; setChildAt(e: Ref, i: number, c: Ref): void; insertChildAt(e: Ref, i: number, c: Ref): void; setName(e: Ref, name: string): void };
+  Loop: { getBody(e: Ref): Ref; setBody(e: Ref, body: Ref): void; setName(e: Ref, name: string): void };
+  If: { setIfTrue(e: Ref, c: Ref): void; setIfFalse(e: Ref, c: Ref): void };
+  Switch: { setNameAt(e: Ref, i: number, name: string): void; setDefaultName(e: Ref, name: string): void };
   Function: { setBody(fn: Ref, body: Ref): void };
   Call: { setTarget(e: Ref, name: string): void };
-  Break: { setCondition(e: Ref, condition: Ref): void };
+  Break: { setCondition(e: Ref, condition: Ref): void; setName(e: Ref, name: string): void };
   Binary: { setLeft(e: Ref, left: Ref): void; setRight(e: Ref, right: Ref): void };
   Drop: { setValue(e: Ref, value: Ref): void };
   LocalSet: { setValue(e: Ref, value: Ref): void };
@@ -22,6 +24,8 @@ const api = binaryen as unknown as {
 
 export const BlockNode = api.Block;
 export const LoopNode = api.Loop;
+export const IfNode = api.If;
+export const SwitchNode = api.Switch;
 export const CallNode = api.Call;
 export const BreakNode = api.Break;
 export const BinaryNode = api.Binary;

@@ -26,6 +26,7 @@ import { printJsonRunsAtOnce } from './passes/json-strings.js';
 import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json-stream.js';
 import { hashFourBytesARound, hashStrLookupsFourBytesARound } from './passes/str-hash.js';
 import { skipFullAllocationTableBytes } from './passes/gc-atb-scan.js';
+import { unrollCollectorLoops } from './passes/gc-loop-unroll.js';
 import { findGcFunctions, findGcLayout } from './gc/find-gc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,7 +77,8 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const jsonStrings = printJsonRunsAtOnce(m);
   const jsonStream = readJsonFromStringioDirectly(m);
   const strHash = hashStrLookupsFourBytesARound(m, hashFourBytesARound(m), qstrFilter.find, qstrFilter.lengthParam);
-  const gcAtbScan = skipFullAllocationTableBytes(m, findGcLayout(m, findGcFunctions(m)).gcAlloc);
+  const gcFunctions = findGcFunctions(m);
+  const gcAtbScan = skipFullAllocationTableBytes(m, findGcLayout(m, gcFunctions).gcAlloc);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -88,6 +90,9 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   binaryen.setFlexibleInlineMaxSize(60);
   binaryen.setOneCallerInlineMaxSize(100);
   m.optimize();
+  // After the inlining, where the collector's inner loops sit in gc_collect_end; before the meter.
+  const gcLoopUnroll = unrollCollectorLoops(m, [gcFunctions.gcCollectEnd]);
+  if (!m.validate()) throw new Error(`${variant}: unrolled module does not validate`);
   // Metered after that optimization, so the meter counts (and charges) the code that runs, with the
   // helpers inlined; then optimized again, to fold the meter's arithmetic into the code around it.
   let metering = null;
@@ -124,6 +129,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       strHash,
       utf8Index,
       gcAtbScan,
+      gcLoopUnroll,
       logicalMemory,
       gc,
       metering,
