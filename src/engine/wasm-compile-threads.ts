@@ -3,9 +3,10 @@
 // machine's cores. CPython's hot functions are ~1.5 s of such compiles in a process's first second
 // or two; on a 2-core machine four compile threads and the thread running the sandboxes share two
 // cores, and that thread spent 3-5x its CPU time waiting in the run queue (/proc schedstat: a fresh
-// sandbox 16-20 ms, of which 4 ms on a core), for the first ~30 sandboxes of every process
-// (BENCHMARKS.md, "CPython: a process's first sandboxes"). Capped at one core fewer than the
-// machine has, the compiles still run beside it and the code they make is the same.
+// sandbox 16-20 ms, of which 4 ms on a core), for the first ~30 sandboxes of every process.
+// Capped at one core fewer than the machine has, the compiles still run beside it and the code
+// they make is the same (a fresh sandbox's median over a process's sandboxes 4-33: 7-28 -> 3.7-8 ms
+// on 2 shared cores).
 // Set before the first CPython module is compiled, unless the embedding process chose the number
 // itself (its flags are its own: V8 gives no way to read a flag back, so its command line and
 // NODE_OPTIONS are what tell).
