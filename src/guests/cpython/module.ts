@@ -6,6 +6,7 @@ import { importMemoryWithoutData, type MemoryLimits } from './wasm-edit.js';
 import { withFileSource, type ByteSource } from './byte-source.js';
 import { loadState, loadStateHead, type LoadedState } from './state-file.js';
 import type { StateHead } from './instance.js';
+import { capWasmCompileThreads } from '../../engine/wasm-compile-threads.js';
 
 const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
@@ -76,6 +77,7 @@ export function loadCPythonModule(): CPythonModule {
   } catch (e) {
     throw (e as NodeJS.ErrnoException).code ? missing(modulePath, e) : e;
   }
+  capWasmCompileThreads(); // before the compile: V8's tier-up of CPython's hot functions starts with its first run
   loaded = {
     builtBytes: () => read(CPYTHON_FILES.module),
     module: new WebAssembly.Module(edited.bytes),
