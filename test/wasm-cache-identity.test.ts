@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { checksum64 } from '../src/instrument/checksum.js';
-import { RACY_MS } from '../src/instrument/disk-cache.js';
+import { RACY_MS, startEntryCompile, takeEntryCompile } from '../src/instrument/disk-cache.js';
 import { clearModuleCache, loadModuleFile, type LoadedModule } from '../src/instrument/load.js';
 import { warmupModule } from '../src/instrument/warmup-module.js';
 import { sha256Hex } from '../src/core/lazy-builtins.js';
@@ -32,6 +32,9 @@ async function settled(file: string): Promise<void> {
   await sleep(Math.max(0, newest + RACY_MS + 100 - Date.now()));
 }
 
+/** warmupModule(20) with a custom section named `tag` (one letter): modules of one size, each its own. */
+const tagged = (tag: string) => Buffer.concat([warmupModule(20), Buffer.from([0, 2, 1, tag.charCodeAt(0)])]);
+
 const records = (dir: string) => fs.readdirSync(dir).filter((name) => name.endsWith('.file'));
 
 describe('the disk cache of instrumented modules', { timeout: 60_000 }, () => {
@@ -53,7 +56,9 @@ describe('the disk cache of instrumented modules', { timeout: 60_000 }, () => {
     const dir = tempDir('identity');
     const cache = join(dir, 'cache');
     const file = join(dir, 'prog.wasm');
-    fs.writeFileSync(file, warmupModule(20));
+    fs.writeFileSync(file, tagged('a'));
+    const past = Math.floor(Date.now() / 1000) - 60; // whole seconds: put back exactly below, to the nanosecond
+    fs.utimesSync(file, past, past);
 
     const first = await load(file, cache);
     assert.deepEqual([first.source, first.reads], ['instrumented', 1]);
@@ -67,14 +72,39 @@ describe('the disk cache of instrumented modules', { timeout: 60_000 }, () => {
     assert.deepEqual([third.source, third.reads, third.sha256], ['disk', 0, first.sha256], 'found by identity, not read');
 
     // Other contents, the old mtime put back: the ctime moved, so the identity is another one.
-    const { mtime, atime } = fs.statSync(file);
-    const other = warmupModule(21);
+    const before = fs.statSync(file, { bigint: true });
+    const other = tagged('b');
     fs.writeFileSync(file, other);
-    fs.utimesSync(file, atime, mtime);
-    assert.equal(fs.statSync(file).mtimeMs, mtime.getTime());
+    fs.utimesSync(file, past, past);
+    const after = fs.statSync(file, { bigint: true });
+    assert.deepEqual([after.mtimeNs, after.size, after.ino], [before.mtimeNs, before.size, before.ino], 'only the ctime tells the change');
     const changed = await load(file, cache);
     assert.deepEqual([changed.source, changed.reads, changed.sha256], ['instrumented', 1, sha256Hex(other)]);
-    assert.equal(changed.meta.report.functions, 21);
+    // And once that change is old enough to trust (with the ctime left out of the identity, the old record would be found).
+    await settled(file);
+    const settledChange = await load(file, cache);
+    assert.deepEqual([settledChange.source, settledChange.reads, settledChange.sha256], ['disk', 1, sha256Hex(other)]);
+  });
+
+  it('a compile started early (the launcher, for pyfence wasm) is of a checked entry, and taken once by the load', async () => {
+    const dir = tempDir('early');
+    const cache = join(dir, 'cache');
+    const file = join(dir, 'prog.wasm');
+    fs.writeFileSync(file, warmupModule(22));
+    assert.equal(startEntryCompile(cache, file), false, 'nothing cached yet');
+    await settled(file);
+    const made = await load(file, cache);
+    await load(file, cache); // records the identity
+    assert.equal(startEntryCompile(cache, file), true);
+    const taken = await load(file, cache);
+    assert.deepEqual([taken.source, taken.reads, taken.meta.report.functions], ['disk', 0, 22]);
+    assert.equal(takeEntryCompile(cache, made.sha256), undefined, 'taken by the load');
+
+    const entry = join(cache, `${made.sha256}.v6.wasm`);
+    const good = fs.readFileSync(entry);
+    fs.writeFileSync(entry, Buffer.from(good.map((b, i) => (i === 100 ? b ^ 1 : b))));
+    assert.equal(startEntryCompile(cache, file), false, 'a damaged entry is not compiled');
+    assert.equal(startEntryCompile(cache, join(dir, 'missing.wasm')), false);
   });
 
   it("refuses an entry changed, replaced by a link, writable by others or another user's, and rebuilds it", async () => {

@@ -5,7 +5,7 @@
 // before use (src/instrument/disk-cache.ts), and the oldest entries go past MAX_CACHE_BYTES.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CHECK_SUFFIX, ENTRY_SUFFIX, IDENTITY_SUFFIX } from '../instrument/disk-cache.js';
+import { CHECK_SUFFIX, ENTRY_SUFFIX, IDENTITY_SUFFIX, startEntryCompile } from '../instrument/disk-cache.js';
 import { userCacheDir } from './cache-dir.js';
 
 export const MAX_CACHE_BYTES = 256 * 2 ** 20;
@@ -14,6 +14,21 @@ export const MAX_CACHE_BYTES = 256 * 2 ** 20;
 export function wasmCacheDir(enabled: boolean, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!enabled) return undefined;
   return userCacheDir('wasm', 'PYFENCE_WASM_CACHE', (why) => process.stderr.write(`pyfence: not caching modules in ${why}\n`), env);
+}
+
+/**
+ * For `pyfence wasm` (`argv`: process.argv), before the command's code loads: starts compiling the
+ * cached entry of the file the words name, so V8's background threads compile it while the main
+ * thread loads the command (src/cli/launcher.ts). A guess from the words: the first of the first few
+ * words not an option that is a file recorded in the cache (a wrong one costs a compile, not taken).
+ * The command checks the directory again and warns if it is unsafe; this says nothing.
+ */
+export function compileCachedEarly(argv: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const words = argv.slice(3);
+  if (words.some((w) => w === '--no-cache' || w === '--help' || w === '-h')) return;
+  const dir = userCacheDir('wasm', 'PYFENCE_WASM_CACHE', undefined, env);
+  if (dir === undefined) return;
+  for (const word of words.filter((w) => !w.startsWith('-')).slice(0, 4)) if (startEntryCompile(dir, word)) return;
 }
 
 /** Identity records kept at most (each a few dozen bytes; a file touched often leaves one per touch). */

@@ -106,3 +106,33 @@ function writeWhole(file: string, data: string | Uint8Array): void {
   fs.writeFileSync(tmp, data, { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
+
+/**
+ * Compiles of checked entries started before the command's code loaded (`pyfence wasm`: the
+ * launcher, src/cli/launcher.ts, starts one on V8's background threads while the main thread loads
+ * the command), each taken once by load.ts. The launcher and the command are separate bundles with
+ * a copy each of this module: the compiles are handed over on a global, keyed by directory and module.
+ */
+const HANDOVER = Symbol.for('pyfence.wasm-cache.early-compile');
+type Handover = Map<string, Promise<WebAssembly.Module>>;
+const handover = (): Handover => ((globalThis as { [HANDOVER]?: Handover })[HANDOVER] ??= new Map());
+
+/** Starts compiling the checked entry recorded for the file at `path`, if there is one; whether it did. */
+export function startEntryCompile(dir: string, path: string): boolean {
+  const identity = identityOfPath(path);
+  const sha256 = identity === undefined ? undefined : readIdentity(dir, identity);
+  const bytes = sha256 === undefined ? undefined : readEntry(dir, sha256);
+  if (!bytes) return false;
+  const module = WebAssembly.compile(bytes);
+  module.catch(() => {}); // not taken, or taken later: the taker compiles again
+  handover().set(`${dir}\0${sha256}`, module);
+  return true;
+}
+
+/** The compile started for the entry of module `sha256` in `dir`, if any (given once). */
+export function takeEntryCompile(dir: string, sha256: string): Promise<WebAssembly.Module> | undefined {
+  const key = `${dir}\0${sha256}`;
+  const module = handover().get(key);
+  handover().delete(key);
+  return module;
+}

@@ -3,7 +3,7 @@
 // directory is given (disk-cache.ts; a file met again is found there by its identity, unread). The instrumenter (meter.ts: feature check, validation, metering) runs in a
 // worker (worker-client.ts), started only on a cache miss; a small module is rewritten on the calling
 // thread instead when no worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
-import { identityOfPath, readEntry, readIdentity, writeEntry, writeIdentity } from './disk-cache.js';
+import { identityOfPath, readEntry, readIdentity, takeEntryCompile, writeEntry, writeIdentity } from './disk-cache.js';
 import { META_SECTION, type ModuleMeta } from './meter.js';
 import { sha256Hex } from '../core/lazy-builtins.js';
 import { requirePackages } from '../engine/optional-package.js';
@@ -68,7 +68,7 @@ function metaOf(module: WebAssembly.Module): ModuleMeta {
  */
 export async function loadModule(original: Uint8Array, cacheDir?: string): Promise<LoadedModule> {
   const sha256 = sha256Hex(original);
-  const known = knownModule(sha256, cacheDir);
+  const known = await knownModule(sha256, cacheDir);
   if (known) return known;
   const { bytes, meta } = original.length <= IN_PROCESS_MAX_BYTES && !instrumenter().preferred ? instrumentHere(original) : await instrumenter().instrument(original);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
@@ -77,17 +77,21 @@ export async function loadModule(original: Uint8Array, cacheDir?: string): Promi
   return { module, meta, sha256, source: 'instrumented' };
 }
 
-/** The module `sha256` from the memory cache, or from the disk cache's checked entry. */
-function knownModule(sha256: string, cacheDir: string | undefined): LoadedModule | undefined {
+/** The module `sha256` from the memory cache, or from the disk cache's checked entry (compiled early or now). */
+async function knownModule(sha256: string, cacheDir: string | undefined): Promise<LoadedModule | undefined> {
   const hit = cache.get(sha256);
   if (hit) {
     remember(sha256, hit);
     return { ...hit, sha256, source: 'memory' };
   }
-  const bytes = cacheDir === undefined ? undefined : readEntry(cacheDir, sha256);
-  if (!bytes) return undefined;
+  if (cacheDir === undefined) return undefined;
+  let module = await takeEntryCompile(cacheDir, sha256)?.catch(() => undefined);
   try {
-    const module = new WebAssembly.Module(bytes);
+    if (!module) {
+      const bytes = readEntry(cacheDir, sha256);
+      if (!bytes) return undefined;
+      module = new WebAssembly.Module(bytes);
+    }
     const entry = { module, meta: metaOf(module) };
     remember(sha256, entry);
     return { ...entry, sha256, source: 'disk' };
@@ -105,7 +109,7 @@ export async function loadModuleFile(path: string, cacheDir: string | undefined,
   if (cacheDir === undefined) return loadModule(await read());
   const identity = identityOfPath(path); // before reading: a change made after it gives another identity
   const recorded = identity === undefined ? undefined : readIdentity(cacheDir, identity);
-  const known = recorded === undefined ? undefined : knownModule(recorded, cacheDir);
+  const known = recorded === undefined ? undefined : await knownModule(recorded, cacheDir);
   if (known) return known;
   const loaded = await loadModule(await read(), cacheDir);
   if (identity !== undefined && loaded.sha256 !== recorded) writeIdentity(cacheDir, identity, loaded.sha256);
