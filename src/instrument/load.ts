@@ -1,8 +1,9 @@
 // Turning guest bytes (binary or .wat text) into a compiled, instrumented WebAssembly.Module, once per
 // distinct module: cached in memory by the sha256 of the original bytes, and on disk when a cache
-// directory is given (disk-cache.ts; a file met again is found there by its identity, unread). The instrumenter (meter.ts: feature check, validation, metering) runs in a
-// worker (worker-client.ts), started only on a cache miss; a small module is rewritten on the calling
-// thread instead when no worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
+// directory is given (disk-cache.ts; a file met again is found there by its identity, unread). The
+// instrumenter (meter.ts: feature check, validation, metering) runs in a worker (worker-client.ts),
+// started only on a cache miss; a small module is rewritten on the calling thread instead when no
+// worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
 import { identityOfPath, readEntry, readIdentity, takeEntryCompile, writeEntry, writeIdentity } from './disk-cache.js';
 import { META_SECTION, type ModuleMeta } from './meter.js';
 import { sha256Hex } from '../core/lazy-builtins.js';
