@@ -1,13 +1,16 @@
 // What the command line does before its own code loads (src/cli/launcher.ts): MicroPython's module
 // compile started first (src/guests/micropython/early-compile.ts) and taken over by the sandbox's
 // module loader, only for the file it read and only once; and the built-in modules a run that needs
-// none of them does not load (src/cli/stdio.ts, src/cli/code-cache.ts).
+// none of them does not load (src/cli/stdio.ts, src/cli/code-cache.ts, src/cli/v8-flags.ts,
+// src/instrument/disk-cache.ts).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { runsMicroPython } from '../src/cli/commands.js';
+import { RACY_MS } from '../src/instrument/disk-cache.js';
 import { startEarlyCompile, takeEarlyCompile } from '../src/guests/micropython/early-compile.js';
 import { compileSandboxModule, sandboxModulePath } from '../src/guests/micropython/module.js';
 import { CLI, ROOT, tempDir } from './helpers.js';
@@ -78,6 +81,20 @@ describe("the command's built-in modules", () => {
     }
   });
 
+  it('a pyfence wasm run of a module met before loads neither node:crypto nor node:v8 (and no stream), and warns of nothing', async () => {
+    const dir = tempDir('cli-startup-wasm');
+    const hello = join(ROOT, 'test/fixtures/wasm/hello.wasm');
+    const st = statSync(hello);
+    await sleep(Math.max(0, Math.max(st.mtimeMs, st.ctimeMs) + RACY_MS + 100 - Date.now())); // its identity is recorded only then
+    const env = { PYFENCE_WASM_CACHE: join(dir, 'wasm') };
+    const runs = [1, 2, 3].map(() => printed(['wasm', hello], 'pipe', 0, env));
+    for (const { out } of runs) assert.equal(out, 'Hello, WASI!\n');
+    assert.ok(runs[0].loaded.includes('crypto'), 'the first run hashes the module it instruments');
+    const { loaded, err } = runs[2];
+    for (const unwanted of ['crypto', 'v8', 'stream', 'net']) assert.ok(!loaded.includes(unwanted), `${unwanted} loaded by a run from the cache`);
+    assert.equal(err, '');
+  });
+
   it('a full pipe left non-blocking hands the rest to the stream: all of it arrives, in order', { timeout: 120_000 }, async (t) => {
     const dir = tempDir('cli-startup-eagain');
     const fifo = join(dir, 'out');
@@ -123,15 +140,15 @@ describe("the command's built-in modules", () => {
 });
 
 /** A command's output (stdout and, for a file, stderr with it) and the built-ins it loaded. */
-function printed(args: string[], stdio: 'pipe' | 'file', status: number): { loaded: string[]; out: string } {
+function printed(args: string[], stdio: 'pipe' | 'file', status: number, env: NodeJS.ProcessEnv = {}): { loaded: string[]; out: string; err: string } {
   const dir = tempDir('cli-startup-printed');
   const report = join(dir, 'modules.json');
   const reporter = join(dir, 'report.cjs');
   writeFileSync(reporter, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));`);
   const outFile = join(dir, 'out.txt');
   const out = stdio === 'file' ? openSync(outFile, 'w') : 'pipe';
-  const r = spawnSync(process.execPath, ['--require', reporter, CLI, ...args], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: join(dir, 'code') }, stdio: ['ignore', out, out], encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--require', reporter, CLI, ...args], { cwd: ROOT, env: { ...process.env, PYFENCE_CODE_CACHE: join(dir, 'code'), ...env }, stdio: ['ignore', out, out], encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, status, String(r.stderr));
   const loaded = (JSON.parse(readFileSync(report, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
-  return { loaded, out: stdio === 'file' ? readFileSync(outFile, 'utf8') : r.stdout };
+  return { loaded, out: stdio === 'file' ? readFileSync(outFile, 'utf8') : r.stdout, err: stdio === 'file' ? '' : r.stderr };
 }

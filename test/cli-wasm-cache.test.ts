@@ -17,6 +17,8 @@ function wasm(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
 }
 
 const entries = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
+/** Without file identity records (written only for a file whose timestamps are 2 s old: test/wasm-cache-identity.test.ts). */
+const modules = (dir: string) => entries(dir).filter((name) => !name.endsWith('.file'));
 
 describe('pyfence wasm: the disk cache', () => {
   it('fills $XDG_CACHE_HOME/pyfence/wasm by default and never uses a damaged entry', async () => {
@@ -26,13 +28,13 @@ describe('pyfence wasm: the disk cache', () => {
     assert.equal(first.status, 0, first.stderr);
     assert.equal(first.stdout, 'Hello, WASI!\n');
     const dir = join(home, 'pyfence', 'wasm');
-    const files = entries(dir);
+    const files = modules(dir);
     assert.equal(files.length, 2, `${files}`);
-    const [entry, hash] = files;
-    assert.match(hash, new RegExp(`^${entry.replace(/\./g, '\\.')}\\.sha256$`));
+    const [entry, check] = files;
+    assert.match(check, new RegExp(`^${entry.replace(/\./g, '\\.')}\\.check$`));
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
 
-    // Damage the entry (a valid module with the wrong bytes for its hash): instrumented again, rewritten.
+    // Damage the entry (a valid module with the wrong bytes for its check): instrumented again, rewritten.
     const good = fs.readFileSync(join(dir, entry));
     fs.writeFileSync(join(dir, entry), Buffer.concat([good, Buffer.from([0, 3, 1, 120, 0])]));
     const second = await wasm([HELLO], env);
@@ -51,7 +53,7 @@ describe('pyfence wasm: the disk cache', () => {
     ]);
     for (const r of [noCache, off, elsewhere]) assert.equal(r.stdout, 'Hello, WASI!\n', r.stderr);
     assert.deepEqual(entries(join(home, 'pyfence', 'wasm')), []);
-    assert.equal(entries(moved).length, 2);
+    assert.equal(modules(moved).length, 2);
   });
 
   it('refuses a cache directory others can write, and still runs', async () => {
@@ -64,15 +66,16 @@ describe('pyfence wasm: the disk cache', () => {
     assert.deepEqual(entries(dir), []);
   });
 
-  it('drops the oldest entries past its size bound', () => {
+  it('drops the oldest entries past its size bound, and the file records that named them', () => {
     const dir = tempDir('prune');
     for (const [i, name] of ['a', 'b', 'c'].entries()) {
-      fs.writeFileSync(join(dir, `${name}.v4.wasm`), Buffer.alloc(1000));
-      fs.writeFileSync(join(dir, `${name}.v4.wasm.sha256`), 'x');
+      fs.writeFileSync(join(dir, `${name}.v6.wasm`), Buffer.alloc(1000));
+      fs.writeFileSync(join(dir, `${name}.v6.wasm.check`), '1000 0');
+      fs.writeFileSync(join(dir, `1-${i}-1000-0-0.file`), name);
       const t = new Date(Date.now() - (3 - i) * 60_000);
-      fs.utimesSync(join(dir, `${name}.v4.wasm`), t, t);
+      fs.utimesSync(join(dir, `${name}.v6.wasm`), t, t);
     }
     pruneWasmCache(dir, 2000);
-    assert.deepEqual(entries(dir), ['b.v4.wasm', 'b.v4.wasm.sha256', 'c.v4.wasm', 'c.v4.wasm.sha256']);
+    assert.deepEqual(entries(dir), ['1-1-1000-0-0.file', '1-2-1000-0-0.file', 'b.v6.wasm', 'b.v6.wasm.check', 'c.v6.wasm', 'c.v6.wasm.check']);
   });
 });

@@ -2,11 +2,11 @@
 // turning, a watchdog for a guest the in-wasm stop cannot reach, async host functions, and a pool
 // with bounded workers and queue. Real modules, real worker threads.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PoolOverloadError, UsageError, WasmModule, WasmPool, type CompileOptions, type WasmRunOptions, type WasmRunResult } from '../src/index.js';
+import { checksum64 } from '../src/instrument/checksum.js';
 import { clearModuleCache, watToBinary } from '../src/instrument/load.js';
 import { META_SECTION } from '../src/instrument/meter.js';
 import { WATCHDOG_MARGIN_MS } from '../src/pool/worker-session.js';
@@ -113,10 +113,10 @@ describe('the watchdog', () => {
     const entry = fs.readdirSync(cacheDir).find((name) => name.endsWith('.wasm'))!;
     const unmetered = await watToBinary('(module (global (export "pyfence_fuel") (mut i32) (i32.const 0)) (func (export "_start") (loop $l (br $l))))');
     const meta = { imports: [], exports: { _start: { params: [], results: [] } }, memoryInitialPages: null, memoryMaximumPages: null, tableInitial: 0, report: { functions: 1, loopChecks: 0, entryChecks: 0, growSites: 0 } };
-    // Whoever can write the directory can write the entry's hash too (the hash catches damage, not them).
+    // Whoever can write the directory can write the entry's check too (the check catches damage, not them).
     const replaced = Buffer.concat([unmetered, customSection(META_SECTION, JSON.stringify(meta))]);
     fs.writeFileSync(join(cacheDir, entry), replaced);
-    fs.writeFileSync(join(cacheDir, `${entry}.sha256`), createHash('sha256').update(replaced).digest('hex'));
+    fs.writeFileSync(join(cacheDir, `${entry}.check`), `${replaced.length} ${checksum64(replaced)}`);
     clearModuleCache();
     const tampered = await WasmModule.compile(source, { cacheDir, pool });
     const started = performance.now();

@@ -2,7 +2,7 @@
 // hash), then run it many times, each run in a fresh instance with its own grants and limits.
 import { readFile } from 'node:fs';
 import { UsageError } from '../core/errors.js';
-import { InvalidModuleError, isBinary, loadModule, watToBinary, type LoadedModule, type ModuleMeta } from '../instrument/load.js';
+import { InvalidModuleError, isBinary, loadModule, loadModuleFile, watToBinary, type LoadedModule, type ModuleMeta } from '../instrument/load.js';
 import { WasmPool } from '../pool/wasm-pool.js';
 import type { Entry, RunTarget } from '../guests/wasi/guest.js';
 import { runModule } from '../session/module-run.js';
@@ -46,16 +46,10 @@ export class WasmModule {
     return new WasmModule(await loadModule(bytes, options.cacheDir), options.defaults ?? {}, pool);
   }
 
-  /** Reads a .wasm or .wat file. */
+  /** Reads a .wasm or .wat file (with a cacheDir, a file met before is found there unread). */
   static async fromFile(path: string, options: CompileOptions = {}): Promise<WasmModule> {
-    let data: Uint8Array;
-    try {
-      // fs.readFile, not fs/promises': that module loads readline and the fs streams (~5 ms of start).
-      data = await new Promise<Buffer>((resolve, reject) => readFile(path, (e, bytes) => (e ? reject(e) : resolve(bytes))));
-    } catch (e) {
-      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    return WasmModule.compile(data, options);
+    const pool = poolFor(options);
+    return new WasmModule(await loadModuleFile(path, options.cacheDir, () => readBinary(path)), options.defaults ?? {}, pool);
   }
 
   /** Instrumentation facts: imports, exports with their types, memory, metering counts. */
@@ -65,6 +59,11 @@ export class WasmModule {
 
   get sha256(): string {
     return this.loaded.sha256;
+  }
+
+  /** Where its compiled form came from: instrumented now, the memory cache, or the disk cache. */
+  get source(): LoadedModule['source'] {
+    return this.loaded.source;
   }
 
   get isolation(): 'inline' | 'worker' {
@@ -100,6 +99,17 @@ export class WasmModule {
     const merged = { ...this.defaults, ...options };
     return this.pool ? this.pool.execute(this.loaded, entry, merged) : runModule(this.loaded, entry, merged);
   }
+}
+
+async function readBinary(path: string): Promise<Uint8Array> {
+  let data: Uint8Array;
+  try {
+    // fs.readFile, not fs/promises': that module loads readline and the fs streams (~5 ms of start).
+    data = await new Promise<Buffer>((resolve, reject) => readFile(path, (e, bytes) => (e ? reject(e) : resolve(bytes))));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return isBinary(data) ? data : watToBinary(new TextDecoder().decode(data));
 }
 
 function poolFor(options: CompileOptions): WasmPool | null {

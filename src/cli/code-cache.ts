@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { setV8Flags } from './v8-flags.js';
 import * as vm from 'node:vm';
 
 const MAGIC = 0x43434651; // "QFCC": the second layout (V8 checks the code; the first had a CRC-32 of it)
@@ -35,11 +35,11 @@ export interface SourceStamp {
  * entry both run under it.
  */
 export function verifyingChecksums<T>(work: () => T): T {
-  setFlagsFromString('--verify-snapshot-checksum');
+  setV8Flags('--verify-snapshot-checksum');
   try {
     return work();
   } finally {
-    setFlagsFromString('--no-verify-snapshot-checksum');
+    setV8Flags('--no-verify-snapshot-checksum');
   }
 }
 

@@ -8,14 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { userCacheDir } from './cache-dir.js';
 import { commandOf, runsMicroPython } from './commands.js';
 import { runCommonJs } from './code-cache.js';
+import { compileCachedEarly } from './wasm-cache.js';
 import { startEarlyCompile } from '../guests/micropython/early-compile.js';
 import { sandboxModulePath } from '../guests/micropython/module.js';
 
 /** The sha256 of cli-main.cjs, written here by build/bundle.mjs. */
 declare const PYFENCE_CLI_BUILD: string;
 
-// MicroPython's module compiles on V8's background threads while this thread loads the command.
+// MicroPython's module (or, for `pyfence wasm`, the cached module) compiles on V8's background
+// threads while this thread loads the command.
 if (runsMicroPython(process.argv)) startEarlyCompile(sandboxModulePath('metered'));
+else if (commandOf(process.argv) === 'wasm') compileCachedEarly(process.argv);
 // One entry per subcommand: an entry holds what its first run compiled, and a used entry is not
 // written again, so `pyfence wasm` would otherwise keep the code of whichever command ran first.
 const entry = `cli-${commandOf(process.argv) ?? 'other'}`;

@@ -48,7 +48,7 @@ function stubImports(names: string[], meta: ModuleMeta, calls: string[]): Record
 const CACHE_HELP = `
 
 Instrumented modules are cached in $PYFENCE_WASM_CACHE, else $XDG_CACHE_HOME/pyfence/wasm, else
-~/.cache/pyfence/wasm (at most 256 MiB, oldest dropped first; each entry's hash checked before use).
+~/.cache/pyfence/wasm (at most 256 MiB, oldest dropped first; each entry checked before use).
 PYFENCE_WASM_CACHE=off or --no-cache turns the cache off.`;
 
 export function addWasmCommand(program: Command, onExit: (code: number) => void): void {
@@ -78,10 +78,11 @@ export async function wasmCommand(file: string, args: string[], flags: WasmFlags
   try {
     const cacheDir = wasmCacheDir(flags.cache);
     module = await WasmModule.fromFile(file, { cacheDir });
-    if (cacheDir) pruneWasmCache(cacheDir);
-    // Instrumented by this run (only then does its meta carry the time taken): the rewriter's code
-    // is not what a run of the cached module compiles (the CLI's code cache keeps it apart).
-    if (module.meta.instrumentMs !== undefined && cacheDir) keepLeanCodeCache();
+    if (cacheDir && module.source === 'instrumented') {
+      pruneWasmCache(cacheDir); // only a write makes the cache grow
+      // The rewriter's code is not what a run of the cached module compiles (the CLI's code cache keeps it apart).
+      keepLeanCodeCache();
+    }
   } catch (e) {
     if (e instanceof InvalidModuleError) throw new UsageError(`${file}: ${e.message}`);
     throw e;

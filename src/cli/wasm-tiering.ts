@@ -13,8 +13,8 @@
 // on the V8 versions known to have it: an unknown flag is an error message on stderr.
 // The library leaves V8's flags alone: a host process's settings are its own (README says how to set
 // these for an embedding process).
-import { setFlagsFromString } from 'node:v8';
+import { setV8Flags } from './v8-flags.js';
 
-setFlagsFromString('--wasm-tiering-budget=200000000');
+setV8Flags('--wasm-tiering-budget=200000000');
 const v8Major = Number(process.versions.v8.split('.')[0]);
-if (v8Major >= 11 && v8Major <= 12) setFlagsFromString('--experimental-wasm-branch-hinting');
+if (v8Major >= 11 && v8Major <= 12) setV8Flags('--experimental-wasm-branch-hinting');

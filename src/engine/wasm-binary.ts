@@ -164,3 +164,18 @@ export class ByteWriter {
     this.span(payload, 0, payload.length);
   }
 }
+
+/** `value` (a 64-bit integer, as a BigInt; wrapped to 64 bits) as signed LEB128. */
+export function sleb64(value: bigint): number[] {
+  const out: number[] = [];
+  value = BigInt.asIntN(64, value);
+  for (;;) {
+    const byte = Number(value & 0x7fn);
+    value >>= 7n;
+    if ((value === 0n && !(byte & 0x40)) || (value === -1n && byte & 0x40)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}

@@ -1,10 +1,10 @@
 // Turning guest bytes (binary or .wat text) into a compiled, instrumented WebAssembly.Module, once per
 // distinct module: cached in memory by the sha256 of the original bytes, and on disk when a cache
-// directory is given. The instrumenter (meter.ts: feature check, validation, metering) runs in a
-// worker (worker-client.ts), started only on a cache miss; a small module is rewritten on the calling
-// thread instead when no worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
-import * as fs from 'node:fs';
-import { join } from 'node:path';
+// directory is given (disk-cache.ts; a file met again is found there by its identity, unread). The
+// instrumenter (meter.ts: feature check, validation, metering) runs in a worker (worker-client.ts),
+// started only on a cache miss; a small module is rewritten on the calling thread instead when no
+// worker is running and no server asked for one (IN_PROCESS_MAX_BYTES).
+import { identityOfPath, readEntry, readIdentity, takeEntryCompile, writeEntry, writeIdentity } from './disk-cache.js';
 import { META_SECTION, type ModuleMeta } from './meter.js';
 import { sha256Hex } from '../core/lazy-builtins.js';
 import { requirePackages } from '../engine/optional-package.js';
@@ -20,9 +20,6 @@ import { instrumentOrRefusal } from './worker-entry.js';
  * go there, and its event loop is never held by a rewrite.
  */
 export const IN_PROCESS_MAX_BYTES = 1 << 20;
-
-/** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
-const INSTRUMENT_VERSION = 6;
 
 export type { ModuleMeta };
 
@@ -72,37 +69,52 @@ function metaOf(module: WebAssembly.Module): ModuleMeta {
  */
 export async function loadModule(original: Uint8Array, cacheDir?: string): Promise<LoadedModule> {
   const sha256 = sha256Hex(original);
+  const known = await knownModule(sha256, cacheDir);
+  if (known) return known;
+  const { bytes, meta } = original.length <= IN_PROCESS_MAX_BYTES && !instrumenter().preferred ? instrumentHere(original) : await instrumenter().instrument(original);
+  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  if (cacheDir) writeEntry(cacheDir, sha256, bytes); // a damaged entry (refused above) is overwritten
+  remember(sha256, { module, meta });
+  return { module, meta, sha256, source: 'instrumented' };
+}
+
+/** The module `sha256` from the memory cache, or from the disk cache's checked entry (compiled early or now). */
+async function knownModule(sha256: string, cacheDir: string | undefined): Promise<LoadedModule | undefined> {
   const hit = cache.get(sha256);
   if (hit) {
     remember(sha256, hit);
     return { ...hit, sha256, source: 'memory' };
   }
-  const file = cacheDir ? join(cacheDir, `${sha256}.v${INSTRUMENT_VERSION}.wasm`) : null;
-  if (file && fs.existsSync(file)) {
-    try {
-      const bytes = fs.readFileSync(file);
-      if (fs.readFileSync(`${file}.sha256`, 'utf8') !== sha256Hex(bytes)) throw new Error('not the bytes written');
-      const module = new WebAssembly.Module(bytes);
-      const entry = { module, meta: metaOf(module) };
-      remember(sha256, entry);
-      return { ...entry, sha256, source: 'disk' };
-    } catch {
-      // a damaged entry (or its hash missing or not matching): instrument again and overwrite it
+  if (cacheDir === undefined) return undefined;
+  let module = await takeEntryCompile(cacheDir, sha256)?.catch(() => undefined);
+  try {
+    if (!module) {
+      const bytes = readEntry(cacheDir, sha256);
+      if (!bytes) return undefined;
+      module = new WebAssembly.Module(bytes);
     }
+    const entry = { module, meta: metaOf(module) };
+    remember(sha256, entry);
+    return { ...entry, sha256, source: 'disk' };
+  } catch {
+    return undefined; // checked, yet not a module this version wrote: instrument again
   }
-  const { bytes, meta } = original.length <= IN_PROCESS_MAX_BYTES && !instrumenter().preferred ? instrumentHere(original) : await instrumenter().instrument(original);
-  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  if (file) {
-    fs.mkdirSync(cacheDir!, { recursive: true });
-    // The entry's own hash first: a reader meeting the new hash with the old bytes re-instruments.
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, sha256Hex(bytes));
-    fs.renameSync(tmp, `${file}.sha256`);
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  }
-  remember(sha256, { module, meta });
-  return { module, meta, sha256, source: 'instrumented' };
+}
+
+/**
+ * The module in the file at `path`: `read` gives its binary form (reading and converting it) when
+ * its identity is not recorded in `cacheDir` yet or its entry is gone or refused; then the identity
+ * is recorded, once the file's timestamps are old enough to trust (disk-cache.ts).
+ */
+export async function loadModuleFile(path: string, cacheDir: string | undefined, read: () => Promise<Uint8Array>): Promise<LoadedModule> {
+  if (cacheDir === undefined) return loadModule(await read());
+  const identity = identityOfPath(path); // before reading: a change made after it gives another identity
+  const recorded = identity === undefined ? undefined : readIdentity(cacheDir, identity);
+  const known = recorded === undefined ? undefined : await knownModule(recorded, cacheDir);
+  if (known) return known;
+  const loaded = await loadModule(await read(), cacheDir);
+  if (identity !== undefined && loaded.sha256 !== recorded) writeIdentity(cacheDir, identity, loaded.sha256);
+  return loaded;
 }
 
 function instrumentHere(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
