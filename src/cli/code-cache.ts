@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { setV8Flags } from './v8-flags.js';
+import { setV8Flags } from '../engine/v8-flags.js';
 import * as vm from 'node:vm';
 
 const MAGIC = 0x43434651; // "QFCC": the second layout (V8 checks the code; the first had a CRC-32 of it)

@@ -13,7 +13,7 @@
 // on the V8 versions known to have it: an unknown flag is an error message on stderr.
 // The library leaves V8's flags alone: a host process's settings are its own (README says how to set
 // these for an embedding process).
-import { setV8Flags } from './v8-flags.js';
+import { setV8Flags } from '../engine/v8-flags.js';
 
 setV8Flags('--wasm-tiering-budget=200000000');
 const v8Major = Number(process.versions.v8.split('.')[0]);

@@ -11,7 +11,7 @@
 // itself (its flags are its own: V8 gives no way to read a flag back, so its command line and
 // NODE_OPTIONS are what tell).
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
+import { setV8Flags } from './v8-flags.js';
 
 const FLAG = 'wasm-num-compilation-tasks';
 
@@ -29,5 +29,5 @@ export function capWasmCompileThreads(): void {
   if (done) return;
   done = true;
   const flag = compileTasksFlag(process.execArgv, process.env.NODE_OPTIONS, availableParallelism());
-  if (flag) setFlagsFromString(flag);
+  if (flag) setV8Flags(flag);
 }
