@@ -1,8 +1,9 @@
 // V8's flags, set for this process (the command's own, CPython's compile threads) without loading
 // node:v8: that module loads node:stream and the heap utilities with it (~3-5 ms of a cached
-// `pyfence wasm` run, which loads neither otherwise). process.binding('v8') holds the very setter node:v8 calls. Reaching it is
-// deprecated (DEP0111): Node warns on the first access, which is silenced for this one access
-// (a later one by anyone would not warn either). Where the binding or its setter is gone: node:v8.
+// `pyfence wasm` run, which loads neither otherwise). process.binding('v8') holds the very setter
+// node:v8 calls. Reaching it is deprecated (DEP0111): Node warns on the first access, which is
+// silenced for this one access (a later one by anyone would not warn either). Where the binding or
+// its setter is gone: node:v8.
 import { createRequire } from 'node:module';
 
 type Setter = (flags: string) => void;
