@@ -26,6 +26,11 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
+// The CLI's caches (its code cache, instrumented modules) go to a directory of this test process,
+// not the user's ~/.cache: runs of two checkouts would otherwise replace each other's entries, and
+// a test would depend on what an earlier run left. A test of the default location sets its own.
+process.env.XDG_CACHE_HOME = tempDir('cache');
+
 export interface CliResult {
   status: number | null;
   stdout: string;
