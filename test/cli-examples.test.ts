@@ -4,10 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { cliAsync, nodeAsync, ROOT, type CliResult } from './helpers.js';
+import { cliAsync, nodeAsync, ROOT, tempDir, type CliResult } from './helpers.js';
 
+/** An example as a new user runs it, with a home of its own: the MCP SDK gives the server it starts only a few variables, HOME among them, so its caches go there. */
 function node(script: string): Promise<CliResult> {
-  return nodeAsync([join(ROOT, script)], { timeoutMs: 120_000 });
+  return nodeAsync([join(ROOT, script)], { timeoutMs: 120_000, env: { ...process.env, HOME: tempDir('home') } });
 }
 
 describe('examples/', { concurrency: 4 }, () => {

@@ -3,11 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, cliAsync, ROOT, type CliResult } from './helpers.js';
 import { rawStatus, startCli, type Started } from './process-helpers.js';
+
+/** The SDK's default environment for the server, with this test process's cache directory (test/helpers.ts). */
+const testEnv = () => ({ ...getDefaultEnvironment(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME! });
 
 // A server's fuel: an endless loop stops in a fraction of a second, 10,000 printed lines (7.7e8 with their host work) fit.
 const LIMIT_FLAGS = ['--timeout', '3s', '--fuel', '2e9', '--concurrency', '2'];
@@ -177,7 +180,7 @@ before(async () => {
   stdinClosed = cliAsync(['mcp'], { input: '', timeoutMs: 60_000 });
   const stdio = (async () => {
     stdioClient = new Client({ name: 'test', version: '1' });
-    const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...LIMIT_FLAGS], cwd: ROOT, stderr: 'pipe' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...LIMIT_FLAGS], cwd: ROOT, stderr: 'pipe', env: testEnv() });
     await stdioClient.connect(transport);
   })();
   const http = (async () => {

@@ -6,11 +6,14 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, ROOT, tempDir } from './helpers.js';
 import { MAX_WASM_MODULE_BYTES } from '../src/servers/core/module-request.js';
 import { HELLO_WAT } from './support/hello-wat.js';
+
+/** The SDK's default environment for the server, with this test process's cache directory (test/helpers.ts). */
+const testEnv = () => ({ ...getDefaultEnvironment(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME! });
 
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 const textOf = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
@@ -29,7 +32,7 @@ before(async () => {
   fs.symlinkSync('/etc', join(dir, 'link-out'));
   client = new Client({ name: 'test', version: '1' });
   const flags = ['--timeout', '4s', '--fuel', '5e8', '--concurrency', '2', '--mount', `${dir}:/data:ro`, '--env', 'GREETING=hi', '--engines', 'cpython,micropython', '--result-budget', '4KiB'];
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...flags], cwd: ROOT, stderr: 'pipe' }));
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', ...flags], cwd: ROOT, stderr: 'pipe', env: testEnv() }));
 });
 after(async () => {
   await client?.close();
