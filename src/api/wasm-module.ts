@@ -40,8 +40,7 @@ export class WasmModule {
 
   /** `source`: a binary module, or .wat text (string or bytes). Invalid input throws InvalidModuleError. */
   static async compile(source: Uint8Array | ArrayBuffer | string, options: CompileOptions = {}): Promise<WasmModule> {
-    let bytes = typeof source === 'string' ? null : source instanceof Uint8Array ? source : new Uint8Array(source);
-    if (bytes === null || !isBinary(bytes)) bytes = await watToBinary(typeof source === 'string' ? source : new TextDecoder().decode(bytes!));
+    const bytes = await toBinary(source);
     const pool = poolFor(options);
     return new WasmModule(await loadModule(bytes, options.cacheDir), options.defaults ?? {}, pool);
   }
@@ -109,7 +108,13 @@ async function readBinary(path: string): Promise<Uint8Array> {
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return isBinary(data) ? data : watToBinary(new TextDecoder().decode(data));
+  return toBinary(data);
+}
+
+/** A binary module: `source` itself, or .wat text (a string, or bytes that are not a binary module) converted. */
+async function toBinary(source: Uint8Array | ArrayBuffer | string): Promise<Uint8Array> {
+  const bytes = typeof source === 'string' ? null : source instanceof Uint8Array ? source : new Uint8Array(source);
+  return bytes !== null && isBinary(bytes) ? bytes : watToBinary(typeof source === 'string' ? source : new TextDecoder().decode(bytes!));
 }
 
 function poolFor(options: CompileOptions): WasmPool | null {
