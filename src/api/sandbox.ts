@@ -107,11 +107,7 @@ export class Sandbox {
    */
   async snapshot(): Promise<Uint8Array> {
     if (this.ending) await this.settled();
-    try {
-      return this.signed(await this.session.snapshot());
-    } finally {
-      this.idle();
-    }
+    return this.idleAfter(async () => this.signed(await this.session.snapshot()));
   }
 
   /** Made where the key is not (a worker, the engine): signed here when the sandbox has a key. */
@@ -133,11 +129,7 @@ export class Sandbox {
   get fs(): SandboxFiles {
     const call = async <T>(op: FsOp): Promise<T> => {
       if (this.ending) await this.settled();
-      try {
-        return unwrapFsResult<T>(await this.session.fsOp(op));
-      } finally {
-        this.idle();
-      }
+      return this.idleAfter(async () => unwrapFsResult<T>(await this.session.fsOp(op)));
     };
     return {
       readFile: (path) => call({ op: 'readFile', path }),
@@ -149,11 +141,8 @@ export class Sandbox {
   /** The synchronous form of `snapshot`, for inline sandboxes only. */
   snapshotSync(): Uint8Array {
     if (!(this.session instanceof Session)) throw new UsageError('snapshotSync needs an inline sandbox');
-    try {
-      return this.signed(this.session.snapshot());
-    } finally {
-      this.idle();
-    }
+    const session = this.session;
+    return this.idleAfterSync(() => this.signed(session.snapshot()));
   }
 
   /** An independent copy of this session, with the same options (grants, limits, isolation). */
@@ -227,13 +216,7 @@ export class Sandbox {
     }
     if (this.ending) await this.settled();
     const session = this.session;
-    if (session instanceof Session) {
-      try {
-        return await abortable(signal, async () => session.run(code, limits, options, program));
-      } finally {
-        this.idle();
-      }
-    }
+    if (session instanceof Session) return this.idleAfter(() => abortable(signal, async () => session.run(code, limits, options, program)));
     return abortable(signal, () => session.run(code, limits, options, false, program), {
       interrupt: () => session.interrupt(),
       cancel: () => session.cancel(),
@@ -249,12 +232,8 @@ export class Sandbox {
     const program = this.program(options);
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();
-    let result: RunResult;
-    try {
-      result = this.session.run(code, limits, options, program);
-    } finally {
-      this.idle();
-    }
+    const session = this.session;
+    const result = this.idleAfterSync(() => session.run(code, limits, options, program));
     signal?.throwIfAborted();
     return result;
   }
@@ -271,6 +250,23 @@ export class Sandbox {
   /** Whether the sandbox is hibernating (its next call wakes it first). */
   get hibernating(): boolean {
     return this.session instanceof Session && this.session.hibernating;
+  }
+
+  /** `work` (a call on the session), then the idle countdown restarted, however the call ended. */
+  private async idleAfter<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } finally {
+      this.idle();
+    }
+  }
+
+  private idleAfterSync<T>(work: () => T): T {
+    try {
+      return work();
+    } finally {
+      this.idle();
+    }
   }
 
   /** Starts (or restarts) the idle countdown to hibernation of an inline session. */
