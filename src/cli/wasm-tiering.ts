@@ -11,8 +11,8 @@
 // path out of the hot one, which Node 20's V8 (11.3) does only under this experimental flag
 // (measured: MicroPython's metering overhead +24.8% -> +15.1%, a Lua guest ~11% less CPU). Set only
 // on the V8 versions known to have it: an unknown flag is an error message on stderr.
-// The library leaves V8's flags alone: a host process's settings are its own (README says how to set
-// these for an embedding process).
+// The library leaves these to the embedding process, whose settings are its own (README says how to
+// set them); the one flag it sets is CPython's compile-thread count (src/engine/wasm-compile-threads.ts).
 import { setV8Flags } from '../engine/v8-flags.js';
 
 setV8Flags('--wasm-tiering-budget=200000000');

@@ -8,17 +8,17 @@
 // they make is the same (a fresh sandbox's median over a process's sandboxes 4-33: 7-28 -> 3.7-8 ms
 // on 2 shared cores).
 // Set before the first CPython module is compiled, unless the embedding process chose the number
-// itself (its flags are its own: V8 gives no way to read a flag back, so its command line and
-// NODE_OPTIONS are what tell).
+// itself (its flags are its own: V8 gives no way to read a flag back, so its command line is what
+// tells; Node refuses this flag in NODE_OPTIONS).
 import { availableParallelism } from 'node:os';
 import { setV8Flags } from './v8-flags.js';
 
 const FLAG = 'wasm-num-compilation-tasks';
 
 /** The flag to set, or null if the process's own options name it (V8 accepts `-` or `_` in names). */
-export function compileTasksFlag(execArgv: readonly string[], nodeOptions: string | undefined, cores: number): string | null {
+export function compileTasksFlag(execArgv: readonly string[], cores: number): string | null {
   const named = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0].replaceAll('_', '-') === FLAG;
-  if (execArgv.some(named) || (nodeOptions ?? '').split(/\s+/).some(named)) return null;
+  if (execArgv.some(named)) return null;
   return `--${FLAG}=${Math.max(1, cores - 1)}`;
 }
 
@@ -28,6 +28,6 @@ let done = false;
 export function capWasmCompileThreads(): void {
   if (done) return;
   done = true;
-  const flag = compileTasksFlag(process.execArgv, process.env.NODE_OPTIONS, availableParallelism());
+  const flag = compileTasksFlag(process.execArgv, availableParallelism());
   if (flag) setV8Flags(flag);
 }
