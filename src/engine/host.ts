@@ -1,5 +1,6 @@
 // What the engine asks of its embedder. The engine knows wasm, not Python policy: every decision
 // (where output goes, what time it is, how much memory may be used) comes through this interface.
+import { monotonicMs } from '../core/clock.js';
 import type { AuditSink } from '../core/audit.js';
 import type { Clock } from '../core/determinism.js';
 
@@ -39,7 +40,7 @@ export function blockingSleep(ms: number, wake: Int32Array = sleepCell): void {
 }
 
 export const systemClock: Clock = {
-  ticksMs: () => performance.now(),
+  ticksMs: monotonicMs,
   timeMs: () => Date.now(),
 };
 

@@ -4,6 +4,7 @@
 // checks, gets the hard stop: a HostStop thrown through the guest, which discards the instance. An
 // interrupt from another thread (a worker sandbox's `interrupt()`) asks the guest the same way. A
 // guest that cannot be asked (a WebAssembly module) gets the hard stop at once.
+import { monotonicMs } from '../core/clock.js';
 import { blockingSleep } from './host.js';
 import type { FuelPolicy } from './fuel.js';
 import { HostStop } from './stop.js';
@@ -55,7 +56,7 @@ export class RunGuard implements FuelPolicy {
       this.interrupted = true;
       this.guest?.requestStop();
     }
-    const now = performance.now();
+    const now = monotonicMs();
     if (now >= this.graceDeadline) this.hardStop();
     // Once soft-stopped, the grace period decides: a second limit would end it at once.
     if (now >= this.deadline && this.softStop === null) this.limitHit('timeout');
@@ -67,7 +68,7 @@ export class RunGuard implements FuelPolicy {
 
   /** How long the guest may still wait on the host (sleep, host calls) before a stop is due. */
   waitBudgetMs(): number {
-    return Math.max(0, Math.min(this.deadline, this.graceDeadline) - performance.now());
+    return Math.max(0, Math.min(this.deadline, this.graceDeadline) - monotonicMs());
   }
 
   /** A sleep of the guest: without spinning, never past the deadline; an interrupt ends it at once. */
@@ -83,7 +84,7 @@ export class RunGuard implements FuelPolicy {
       (reason === 'fuel' ? `fuel limit of ${this.limits.fuel} units exhausted` : `time limit of ${this.limits.timeoutMs} ms exceeded`);
     if (!this.guest || !this.grace) throw new HostStop(reason, message);
     this.softStop = { reason, message };
-    this.graceDeadline = performance.now() + this.grace.ms;
+    this.graceDeadline = monotonicMs() + this.grace.ms;
     this.guest.grantFuel(this.grace.fuel);
     this.guest.requestStop();
   }

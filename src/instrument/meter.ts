@@ -61,6 +61,7 @@
 // section before the code (branch-hints.ts: V8 then compiles the call to the host as deferred code,
 // not spilling registers around it on the hot path). A guest module gets the hints from this rewrite;
 // a trusted build, whose code binaryen optimizes after it, from a scan of its final code.
+import { monotonicMs } from '../core/clock.js';
 import { FUEL_EXHAUSTED_IMPORT, FUEL_GLOBAL_EXPORT, HOST_IMPORT_MODULE } from '../engine/abi.js';
 import { ByteWriter, readUleb, sleb32, uleb, wasmName, wasmSection } from '../engine/wasm-binary.js';
 import { BRANCH_HINT_SECTION } from './branch-hints.js';
@@ -148,7 +149,7 @@ const EMPTY_MODULE = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
  * kind denied, as for ungranted imports. Throws RefusedModule for a malformed or invalid module.
  */
 export function instrumentBinary(original: Uint8Array): { bytes: Uint8Array; meta: ModuleMeta } {
-  const started = performance.now();
+  const started = monotonicMs();
   let bytes: Uint8Array;
   let meta: ModuleMeta;
   try {
@@ -169,7 +170,7 @@ export function instrumentBinary(original: Uint8Array): { bytes: Uint8Array; met
   const out = new Uint8Array(bytes.length + section.length);
   out.set(bytes);
   out.set(section, bytes.length);
-  return { bytes: out, meta: { ...meta, instrumentMs: performance.now() - started } };
+  return { bytes: out, meta: { ...meta, instrumentMs: monotonicMs() - started } };
 }
 
 function v8Error(bytes: Uint8Array): string {

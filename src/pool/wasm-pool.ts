@@ -5,6 +5,7 @@
 // worker waits for them.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { monotonicMs } from '../core/clock.js';
 import { EXIT_CODES, UsageError } from '../core/errors.js';
 import { emptyAudit } from '../core/audit.js';
 import { checkRunOptions, resolveWasmLimits, type WasmRunOptions } from '../guests/wasi/options.js';
@@ -134,7 +135,7 @@ export class WasmPool {
       hostImports: Object.keys(options.imports ?? {}),
     };
     const timeoutMs = resolveWasmLimits(options.limits).timeoutMs;
-    const started = performance.now();
+    const started = monotonicMs();
     worker.ref();
     const { end, stdout, stderr } = await watchRun(worker, message, timeoutMs + WATCHDOG_MARGIN_MS, { onStdoutBytes: options.onStdout, onStderrBytes: options.onStderr });
     worker.unref();
@@ -143,7 +144,7 @@ export class WasmPool {
     if (end.type === 'failed') return job.reject(end.usage ? new UsageError(end.message) : new Error(end.message));
     void slot.thread.replace(worker);
     const error = lostWorkerError(end.lost, `the run exceeded its ${timeoutMs} ms deadline`) as WasmErrorInfo;
-    const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
+    const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: monotonicMs() - started };
     job.resolve({ ok: false, exitCode: EXIT_CODES[error.kind], stdout, stderr, error, usage, audit: emptyAudit() });
   }
 }

@@ -3,6 +3,7 @@
 // to the main thread as bytes while the guest writes. Host calls block this thread until the main
 // thread, which owns the host functions (and may await them), answers, or until the run's deadline.
 import { parentPort, workerData } from 'node:worker_threads';
+import { monotonicMs } from '../core/clock.js';
 import type { AuditSink } from '../core/audit.js';
 import { UsageError } from '../core/errors.js';
 import { HostStop } from '../core/stop.js';
@@ -98,7 +99,7 @@ function proxies(job: Extract<ToWorker, { type: 'module' }>, deadline: number, t
   for (const key of job.hostImports) {
     out[key] = (...args) => {
       beforeWait();
-      const answer = hostCalls.call({ job: job.id, key, args }, () => deadline - performance.now()) as HostCallAnswer | null;
+      const answer = hostCalls.call({ job: job.id, key, args }, () => deadline - monotonicMs()) as HostCallAnswer | null;
       if (!answer) throw new HostStop('timeout', `host function ${key} did not answer within the run's ${timeoutMs} ms deadline`);
       if ('error' in answer) throw new ModuleFault('HostFunctionError', `host function ${key} threw: ${answer.error}`);
       return answer.value as WasmValue | undefined; // a boolean or string converts as it would inline
@@ -111,7 +112,7 @@ function runModuleJob(job: Extract<ToWorker, { type: 'module' }>): void {
   const { timeoutMs } = resolveWasmLimits(job.options.limits);
   const output = new OutputStream(job.id, BATCH_BYTES);
   const options: WasmRunOptions = { ...job.options, onStdout: output.callbacks.onStdoutBytes, onStderr: output.callbacks.onStderrBytes };
-  if (job.hostImports.length) options.imports = proxies(job, performance.now() + timeoutMs, timeoutMs, output.flush);
+  if (job.hostImports.length) options.imports = proxies(job, monotonicMs() + timeoutMs, timeoutMs, output.flush);
   const { stdout: _o, stderr: _e, ...result } = runModule({ module: job.module, meta: job.meta }, job.entry, options, output.flush);
   output.result({ result });
 }

@@ -1,6 +1,7 @@
 // A session in a worker thread, with a watchdog: if the in-wasm stop ever fails to end a run, the
 // worker is terminated at the deadline plus a margin, and the next run starts in a fresh worker.
 import type { Worker } from 'node:worker_threads';
+import { monotonicMs } from '../core/clock.js';
 import type { ModuleVariant } from '../engine/abi.js';
 import { pythonEngine } from '../guests/registry.js';
 import type { Engine } from '../capabilities/resolved-options.js';
@@ -144,7 +145,7 @@ export class WorkerSession {
   }
 
   private async runOnWorker(worker: Worker, code: string, limits: ResolvedLimits, cb: OutputCallbacks, fresh: boolean, program?: ProgramSpec, files?: RunFilesRequest): Promise<RunResult> {
-    const started = performance.now();
+    const started = monotonicMs();
     const carried = files && (files.place || files.collect) ? { place: files.place, collect: files.collect } : undefined;
     const message: ToWorker = { type: 'run', id: this.nextId++, code, limits, fresh, program, ...(carried ? { files: carried } : {}) };
     const { end, stdout, stderr } = await watchRun(worker, message, limits.timeoutMs + WATCHDOG_MARGIN_MS, cb);
@@ -162,7 +163,7 @@ export class WorkerSession {
   /** Ends `worker` and starts the next run's; the run's result says why, with what it printed. */
   private async replaced(worker: Worker, error: ErrorInfo, stdout: string, stderr: string, started: number): Promise<RunResult> {
     await this.thread?.replace(worker);
-    const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: performance.now() - started };
+    const usage = { fuel: 0, memoryPeakBytes: 0, wallMs: monotonicMs() - started };
     return new RunOutcome(false, stdout, stderr, { ...error, traceback: null }, usage, true).typed();
   }
 

@@ -1,6 +1,7 @@
 // One session on the calling thread, over any guest (src/guests/guest.ts): the run guard, output cap,
 // audit, clock, fuel, replacement of the instance after a hard stop or fault, the interrupt drain and
 // one dispose rule. What differs between the interpreters and modules is the guest's.
+import { monotonicMs } from '../core/clock.js';
 import { AuditTrail } from '../core/audit.js';
 import { SeededRandom, VirtualClock, type Determinism } from '../core/determinism.js';
 import { UsageError } from '../core/errors.js';
@@ -147,7 +148,7 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
     this.running = true;
     const output = new OutputCollector(limits.outputBytes, callbacks);
     const audit = new AuditTrail();
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       return this.execute(inst, code, limits, program, output, audit, started);
     } catch (e) {
@@ -183,7 +184,7 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
     const executed = guest.exec(inst, code, program);
     virtual?.endRun();
     const fuel = inst.fuel.end();
-    const wallMs = performance.now() - started;
+    const wallMs = monotonicMs() - started;
     const memoryPeakBytes = inst.memoryPeakBytes;
     const capReached = inst.memoryCapReached;
     inst.hooks = idleHooks;
@@ -226,7 +227,7 @@ export class Session<I extends GuestInstance = GuestInstance, S = unknown, P = P
     this.instance = this.fresh();
     const { stdout, stderr } = output.finish();
     const message = `host error during the run: ${describeError(e)}`;
-    const usage = { fuel, memoryPeakBytes: inst.memoryPeakBytes, wallMs: performance.now() - started };
+    const usage = { fuel, memoryPeakBytes: inst.memoryPeakBytes, wallMs: monotonicMs() - started };
     const error: RunErrorReport = { kind: 'fault', type: 'SandboxFault', message, traceback: null };
     return this.result({ ok: false, stdout, stderr, error, usage, replaced: true, value: null, audit: audit.toJSON() });
   }

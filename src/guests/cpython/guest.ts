@@ -1,6 +1,7 @@
 // CPython as a guest of the one Session (src/session/session.ts): one interpreter made from the
 // template, set up by its runner (`_pyfence`), soft-stopped by PyErr_SetInterrupt; a hard stop, a
 // fault or sys.exit replaces it. Same result shape and error kinds as MicroPython.
+import { monotonicMs } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import type { ResolvedLimits } from '../../core/limits.js';
 import type { HostHooks } from '../../engine/host.js';
@@ -105,7 +106,7 @@ function continuedInstance(hooks: HostHooks, vfs: CPythonFS, state: CPythonSessi
  */
 function restoredInstance(config: CPythonConfig, vfs: CPythonFS, clock: SessionClock, state: CPythonSessionState, limits: ResolvedLimits): CPythonInstance {
   const inst = continuedInstance(setupHooks(clock, limits.memoryBytes), vfs, state);
-  const guard = guardOf(inst, SOFT_STOP, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, performance.now());
+  const guard = guardOf(inst, SOFT_STOP, { fuel: Math.min(SETUP_FUEL, limits.fuel), timeoutMs: limits.timeoutMs }, monotonicMs());
   inst.fuel.begin(Math.min(SETUP_FUEL, limits.fuel), guard);
   const outcome = exec(inst, runnerCall('setup', config.env, config.argv, config.grants.json, false));
   inst.fuel.end();

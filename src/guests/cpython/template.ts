@@ -1,6 +1,7 @@
 // CPython initialised once (by the build, else on first use in a process: about a second of work),
 // then captured: every interpreter is a new instance with the pages the initialisation changed copied in.
 import { readFileSync } from 'node:fs';
+import { monotonicMs } from '../../core/clock.js';
 import { sha256Hex } from '../../core/lazy-builtins.js';
 import { systemClock, systemRandomU32, type Clock, type HostHooks } from '../../engine/host.js';
 import { guardedCall } from '../../engine/stop.js';
@@ -180,13 +181,13 @@ export function cpythonTemplate(): Template {
     template = { ...parts, state: again.state, image: again.image };
     return template;
   }
-  const started = performance.now();
+  const started = monotonicMs();
   const { builtBytes, module, limits, stdlibBytes, sha256, stdlibSha256, readState } = loadCPythonModule();
   const baked = readState(stateOrigin(sha256, stdlibSha256));
   const { state, image } = baked ?? imageOf(initialiseState(builtBytes(), readStdlib()));
   const cStack = readCStackLimits(image, state.globals[STACK_POINTER], state.chunks);
   fitImageCStackLimits(image, cStack);
-  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: baked ? 'baked' : 'initialised', loadMs: performance.now() - started };
+  template = { module, stdlib: null, stdlibBytes, state, image, limits, cStack, source: baked ? 'baked' : 'initialised', loadMs: monotonicMs() - started };
   return template;
 }
 
@@ -198,7 +199,7 @@ export function cpythonTemplate(): Template {
 function templateHead(): TemplateHead {
   if (head) return head;
   if (template) return (head = { ...template, head: headOf(template.state), firstMemory: null });
-  const started = performance.now();
+  const started = monotonicMs();
   const { module, limits, stdlibBytes, sha256, stdlibSha256, readState } = loadCPythonModule();
   let firstMemory: WebAssembly.Memory | null = null;
   const baked = readState(stateOrigin(sha256, stdlibSha256), (memoryBytes) => {
@@ -212,7 +213,7 @@ function templateHead(): TemplateHead {
   }
   const cStack = readCStackLimits(baked.image, baked.state.globals[STACK_POINTER], baked.state.chunks);
   fitImageCStackLimits(baked.image, cStack);
-  head = { module, stdlib: null, stdlibBytes, limits, cStack, source: 'baked', loadMs: performance.now() - started, head: headOf(baked.state), firstMemory };
+  head = { module, stdlib: null, stdlibBytes, limits, cStack, source: 'baked', loadMs: monotonicMs() - started, head: headOf(baked.state), firstMemory };
   return head;
 }
 

@@ -1,5 +1,6 @@
 // MicroPython as a guest of the one Session (src/session/session.ts): its instances, setup, program
 // runner, soft stop (a scheduled KeyboardInterrupt), outcome classification and snapshots.
+import { monotonicMs } from '../../core/clock.js';
 import type { AuditSink } from '../../core/audit.js';
 import type { ModuleVariant } from '../../engine/abi.js';
 import type { RunGuard } from '../../engine/run-guard.js';
@@ -101,7 +102,7 @@ export function micropythonGuest(variant: ModuleVariant, config: GuestConfig = N
       // A restored interpreter still holds the grants of the session it came from: replace them.
       const spec = config.spec ?? (restored ? '{}' : null);
       if (spec !== null) {
-        inst.fuel.begin(SETUP_LIMITS.fuel, guardOf(inst, SOFT_STOP, SETUP_LIMITS, performance.now()));
+        inst.fuel.begin(SETUP_LIMITS.fuel, guardOf(inst, SOFT_STOP, SETUP_LIMITS, monotonicMs()));
         const outcome = execSource(inst, `__pyfence__.setup(${JSON.stringify(spec)})`);
         inst.fuel.end();
         if (outcome.kind !== 'ok') throw new Error(`pyfence: setting up the sandbox failed: ${JSON.stringify(outcome)}`);
