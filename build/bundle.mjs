@@ -107,6 +107,8 @@ const packagesExternal = {
 };
 
 const COMMON = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+/** What the command's files are read and parsed as on every run: no whitespace, identifiers kept. */
+const COMPACT = { minifyWhitespace: true, minifySyntax: true };
 
 export async function bundle() {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
@@ -122,8 +124,11 @@ export async function bundle() {
     plugins: [packagesExternal, moduleUrls(ESM_BASE)],
   });
   const main = join(BUNDLE_DIR, 'cli-main.cjs');
-  // ASCII only (esbuild's default charset): the launcher reads it as latin1.
-  await esbuild.build({ ...COMMON, entryPoints: [join(DIST, 'cli', 'main.js')], outfile: main, format: 'cjs', charset: 'ascii', banner: { js: CJS_BANNER }, plugins: [packagesExternal, moduleUrls(CJS_BASE)] });
+  // ASCII only (esbuild's default charset): the launcher reads it as latin1. Every command reads the
+  // whole text before running (V8 compiles from it what its code cache lacks), so it carries no
+  // whitespace or dead syntax: 440 KB where it was 660, ~120 fewer page faults (~14 us each here)
+  // for the read and the string. Names are kept, so an internal error's stack still says where.
+  await esbuild.build({ ...COMMON, ...COMPACT, entryPoints: [join(DIST, 'cli', 'main.js')], outfile: main, format: 'cjs', charset: 'ascii', banner: { js: CJS_BANNER }, plugins: [packagesExternal, moduleUrls(CJS_BASE)] });
   // Written as the function Node's CommonJS loader would wrap it in, so the launcher compiles the
   // text as read: wrapping it there made two more copies of ~630 KB (and a garbage collection).
   const commonJs = readFileSync(main, 'latin1').replace(/^#!.*\n/, '');
@@ -131,6 +136,7 @@ export async function bundle() {
   const build = createHash('sha256').update(readFileSync(main)).digest('hex');
   await esbuild.build({
     ...COMMON,
+    ...COMPACT, // compiled afresh by every command: it has no code cache
     entryPoints: [join(DIST, 'cli', 'launcher.js')],
     outfile: join(BUNDLE_DIR, 'cli.cjs'),
     format: 'cjs',
