@@ -36,6 +36,25 @@ describe('code cache entries', () => {
     assert.equal(readEntry(join(dir, 'absent.v8'), stamp), undefined);
   });
 
+  it("an entry's code is read 8-byte aligned (V8 copies code that is not), into the caller's buffer when it fits", () => {
+    const dir = tempDir('code-cache-aligned');
+    const file = cacheFile(dir, 'cli', 'ab'.repeat(32));
+    writeEntry(file, stamp, code);
+    const size = fs.statSync(file).size;
+    const fresh = readEntry(file, stamp)!;
+    assert.equal(fresh.code.byteOffset % 8, 0, 'aligned in a buffer of its own');
+    const scratch = Buffer.alloc(size + 100, 0xee);
+    const reused = readEntry(file, stamp, scratch)!;
+    assert.deepEqual(reused, { code, unusual: false });
+    assert.equal(reused.code.buffer, scratch.buffer, 'a view of the buffer given');
+    assert.equal(reused.code.byteOffset % 8, 0, 'aligned in the buffer given');
+    const small = Buffer.alloc(size - 1);
+    const notFitting = readEntry(file, stamp, small)!;
+    assert.deepEqual(notFitting, { code, unusual: false });
+    assert.notEqual(notFitting.code.buffer, small.buffer, 'a buffer too small is not written past its end');
+    assert.ok(small.every((b) => b === 0), 'nor written at all');
+  });
+
   it('V8 refuses code that is not whole or has a bit flipped (its checksum, turned on for the code cache)', () => {
     const body = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x * ${i} + ${i}; }`).join('\n');
     // Each compile of another text of the same length (V8's key for a code cache): the same text
