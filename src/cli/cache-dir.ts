@@ -15,7 +15,8 @@ const OFF = new Set(['', '0', 'off', 'false', 'no']);
 export function userCacheDir(name: string, variable: string, warn?: (why: string) => void, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const override = env[variable];
   if (override !== undefined && OFF.has(override.trim().toLowerCase())) return undefined;
-  const dir = override ?? join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pyfence', name);
+  // $HOME is what os.homedir() answers first; reading it here spares every command loading node:os.
+  const dir = override ?? join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyfence', name);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = fs.lstatSync(dir);

@@ -4,12 +4,15 @@
 // network grants need them.
 import { createRequire } from 'node:module';
 
-const load = createRequire(import.meta.url);
+// Made on first use: createRequire costs ~0.8 ms the first time in a process, which a command
+// that loads none of these need not pay.
+let requireHere: NodeJS.Require | undefined;
+const load = (name: string): unknown => (requireHere ??= createRequire(import.meta.url))(name);
 
-export const nodeCrypto = (): typeof import('node:crypto') => load('node:crypto');
-export const nodeZlib = (): typeof import('node:zlib') => load('node:zlib');
-export const nodeNet = (): typeof import('node:net') => load('node:net');
-export const nodeWorkerThreads = (): typeof import('node:worker_threads') => load('node:worker_threads');
+export const nodeCrypto = () => load('node:crypto') as typeof import('node:crypto');
+export const nodeZlib = () => load('node:zlib') as typeof import('node:zlib');
+export const nodeNet = () => load('node:net') as typeof import('node:net');
+export const nodeWorkerThreads = () => load('node:worker_threads') as typeof import('node:worker_threads');
 
 /** The sha256 of `data` in hex: the hash modules, images and cache entries are named by. */
 export function sha256Hex(data: Uint8Array | string): string {
