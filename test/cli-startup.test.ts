@@ -4,15 +4,16 @@
 // none of them does not load (src/cli/stdio.ts, src/cli/code-cache.ts, src/cli/v8-flags.ts,
 // src/instrument/disk-cache.ts).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, openSync, readFileSync, readSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { runsMicroPython } from '../src/cli/commands.js';
 import { RACY_MS } from '../src/instrument/disk-cache.js';
-import { startEarlyCompile, takeEarlyCompile } from '../src/guests/micropython/early-compile.js';
-import { compileSandboxModule, sandboxModulePath } from '../src/guests/micropython/module.js';
+import { readAsCompiled, startEarlyCompile, takeEarlyCompile } from '../src/guests/micropython/early-compile.js';
+import { compileSandboxModule, moduleSha256, sandboxModulePath } from '../src/guests/micropython/module.js';
 import { CLI, ROOT, tempDir } from './helpers.js';
 
 const argv = (...words: string[]) => ['node', 'pyfence', ...words];
@@ -29,17 +30,51 @@ describe('the command line before its code loads', () => {
   });
 
   it('hands a compile over once, for the file it read; a file it cannot read is left to the loader', async () => {
-    const path = sandboxModulePath('metered');
-    startEarlyCompile(path);
+    const path = join(tempDir('early-compile-fresh'), 'pyfence.wasm');
+    copyFileSync(sandboxModulePath('metered'), path);
+    assert.equal(startEarlyCompile(path), undefined, 'a file changed within RACY_MS lends no buffer');
     assert.equal(takeEarlyCompile(join(tempDir('early-compile'), 'pyfence.wasm')), undefined, 'another file');
     const early = takeEarlyCompile(path);
     assert.ok(early);
     assert.ok((await early.module) instanceof WebAssembly.Module);
-    assert.equal(early.bytes.length, readFileSync(path).length);
+    assert.ok(early.bytes && readFileSync(path).equals(early.bytes), 'its bytes kept, for the hash');
+    assert.equal(early.identity, null);
     assert.equal(takeEarlyCompile(path), undefined, 'given once');
     const missing = join(tempDir('early-compile-missing'), 'absent.wasm');
-    startEarlyCompile(missing);
+    assert.equal(startEarlyCompile(missing), undefined);
     assert.equal(takeEarlyCompile(missing), undefined);
+  });
+
+  it("lends the read's buffer once the file is RACY_MS old: the compile has its own copy, the file's identity stands for the bytes", async () => {
+    const dir = tempDir('early-compile-lent');
+    const [kept, rewritten, replaced] = ['kept', 'rewritten', 'replaced'].map((name) => join(dir, `${name}.wasm`));
+    const original = readFileSync(sandboxModulePath('metered'));
+    for (const path of [kept, rewritten, replaced]) writeFileSync(path, original);
+    await sleep(RACY_MS + 200);
+    const lent = startEarlyCompile(kept);
+    assert.ok(lent, 'a buffer lent');
+    assert.equal(lent.length, original.length);
+    lent.fill(0xff); // the launcher reads the command's code into it
+    const early = takeEarlyCompile(kept)!;
+    assert.equal(early.bytes, null);
+    assert.ok(early.identity);
+    const module = await early.module;
+    assert.ok(WebAssembly.Module.exports(module).length > 10, 'compiled from the bytes as read, not from what the buffer holds now');
+    const identities = [rewritten, replaced].map((path) => {
+      startEarlyCompile(path);
+      return takeEarlyCompile(path)!.identity!;
+    });
+    // Written again with the same bytes and its mtime put back; replaced by a copy of the same bytes.
+    const { atime, mtime } = statSync(rewritten);
+    writeFileSync(rewritten, original);
+    utimesSync(rewritten, atime, mtime);
+    writeFileSync(join(dir, 'next.wasm'), original);
+    utimesSync(join(dir, 'next.wasm'), atime, mtime);
+    renameSync(join(dir, 'next.wasm'), replaced);
+    await sleep(RACY_MS + 200); // the changes are no longer recent: their identities alone tell them apart
+    assert.ok(original.equals(readAsCompiled(kept, early.identity)), 'read again while unchanged');
+    assert.throws(() => readAsCompiled(rewritten, identities[0]), /changed after this process compiled it/, 'its ctime');
+    assert.throws(() => readAsCompiled(replaced, identities[1]), /changed after this process compiled it/, 'its inode');
   });
 
   it("the sandbox's module loader takes the early compile rather than compile again", async () => {
@@ -49,6 +84,7 @@ describe('the command line before its code loads', () => {
     assert.equal(takeEarlyCompile(path), undefined, 'taken by the loader');
     assert.ok(loaded.moduleTable.length > 0, "the module's build section was read");
     assert.equal(WebAssembly.Module.exports(loaded.module).some((e) => e.name === 'memory' || e.kind === 'memory'), true);
+    assert.equal(moduleSha256('metered'), createHash('sha256').update(readFileSync(path)).digest('hex'), 'what a snapshot is tied to');
   });
 });
 

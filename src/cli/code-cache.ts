@@ -140,21 +140,22 @@ export interface CachedRun {
 
 /**
  * Runs the CommonJS file `main` (its hash `build`) as this process's program, with its code cache
- * entry `entry` in `dir` (none when undefined). `main` holds one function expression, the module
- * wrapped as Node's loader would (build/bundle.mjs), called here with what that loader gives. When
- * the cache was not used, the code compiled by the end of the run is written at exit (marked when
- * the run was unusual: keepLeanCodeCache).
+ * entry `entry` in `dir` (none when undefined), read into `given` when it is large enough. `main`
+ * holds one function expression, the module wrapped as Node's loader would (build/bundle.mjs),
+ * called here with what that loader gives. When the cache was not used, the code compiled by the
+ * end of the run is written at exit (marked when the run was unusual: keepLeanCodeCache).
  */
-export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined): CachedRun {
+export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined, given?: Buffer): CachedRun {
   // One buffer takes the source, then (once the source is a string) the entry: each page of a new
-  // buffer costs a page fault (~14 us here), and the entry is most of the source's size.
+  // buffer costs a page fault (~14 us here), and the entry is most of the source's size. `given`,
+  // a buffer the caller has no more use for, serves when it is large enough.
   const fd = fs.openSync(main, 'r');
   let source: string;
   let stamp: SourceStamp;
   let scratch: Buffer;
   try {
     const stat = fs.fstatSync(fd);
-    scratch = Buffer.allocUnsafeSlow(stat.size);
+    scratch = given !== undefined && given.length >= stat.size ? given : Buffer.allocUnsafeSlow(stat.size);
     // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
     source = scratch.toString('latin1', 0, readInto(fd, scratch, stat.size));
     stamp = { length: source.length, mtimeMs: stat.mtimeMs };

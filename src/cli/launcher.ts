@@ -16,10 +16,12 @@ import { sandboxModulePath } from '../guests/micropython/module.js';
 declare const PYFENCE_CLI_BUILD: string;
 
 // MicroPython's module (or, for `pyfence wasm`, the cached module) compiles on V8's background
-// threads while this thread loads the command.
-if (runsMicroPython(process.argv)) startEarlyCompile(sandboxModulePath('metered'));
+// threads while this thread loads the command, whose code is read into the buffer the module was
+// read into when the compile has no more need of it.
+let scratch: Buffer | undefined;
+if (runsMicroPython(process.argv)) scratch = startEarlyCompile(sandboxModulePath('metered'));
 else if (commandOf(process.argv) === 'wasm') compileCachedEarly(process.argv);
 // One entry per subcommand: an entry holds what its first run compiled, and a used entry is not
 // written again, so `pyfence wasm` would otherwise keep the code of whichever command ran first.
 const entry = `cli-${commandOf(process.argv) ?? 'other'}`;
-runCommonJs(fileURLToPath(new URL('../bundle/cli-main.cjs', import.meta.url)), { build: PYFENCE_CLI_BUILD, entry }, userCacheDir('code', 'PYFENCE_CODE_CACHE'));
+runCommonJs(fileURLToPath(new URL('../bundle/cli-main.cjs', import.meta.url)), { build: PYFENCE_CLI_BUILD, entry }, userCacheDir('code', 'PYFENCE_CODE_CACHE'), scratch);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../../core/lazy-builtins.js';
 import { MODULE_FILES, MODULE_TABLE_SECTION, type ModuleVariant } from '../../engine/abi.js';
-import { takeEarlyCompile } from './early-compile.js';
+import { readAsCompiled, takeEarlyCompile } from './early-compile.js';
 
 const WASM_DIR = new URL('../../../wasm/', import.meta.url);
 
@@ -20,10 +20,13 @@ export interface LoadedModule {
   /**
    * sha256 of the module's bytes, what a snapshot is tied to: hashed when a snapshot first needs it
    * (moduleSha256), as loading node:crypto cost every start ~7 ms. Until then `bytes` keeps what
-   * was compiled, so the hash is of that and not of whatever the file holds by then.
+   * was compiled, so the hash is of that and not of whatever the file holds by then; or, for the
+   * command line's early compile, `identity` stands for them: the file is read again and must still
+   * have it (early-compile.ts).
    */
   sha256: string | null;
   bytes: Uint8Array | null;
+  identity?: string | null;
 }
 
 /** What wasm/manifest.json says of a variant (build/build.ts); a module itself carries what the engine uses. */
@@ -45,11 +48,11 @@ function readModule(variant: ModuleVariant): Buffer {
 }
 
 /** The module with what its build section says; a module built without one is refused. */
-export function describedModule(module: WebAssembly.Module, bytes: Uint8Array, what: string): LoadedModule {
+export function describedModule(module: WebAssembly.Module, bytes: Uint8Array | null, what: string, identity: string | null = null): LoadedModule {
   const [section] = WebAssembly.Module.customSections(module, MODULE_TABLE_SECTION);
   if (!section) throw new Error(`pyfence: ${what} has no ${MODULE_TABLE_SECTION} section: it is not a pyfence build of this version; run \`npm run build\``);
   const { moduleTable } = JSON.parse(new TextDecoder().decode(section)) as { moduleTable: ModuleTableEntry[] };
-  return { module, moduleTable, sha256: null, bytes };
+  return { module, moduleTable, sha256: null, bytes, identity };
 }
 
 export function loadSandboxModule(variant: ModuleVariant = 'metered'): LoadedModule {
@@ -66,8 +69,10 @@ export function loadSandboxModule(variant: ModuleVariant = 'metered'): LoadedMod
 export function moduleSha256(variant: ModuleVariant = 'metered'): string {
   const entry = loadSandboxModule(variant);
   if (entry.sha256 === null) {
-    entry.sha256 = sha256Hex(entry.bytes!);
+    const bytes = entry.bytes ?? readAsCompiled(sandboxModulePath(variant), entry.identity!);
+    entry.sha256 = sha256Hex(bytes);
     entry.bytes = null;
+    entry.identity = null;
   }
   return entry.sha256;
 }
@@ -92,10 +97,10 @@ export function compileSandboxModule(variant: ModuleVariant = 'metered'): Promis
   if (!pending) {
     const early = takeEarlyCompile(sandboxModulePath(variant)); // the command line's, started first
     pending = (async () => {
-      const bytes = early?.bytes ?? new Uint8Array(readModule(variant));
-      const module = await (early?.module ?? WebAssembly.compile(bytes));
+      const bytes = early ? early.bytes : new Uint8Array(readModule(variant));
+      const module = await (early?.module ?? WebAssembly.compile(bytes!));
       // A synchronous load meanwhile (a Pool made in the same tick) compiled it first: use that one.
-      const entry = loaded.get(variant) ?? describedModule(module, bytes, MODULE_FILES[variant]);
+      const entry = loaded.get(variant) ?? describedModule(module, bytes, MODULE_FILES[variant], early?.identity ?? null);
       loaded.set(variant, entry);
       return entry;
     })();
