@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { readFully } from '../core/read-fully.js';
 import { setV8Flags } from '../engine/v8-flags.js';
 import * as vm from 'node:vm';
 
@@ -73,24 +74,13 @@ export function readEntry(file: string, source: SourceStamp, scratch?: Buffer): 
   return { code: bytes.subarray(HEADER_BYTES), unusual: bytes.readUInt32LE(16) === 1 };
 }
 
-/** Reads up to `size` bytes from the start of `fd` into `into`; the count read (less at end of file). */
-function readInto(fd: number, into: Buffer, size: number): number {
-  let done = 0;
-  while (done < size) {
-    const n = fs.readSync(fd, into, done, size - done, done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
-}
-
 /** The whole file, in `scratch` when it fits (a short read is the file as it was: checked after). */
 function readWhole(file: string, scratch: Buffer | undefined): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
     const into = scratch !== undefined && scratch.length >= size ? scratch : Buffer.allocUnsafeSlow(size);
-    return into.subarray(0, readInto(fd, into, size));
+    return into.subarray(0, readFully(fd, into.subarray(0, size)));
   } finally {
     fs.closeSync(fd);
   }
@@ -157,7 +147,7 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
     const stat = fs.fstatSync(fd);
     scratch = given !== undefined && given.length >= stat.size ? given : Buffer.allocUnsafeSlow(stat.size);
     // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
-    source = scratch.toString('latin1', 0, readInto(fd, scratch, stat.size));
+    source = scratch.toString('latin1', 0, readFully(fd, scratch.subarray(0, stat.size)));
     stamp = { length: source.length, mtimeMs: stat.mtimeMs };
   } finally {
     fs.closeSync(fd);

@@ -13,6 +13,7 @@
 // put back has another identity.
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readFully } from '../core/read-fully.js';
 import { checksum64, checksummed } from './checksum.js';
 
 /** Bumped whenever the instrumentation changes, so stale disk entries are never used. */
@@ -79,11 +80,7 @@ export function readEntry(dir: string, sha256: string): Uint8Array<ArrayBuffer> 
     const st = fs.fstatSync(fd);
     if (!ownedByUser(st) || !check.startsWith(`${st.size} `)) return undefined;
     const { bytes, checksum } = checksummed(st.size, (into) => {
-      for (let at = 0; at < into.length; ) {
-        const n = fs.readSync(fd, into, at, into.length - at, at);
-        if (n === 0) throw new Error('entry shorter than its stat');
-        at += n;
-      }
+      if (readFully(fd, into) < into.length) throw new Error('entry shorter than its stat');
     });
     return `${st.size} ${checksum}` === check ? bytes : undefined;
   } catch {

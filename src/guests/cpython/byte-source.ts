@@ -1,6 +1,7 @@
 // Bytes read by position, from a file or an array: the module's edit and the state's load read the
 // parts they keep straight to where they go, so a file is never held whole in a second copy.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readFully } from '../../core/read-fully.js';
 
 export interface ByteSource {
   size: number;
@@ -21,11 +22,7 @@ export function withFileSource<T>(path: string, use: (source: ByteSource) => T):
       size,
       read(into, intoAt, from, length) {
         if (from < 0 || from + length > size) throw new RangeError(`pyfence: read past the end of ${path}`);
-        for (let done = 0; done < length; ) {
-          const n = readSync(fd, into, intoAt + done, length - done, from + done);
-          if (n === 0) throw new Error(`pyfence: ${path} shrank while it was read`);
-          done += n;
-        }
+        if (readFully(fd, into.subarray(intoAt, intoAt + length), from) < length) throw new Error(`pyfence: ${path} shrank while it was read`);
       },
     });
   } finally {

@@ -12,7 +12,8 @@
 // buffer lent, it is hashed from the file read again (readAsCompiled), which must still have the
 // identity it had when it was compiled (device, inode, size, mtime and ctime in ns, trusted once its
 // timestamps are RACY_MS old: instrument/disk-cache.ts). A file too new to trust keeps its bytes.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readFully } from '../../core/read-fully.js';
 import { identityOf } from '../../instrument/disk-cache.js';
 
 export interface EarlyCompile {
@@ -33,12 +34,7 @@ function readWithIdentity(path: string): { bytes: Buffer<ArrayBuffer>; identity:
   try {
     const size = fstatSync(fd).size;
     const bytes = Buffer.allocUnsafeSlow(size);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, bytes, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
+    const done = readFully(fd, bytes);
     const takenMs = Date.now();
     const after = fstatSync(fd, { bigint: true });
     // A file that grew or shrank while it was read has no identity worth keeping.
