@@ -84,11 +84,18 @@ for (const key of ${JSON.stringify(keys)}) {
 
 const BUILTINS = new Set(builtinModules);
 
-const packagesExternal = {
+/**
+ * Packages stay imports (but BUNDLED_PACKAGES); built-ins reach their lazy stand-ins, or, with
+ * `standIns` false, are required where imported (for the launcher, whose few built-ins Node has
+ * loaded before any program runs, but node:vm, which it uses at once: the stand-ins' getters, three
+ * per export, cost it ~2 ms and a few hundred KB of young allocation).
+ */
+const packagesExternal = ({ standIns }) => ({
   name: 'packages-external',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       const bare = args.path.replace(/^node:/, '');
+      if (BUILTINS.has(bare) && !standIns) return { path: `node:${bare}`, external: true };
       // Imports of a built-in reach its stand-in through one ES module that re-exports it: every
       // importer then shares that module's exports, where importing the CommonJS stand-in itself
       // had each importer copy all of its exports (esbuild's __toESM: ~2,000 getters made at start
@@ -104,7 +111,7 @@ const packagesExternal = {
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
     build.onLoad({ filter: /.*/, namespace: 'builtin-exports' }, (args) => ({ contents: `export * from ${JSON.stringify(args.path)};`, loader: 'js' }));
   },
-};
+});
 
 const COMMON = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 /** What the command's files are read and parsed as on every run: no whitespace, identifiers kept. */
@@ -121,14 +128,14 @@ export async function bundle() {
     chunkNames: 'chunk-[hash]',
     // The built-in modules' stand-ins' require().
     banner: { js: "import { createRequire as __pyfenceRequire } from 'node:module'; const require = __pyfenceRequire(import.meta.url);" },
-    plugins: [packagesExternal, moduleUrls(ESM_BASE)],
+    plugins: [packagesExternal({ standIns: true }), moduleUrls(ESM_BASE)],
   });
   const main = join(BUNDLE_DIR, 'cli-main.cjs');
   // ASCII only (esbuild's default charset): the launcher reads it as latin1. Every command reads the
   // whole text before running (V8 compiles from it what its code cache lacks), so it carries no
   // whitespace or dead syntax: 440 KB where it was 660, ~120 fewer page faults (~14 us each here)
   // for the read and the string. Names are kept, so an internal error's stack still says where.
-  await esbuild.build({ ...COMMON, ...COMPACT, entryPoints: [join(DIST, 'cli', 'main.js')], outfile: main, format: 'cjs', charset: 'ascii', banner: { js: CJS_BANNER }, plugins: [packagesExternal, moduleUrls(CJS_BASE)] });
+  await esbuild.build({ ...COMMON, ...COMPACT, entryPoints: [join(DIST, 'cli', 'main.js')], outfile: main, format: 'cjs', charset: 'ascii', banner: { js: CJS_BANNER }, plugins: [packagesExternal({ standIns: true }), moduleUrls(CJS_BASE)] });
   // Written as the function Node's CommonJS loader would wrap it in, so the launcher compiles the
   // text as read: wrapping it there made two more copies of ~630 KB (and a garbage collection).
   const commonJs = readFileSync(main, 'latin1').replace(/^#!.*\n/, '');
@@ -142,7 +149,7 @@ export async function bundle() {
     format: 'cjs',
     banner: { js: CJS_BANNER },
     define: { PYFENCE_CLI_BUILD: JSON.stringify(build) },
-    plugins: [packagesExternal, moduleUrls(CJS_BASE)],
+    plugins: [packagesExternal({ standIns: false }), moduleUrls(CJS_BASE)],
   });
 }
 

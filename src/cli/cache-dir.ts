@@ -2,9 +2,9 @@
 // each overridable by an environment variable that also turns it off. What a cache holds is run
 // (instrumented modules, the CLI's compiled code): whoever can write the directory could replace
 // it, so a directory is used only when it is this user's alone.
-import * as fs from 'node:fs';
-import { homedir } from 'node:os';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeOs } from '../core/lazy-builtins.js';
 
 const OFF = new Set(['', '0', 'off', 'false', 'no']);
 
@@ -16,10 +16,10 @@ export function userCacheDir(name: string, variable: string, warn?: (why: string
   const override = env[variable];
   if (override !== undefined && OFF.has(override.trim().toLowerCase())) return undefined;
   // $HOME is what os.homedir() answers first; reading it here spares every command loading node:os.
-  const dir = override ?? join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyfence', name);
+  const dir = override ?? join(env.XDG_CACHE_HOME || join(env.HOME || nodeOs().homedir(), '.cache'), 'pyfence', name);
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.lstatSync(dir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
     const ownerOnly = st.isDirectory() && (st.mode & 0o022) === 0 && (process.getuid === undefined || st.uid === process.getuid());
     if (ownerOnly) return dir;
     warn?.(`${dir}: it must be a directory only you can write`);

@@ -8,12 +8,12 @@
 // code's length and a checksum of it (verifyingChecksums). Anything else (absent, corrupt, truncated,
 // stale, refused by V8) is compiled afresh and written again. The package directory is never
 // written: it may be read-only.
-import * as fs from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { readFully } from '../core/read-fully.js';
 import { setV8Flags } from '../engine/v8-flags.js';
-import * as vm from 'node:vm';
+import { Script, constants as vmConstants } from 'node:vm';
 
 const MAGIC = 0x43434652; // "RFCC": the third layout (the second had a 20-byte header)
 // magic, the source's length (u32 little-endian each), the source's mtime (f64), whether the run
@@ -76,13 +76,13 @@ export function readEntry(file: string, source: SourceStamp, scratch?: Buffer): 
 
 /** The whole file, in `scratch` when it fits (a short read is the file as it was: checked after). */
 function readWhole(file: string, scratch: Buffer | undefined): Buffer {
-  const fd = fs.openSync(file, 'r');
+  const fd = openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = fstatSync(fd).size;
     const into = scratch !== undefined && scratch.length >= size ? scratch : Buffer.allocUnsafeSlow(size);
     return into.subarray(0, readFully(fd, into.subarray(0, size)));
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -95,14 +95,14 @@ export function writeEntry(file: string, source: SourceStamp, data: Uint8Array, 
   header.writeUInt32LE(unusual ? 1 : 0, 16);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
-    fs.renameSync(temporary, file);
+    writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
+    renameSync(temporary, file);
     const tag = basename(file).slice(basename(file).indexOf('.')); // ".<build>-<node>-<arch>.v8"; names have no dot
-    for (const other of fs.readdirSync(dirname(file))) {
-      if (other.endsWith('.v8') && !other.endsWith(tag)) fs.rmSync(join(dirname(file), other), { force: true });
+    for (const other of readdirSync(dirname(file))) {
+      if (other.endsWith('.v8') && !other.endsWith(tag)) rmSync(join(dirname(file), other), { force: true });
     }
   } catch {
-    fs.rmSync(temporary, { force: true }); // a full disk or a racing run: the next run tries again
+    rmSync(temporary, { force: true }); // a full disk or a racing run: the next run tries again
   }
 }
 
@@ -139,28 +139,28 @@ export function runCommonJs(main: string, key: { build: string; entry: string },
   // One buffer takes the source, then (once the source is a string) the entry: each page of a new
   // buffer costs a page fault (~14 us here), and the entry is most of the source's size. `given`,
   // a buffer the caller has no more use for, serves when it is large enough.
-  const fd = fs.openSync(main, 'r');
+  const fd = openSync(main, 'r');
   let source: string;
   let stamp: SourceStamp;
   let scratch: Buffer;
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = fstatSync(fd);
     scratch = given !== undefined && given.length >= stat.size ? given : Buffer.allocUnsafeSlow(stat.size);
     // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
     source = scratch.toString('latin1', 0, readFully(fd, scratch.subarray(0, stat.size)));
     stamp = { length: source.length, mtimeMs: stat.mtimeMs };
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
   const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
   const entry = file === undefined ? undefined : readEntry(file, stamp, scratch);
-  const script = verifyingChecksums(() => new vm.Script(source, { filename: main, cachedData: entry?.code, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
+  const script = verifyingChecksums(() => new Script(source, { filename: main, cachedData: entry?.code, importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
   const cacheUsed = entry !== undefined && !script.cachedDataRejected;
   if (file !== undefined && (!cacheUsed || entry.unusual)) {
     process.once('exit', () => {
       if (!cacheUsed) writeEntry(file, stamp, verifyingChecksums(() => script.createCachedData()), runUnusual());
       // Not rewritten from this run: what it deserialised from the entry is all still compiled.
-      else if (!runUnusual()) fs.rmSync(file, { force: true });
+      else if (!runUnusual()) rmSync(file, { force: true });
     });
   }
   const module = { exports: {} };

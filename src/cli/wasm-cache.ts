@@ -3,7 +3,7 @@
 // PYFENCE_WASM_CACHE=off (or 0, or empty) and --no-cache turn it off. Whoever can write the directory
 // can replace the metering, so it is used only when it is this user's alone; each entry is checked
 // before use (src/instrument/disk-cache.ts), and the oldest entries go past MAX_CACHE_BYTES.
-import * as fs from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_SUFFIX, ENTRY_SUFFIX, IDENTITY_SUFFIX, startEntryCompile } from '../instrument/disk-cache.js';
 import { userCacheDir } from './cache-dir.js';
@@ -43,12 +43,12 @@ export function pruneWasmCache(dir: string, maxBytes = MAX_CACHE_BYTES): void {
   let names: string[];
   let entries: { path: string; bytes: number; mtimeMs: number }[];
   try {
-    names = fs.readdirSync(dir);
+    names = readdirSync(dir);
     entries = names
       .filter((name) => name.endsWith('.wasm'))
       .map((name) => {
         const path = join(dir, name);
-        const st = fs.statSync(path);
+        const st = statSync(path);
         return { path, bytes: st.size, mtimeMs: st.mtimeMs };
       });
   } catch {
@@ -57,21 +57,21 @@ export function pruneWasmCache(dir: string, maxBytes = MAX_CACHE_BYTES): void {
   let total = entries.reduce((sum, e) => sum + e.bytes, 0);
   for (const entry of entries.sort((a, b) => a.mtimeMs - b.mtimeMs)) {
     if (total <= maxBytes) break;
-    fs.rmSync(entry.path, { force: true });
-    fs.rmSync(`${entry.path}${CHECK_SUFFIX}`, { force: true });
-    fs.rmSync(`${entry.path}.sha256`, { force: true }); // what an entry written before .check files had
+    rmSync(entry.path, { force: true });
+    rmSync(`${entry.path}${CHECK_SUFFIX}`, { force: true });
+    rmSync(`${entry.path}.sha256`, { force: true }); // what an entry written before .check files had
     total -= entry.bytes;
   }
   const records = names.filter((name) => name.endsWith(IDENTITY_SUFFIX)).map((name) => join(dir, name));
   const kept: { path: string; mtimeMs: number }[] = [];
   for (const path of records) {
     try {
-      const sha256 = fs.readFileSync(path, 'latin1');
-      if (fs.existsSync(join(dir, `${sha256}${ENTRY_SUFFIX}`))) kept.push({ path, mtimeMs: fs.statSync(path).mtimeMs });
-      else fs.rmSync(path, { force: true });
+      const sha256 = readFileSync(path, 'latin1');
+      if (existsSync(join(dir, `${sha256}${ENTRY_SUFFIX}`))) kept.push({ path, mtimeMs: statSync(path).mtimeMs });
+      else rmSync(path, { force: true });
     } catch {
       // gone meanwhile
     }
   }
-  for (const record of kept.sort((a, b) => b.mtimeMs - a.mtimeMs).slice(MAX_IDENTITIES)) fs.rmSync(record.path, { force: true });
+  for (const record of kept.sort((a, b) => b.mtimeMs - a.mtimeMs).slice(MAX_IDENTITIES)) rmSync(record.path, { force: true });
 }

@@ -13,6 +13,7 @@ export const nodeCrypto = () => load('node:crypto') as typeof import('node:crypt
 export const nodeZlib = () => load('node:zlib') as typeof import('node:zlib');
 export const nodeNet = () => load('node:net') as typeof import('node:net');
 export const nodeWorkerThreads = () => load('node:worker_threads') as typeof import('node:worker_threads');
+export const nodeOs = () => load('node:os') as typeof import('node:os');
 
 /** The sha256 of `data` in hex: the hash modules, images and cache entries are named by. */
 export function sha256Hex(data: Uint8Array | string): string {

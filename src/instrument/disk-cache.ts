@@ -11,7 +11,7 @@
 // made after that stat gives it a newer ctime, even on a file system with coarse timestamps, and
 // no one can set a ctime back (utimes sets mtime and ctime to now), so a file changed with its mtime
 // put back has another identity.
-import * as fs from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readFully } from '../core/read-fully.js';
 import { checksum64, checksummed } from './checksum.js';
@@ -26,10 +26,10 @@ export const IDENTITY_SUFFIX = '.file';
 /** A file whose mtime or ctime is this close to its stat is hashed each run: a change in the same tick would go unseen. */
 export const RACY_MS = 2000;
 
-const NO_FOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /** The name of a file's identity record, or undefined while its timestamps are too recent to trust. */
-export function identityOf(st: fs.BigIntStats, statTakenMs: number): string | undefined {
+export function identityOf(st: BigIntStats, statTakenMs: number): string | undefined {
   const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
   if (Number(newest / 1_000_000n) > statTakenMs - RACY_MS) return undefined;
   return `${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}${IDENTITY_SUFFIX}`;
@@ -39,7 +39,7 @@ export function identityOf(st: fs.BigIntStats, statTakenMs: number): string | un
 export function identityOfPath(path: string): string | undefined {
   const takenMs = Date.now();
   try {
-    return identityOf(fs.statSync(path, { bigint: true }), takenMs);
+    return identityOf(statSync(path, { bigint: true }), takenMs);
   } catch {
     return undefined;
   }
@@ -50,7 +50,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** The sha256 recorded for a file identity, if any. */
 export function readIdentity(dir: string, identity: string): string | undefined {
   try {
-    const sha256 = fs.readFileSync(join(dir, identity), 'latin1');
+    const sha256 = readFileSync(join(dir, identity), 'latin1');
     return SHA256.test(sha256) ? sha256 : undefined;
   } catch {
     return undefined;
@@ -61,7 +61,7 @@ export function writeIdentity(dir: string, identity: string, sha256: string): vo
   writeWhole(join(dir, identity), sha256);
 }
 
-function ownedByUser(st: fs.Stats): boolean {
+function ownedByUser(st: Stats): boolean {
   return st.isFile() && (st.mode & 0o022) === 0 && (process.getuid === undefined || st.uid === process.getuid());
 }
 
@@ -71,13 +71,13 @@ export function readEntry(dir: string, sha256: string): Uint8Array<ArrayBuffer> 
   let check: string;
   let fd: number;
   try {
-    check = fs.readFileSync(`${file}${CHECK_SUFFIX}`, 'latin1');
-    fd = fs.openSync(file, fs.constants.O_RDONLY | NO_FOLLOW);
+    check = readFileSync(`${file}${CHECK_SUFFIX}`, 'latin1');
+    fd = openSync(file, constants.O_RDONLY | NO_FOLLOW);
   } catch {
     return undefined;
   }
   try {
-    const st = fs.fstatSync(fd);
+    const st = fstatSync(fd);
     if (!ownedByUser(st) || !check.startsWith(`${st.size} `)) return undefined;
     const { bytes, checksum } = checksummed(st.size, (into) => {
       if (readFully(fd, into) < into.length) throw new Error('entry shorter than its stat');
@@ -86,7 +86,7 @@ export function readEntry(dir: string, sha256: string): Uint8Array<ArrayBuffer> 
   } catch {
     return undefined;
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -99,9 +99,9 @@ export function writeEntry(dir: string, sha256: string, bytes: Uint8Array): void
 
 function writeWhole(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.mkdirSync(dirname(file), { recursive: true });
-  fs.writeFileSync(tmp, data, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(tmp, data, { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /**
