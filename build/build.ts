@@ -27,6 +27,7 @@ import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json
 import { hashFourBytesARound, hashStrLookupsFourBytesARound } from './passes/str-hash.js';
 import { skipFullAllocationTableBytes } from './passes/gc-atb-scan.js';
 import { unrollCollectorLoops } from './passes/gc-loop-unroll.js';
+import { enlargeMarkStack } from './passes/gc-mark-stack.js';
 import { findGcFunctions, findGcLayout } from './gc/find-gc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,7 +79,9 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const jsonStream = readJsonFromStringioDirectly(m);
   const strHash = hashStrLookupsFourBytesARound(m, hashFourBytesARound(m), qstrFilter.find, qstrFilter.lengthParam);
   const gcFunctions = findGcFunctions(m);
-  const gcAtbScan = skipFullAllocationTableBytes(m, findGcLayout(m, gcFunctions).gcAlloc);
+  const gcLayout = findGcLayout(m, gcFunctions);
+  const gcAtbScan = skipFullAllocationTableBytes(m, gcLayout.gcAlloc);
+  const gcMarkStack = enlargeMarkStack(m, gcLayout.overflow);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
   const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
@@ -129,6 +132,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       strHash,
       utf8Index,
       gcAtbScan,
+      gcMarkStack,
       gcLoopUnroll,
       logicalMemory,
       gc,
