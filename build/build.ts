@@ -84,7 +84,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const gcMarkStack = enlargeMarkStack(m, gcLayout.overflow);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
-  const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
+  const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL, gcMarkStack.sbrkStart.to - gcMarkStack.sbrkStart.from);
   if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
   // -O3 with more inlining than binaryen's defaults: the input was compiled -Os, so small helpers the
   // interpreter calls on every operation were left out of line (measured: about 3% faster, +5% size).

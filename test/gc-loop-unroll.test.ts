@@ -12,8 +12,9 @@ import { assertSameLayoutAsBefore, runOnce } from './run-once.js';
  * sha256 of gc-mark-overflow.py's output on the build before the pass (main at e099b91), with the mark
  * stack's region of build/passes/gc-mark-stack.ts reserved and its bound left at 64 entries: the
  * larger stack (this build's) changes the order of marking, not what is marked, so the output is the
- * same. (On a build without the region, ids are 512 KiB lower and, the memory being smaller, the
- * collector's policy collects at other points in the last rounds.)
+ * same. (On a build without the region, ids are 512 KiB lower, and until the last rounds that is all:
+ * there memory, 512 KiB smaller, grows in other steps (by a quarter of its size), and the collector's
+ * collect-or-grow policy, which reads that size, then collects at other points.)
  */
 const EXPECTED_SHA256 = '009934f6c3f4abae3ff6b199d63271bdbc75312a3b3a9f013e3e57ceb51f74f5';
 const COLLECTIONS = 10;
