@@ -14,6 +14,9 @@ const api = binaryen as unknown as {
   Binary: { setLeft(e: Ref, left: Ref): void; setRight(e: Ref, right: Ref): void };
   Drop: { setValue(e: Ref, value: Ref): void };
   LocalSet: { setValue(e: Ref, value: Ref): void };
+  Load: { setOffset(e: Ref, offset: number): void };
+  Store: { setOffset(e: Ref, offset: number): void };
+  Const: { setValueI32(e: Ref, value: number): void };
   TableSet: { getTable(e: Ref): string };
   TableGrow: { getTable(e: Ref): string };
   _BinaryenTableGetType(table: Ref): number;
@@ -31,6 +34,9 @@ export const BreakNode = api.Break;
 export const BinaryNode = api.Binary;
 export const DropNode = api.Drop;
 export const LocalSetNode = api.LocalSet;
+export const LoadNode = api.Load;
+export const StoreNode = api.Store;
+export const ConstNode = api.Const;
 /** The table a table.set or table.grow names. */
 export const tableOf = { set: api.TableSet.getTable, grow: api.TableGrow.getTable };
 /** A table's element type (binaryen.funcref, binaryen.externref, ...). */
@@ -46,4 +52,18 @@ export const FunctionNode = {
 /** The signature a call_indirect expects (its info has params/results at runtime). */
 export function callIndirectSignature(expr: Ref): { params: number; results: number } {
   return binaryen.getExpressionInfo(expr) as unknown as { params: number; results: number };
+}
+
+/** An active or passive data segment of a module's memory. */
+export interface DataSegment {
+  /** Where an active segment is written (null for a passive one). */
+  offset: number | null;
+  data: ArrayBuffer;
+  passive: boolean;
+}
+
+/** A module's data segments, in order (binaryen.js has these methods at runtime only). */
+export function dataSegments(m: binaryen.Module): DataSegment[] {
+  const mod = m as unknown as { getNumDataSegments(): number; getDataSegmentByIndex(i: number): Ref; getDataSegmentInfo(s: Ref): DataSegment };
+  return Array.from({ length: mod.getNumDataSegments() }, (_, i) => mod.getDataSegmentInfo(mod.getDataSegmentByIndex(i)));
 }

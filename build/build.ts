@@ -27,6 +27,7 @@ import { checkJsonStreamSlot, readJsonFromStringioDirectly } from './passes/json
 import { hashFourBytesARound, hashStrLookupsFourBytesARound } from './passes/str-hash.js';
 import { skipFullAllocationTableBytes } from './passes/gc-atb-scan.js';
 import { unrollCollectorLoops } from './passes/gc-loop-unroll.js';
+import { enlargeMarkStack } from './passes/gc-mark-stack.js';
 import { findGcFunctions, findGcLayout } from './gc/find-gc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,10 +79,12 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
   const jsonStream = readJsonFromStringioDirectly(m);
   const strHash = hashStrLookupsFourBytesARound(m, hashFourBytesARound(m), qstrFilter.find, qstrFilter.lengthParam);
   const gcFunctions = findGcFunctions(m);
-  const gcAtbScan = skipFullAllocationTableBytes(m, findGcLayout(m, gcFunctions).gcAlloc);
+  const gcLayout = findGcLayout(m, gcFunctions);
+  const gcAtbScan = skipFullAllocationTableBytes(m, gcLayout.gcAlloc);
+  const gcMarkStack = enlargeMarkStack(m, gcLayout.overflow);
   const memoryName = binaryen.getExportInfo(m.getExport('memory')).value;
   const logicalMemory = useLogicalMemorySize(m, memoryName);
-  const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL);
+  const gc = enableMidRunGc(m, STACK_POINTER_NAME, MEMORY_BYTES_GLOBAL, gcMarkStack.sbrkStart.to - gcMarkStack.sbrkStart.from);
   if (!m.validate()) throw new Error(`${variant}: transformed module does not validate`);
   // -O3 with more inlining than binaryen's defaults: the input was compiled -Os, so small helpers the
   // interpreter calls on every operation were left out of line (measured: about 3% faster, +5% size).
@@ -129,6 +132,7 @@ function transform(input: Uint8Array, variant: ModuleVariant) {
       strHash,
       utf8Index,
       gcAtbScan,
+      gcMarkStack,
       gcLoopUnroll,
       logicalMemory,
       gc,

@@ -15,8 +15,9 @@ describe('build', { timeout: 600_000 }, () => {
       const v = manifest.variants[variant];
       assert.equal(v.invokesReplaced, 11, variant);
       assert.equal(v.fatalLoopsTrapped, 2, variant);
-      // The baked interpreter starts small (about 1.25 MiB) and the same in both variants.
-      assert.ok(v.bake.initialPages >= 16 && v.bake.initialPages <= 24, `${variant}: ${v.bake.initialPages} pages`);
+      // The baked interpreter starts small (about 1.25 MiB, and the collector's 512 KiB mark stack,
+      // build/passes/gc-mark-stack.ts) and the same in both variants.
+      assert.ok(v.bake.initialPages >= 24 && v.bake.initialPages <= 32, `${variant}: ${v.bake.initialPages} pages`);
       assert.equal(v.bake.initialPages, manifest.variants.metered.bake.initialPages);
     }
     assert.ok(manifest.variants.metered.metering.loopChecks > 500);

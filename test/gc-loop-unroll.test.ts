@@ -8,8 +8,15 @@ import binaryen from 'binaryen';
 import { unrollCollectorLoops } from '../build/passes/gc-loop-unroll.js';
 import { assertSameLayoutAsBefore, runOnce } from './run-once.js';
 
-/** sha256 of gc-mark-overflow.py's output on the build before the pass (main at e099b91). */
-const EXPECTED_SHA256 = 'a1f593b0cdb2f8f480a3cb02d462010e52419fdd329e581cc2a9fac26fbe1e5d';
+/**
+ * sha256 of gc-mark-overflow.py's output on the build before the pass (main at e099b91), with the mark
+ * stack's region of build/passes/gc-mark-stack.ts reserved and its bound left at 64 entries: the
+ * larger stack (this build's) changes the order of marking, not what is marked, so the output is the
+ * same. (On a build without the region, ids are 512 KiB lower, and until the last rounds that is all:
+ * there memory, 512 KiB smaller, grows in other steps (by a quarter of its size), and the collector's
+ * collect-or-grow policy, which reads that size, then collects at other points.)
+ */
+const EXPECTED_SHA256 = '009934f6c3f4abae3ff6b199d63271bdbc75312a3b3a9f013e3e57ceb51f74f5';
 const COLLECTIONS = 10;
 
 // Loops of every shape the pass meets: a continue from inside a block, a br_table to the loop, an

@@ -8,7 +8,9 @@
 //    root pointers and the pystack;
 // 3. when the heap is full, gc_alloc asks a policy first (collectWhenFullBody): it collects if at least
 //    half of memory's (logical) size was allocated since the last collection (or the cap stops growth),
-//    and otherwise lets the heap grow (most of it is live: collecting again would free little);
+//    and otherwise lets the heap grow (most of it is live: collecting again would free little); memory
+//    reserved for the collector itself (the mark stack's region, build/passes/gc-mark-stack.ts) is not
+//    counted, so reserving it does not move the collections;
 // 4. every allocation, not only single-block ones, moves the allocator's search start past what it
 //    took (nextFitAllocation), so searching after a collection does not rescan the same holes.
 // Only functions that can reach gc_collect (calls into the host and indirect calls count as reaching
@@ -96,12 +98,14 @@ const BYTES_PER_BLOCK_SHIFT = 4;
  * 14 us on the benchmark machine: 16 MiB of growth cost a program more than its own computation), and
  * a small heap stays in cache. A gc.threshold(n) set by the program collects every n bytes as before.
  */
-function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout, memoryBytesGlobal: string): number {
+function collectWhenFullBody(m: Module, g: GcFunctions, lay: GcLayout, memoryBytesGlobal: string, reservedBytes: number): number {
   const load = (addr: number) => loadWord(m, addr);
   const memoryBytes = () => m.global.get(memoryBytesGlobal, binaryen.i32);
   const allocatedBytes = m.i32.shl(load(lay.allocAmount), m.i32.const(BYTES_PER_BLOCK_SHIFT));
   const underThreshold = m.i32.lt_u(load(lay.allocAmount), load(lay.allocThreshold));
-  const littleAllocated = m.i32.lt_u(allocatedBytes, m.i32.shr_u(memoryBytes(), m.i32.const(1)));
+  // The reserved bytes lie below the initial memory size, which never shrinks: no wrap-around.
+  const usable = reservedBytes ? m.i32.sub(memoryBytes(), m.i32.const(reservedBytes)) : memoryBytes();
+  const littleAllocated = m.i32.lt_u(allocatedBytes, m.i32.shr_u(usable, m.i32.const(1)));
   return m.block(null, [
     m.if(
       m.i32.and(underThreshold, littleAllocated),
@@ -150,7 +154,8 @@ function canReach(m: Module, graph: CallGraph, target: string): Set<string> {
  * `sp` must be named `__stack_pointer` in the module: binaryen's spill-pointers finds the stack
  * pointer only by that name (build/gc/stack-pointer-name.ts).
  */
-export function enableMidRunGc(m: Module, sp: string, memoryBytesGlobal: string): MidRunGcReport {
+/** `reservedBytes`: memory the collector keeps for itself, left out of the policy's memory size. */
+export function enableMidRunGc(m: Module, sp: string, memoryBytesGlobal: string, reservedBytes = 0): MidRunGcReport {
   const g = findGcFunctions(m);
   const lay = findGcLayout(m, g);
   const base = stackBase(m, sp);
@@ -160,7 +165,7 @@ export function enableMidRunGc(m: Module, sp: string, memoryBytesGlobal: string)
   m.addFunction(g.gcCollect, binaryen.none, binaryen.none, [binaryen.i32, binaryen.i32, binaryen.i32], body);
 
   m.addFunctionImport(GC_MAY_GROW, HOST_IMPORT_MODULE, GC_MAY_GROW_IMPORT, binaryen.i32, binaryen.i32);
-  m.addFunction(GC_WHEN_FULL, binaryen.none, binaryen.none, [], collectWhenFullBody(m, g, lay, memoryBytesGlobal));
+  m.addFunction(GC_WHEN_FULL, binaryen.none, binaryen.none, [], collectWhenFullBody(m, g, lay, memoryBytesGlobal, reservedBytes));
   for (const e of expressions(binaryen.getFunctionInfo(m.getFunction(lay.gcAlloc)).body)) {
     if (binaryen.getExpressionId(e) === binaryen.CallId && (binaryen.getExpressionInfo(e) as binaryen.CallInfo).target === g.gcCollect) {
       CallNode.setTarget(e, GC_WHEN_FULL);

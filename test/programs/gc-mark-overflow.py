@@ -1,5 +1,6 @@
-# Collections whose mark stack overflows (a list of thousands of unmarked objects, deep nesting) and
-# so rescan the heap, with objects dropped between them; then new objects take the freed blocks.
+# Collections whose mark stack overflows (a list of more unmarked objects than the stack's 65,536
+# entries, deep nesting) and so rescan the heap, with objects dropped between them; then new objects
+# take the freed blocks.
 # Prints values and (last line) a checksum of where the new objects were placed: id() is an address
 # in MicroPython, so a collector that marked, swept or freed anything differently changes it.
 import gc
@@ -15,7 +16,7 @@ def place(objs):
 
 keep = []
 for rnd in range(6):
-    wide = [str(i) * (1 + i % 5) for i in range(3000 + 500 * rnd)]
+    wide = [str(i) * (1 + i % 5) for i in range(66000 + 500 * rnd)]
     pairs = [(i, [i, str(i)]) for i in range(1500)]
     deep = None
     for i in range(400):
