@@ -65,7 +65,7 @@ export interface Entry {
 export function readEntry(file: string, source: SourceStamp, scratch?: Buffer): Entry | undefined {
   let bytes: Buffer;
   try {
-    bytes = readWhole(file, scratch);
+    bytes = readWhole(file, scratch).bytes;
   } catch {
     return undefined;
   }
@@ -74,13 +74,21 @@ export function readEntry(file: string, source: SourceStamp, scratch?: Buffer): 
   return { code: bytes.subarray(HEADER_BYTES), unusual: bytes.readUInt32LE(16) === 1 };
 }
 
-/** The whole file, in `scratch` when it fits (a short read is the file as it was: checked after). */
-function readWhole(file: string, scratch: Buffer | undefined): Buffer {
+interface WholeFile {
+  /** What was read into: `scratch`, or a buffer of its own when `scratch` was too small. */
+  buffer: Buffer;
+  /** The file's bytes in it (a short read is the file as it was: checked by the reader). */
+  bytes: Buffer;
+  mtimeMs: number;
+}
+
+/** The whole file, read into `scratch` when it fits: each page of a new buffer costs a page fault (~14 us here). */
+function readWhole(file: string, scratch: Buffer | undefined): WholeFile {
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const into = scratch !== undefined && scratch.length >= size ? scratch : Buffer.allocUnsafeSlow(size);
-    return into.subarray(0, readFully(fd, into.subarray(0, size)));
+    const { size, mtimeMs } = fstatSync(fd);
+    const buffer = scratch !== undefined && scratch.length >= size ? scratch : Buffer.allocUnsafeSlow(size);
+    return { buffer, bytes: buffer.subarray(0, readFully(fd, buffer.subarray(0, size))), mtimeMs };
   } finally {
     closeSync(fd);
   }
@@ -136,24 +144,14 @@ export interface CachedRun {
  * end of the run is written at exit (marked when the run was unusual: keepLeanCodeCache).
  */
 export function runCommonJs(main: string, key: { build: string; entry: string }, dir: string | undefined, given?: Buffer): CachedRun {
-  // One buffer takes the source, then (once the source is a string) the entry: each page of a new
-  // buffer costs a page fault (~14 us here), and the entry is most of the source's size. `given`,
-  // a buffer the caller has no more use for, serves when it is large enough.
-  const fd = openSync(main, 'r');
-  let source: string;
-  let stamp: SourceStamp;
-  let scratch: Buffer;
-  try {
-    const stat = fstatSync(fd);
-    scratch = given !== undefined && given.length >= stat.size ? given : Buffer.allocUnsafeSlow(stat.size);
-    // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
-    source = scratch.toString('latin1', 0, readFully(fd, scratch.subarray(0, stat.size)));
-    stamp = { length: source.length, mtimeMs: stat.mtimeMs };
-  } finally {
-    closeSync(fd);
-  }
+  // One buffer takes the source, then (once the source is a string) the entry, which is most of the
+  // source's size. `given`, a buffer the caller has no more use for, serves when it is large enough.
+  const read = readWhole(main, given);
+  // esbuild writes ASCII only (non-ASCII escaped), so latin1 reads it exactly and skips UTF-8 decoding.
+  const source = read.bytes.toString('latin1');
+  const stamp: SourceStamp = { length: source.length, mtimeMs: read.mtimeMs };
   const file = dir === undefined ? undefined : cacheFile(dir, key.entry, key.build);
-  const entry = file === undefined ? undefined : readEntry(file, stamp, scratch);
+  const entry = file === undefined ? undefined : readEntry(file, stamp, read.buffer);
   const script = verifyingChecksums(() => new Script(source, { filename: main, cachedData: entry?.code, importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER }));
   const cacheUsed = entry !== undefined && !script.cachedDataRejected;
   if (file !== undefined && (!cacheUsed || entry.unusual)) {
